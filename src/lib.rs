@@ -1,0 +1,27 @@
+//! mailtls: explains why a mail client says "the certificate does not match the server name",
+//! and what to change.
+//!
+//! # Layout
+//!
+//! The work is a pipeline with I/O at the edges and pure logic in the middle:
+//!
+//! ```text
+//! target -> discover (DNS) -> probe (network; records Observations)
+//!        -> analyze (pure: x509, names, chain) -> diagnose (pure: causes, fix) -> report
+//! ```
+//!
+//! - [`target`]: the host the user typed, parsed once (DNS name in A-label form, or IP literal).
+//! - [`service`]: the seven mail ports, their protocol and TLS mode.
+//! - [`observation`]: plain, serializable records of what servers and DNS did.
+//! - [`discover`]: DNS lookups (forward, reverse) through the system or a chosen resolver.
+//! - [`probe`]: connects, speaks SMTP/IMAP/POP3 up to STARTTLS, captures the TLS chain.
+//! - [`analyze`]: parses certificates, matches names (RFC 6125/9525), validates the chain.
+//! - [`diagnose`]: turns analyses into problems with stable codes, finds the cause and the fix.
+//! - [`check`]: runs the pipeline for `mailtls check`.
+//! - [`report`]: the human text report and the stable JSON wire format.
+#![forbid(unsafe_code)]
+
+pub mod observation;
+pub mod probe;
+pub mod service;
+pub mod target;

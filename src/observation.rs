@@ -1,0 +1,173 @@
+//! Plain records of what servers and DNS did. Probes produce them; analysis reads them.
+//!
+//! Nothing here interprets anything: a saved `Observations` can be judged again later, or in a
+//! test, without touching the network.
+
+use std::net::IpAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::service::Service;
+use crate::target::Target;
+
+/// A DER-encoded certificate, serialized as base64.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Der(pub Vec<u8>);
+
+impl Serialize for Der {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&BASE64.encode(&self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Der {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        BASE64
+            .decode(text.as_bytes())
+            .map(Der)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Why a probe of one endpoint stopped before a finished TLS handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// The address answered with a TCP reset: nothing listens on the port.
+    ConnectionRefused,
+    /// A step (connect, greeting, reply, handshake) took longer than the step timeout.
+    Timeout,
+    /// The network could not reach the address at all.
+    Unreachable,
+    /// The server's capabilities do not include STARTTLS/STLS.
+    StarttlsNotOffered,
+    /// The server refused the STARTTLS/STLS command.
+    StarttlsRefused,
+    /// The TLS handshake did not complete.
+    TlsHandshakeFailed,
+    /// The server broke the protocol: garbage, an endless line, an unexpected reply.
+    ProtocolError,
+}
+
+/// A probe that stopped early: what kind of stop, and the detail in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The kind of stop.
+    pub kind: FailureKind,
+    /// What happened, for people: the server's reply, the TLS alert, the step that timed out.
+    pub detail: String,
+}
+
+/// What the TLS layer showed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsObservation {
+    /// Negotiated protocol version, e.g. `TLSv1.3`, when the handshake finished.
+    pub version: Option<String>,
+    /// Negotiated cipher suite, e.g. `TLS13_AES_256_GCM_SHA384`, when the handshake finished.
+    pub cipher: Option<String>,
+    /// The certificates exactly as the server sent them, leaf first. Captured even when they
+    /// are invalid, and even when the handshake failed after the Certificate message.
+    pub chain: Vec<Der>,
+}
+
+/// What one server endpoint (address, port) did during one probe.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointObservation {
+    /// The port, protocol and TLS mode probed.
+    pub service: Service,
+    /// The address connected to.
+    pub address: IpAddr,
+    /// The server name sent in the TLS SNI extension; `None` when no SNI was sent.
+    pub sni: Option<String>,
+    /// Whether the TCP connection was established.
+    pub reachable: bool,
+    /// The server's greeting (first reply line), as far as it was read.
+    pub greeting: Option<String>,
+    /// Capabilities announced before TLS (EHLO keywords, IMAP CAPABILITY, POP3 CAPA).
+    pub capabilities: Vec<String>,
+    /// The TLS layer, when a handshake was attempted.
+    pub tls: Option<TlsObservation>,
+    /// Why the probe stopped early, when it did.
+    pub failure: Option<Failure>,
+    /// Protocol lines exchanged, `C: ` for ours and `S: ` for the server's (truncated, capped).
+    pub transcript: Vec<String>,
+    /// Wall time the probe took, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+impl EndpointObservation {
+    /// An observation with nothing observed yet.
+    pub fn new(service: Service, address: IpAddr, sni: Option<String>) -> Self {
+        EndpointObservation {
+            service,
+            address,
+            sni,
+            reachable: false,
+            greeting: None,
+            capabilities: Vec::new(),
+            tls: None,
+            failure: None,
+            transcript: Vec::new(),
+            elapsed_ms: 0,
+        }
+    }
+
+    /// The leaf certificate the server presented, if any.
+    pub fn leaf(&self) -> Option<&Der> {
+        self.tls.as_ref().and_then(|tls| tls.chain.first())
+    }
+
+    /// Whether the TLS handshake completed.
+    pub fn handshake_done(&self) -> bool {
+        self.tls.as_ref().is_some_and(|tls| tls.version.is_some())
+    }
+}
+
+/// Forward DNS of one name: the addresses it resolves to (empty when it does not resolve).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NameLookup {
+    /// The name looked up (A-label form).
+    pub name: String,
+    /// Its A and AAAA addresses.
+    pub addresses: Vec<IpAddr>,
+}
+
+/// Reverse DNS of one address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PtrLookup {
+    /// The address looked up.
+    pub address: IpAddr,
+    /// Its PTR names, without the trailing dot.
+    pub names: Vec<String>,
+}
+
+/// A second round of probes made with a candidate server name as SNI, to confirm it works.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CandidateProbe {
+    /// The candidate server name.
+    pub name: String,
+    /// One observation per endpoint, probed with SNI = `name`.
+    pub endpoints: Vec<EndpointObservation>,
+}
+
+/// Everything `check` learned from the network about one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Observations {
+    /// What was checked.
+    pub target: Target,
+    /// The addresses the target resolved to (or the literal itself).
+    pub addresses: Vec<IpAddr>,
+    /// One observation per (address, port), with SNI = the target name.
+    pub endpoints: Vec<EndpointObservation>,
+    /// The same endpoints probed without SNI, where that can differ (DNS-name targets only).
+    pub without_sni: Vec<EndpointObservation>,
+    /// Forward DNS of the names found in certificates and PTR records.
+    pub names: Vec<NameLookup>,
+    /// Reverse DNS of each address.
+    pub ptr: Vec<PtrLookup>,
+    /// Probes that confirmed or refuted candidate server names.
+    pub candidates: Vec<CandidateProbe>,
+}

@@ -1,0 +1,160 @@
+//! What the user asked us to check, parsed once at the edge.
+//!
+//! A target is a DNS name (stored in its ASCII/A-label form, lower case, no trailing dot) or an
+//! IP literal. Everything downstream works on this type, never on the raw string.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// A host to check: the name or address a mail client was configured with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "kebab-case")]
+pub enum Target {
+    /// A DNS name in A-label form, e.g. `mail.example.com` or `xn--bcher-kva.example`.
+    Dns(String),
+    /// An IPv4 or IPv6 literal.
+    Ip(IpAddr),
+}
+
+/// Why a string is not a host we can check.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum TargetError {
+    /// Nothing was given.
+    #[error("empty host name")]
+    Empty,
+    /// The string is neither an IP literal nor a valid DNS name.
+    #[error("'{input}' is not a valid host name: {reason}")]
+    Invalid {
+        /// The text as given.
+        input: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+/// Longest DNS name in text form (RFC 1035: 255 octets on the wire, 253 as text).
+const MAX_NAME_LEN: usize = 253;
+const MAX_LABEL_LEN: usize = 63;
+
+impl Target {
+    /// Parses a host as a user types it: `mail.example.com`, `Mail.Example.COM.`, `bücher.example`,
+    /// `192.0.2.1`, `2001:db8::1` or `[2001:db8::1]`.
+    pub fn parse(input: &str) -> Result<Target, TargetError> {
+        let trimmed = input.trim();
+        if trimmed.is_empty() {
+            return Err(TargetError::Empty);
+        }
+        let unbracketed = trimmed
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'))
+            .unwrap_or(trimmed);
+        if let Ok(ip) = unbracketed.parse::<IpAddr>() {
+            return Ok(Target::Ip(ip));
+        }
+        let invalid = |reason| TargetError::Invalid {
+            input: trimmed.to_string(),
+            reason,
+        };
+        if trimmed.contains('@') {
+            return Err(invalid("looks like an email address; give the server name"));
+        }
+        if trimmed.contains(['/', ':', ' ']) {
+            return Err(invalid("give a bare host name, without scheme, port or path"));
+        }
+        let without_dot = trimmed.strip_suffix('.').unwrap_or(trimmed);
+        // UTS #46 processing maps U-labels (bücher) to A-labels (xn--bcher-kva) and lower-cases.
+        let ascii = idna::domain_to_ascii_strict(without_dot)
+            .map_err(|_| invalid("not a valid internationalised domain name"))?;
+        if ascii.is_empty() || ascii.len() > MAX_NAME_LEN {
+            return Err(invalid("name is empty or longer than 253 characters"));
+        }
+        for label in ascii.split('.') {
+            if label.is_empty() {
+                return Err(invalid("empty label (two dots in a row)"));
+            }
+            if label.len() > MAX_LABEL_LEN {
+                return Err(invalid("a label is longer than 63 characters"));
+            }
+            if label.starts_with('-') || label.ends_with('-') {
+                return Err(invalid("a label starts or ends with '-'"));
+            }
+            if !label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(invalid("only letters, digits and '-' are allowed"));
+            }
+        }
+        if ascii.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+            return Err(invalid("all-numeric name that is not an IP address"));
+        }
+        Ok(Target::Dns(ascii))
+    }
+
+    /// The DNS name, if this target is one.
+    pub fn dns_name(&self) -> Option<&str> {
+        match self {
+            Target::Dns(name) => Some(name),
+            Target::Ip(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Dns(name) => f.write_str(name),
+            Target::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_names_are_normalised() {
+        assert_eq!(
+            Target::parse(" Mail.Example.COM. "),
+            Ok(Target::Dns("mail.example.com".into()))
+        );
+        assert_eq!(
+            Target::parse("bücher.example"),
+            Ok(Target::Dns("xn--bcher-kva.example".into()))
+        );
+    }
+
+    #[test]
+    fn ip_literals_are_recognised() {
+        assert_eq!(
+            Target::parse("192.0.2.7"),
+            Ok(Target::Ip("192.0.2.7".parse().unwrap()))
+        );
+        assert_eq!(
+            Target::parse("[2001:db8::1]"),
+            Ok(Target::Ip("2001:db8::1".parse().unwrap()))
+        );
+    }
+
+    #[test]
+    fn bad_input_is_rejected_with_a_reason() {
+        for bad in [
+            "",
+            "a..b",
+            "-a.example",
+            "user@example.com",
+            "imaps://mail.example.com",
+            "mail.example.com:993",
+            "has space.example",
+            "1.2.3",
+            &"a".repeat(64),
+            &format!("{}.example", "a.".repeat(130)),
+            "exa$mple.com",
+        ] {
+            assert!(Target::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}
