@@ -21,7 +21,12 @@
 //! - [`report`]: the human text report and the stable JSON wire format.
 #![forbid(unsafe_code)]
 
+pub mod analyze;
+pub mod check;
+pub mod diagnose;
+pub mod discover;
 pub mod observation;
 pub mod probe;
+pub mod report;
 pub mod service;
 pub mod target;

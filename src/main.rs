@@ -1,1 +1,189 @@
-fn main(){}
+//! The `mailtls` command: parses arguments once, runs the library, prints, and exits with a
+//! documented status. All the work lives in the library; this file is glue.
+#![forbid(unsafe_code)]
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use mailtls::check::{self, CheckError, CheckOptions};
+use mailtls::discover::dns::{self, DnsError};
+use mailtls::report;
+use mailtls::service::{self, Service};
+use mailtls::target::Target;
+
+/// Exit status for a usage error (sysexits.h EX_USAGE).
+const EXIT_USAGE: u8 = 64;
+/// Exit status when nothing could be checked.
+const EXIT_UNKNOWN: u8 = 3;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mailtls",
+    version,
+    about = "Explains why a mail client says the certificate does not match the server name, and what to change",
+    after_help = "Exit status: 0 all good, 1 warnings only, 2 a problem that makes mail clients warn or fail, \
+                  3 could not check, 64 usage error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the TLS of a mail server on the seven mail ports and name the server name that works.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    /// Server name or IP address a mail client is configured with (e.g. mail.example.com).
+    host: String,
+    /// Print the report as JSON (schema in docs/json.md).
+    #[arg(long)]
+    json: bool,
+    /// DNS resolver to use instead of the system's: IP or IP:PORT.
+    #[arg(long, value_name = "IP[:PORT]")]
+    dns: Option<String>,
+    /// Also trust the CA certificates in this PEM file (repeatable).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    ca_files: Vec<PathBuf>,
+    /// Ports to probe, comma-separated (default: 25,587,465,143,993,110,995).
+    #[arg(long, value_name = "PORTS", value_delimiter = ',')]
+    ports: Vec<u16>,
+    /// Timeout for each step (connect, each reply, TLS handshake, DNS), in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    timeout: u64,
+    /// Send no SNI, as very old clients do.
+    #[arg(long = "no-sni")]
+    no_sni: bool,
+}
+
+/// A failure before or instead of a report, with the exit status it maps to.
+struct Failure {
+    status: u8,
+    error: anyhow::Error,
+}
+
+impl Failure {
+    fn usage(error: anyhow::Error) -> Failure {
+        Failure {
+            status: EXIT_USAGE,
+            error,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let status = if error.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = error.print();
+            return ExitCode::from(status);
+        }
+    };
+    match run(cli) {
+        Ok(status) => ExitCode::from(status),
+        Err(failure) => {
+            // One line: the error and its causes, joined.
+            eprintln!("mailtls: error: {:#}", failure.error);
+            ExitCode::from(failure.status)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Check(args) => run_check(args),
+    }
+}
+
+fn check_options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
+    let target = Target::parse(&args.host).map_err(|e| Failure::usage(e.into()))?;
+    let services = if args.ports.is_empty() {
+        service::ALL.to_vec()
+    } else {
+        let mut services = Vec::new();
+        for port in &args.ports {
+            let service = Service::for_port(*port).ok_or_else(|| {
+                Failure::usage(anyhow::anyhow!(
+                    "--ports: {port} is not a mail port this tool knows (25, 587, 465, 143, 993, 110, 995)"
+                ))
+            })?;
+            if !services.contains(&service) {
+                services.push(service);
+            }
+        }
+        services
+    };
+    let dns_server = args
+        .dns
+        .as_deref()
+        .map(dns::parse_server)
+        .transpose()
+        .map_err(|e| Failure::usage(anyhow::Error::from(e).context("--dns")))?;
+    for path in &args.ca_files {
+        if !path.is_file() {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--ca-file {}: no such file",
+                path.display()
+            )));
+        }
+    }
+    Ok(CheckOptions {
+        target,
+        services,
+        step_timeout: Duration::from_secs(args.timeout),
+        dns_server,
+        ca_files: args.ca_files.clone(),
+        no_sni: args.no_sni,
+    })
+}
+
+fn run_check(args: CheckArgs) -> Result<u8, Failure> {
+    let options = check_options(&args)?;
+    // One thread is plenty: the work is waiting on sockets, and it keeps start-up and memory small.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .map_err(|error| Failure {
+            status: EXIT_UNKNOWN,
+            error,
+        })?;
+    let (_, diagnosis) = runtime.block_on(check::run(&options)).map_err(|error| {
+        let status = match &error {
+            CheckError::Anchors(_) | CheckError::Dns(DnsError::BadServer(_)) => EXIT_USAGE,
+            CheckError::Dns(_) => EXIT_UNKNOWN,
+        };
+        Failure {
+            status,
+            error: error.into(),
+        }
+    })?;
+    let status = diagnosis.verdict.exit_code();
+    if args.json {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let wire = report::wire::report(&diagnosis, now);
+        let mut stdout = std::io::stdout().lock();
+        let written = serde_json::to_writer_pretty(&mut stdout, &wire)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout));
+        if let Err(error) = written {
+            return Err(Failure {
+                status: EXIT_UNKNOWN,
+                error: anyhow::Error::from(error).context("cannot write the report"),
+            });
+        }
+    } else {
+        let text = report::text::render(&diagnosis);
+        let mut stdout = anstream::stdout();
+        let _ = stdout.write_all(text.as_bytes());
+    }
+    Ok(status)
+}

@@ -1,0 +1,195 @@
+//! One certificate, parsed into the facts a diagnosis needs.
+
+use std::net::IpAddr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// Why bytes are not a certificate we can read.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+#[error("not a valid X.509 certificate: {0}")]
+pub struct CertError(String);
+
+/// The facts of one certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertInfo {
+    /// The DER bytes, as sent.
+    pub der: Vec<u8>,
+    /// Subject distinguished name, e.g. `CN=mail.example.com, O=Example`.
+    pub subject: String,
+    /// Common names in the subject (lower-cased).
+    pub common_names: Vec<String>,
+    /// Issuer distinguished name.
+    pub issuer: String,
+    /// subjectAltName dNSName entries (lower-cased, as presented).
+    pub san_dns: Vec<String>,
+    /// subjectAltName iPAddress entries.
+    pub san_ip: Vec<IpAddr>,
+    /// Start of validity, Unix seconds.
+    pub not_before: i64,
+    /// End of validity, Unix seconds.
+    pub not_after: i64,
+    /// SHA-256 of the DER, lower-case hex.
+    pub sha256: String,
+    /// basicConstraints cA = true.
+    pub is_ca: bool,
+    /// Subject and issuer names are identical.
+    pub self_issued: bool,
+    /// Self-issued and signed by its own key.
+    pub self_signed: bool,
+    /// Authority Information Access caIssuers URLs, where the issuer certificate can be fetched.
+    pub ca_issuers: Vec<String>,
+}
+
+impl CertInfo {
+    /// Parses DER.
+    pub fn parse(der: &[u8]) -> Result<CertInfo, CertError> {
+        let (rest, cert) =
+            X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
+        if !rest.is_empty() {
+            return Err(CertError(format!("{} bytes of trailing data", rest.len())));
+        }
+        let common_names = cert
+            .subject()
+            .iter_common_name()
+            .filter_map(|cn| cn.as_str().ok())
+            .map(str::to_ascii_lowercase)
+            .collect();
+        let mut san_dns = Vec::new();
+        let mut san_ip = Vec::new();
+        if let Ok(Some(san)) = cert.subject_alternative_name() {
+            for name in &san.value.general_names {
+                match name {
+                    GeneralName::DNSName(dns) => san_dns.push(dns.to_ascii_lowercase()),
+                    GeneralName::IPAddress(bytes) => {
+                        if let Some(ip) = ip_from_bytes(bytes) {
+                            san_ip.push(ip);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut ca_issuers = Vec::new();
+        for extension in cert.extensions() {
+            if let ParsedExtension::AuthorityInfoAccess(aia) = extension.parsed_extension() {
+                for description in &aia.accessdescs {
+                    if description.access_method == OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS {
+                        if let GeneralName::URI(uri) = description.access_location {
+                            ca_issuers.push(uri.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        let is_ca = matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca);
+        let self_issued = cert.subject().as_raw() == cert.issuer().as_raw();
+        let self_signed = self_issued && cert.verify_signature(None).is_ok();
+        Ok(CertInfo {
+            der: der.to_vec(),
+            subject: cert.subject().to_string(),
+            common_names,
+            issuer: cert.issuer().to_string(),
+            san_dns,
+            san_ip,
+            not_before: cert.validity().not_before.timestamp(),
+            not_after: cert.validity().not_after.timestamp(),
+            sha256: sha256_hex(der),
+            is_ca,
+            self_issued,
+            self_signed,
+            ca_issuers,
+        })
+    }
+
+    /// The certificate in PEM form.
+    pub fn pem(&self) -> String {
+        let encoded = BASE64.encode(&self.der);
+        let mut pem = String::with_capacity(encoded.len() + encoded.len() / 64 + 60);
+        pem.push_str("-----BEGIN CERTIFICATE-----\n");
+        for line in encoded.as_bytes().chunks(64) {
+            pem.push_str(&String::from_utf8_lossy(line));
+            pem.push('\n');
+        }
+        pem.push_str("-----END CERTIFICATE-----\n");
+        pem
+    }
+
+    /// A short name for people: the first SAN, else the CN, else the subject.
+    pub fn display_name(&self) -> String {
+        self.san_dns
+            .first()
+            .or(self.common_names.first())
+            .cloned()
+            .unwrap_or_else(|| self.subject.clone())
+    }
+
+    /// All DNS names the certificate presents, SAN first, then CN (deduplicated).
+    pub fn presented_names(&self) -> Vec<String> {
+        let mut names = self.san_dns.clone();
+        names.extend(self.san_ip.iter().map(|ip| ip.to_string()));
+        if self.san_dns.is_empty() && self.san_ip.is_empty() {
+            for cn in &self.common_names {
+                if !names.contains(cn) {
+                    names.push(format!("{cn} (CN only)"));
+                }
+            }
+        }
+        names
+    }
+}
+
+fn ip_from_bytes(bytes: &[u8]) -> Option<IpAddr> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(IpAddr::from),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(IpAddr::from),
+        _ => None,
+    }
+}
+
+/// SHA-256 of bytes as lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, bytes);
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Formats Unix seconds as RFC 3339 (UTC), e.g. `2026-11-23T20:55:41Z`.
+pub fn rfc3339(seconds: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_else(|| seconds.to_string())
+}
+
+/// Formats Unix seconds as a date, e.g. `2026-11-23`.
+pub fn date(seconds: i64) -> String {
+    let full = rfc3339(seconds);
+    full.get(..10).map(str::to_string).unwrap_or(full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(CertInfo::parse(b"").is_err());
+        assert!(CertInfo::parse(b"\x30\x82\xff\xff junk").is_err());
+        assert!(CertInfo::parse(&[0x30; 5000]).is_err());
+    }
+
+    #[test]
+    fn dates_format() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(date(1_795_000_000), "2026-11-18");
+    }
+
+    #[test]
+    fn ip_bytes() {
+        assert_eq!(ip_from_bytes(&[127, 0, 0, 1]), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(ip_from_bytes(&[1, 2, 3]), None);
+    }
+}

@@ -1,0 +1,181 @@
+//! `mailtls check`: runs the pipeline for one target.
+//!
+//! discover (resolve) -> probe every port of every address, with and without SNI, while looking
+//! up PTR records -> resolve the names the certificates present -> re-probe the best candidate
+//! names as SNI -> diagnose. All network work happens here and in `probe`/`discover`; what comes
+//! out is an [`Observations`] record that `diagnose` judges without I/O.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use crate::analyze::chain::{AnchorError, TrustAnchors};
+use crate::diagnose::{self, Diagnosis};
+use crate::discover::dns::{Dns, DnsError};
+use crate::observation::{CandidateProbe, NameLookup, Observations, PtrLookup};
+use crate::probe::{self, ProbeRequest, ProbeSettings};
+use crate::service::Service;
+use crate::target::Target;
+
+/// What to check and how.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// The host.
+    pub target: Target,
+    /// Ports to probe.
+    pub services: Vec<Service>,
+    /// Limit per step (connect, each reply, handshake, each DNS query).
+    pub step_timeout: Duration,
+    /// Resolver to use instead of the system's.
+    pub dns_server: Option<SocketAddr>,
+    /// Extra trust anchors (PEM files).
+    pub ca_files: Vec<PathBuf>,
+    /// Send no SNI, as a very old client would.
+    pub no_sni: bool,
+}
+
+/// Why a check could not run at all (as opposed to problems found on the server).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// DNS could not be used or the name does not resolve.
+    #[error(transparent)]
+    Dns(#[from] DnsError),
+    /// A `--ca-file` could not be loaded.
+    #[error("cannot load CA file {0}")]
+    Anchors(#[from] AnchorError),
+}
+
+/// The trust anchors for a run: the system store plus `--ca-file`s.
+pub fn load_anchors(ca_files: &[PathBuf]) -> Result<TrustAnchors, AnchorError> {
+    let mut anchors = TrustAnchors::system();
+    for path in ca_files {
+        anchors.add_pem_file(path)?;
+    }
+    Ok(anchors)
+}
+
+/// Runs the whole check: observe, then diagnose at the current time.
+pub async fn run(options: &CheckOptions) -> Result<(Observations, Diagnosis), CheckError> {
+    let anchors = load_anchors(&options.ca_files)?;
+    let observations = observe(options).await?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let diagnosis = diagnose::diagnose(&observations, &anchors, now);
+    Ok((observations, diagnosis))
+}
+
+/// Does all the network work of a check and records it.
+pub async fn observe(options: &CheckOptions) -> Result<Observations, CheckError> {
+    let dns = match options.dns_server {
+        Some(server) => Dns::server(server, options.step_timeout),
+        None => Dns::system(options.step_timeout)?,
+    };
+    let target = options.target.clone();
+    let addresses = match &target {
+        Target::Ip(ip) => vec![*ip],
+        Target::Dns(name) => dns.addresses(name).await?,
+    };
+    let settings = ProbeSettings {
+        step_timeout: options.step_timeout,
+    };
+    let sni = if options.no_sni { None } else { target.dns_name().map(str::to_string) };
+    let requests = |sni: Option<String>| -> Vec<ProbeRequest> {
+        addresses
+            .iter()
+            .flat_map(|address| {
+                let sni = sni.clone();
+                options.services.iter().map(move |service| ProbeRequest {
+                    service: *service,
+                    address: *address,
+                    sni: sni.clone(),
+                })
+            })
+            .collect()
+    };
+    // With SNI and without, and the PTR records, all at once: they are independent.
+    let with_sni = probe::probe_all(requests(sni.clone()), settings);
+    let without_sni = async {
+        if sni.is_some() {
+            probe::probe_all(requests(None), settings).await
+        } else {
+            Vec::new()
+        }
+    };
+    let ptr = lookup_ptrs(&dns, &addresses);
+    let (endpoints, without_sni, ptr) = tokio::join!(with_sni, without_sni, ptr);
+
+    let mut observations = Observations {
+        target,
+        addresses,
+        endpoints,
+        without_sni,
+        names: Vec::new(),
+        ptr,
+        candidates: Vec::new(),
+    };
+    observations.names = lookup_names(&dns, diagnose::names_to_resolve(&observations)).await;
+    let candidates = diagnose::candidates(&observations);
+    observations.candidates = probe_candidates(&observations, candidates, settings).await;
+    Ok(observations)
+}
+
+async fn lookup_ptrs(dns: &Dns, addresses: &[IpAddr]) -> Vec<PtrLookup> {
+    let mut tasks = JoinSet::new();
+    for address in addresses.iter().copied() {
+        let dns = dns.clone();
+        tasks.spawn(async move {
+            PtrLookup {
+                address,
+                names: dns.ptr(address).await.unwrap_or_default(),
+            }
+        });
+    }
+    let mut lookups: Vec<PtrLookup> = tasks.join_all().await;
+    lookups.sort_by_key(|lookup| lookup.address);
+    lookups
+}
+
+async fn lookup_names(dns: &Dns, names: Vec<String>) -> Vec<NameLookup> {
+    let mut tasks = JoinSet::new();
+    for name in names {
+        let dns = dns.clone();
+        tasks.spawn(async move {
+            let addresses = dns.addresses(&name).await.unwrap_or_default();
+            NameLookup { name, addresses }
+        });
+    }
+    let mut lookups: Vec<NameLookup> = tasks.join_all().await;
+    lookups.sort_by(|a, b| a.name.cmp(&b.name));
+    lookups
+}
+
+/// Re-probes every endpoint that presented a certificate, once per candidate name as SNI.
+async fn probe_candidates(
+    observations: &Observations,
+    candidates: Vec<String>,
+    settings: ProbeSettings,
+) -> Vec<CandidateProbe> {
+    let mut requests = Vec::new();
+    for name in &candidates {
+        for endpoint in observations.endpoints.iter().filter(|e| e.leaf().is_some()) {
+            requests.push(ProbeRequest {
+                service: endpoint.service,
+                address: endpoint.address,
+                sni: Some(name.clone()),
+            });
+        }
+    }
+    let results = probe::probe_all(requests, settings).await;
+    candidates
+        .into_iter()
+        .map(|name| CandidateProbe {
+            endpoints: results
+                .iter()
+                .filter(|o| o.sni.as_deref() == Some(name.as_str()))
+                .cloned()
+                .collect(),
+            name,
+        })
+        .collect()
+}

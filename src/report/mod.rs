@@ -1,0 +1,95 @@
+//! Reports: the human text report and the stable JSON wire format, built from a [`Diagnosis`].
+
+pub mod settings;
+pub mod text;
+pub mod wire;
+
+use crate::diagnose::{Code, Diagnosis, Verdict, port_list};
+use crate::target::Target;
+
+/// The one-line verdict that opens both reports.
+pub fn summary(diagnosis: &Diagnosis) -> String {
+    let target = &diagnosis.target;
+    let recommended = diagnosis.recommendation.as_ref();
+    match diagnosis.verdict {
+        Verdict::Unknown => format!(
+            "Could not check {target}: no mail port answered on {}.",
+            address_list(diagnosis)
+        ),
+        Verdict::Ok => match recommended {
+            Some(r) => format!("All good: {}", r.reason),
+            None => format!("No problems found on {target}."),
+        },
+        Verdict::Warn | Verdict::Fail => {
+            let headline = diagnosis.headline.as_ref();
+            let verdict_word = if diagnosis.verdict == Verdict::Fail { "Problem" } else { "Warning" };
+            match (recommended, headline) {
+                (Some(r), Some(h))
+                    if Some(r.server_name.as_str()) != target.dns_name()
+                        && matches!(h.code, Code::NameMismatch | Code::IpAddressUsed | Code::SniDependent | Code::DifferentCertPerPort) =>
+                {
+                    format!(
+                        "{verdict_word}: the certificate does not cover {target}; use {} instead (verified on {}).",
+                        r.server_name,
+                        port_list(&r.verified_ports)
+                    )
+                }
+                (_, Some(h)) => format!("{verdict_word} ({}): {}", h.code.as_str(), first_sentence(&h.message)),
+                (_, None) => format!("{verdict_word} on {target}."),
+            }
+        }
+    }
+}
+
+/// What to do, in order, as short imperative lines.
+pub fn fix(diagnosis: &Diagnosis) -> Vec<String> {
+    let mut steps = Vec::new();
+    let target = &diagnosis.target;
+    if let Some(r) = &diagnosis.recommendation {
+        if Some(r.server_name.as_str()) != target.dns_name() {
+            steps.push(format!(
+                "Set the incoming and outgoing server name to {} instead of {target} (see \"What to change\").",
+                r.server_name
+            ));
+            if let Target::Dns(name) = target {
+                steps.push(format!(
+                    "Or, if users must keep {name}, add {name} to the server's certificate (subjectAltName) on every service."
+                ));
+            }
+        }
+    }
+    if let Some(headline) = &diagnosis.headline {
+        let handled = diagnosis
+            .recommendation
+            .as_ref()
+            .is_some_and(|r| Some(r.server_name.as_str()) != target.dns_name())
+            && matches!(headline.code, Code::NameMismatch | Code::IpAddressUsed);
+        if !handled {
+            steps.push(headline.message.clone());
+        }
+    }
+    if matches!(diagnosis.verdict, Verdict::Fail) {
+        steps.push(
+            "Do not accept the certificate warning in the mail client: a permanent exception hides \
+             exactly what a man-in-the-middle attack looks like."
+                .to_string(),
+        );
+    }
+    steps
+}
+
+fn address_list(diagnosis: &Diagnosis) -> String {
+    diagnosis
+        .addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn first_sentence(text: &str) -> &str {
+    match text.find(". ") {
+        Some(end) => &text[..=end],
+        None => text,
+    }
+}

@@ -1,0 +1,153 @@
+//! The human report: verdict and fix first, then the port table, the problems explained, what to
+//! change in each client, and the certificates seen.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anstyle::{AnsiColor, Style};
+
+use super::settings;
+use crate::analyze::cert::date;
+use crate::diagnose::{Code, Diagnosis, Severity, Verdict};
+
+const BOLD: Style = Style::new().bold();
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+
+/// Renders the report. Styles are ANSI escapes; the caller's stream strips them when the output
+/// is not a terminal or `NO_COLOR` is set (anstream does both).
+pub fn render(diagnosis: &Diagnosis) -> String {
+    let mut out = String::new();
+    let verdict_style = match diagnosis.verdict {
+        Verdict::Ok => GREEN,
+        Verdict::Warn => YELLOW,
+        Verdict::Fail | Verdict::Unknown => RED,
+    };
+    let _ = writeln!(out, "{verdict_style}{}{verdict_style:#}", super::summary(diagnosis));
+    for step in super::fix(diagnosis) {
+        let _ = writeln!(out, "  {BOLD}→{BOLD:#} {step}");
+    }
+    let _ = writeln!(out);
+
+    let addresses: Vec<String> = diagnosis.addresses.iter().map(ToString::to_string).collect();
+    let _ = writeln!(out, "{BOLD}Server{BOLD:#} {} ({})", diagnosis.target, addresses.join(", "));
+    let many = diagnosis.addresses.len() > 1;
+    let _ = writeln!(
+        out,
+        "  {:<6}{:<13}{:<10}{}{}",
+        "PORT",
+        "SERVICE",
+        "TLS",
+        if many { format!("{:<40}", "ADDRESS") } else { String::new() },
+        "RESULT"
+    );
+    for endpoint in &diagnosis.endpoints {
+        let o = &endpoint.observation;
+        let result = endpoint.result();
+        let style = match endpoint.problems.first().map(|p| p.severity) {
+            None if endpoint.analysis.is_some() => GREEN,
+            Some(Severity::Error) => RED,
+            Some(Severity::Warning) => YELLOW,
+            _ => DIM,
+        };
+        let tls = o.tls.as_ref().and_then(|t| t.version.clone()).unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  {:<6}{:<13}{:<10}{}{style}{result}{style:#} {DIM}{tls}{DIM:#}",
+            o.service.port,
+            o.service.label(),
+            o.service.tls_mode.to_string(),
+            if many { format!("{:<40}", o.address) } else { String::new() },
+        );
+    }
+    let _ = writeln!(out);
+
+    // Each distinct problem once, with the ports it affects.
+    let mut grouped: BTreeMap<(Severity, Code, &str), Vec<String>> = BTreeMap::new();
+    for endpoint in &diagnosis.endpoints {
+        for problem in &endpoint.problems {
+            let place = if many {
+                format!("{} port {}", endpoint.observation.address, endpoint.observation.service.port)
+            } else {
+                endpoint.observation.service.port.to_string()
+            };
+            grouped
+                .entry((problem.severity, problem.code, problem.message.as_str()))
+                .or_default()
+                .push(place);
+        }
+    }
+    if !grouped.is_empty() || !diagnosis.problems.is_empty() {
+        let _ = writeln!(out, "{BOLD}Problems{BOLD:#}");
+        for problem in &diagnosis.problems {
+            write_problem(&mut out, problem.severity, problem.code, &problem.message, "server");
+        }
+        for ((severity, code, message), places) in &grouped {
+            let label = format!("{} {}", if places.len() > 1 { "ports" } else { "port" }, places.join(", "));
+            write_problem(&mut out, *severity, *code, message, &label);
+        }
+        let _ = writeln!(out);
+    }
+
+    if let Some(recommendation) = &diagnosis.recommendation {
+        let card = settings::choose(&recommendation.server_name, &recommendation.verified_ports);
+        let _ = writeln!(out, "{BOLD}What to change{BOLD:#} (server name {}, verified)", recommendation.server_name);
+        for (client, lines) in settings::instructions(&card) {
+            if lines.is_empty() {
+                continue;
+            }
+            let _ = writeln!(out, "  {BOLD}{client}{BOLD:#}");
+            for line in lines {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
+        let _ = writeln!(out, "  {DIM}{}{DIM:#}", recommendation.reason);
+        let _ = writeln!(out);
+    } else if diagnosis.verdict == Verdict::Fail {
+        let _ = writeln!(out, "{BOLD}What to change{BOLD:#}");
+        let _ = writeln!(
+            out,
+            "  No server name works without a warning on this server yet: the certificate itself must be fixed (see above)."
+        );
+        let _ = writeln!(out);
+    }
+
+    let mut certificates: BTreeMap<&str, (&crate::analyze::cert::CertInfo, Vec<String>)> = BTreeMap::new();
+    for endpoint in &diagnosis.endpoints {
+        if let Some(leaf) = endpoint.analysis.as_ref().and_then(|a| a.leaf()) {
+            certificates
+                .entry(leaf.sha256.as_str())
+                .or_insert((leaf, Vec::new()))
+                .1
+                .push(endpoint.observation.service.port.to_string());
+        }
+    }
+    if !certificates.is_empty() {
+        let _ = writeln!(out, "{BOLD}Certificates{BOLD:#}");
+        for (sha, (cert, ports)) in certificates {
+            let names = cert.presented_names().join(", ");
+            let _ = writeln!(out, "  {names}  {DIM}(ports {}){DIM:#}", ports.join(", "));
+            let _ = writeln!(
+                out,
+                "    {DIM}issuer {} · valid {} to {} · sha256 {}…{DIM:#}",
+                cert.issuer,
+                date(cert.not_before),
+                date(cert.not_after),
+                sha.get(..16).unwrap_or(sha)
+            );
+        }
+    }
+    out
+}
+
+fn write_problem(out: &mut String, severity: Severity, code: Code, message: &str, label: &str) {
+    let (style, word) = match severity {
+        Severity::Error => (RED, "error"),
+        Severity::Warning => (YELLOW, "warning"),
+        Severity::Info => (DIM, "info"),
+    };
+    let _ = writeln!(out, "  {style}{word}{style:#} {BOLD}{}{BOLD:#} ({label})", code.as_str());
+    let _ = writeln!(out, "    {message}");
+}
