@@ -79,7 +79,11 @@ pub async fn observe(options: &CheckOptions) -> Result<Observations, CheckError>
     let settings = ProbeSettings {
         step_timeout: options.step_timeout,
     };
-    let sni = if options.no_sni { None } else { target.dns_name().map(str::to_string) };
+    let sni = if options.no_sni {
+        None
+    } else {
+        target.dns_name().map(str::to_string)
+    };
     let requests = |sni: Option<String>| -> Vec<ProbeRequest> {
         addresses
             .iter()

@@ -61,7 +61,9 @@ impl Target {
             return Err(invalid("looks like an email address; give the server name"));
         }
         if trimmed.contains(['/', ':', ' ']) {
-            return Err(invalid("give a bare host name, without scheme, port or path"));
+            return Err(invalid(
+                "give a bare host name, without scheme, port or path",
+            ));
         }
         let without_dot = trimmed.strip_suffix('.').unwrap_or(trimmed);
         // UTS #46 processing maps U-labels (bücher) to A-labels (xn--bcher-kva) and lower-cases.

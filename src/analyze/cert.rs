@@ -47,8 +47,7 @@ pub struct CertInfo {
 impl CertInfo {
     /// Parses DER.
     pub fn parse(der: &[u8]) -> Result<CertInfo, CertError> {
-        let (rest, cert) =
-            X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
+        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
         if !rest.is_empty() {
             return Err(CertError(format!("{} bytes of trailing data", rest.len())));
         }
@@ -160,7 +159,10 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub fn rfc3339(seconds: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| seconds.to_string())
 }
 
@@ -189,7 +191,10 @@ mod tests {
 
     #[test]
     fn ip_bytes() {
-        assert_eq!(ip_from_bytes(&[127, 0, 0, 1]), Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(
+            ip_from_bytes(&[127, 0, 0, 1]),
+            Some("127.0.0.1".parse().unwrap())
+        );
         assert_eq!(ip_from_bytes(&[1, 2, 3]), None);
     }
 }

@@ -40,7 +40,9 @@ impl TrustAnchors {
         let loaded = rustls_native_certs::load_native_certs();
         let mut anchors = TrustAnchors::default();
         let added = anchors.add_all(&loaded.certs);
-        anchors.sources.push(format!("system store ({added} certificates)"));
+        anchors
+            .sources
+            .push(format!("system store ({added} certificates)"));
         anchors
     }
 
@@ -53,16 +55,21 @@ impl TrustAnchors {
         let iter = CertificateDer::pem_file_iter(path).map_err(|e| file_error(e.to_string()))?;
         let mut certs = Vec::new();
         for (index, cert) in iter.enumerate() {
-            certs.push(cert.map_err(|e| file_error(format!("certificate block {}: {e}", index + 1)))?);
+            certs.push(
+                cert.map_err(|e| file_error(format!("certificate block {}: {e}", index + 1)))?,
+            );
         }
         if certs.is_empty() {
             return Err(file_error("no PEM certificate found".to_string()));
         }
         let added = self.add_all(&certs);
         if added == 0 {
-            return Err(file_error("no usable CA certificate in the file".to_string()));
+            return Err(file_error(
+                "no usable CA certificate in the file".to_string(),
+            ));
         }
-        self.sources.push(format!("{} ({added} certificates)", path.display()));
+        self.sources
+            .push(format!("{} ({added} certificates)", path.display()));
         Ok(added)
     }
 
@@ -174,8 +181,10 @@ pub fn trust(chain: &[CertInfo], anchors: &TrustAnchors, elsewhere: &[Vec<u8>], 
     } else {
         leaf.not_before + (leaf.not_after - leaf.not_before) / 2
     };
-    let sent: Vec<CertificateDer<'_>> =
-        chain[1..].iter().map(|c| CertificateDer::from(c.der.as_slice())).collect();
+    let sent: Vec<CertificateDer<'_>> = chain[1..]
+        .iter()
+        .map(|c| CertificateDer::from(c.der.as_slice()))
+        .collect();
     match verify(&leaf.der, &sent, anchors, at) {
         Ok(()) => return Trust::Trusted,
         Err(webpki::Error::UnknownIssuer) => {}
@@ -193,7 +202,11 @@ pub fn trust(chain: &[CertInfo], anchors: &TrustAnchors, elsewhere: &[Vec<u8>], 
         return Trust::SelfSigned;
     }
     let mut extended = sent.clone();
-    extended.extend(elsewhere.iter().map(|der| CertificateDer::from(der.as_slice())));
+    extended.extend(
+        elsewhere
+            .iter()
+            .map(|der| CertificateDer::from(der.as_slice())),
+    );
     if extended.len() > sent.len() && verify(&leaf.der, &extended, anchors, at).is_ok() {
         let top = chain.last().unwrap_or(leaf);
         return Trust::IncompleteChain {
@@ -206,7 +219,11 @@ pub fn trust(chain: &[CertInfo], anchors: &TrustAnchors, elsewhere: &[Vec<u8>], 
     if top.self_signed || top.is_ca {
         // The server sent CA certificates, and the top one is not trusted: a private or unknown CA.
         Trust::UnknownCa {
-            issuer: if top.self_signed { top.subject.clone() } else { top.issuer.clone() },
+            issuer: if top.self_signed {
+                top.subject.clone()
+            } else {
+                top.issuer.clone()
+            },
         }
     } else {
         // Only the leaf was sent and its issuer is not an anchor: most likely the intermediate

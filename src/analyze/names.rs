@@ -35,7 +35,10 @@ pub fn check(cert: &CertInfo, target: &Target) -> NameCheck {
                 NameCheck::Covered(ip.to_string())
             } else if cert.san_dns.is_empty()
                 && cert.san_ip.is_empty()
-                && cert.common_names.iter().any(|cn| cn.parse::<IpAddr>().ok() == Some(*ip))
+                && cert
+                    .common_names
+                    .iter()
+                    .any(|cn| cn.parse::<IpAddr>().ok() == Some(*ip))
             {
                 NameCheck::CommonNameOnly(ip.to_string())
             } else {
@@ -59,8 +62,7 @@ pub fn check(cert: &CertInfo, target: &Target) -> NameCheck {
 pub fn dns_matches(pattern: &str, reference: &str) -> bool {
     let pattern = pattern.strip_suffix('.').unwrap_or(pattern);
     let reference = reference.strip_suffix('.').unwrap_or(reference);
-    if !pattern.is_ascii() || !reference.is_ascii() || pattern.is_empty() || reference.is_empty()
-    {
+    if !pattern.is_ascii() || !reference.is_ascii() || pattern.is_empty() || reference.is_empty() {
         return false;
     }
     if reference.parse::<IpAddr>().is_ok() {
@@ -143,19 +145,34 @@ mod tests {
         let target = dns("mail.bücher.example");
         assert_eq!(target, Target::Dns("mail.xn--bcher-kva.example".into()));
         let c = cert(&["mail.xn--bcher-kva.example"], &[], &[]);
-        assert_eq!(check(&c, &target), NameCheck::Covered("mail.xn--bcher-kva.example".into()));
+        assert_eq!(
+            check(&c, &target),
+            NameCheck::Covered("mail.xn--bcher-kva.example".into())
+        );
         let wild = cert(&["*.xn--bcher-kva.example"], &[], &[]);
         assert!(matches!(check(&wild, &target), NameCheck::Covered(_)));
         // A U-label in a certificate is malformed and matches nothing.
-        assert!(!dns_matches("mail.bücher.example", "mail.xn--bcher-kva.example"));
+        assert!(!dns_matches(
+            "mail.bücher.example",
+            "mail.xn--bcher-kva.example"
+        ));
     }
 
     #[test]
     fn ip_literals_use_ip_san_only() {
         let c = cert(&["127.0.0.10"], &["192.0.2.1", "2001:db8::1"], &[]);
-        assert_eq!(check(&c, &dns("192.0.2.1")), NameCheck::Covered("192.0.2.1".into()));
-        assert_eq!(check(&c, &dns("[2001:db8::1]")), NameCheck::Covered("2001:db8::1".into()));
-        assert_eq!(check(&c, &dns("2001:db8:0:0::1")), NameCheck::Covered("2001:db8::1".into()));
+        assert_eq!(
+            check(&c, &dns("192.0.2.1")),
+            NameCheck::Covered("192.0.2.1".into())
+        );
+        assert_eq!(
+            check(&c, &dns("[2001:db8::1]")),
+            NameCheck::Covered("2001:db8::1".into())
+        );
+        assert_eq!(
+            check(&c, &dns("2001:db8:0:0::1")),
+            NameCheck::Covered("2001:db8::1".into())
+        );
         assert_eq!(check(&c, &dns("127.0.0.10")), NameCheck::NotCovered);
         assert!(!dns_matches("*.0.0.10", "127.0.0.10"));
     }
@@ -173,6 +190,9 @@ mod tests {
             NameCheck::CommonNameOnly("mail.example.com".into())
         );
         let none = cert(&["luna.hostingco.com"], &[], &["luna.hostingco.com"]);
-        assert_eq!(check(&none, &dns("mail.customer.com")), NameCheck::NotCovered);
+        assert_eq!(
+            check(&none, &dns("mail.customer.com")),
+            NameCheck::NotCovered
+        );
     }
 }

@@ -230,7 +230,9 @@ fn endpoint_problems(
             FailureKind::ConnectionRefused => (Code::ConnectionRefused, Severity::Info),
             FailureKind::Timeout => (Code::Timeout, Severity::Warning),
             FailureKind::Unreachable => (Code::Unreachable, Severity::Warning),
-            FailureKind::StarttlsNotOffered if relay => (Code::StarttlsNotOffered, Severity::Warning),
+            FailureKind::StarttlsNotOffered if relay => {
+                (Code::StarttlsNotOffered, Severity::Warning)
+            }
             FailureKind::StarttlsNotOffered => (Code::StarttlsNotOffered, Severity::Error),
             FailureKind::StarttlsRefused => (Code::StarttlsRefused, Severity::Error),
             FailureKind::TlsHandshakeFailed => (Code::TlsHandshakeFailed, Severity::Error),
@@ -241,7 +243,11 @@ fn endpoint_problems(
                 "{} does not offer {}: a client set to \"STARTTLS\" on this port refuses to connect, \
                  and one set to \"None\" sends the password in clear text. ({})",
                 observation.service,
-                if observation.service.protocol == crate::service::Protocol::Pop3 { "STLS" } else { "STARTTLS" },
+                if observation.service.protocol == crate::service::Protocol::Pop3 {
+                    "STLS"
+                } else {
+                    "STARTTLS"
+                },
                 failure.detail
             ),
             _ => failure.detail.clone(),
@@ -265,7 +271,11 @@ fn endpoint_problems(
     };
     // Port 25 is server-to-server: sending servers use opportunistic TLS and rarely check the
     // certificate, so certificate problems there do not make any mail client warn.
-    let cert_severity = if relay { Severity::Warning } else { Severity::Error };
+    let cert_severity = if relay {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
     let presented = presented_list(leaf);
     let target = &observations.target;
     match &analysis.name {
@@ -327,7 +337,11 @@ fn endpoint_problems(
     }
     match &analysis.dates {
         Dates::Valid => {}
-        Dates::Expired { index, subject, not_after } => problems.push(Problem::new(
+        Dates::Expired {
+            index,
+            subject,
+            not_after,
+        } => problems.push(Problem::new(
             Code::Expired,
             cert_severity,
             format!(
@@ -337,7 +351,11 @@ fn endpoint_problems(
                 ((now - *not_after) / 86_400).max(0)
             ),
         )),
-        Dates::NotYetValid { index, subject, not_before } => problems.push(Problem::new(
+        Dates::NotYetValid {
+            index,
+            subject,
+            not_before,
+        } => problems.push(Problem::new(
             Code::NotYetValid,
             cert_severity,
             format!(
@@ -396,12 +414,22 @@ fn endpoint_problems(
 }
 
 fn position(index: usize) -> &'static str {
-    if index == 0 { "server certificate" } else { "intermediate certificate" }
+    if index == 0 {
+        "server certificate"
+    } else {
+        "intermediate certificate"
+    }
 }
 
 fn sni_problem(target: &Target, analysis: &CertAnalysis, without: &CertInfo) -> Problem {
-    let with = analysis.leaf().map(CertInfo::display_name).unwrap_or_default();
-    let covers = matches!(crate::analyze::names::check(without, target), NameCheck::Covered(_));
+    let with = analysis
+        .leaf()
+        .map(CertInfo::display_name)
+        .unwrap_or_default();
+    let covers = matches!(
+        crate::analyze::names::check(without, target),
+        NameCheck::Covered(_)
+    );
     Problem::new(
         Code::SniDependent,
         Severity::Warning,
@@ -409,7 +437,11 @@ fn sni_problem(target: &Target, analysis: &CertAnalysis, without: &CertInfo) -> 
             "The certificate depends on SNI: asked for {target} this port presents {with}, but a \
              client that sends no server name (old clients, some appliances) gets {}{}.",
             without.display_name(),
-            if covers { "" } else { ", which does not cover the name and makes such clients warn" }
+            if covers {
+                ""
+            } else {
+                ", which does not cover the name and makes such clients warn"
+            }
         ),
     )
 }
@@ -424,7 +456,10 @@ fn alternatives(observations: &Observations, leaf: &CertInfo, address: IpAddr) -
         .cloned()
         .collect();
     for ptr in ptr_names(observations, address) {
-        let covered = leaf.san_dns.iter().any(|pattern| dns_matches(pattern, &ptr));
+        let covered = leaf
+            .san_dns
+            .iter()
+            .any(|pattern| dns_matches(pattern, &ptr));
         if covered && resolves_to(observations, &ptr, address) && !names.contains(&ptr) {
             names.push(ptr);
         }
@@ -490,7 +525,10 @@ fn different_certificates(endpoints: &[EndpointDiagnosis], by_address: bool) -> 
             continue;
         };
         let place = if by_address {
-            format!("{} port {}", endpoint.observation.address, endpoint.observation.service.port)
+            format!(
+                "{} port {}",
+                endpoint.observation.address, endpoint.observation.service.port
+            )
         } else {
             endpoint.observation.service.port.to_string()
         };
@@ -505,7 +543,14 @@ fn different_certificates(endpoints: &[EndpointDiagnosis], by_address: bool) -> 
     }
     let mut parts: Vec<String> = groups
         .into_values()
-        .map(|(names, places)| format!("port{} {} present{} {names}", if places.len() > 1 { "s" } else { "" }, places.join(", "), if places.len() > 1 { "" } else { "s" }))
+        .map(|(names, places)| {
+            format!(
+                "port{} {} present{} {names}",
+                if places.len() > 1 { "s" } else { "" },
+                places.join(", "),
+                if places.len() > 1 { "" } else { "s" }
+            )
+        })
         .collect();
     parts.sort();
     Some(Problem::new(
@@ -515,7 +560,11 @@ fn different_certificates(endpoints: &[EndpointDiagnosis], by_address: bool) -> 
             "The server uses different certificates on different {}: {}. Usually one service \
              (e.g. Postfix) was forgotten when the certificate was renewed or replaced; point all \
              services at the same certificate files.",
-            if by_address { "ports and addresses" } else { "ports" },
+            if by_address {
+                "ports and addresses"
+            } else {
+                "ports"
+            },
             parts.join("; ")
         ),
     ))
@@ -538,8 +587,14 @@ fn recommend(
         return None;
     }
     if let Target::Dns(name) = &observations.target {
-        if needed.iter().all(|e| e.analysis.as_ref().is_some_and(CertAnalysis::accepted)) {
-            let ports = needed.iter().map(|e| e.observation.service).collect::<Vec<_>>();
+        if needed
+            .iter()
+            .all(|e| e.analysis.as_ref().is_some_and(CertAnalysis::accepted))
+        {
+            let ports = needed
+                .iter()
+                .map(|e| e.observation.service)
+                .collect::<Vec<_>>();
             return Some(Recommendation {
                 server_name: name.clone(),
                 verified: true,
@@ -556,7 +611,8 @@ fn recommend(
         let mut confirmed = Vec::new();
         for endpoint in &needed {
             let reprobe = candidate.endpoints.iter().find(|o| {
-                o.service == endpoint.observation.service && o.address == endpoint.observation.address
+                o.service == endpoint.observation.service
+                    && o.address == endpoint.observation.address
             });
             let accepted = reprobe
                 .and_then(|o| analyze::certificate(o, &candidate_target, anchors, elsewhere, now))
@@ -566,8 +622,10 @@ fn recommend(
             }
         }
         if confirmed.len() == needed.len() {
-            let addresses: BTreeSet<String> =
-                needed.iter().map(|e| e.observation.address.to_string()).collect();
+            let addresses: BTreeSet<String> = needed
+                .iter()
+                .map(|e| e.observation.address.to_string())
+                .collect();
             return Some(Recommendation {
                 server_name: candidate.name.clone(),
                 verified: true,
@@ -600,7 +658,8 @@ fn annotate_mismatches(
         for problem in &mut endpoint.problems {
             let is_mismatch = matches!(problem.code, Code::NameMismatch | Code::IpAddressUsed);
             if is_mismatch && problem.message.contains(" as the server name.") {
-                let confirmed = recommended.is_some_and(|name| problem.message.contains(&format!("use {name} as")));
+                let confirmed = recommended
+                    .is_some_and(|name| problem.message.contains(&format!("use {name} as")));
                 if !confirmed {
                     problem.message.push_str(
                         " (Not recommended yet: that name did not pass on every client port; see below.)",

@@ -41,7 +41,8 @@ pub struct Dns {
 impl Dns {
     /// The system's resolver (`/etc/resolv.conf`), including `/etc/hosts`.
     pub fn system(timeout: Duration) -> Result<Dns, DnsError> {
-        let mut builder = TokioResolver::builder_tokio().map_err(|e| DnsError::Config(e.to_string()))?;
+        let mut builder =
+            TokioResolver::builder_tokio().map_err(|e| DnsError::Config(e.to_string()))?;
         configure(builder.options_mut(), timeout, ResolveHosts::Always);
         Ok(Dns {
             resolver: builder.build(),
@@ -139,10 +140,19 @@ mod tests {
 
     #[test]
     fn resolver_addresses() {
-        assert_eq!(parse_server("127.0.0.53").unwrap(), "127.0.0.53:53".parse().unwrap());
-        assert_eq!(parse_server("127.0.0.1:5353").unwrap(), "127.0.0.1:5353".parse().unwrap());
+        assert_eq!(
+            parse_server("127.0.0.53").unwrap(),
+            "127.0.0.53:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
         assert_eq!(parse_server("::1").unwrap(), "[::1]:53".parse().unwrap());
-        assert_eq!(parse_server("[::1]:5353").unwrap(), "[::1]:5353".parse().unwrap());
+        assert_eq!(
+            parse_server("[::1]:5353").unwrap(),
+            "[::1]:5353".parse().unwrap()
+        );
         assert!(parse_server("dns.example").is_err());
         assert!(parse_server("127.0.0.1:99999").is_err());
     }

@@ -176,7 +176,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConn<S> {
 
     fn record(&mut self, prefix: &str, text: &str) {
         if self.transcript.len() < MAX_TRANSCRIPT {
-            let mut entry = String::with_capacity(prefix.len() + text.len().min(MAX_TRANSCRIPT_ENTRY));
+            let mut entry =
+                String::with_capacity(prefix.len() + text.len().min(MAX_TRANSCRIPT_ENTRY));
             entry.push_str(prefix);
             entry.extend(text.chars().take(MAX_TRANSCRIPT_ENTRY));
             self.transcript.push(entry);
@@ -239,10 +240,16 @@ mod tests {
 
     #[tokio::test]
     async fn lines_split_across_reads_and_crlf_stripped() {
-        let mock = Builder::new().read(b"220 mail.exa").read(b"mple ESMTP\r\n250 ok\n").build();
+        let mock = Builder::new()
+            .read(b"220 mail.exa")
+            .read(b"mple ESMTP\r\n250 ok\n")
+            .build();
         let mut c = conn(mock);
         let deadline = c.deadline();
-        assert_eq!(c.read_line(deadline, "greeting").await.unwrap(), "220 mail.example ESMTP");
+        assert_eq!(
+            c.read_line(deadline, "greeting").await.unwrap(),
+            "220 mail.example ESMTP"
+        );
         assert_eq!(c.read_line(deadline, "reply").await.unwrap(), "250 ok");
         assert_eq!(c.transcript(), ["S: 220 mail.example ESMTP", "S: 250 ok"]);
     }
@@ -284,7 +291,10 @@ mod tests {
         let deadline = c.deadline();
         let started = Instant::now();
         let result = c.read_line(deadline, "greeting").await;
-        assert!(matches!(result, Err(DialogueError::Timeout { .. })), "{result:?}");
+        assert!(
+            matches!(result, Err(DialogueError::Timeout { .. })),
+            "{result:?}"
+        );
         assert!(started.elapsed() <= Duration::from_secs(11));
     }
 
@@ -299,7 +309,9 @@ mod tests {
 
     #[tokio::test]
     async fn leftover_bytes_are_returned_not_lost() {
-        let mock = Builder::new().read(b"220 go ahead\r\n\x16\x03\x01injected").build();
+        let mock = Builder::new()
+            .read(b"220 go ahead\r\n\x16\x03\x01injected")
+            .build();
         let mut c = conn(mock);
         let deadline = c.deadline();
         c.read_line(deadline, "reply").await.unwrap();

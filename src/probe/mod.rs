@@ -97,7 +97,10 @@ async fn run(
         Err(_) => {
             return Err(failure(
                 FailureKind::Timeout,
-                format!("no answer to the connection attempt within {} s (filtered by a firewall?)", step.as_secs()),
+                format!(
+                    "no answer to the connection attempt within {} s (filtered by a firewall?)",
+                    step.as_secs()
+                ),
             ));
         }
         Ok(Err(error)) => return Err(connect_failure(&error)),
@@ -135,8 +138,7 @@ async fn run(
         }
     };
 
-    let (tls, result) =
-        tls::handshake(tcp, request.sni.as_deref(), request.address, step).await;
+    let (tls, result) = tls::handshake(tcp, request.sni.as_deref(), request.address, step).await;
     observation.tls = Some(tls);
     let stream = result.map_err(|detail| failure(FailureKind::TlsHandshakeFailed, detail))?;
 
@@ -188,7 +190,10 @@ fn connect_failure(error: &std::io::Error) -> Failure {
             FailureKind::ConnectionRefused,
             "connection refused: no server listens on this port".to_string(),
         ),
-        ErrorKind::TimedOut => failure(FailureKind::Timeout, format!("connection timed out: {error}")),
+        ErrorKind::TimedOut => failure(
+            FailureKind::Timeout,
+            format!("connection timed out: {error}"),
+        ),
         _ => failure(FailureKind::Unreachable, format!("cannot connect: {error}")),
     }
 }

@@ -93,7 +93,9 @@ impl ServerCertVerifier for DangerCaptureVerifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        PROVIDER.signature_verification_algorithms.supported_schemes()
+        PROVIDER
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 

@@ -22,11 +22,21 @@ pub fn summary(diagnosis: &Diagnosis) -> String {
         },
         Verdict::Warn | Verdict::Fail => {
             let headline = diagnosis.headline.as_ref();
-            let verdict_word = if diagnosis.verdict == Verdict::Fail { "Problem" } else { "Warning" };
+            let verdict_word = if diagnosis.verdict == Verdict::Fail {
+                "Problem"
+            } else {
+                "Warning"
+            };
             match (recommended, headline) {
                 (Some(r), Some(h))
                     if Some(r.server_name.as_str()) != target.dns_name()
-                        && matches!(h.code, Code::NameMismatch | Code::IpAddressUsed | Code::SniDependent | Code::DifferentCertPerPort) =>
+                        && matches!(
+                            h.code,
+                            Code::NameMismatch
+                                | Code::IpAddressUsed
+                                | Code::SniDependent
+                                | Code::DifferentCertPerPort
+                        ) =>
                 {
                     format!(
                         "{verdict_word}: the certificate does not cover {target}; use {} instead (verified on {}).",
@@ -34,7 +44,11 @@ pub fn summary(diagnosis: &Diagnosis) -> String {
                         port_list(&r.verified_ports)
                     )
                 }
-                (_, Some(h)) => format!("{verdict_word} ({}): {}", h.code.as_str(), first_sentence(&h.message)),
+                (_, Some(h)) => format!(
+                    "{verdict_word} ({}): {}",
+                    h.code.as_str(),
+                    first_sentence(&h.message)
+                ),
                 (_, None) => format!("{verdict_word} on {target}."),
             }
         }

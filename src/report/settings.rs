@@ -27,7 +27,11 @@ pub fn choose(host: &str, working: &[Service]) -> AccountSettings {
     let pick = |order: &[u16], direction: Direction| {
         order
             .iter()
-            .find_map(|port| working.iter().find(|s| s.port == *port && s.direction() == direction))
+            .find_map(|port| {
+                working
+                    .iter()
+                    .find(|s| s.port == *port && s.direction() == direction)
+            })
             .map(|service| ServerSetting {
                 host: host.to_string(),
                 service: *service,
@@ -57,7 +61,9 @@ pub fn instructions(settings: &AccountSettings) -> Vec<(&'static str, Vec<String
     if let Some(s) = &settings.incoming {
         thunderbird.push(format!(
             "Account Settings > Server Settings: Server Name {}, Port {}, Connection security {}",
-            s.host, s.service.port, security(s)
+            s.host,
+            s.service.port,
+            security(s)
         ));
     }
     if let Some(s) = &settings.outgoing {
@@ -78,7 +84,9 @@ pub fn instructions(settings: &AccountSettings) -> Vec<(&'static str, Vec<String
     if let Some(s) = &settings.outgoing {
         outlook.push(format!(
             "Outgoing mail (SMTP): Server {}, Port {}, Encryption method {}",
-            s.host, s.service.port, security(s)
+            s.host,
+            s.service.port,
+            security(s)
         ));
     }
     clients.push(("Outlook", outlook));
@@ -95,7 +103,11 @@ pub fn instructions(settings: &AccountSettings) -> Vec<(&'static str, Vec<String
             "Outgoing Mail Server > SMTP > (server): Host Name {}, Use SSL on, Server Port {}{}",
             s.host,
             s.service.port,
-            if s.service.tls_mode == TlsMode::Starttls { " (iOS uses STARTTLS on this port)" } else { "" }
+            if s.service.tls_mode == TlsMode::Starttls {
+                " (iOS uses STARTTLS on this port)"
+            } else {
+                ""
+            }
         ));
     }
     clients.push(("iOS Mail", ios));
@@ -112,7 +124,10 @@ mod tests {
 
     #[test]
     fn prefers_imaps_and_submissions() {
-        let s = choose("mail.example.com", &services(&[25, 587, 465, 143, 993, 110, 995]));
+        let s = choose(
+            "mail.example.com",
+            &services(&[25, 587, 465, 143, 993, 110, 995]),
+        );
         assert_eq!(s.incoming.map(|x| x.service.port), Some(993));
         assert_eq!(s.outgoing.map(|x| x.service.port), Some(465));
     }
@@ -132,7 +147,10 @@ mod tests {
         let s = choose("luna.hostingco.com", &services(&[587, 993]));
         let text = instructions(&s);
         let thunderbird = &text[0].1;
-        assert!(thunderbird[0].contains("Server Name luna.hostingco.com, Port 993, Connection security SSL/TLS"));
+        assert!(
+            thunderbird[0]
+                .contains("Server Name luna.hostingco.com, Port 993, Connection security SSL/TLS")
+        );
         assert!(thunderbird[1].contains("Port 587, Connection security STARTTLS"));
         assert!(text[2].1[1].contains("STARTTLS"));
     }

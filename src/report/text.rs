@@ -25,14 +25,27 @@ pub fn render(diagnosis: &Diagnosis) -> String {
         Verdict::Warn => YELLOW,
         Verdict::Fail | Verdict::Unknown => RED,
     };
-    let _ = writeln!(out, "{verdict_style}{}{verdict_style:#}", super::summary(diagnosis));
+    let _ = writeln!(
+        out,
+        "{verdict_style}{}{verdict_style:#}",
+        super::summary(diagnosis)
+    );
     for step in super::fix(diagnosis) {
         let _ = writeln!(out, "  {BOLD}→{BOLD:#} {step}");
     }
     let _ = writeln!(out);
 
-    let addresses: Vec<String> = diagnosis.addresses.iter().map(ToString::to_string).collect();
-    let _ = writeln!(out, "{BOLD}Server{BOLD:#} {} ({})", diagnosis.target, addresses.join(", "));
+    let addresses: Vec<String> = diagnosis
+        .addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let _ = writeln!(
+        out,
+        "{BOLD}Server{BOLD:#} {} ({})",
+        diagnosis.target,
+        addresses.join(", ")
+    );
     let many = diagnosis.addresses.len() > 1;
     let _ = writeln!(
         out,
@@ -40,7 +53,11 @@ pub fn render(diagnosis: &Diagnosis) -> String {
         "PORT",
         "SERVICE",
         "TLS",
-        if many { format!("{:<40}", "ADDRESS") } else { String::new() },
+        if many {
+            format!("{:<40}", "ADDRESS")
+        } else {
+            String::new()
+        },
         "RESULT"
     );
     for endpoint in &diagnosis.endpoints {
@@ -52,14 +69,22 @@ pub fn render(diagnosis: &Diagnosis) -> String {
             Some(Severity::Warning) => YELLOW,
             _ => DIM,
         };
-        let tls = o.tls.as_ref().and_then(|t| t.version.clone()).unwrap_or_default();
+        let tls = o
+            .tls
+            .as_ref()
+            .and_then(|t| t.version.clone())
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "  {:<6}{:<13}{:<10}{}{style}{result}{style:#} {DIM}{tls}{DIM:#}",
             o.service.port,
             o.service.label(),
             o.service.tls_mode.to_string(),
-            if many { format!("{:<40}", o.address) } else { String::new() },
+            if many {
+                format!("{:<40}", o.address)
+            } else {
+                String::new()
+            },
         );
     }
     let _ = writeln!(out);
@@ -69,7 +94,10 @@ pub fn render(diagnosis: &Diagnosis) -> String {
     for endpoint in &diagnosis.endpoints {
         for problem in &endpoint.problems {
             let place = if many {
-                format!("{} port {}", endpoint.observation.address, endpoint.observation.service.port)
+                format!(
+                    "{} port {}",
+                    endpoint.observation.address, endpoint.observation.service.port
+                )
             } else {
                 endpoint.observation.service.port.to_string()
             };
@@ -82,10 +110,20 @@ pub fn render(diagnosis: &Diagnosis) -> String {
     if !grouped.is_empty() || !diagnosis.problems.is_empty() {
         let _ = writeln!(out, "{BOLD}Problems{BOLD:#}");
         for problem in &diagnosis.problems {
-            write_problem(&mut out, problem.severity, problem.code, &problem.message, "server");
+            write_problem(
+                &mut out,
+                problem.severity,
+                problem.code,
+                &problem.message,
+                "server",
+            );
         }
         for ((severity, code, message), places) in &grouped {
-            let label = format!("{} {}", if places.len() > 1 { "ports" } else { "port" }, places.join(", "));
+            let label = format!(
+                "{} {}",
+                if places.len() > 1 { "ports" } else { "port" },
+                places.join(", ")
+            );
             write_problem(&mut out, *severity, *code, message, &label);
         }
         let _ = writeln!(out);
@@ -93,7 +131,11 @@ pub fn render(diagnosis: &Diagnosis) -> String {
 
     if let Some(recommendation) = &diagnosis.recommendation {
         let card = settings::choose(&recommendation.server_name, &recommendation.verified_ports);
-        let _ = writeln!(out, "{BOLD}What to change{BOLD:#} (server name {}, verified)", recommendation.server_name);
+        let _ = writeln!(
+            out,
+            "{BOLD}What to change{BOLD:#} (server name {}, verified)",
+            recommendation.server_name
+        );
         for (client, lines) in settings::instructions(&card) {
             if lines.is_empty() {
                 continue;
@@ -114,7 +156,8 @@ pub fn render(diagnosis: &Diagnosis) -> String {
         let _ = writeln!(out);
     }
 
-    let mut certificates: BTreeMap<&str, (&crate::analyze::cert::CertInfo, Vec<String>)> = BTreeMap::new();
+    let mut certificates: BTreeMap<&str, (&crate::analyze::cert::CertInfo, Vec<String>)> =
+        BTreeMap::new();
     for endpoint in &diagnosis.endpoints {
         if let Some(leaf) = endpoint.analysis.as_ref().and_then(|a| a.leaf()) {
             certificates
@@ -148,6 +191,10 @@ fn write_problem(out: &mut String, severity: Severity, code: Code, message: &str
         Severity::Warning => (YELLOW, "warning"),
         Severity::Info => (DIM, "info"),
     };
-    let _ = writeln!(out, "  {style}{word}{style:#} {BOLD}{}{BOLD:#} ({label})", code.as_str());
+    let _ = writeln!(
+        out,
+        "  {style}{word}{style:#} {BOLD}{}{BOLD:#} ({label})",
+        code.as_str()
+    );
     let _ = writeln!(out, "    {message}");
 }

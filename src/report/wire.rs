@@ -182,7 +182,11 @@ pub fn report(diagnosis: &Diagnosis, checked_at: i64) -> Report {
             crate::target::Target::Dns(_) => "dns",
             crate::target::Target::Ip(_) => "ip",
         },
-        addresses: diagnosis.addresses.iter().map(ToString::to_string).collect(),
+        addresses: diagnosis
+            .addresses
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         verdict: diagnosis.verdict,
         exit_code: diagnosis.verdict.exit_code(),
         summary: super::summary(diagnosis),

@@ -71,17 +71,26 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
     let completion = command(conn, "a1", "CAPABILITY", "the reply to CAPABILITY").await?;
     let mut capabilities = Vec::new();
     if completion.status == "OK" {
-        if let Some(caps) = completion.untagged.iter().find_map(|line| parse_capabilities(line)) {
+        if let Some(caps) = completion
+            .untagged
+            .iter()
+            .find_map(|line| parse_capabilities(line))
+        {
             capabilities = caps;
         }
     }
     if capabilities.is_empty() {
         // Fall back to the [CAPABILITY ...] response code in the greeting.
-        if let Some(code) = greeting.split_once('[').and_then(|(_, r)| r.split_once(']')) {
+        if let Some(code) = greeting
+            .split_once('[')
+            .and_then(|(_, r)| r.split_once(']'))
+        {
             capabilities = parse_capabilities(code.0).unwrap_or_default();
         }
     }
-    let starttls_offered = capabilities.iter().any(|c| c.eq_ignore_ascii_case("STARTTLS"));
+    let starttls_offered = capabilities
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case("STARTTLS"));
     Ok(Hello {
         greeting,
         capabilities,
@@ -112,7 +121,9 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
 pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut LineConn<S>,
 ) -> Result<(), DialogueError> {
-    command(conn, "a3", "LOGOUT", "the reply to LOGOUT").await.map(drop)
+    command(conn, "a3", "LOGOUT", "the reply to LOGOUT")
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]
@@ -162,15 +173,23 @@ mod tests {
             .build();
         let mut c = conn(mock);
         let hello = hello(&mut c).await.unwrap();
-        assert!(matches!(starttls(&mut c, &hello).await, Err(DialogueError::NotOffered(_))));
+        assert!(matches!(
+            starttls(&mut c, &hello).await,
+            Err(DialogueError::NotOffered(_))
+        ));
     }
 
     #[tokio::test]
     async fn bye_greeting_is_rejected() {
-        let mock = Builder::new().read(b"* BYE too many connections\r\n").build();
+        let mock = Builder::new()
+            .read(b"* BYE too many connections\r\n")
+            .build();
         let mut c = conn(mock);
         let error = hello(&mut c).await.unwrap_err();
-        assert!(error.to_string().contains("too many connections"), "{error}");
+        assert!(
+            error.to_string().contains("too many connections"),
+            "{error}"
+        );
     }
 
     #[tokio::test]
@@ -184,7 +203,10 @@ mod tests {
             .build();
         let mut c = conn(mock);
         let hello = hello(&mut c).await.unwrap();
-        assert!(matches!(starttls(&mut c, &hello).await, Err(DialogueError::Refused { .. })));
+        assert!(matches!(
+            starttls(&mut c, &hello).await,
+            Err(DialogueError::Refused { .. })
+        ));
     }
 
     #[tokio::test]
@@ -195,7 +217,10 @@ mod tests {
             .read(b"HTTP/1.1 400 Bad Request\r\n")
             .build();
         let mut c = conn(mock);
-        assert!(matches!(hello(&mut c).await, Err(DialogueError::Unexpected { .. })));
+        assert!(matches!(
+            hello(&mut c).await,
+            Err(DialogueError::Unexpected { .. })
+        ));
     }
 
     #[test]
@@ -204,7 +229,10 @@ mod tests {
             parse_capabilities("CAPABILITY IMAP4rev1 STARTTLS"),
             Some(vec!["IMAP4rev1".to_string(), "STARTTLS".to_string()])
         );
-        assert_eq!(parse_capabilities("capability X"), Some(vec!["X".to_string()]));
+        assert_eq!(
+            parse_capabilities("capability X"),
+            Some(vec!["X".to_string()])
+        );
         assert_eq!(parse_capabilities("OK fine"), None);
     }
 }

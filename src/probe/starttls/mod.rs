@@ -50,7 +50,10 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Says goodbye (QUIT / LOGOUT) and reads the answer; errors are of no interest by then.
-pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(protocol: Protocol, conn: &mut LineConn<S>) {
+pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(
+    protocol: Protocol,
+    conn: &mut LineConn<S>,
+) {
     let _ = match protocol {
         Protocol::Smtp => smtp::goodbye(conn).await,
         Protocol::Imap => imap::goodbye(conn).await,
@@ -61,5 +64,7 @@ pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(protocol: Protocol, conn
 /// Whether a server's first bytes look like a TLS record: a plain-text port answered by a TLS
 /// server usually stays silent, but a misconfigured one may send an alert.
 pub fn looks_like_tls(line: &str) -> bool {
-    line.as_bytes().first().is_some_and(|&b| b == 0x15 || b == 0x16)
+    line.as_bytes()
+        .first()
+        .is_some_and(|&b| b == 0x15 || b == 0x16)
 }

@@ -56,9 +56,11 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
             return Err(DialogueError::TooManyLines);
         }
     }
-    let starttls_offered = capabilities
-        .iter()
-        .any(|c| c.split_whitespace().next().is_some_and(|k| k.eq_ignore_ascii_case("STLS")));
+    let starttls_offered = capabilities.iter().any(|c| {
+        c.split_whitespace()
+            .next()
+            .is_some_and(|k| k.eq_ignore_ascii_case("STLS"))
+    });
     Ok(Hello {
         greeting,
         capabilities,
@@ -97,8 +99,8 @@ pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use crate::probe::lines::testing::hostile_server;
+    use std::time::Duration;
     use tokio_test::io::Builder;
 
     fn conn(mock: tokio_test::io::Mock) -> LineConn<tokio_test::io::Mock> {
@@ -131,7 +133,10 @@ mod tests {
             .build();
         let mut c = conn(mock);
         let hello = hello(&mut c).await.unwrap();
-        assert!(matches!(starttls(&mut c, &hello).await, Err(DialogueError::NotOffered("STLS"))));
+        assert!(matches!(
+            starttls(&mut c, &hello).await,
+            Err(DialogueError::NotOffered("STLS"))
+        ));
     }
 
     #[tokio::test]
@@ -140,12 +145,17 @@ mod tests {
         script.extend_from_slice(&b"X-JUNK\r\n".repeat(MAX_REPLY_LINES + 5));
         let stream = hostile_server(vec![(Duration::ZERO, script)]);
         let mut c = LineConn::new(stream, Duration::from_secs(5), Vec::new());
-        assert!(matches!(hello(&mut c).await, Err(DialogueError::TooManyLines)));
+        assert!(matches!(
+            hello(&mut c).await,
+            Err(DialogueError::TooManyLines)
+        ));
     }
 
     #[tokio::test]
     async fn err_greeting() {
-        let mock = Builder::new().read(b"-ERR [SYS/TEMP] overloaded\r\n").build();
+        let mock = Builder::new()
+            .read(b"-ERR [SYS/TEMP] overloaded\r\n")
+            .build();
         let mut c = conn(mock);
         assert!(hello(&mut c).await.is_err());
     }

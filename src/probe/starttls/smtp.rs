@@ -25,10 +25,11 @@ pub async fn read_reply<S: AsyncRead + AsyncWrite + Unpin>(
     let mut code = None;
     for _ in 0..MAX_REPLY_LINES {
         let line = conn.read_line(deadline, to).await?;
-        let (this_code, last, text) = parse_line(&line).ok_or_else(|| DialogueError::Unexpected {
-            to,
-            reply: excerpt(&line),
-        })?;
+        let (this_code, last, text) =
+            parse_line(&line).ok_or_else(|| DialogueError::Unexpected {
+                to,
+                reply: excerpt(&line),
+            })?;
         if *code.get_or_insert(this_code) != this_code {
             return Err(DialogueError::Unexpected {
                 to,
@@ -87,9 +88,12 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
     }
     // The first line of a 250 EHLO reply is the server's name, the rest are keywords.
     let capabilities: Vec<String> = ehlo.lines.iter().skip(1).cloned().collect();
-    let starttls_offered = capabilities
-        .iter()
-        .any(|keyword| keyword.split_whitespace().next().is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS")));
+    let starttls_offered = capabilities.iter().any(|keyword| {
+        keyword
+            .split_whitespace()
+            .next()
+            .is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS"))
+    });
     Ok(Hello {
         greeting: greeting_text,
         capabilities,
@@ -124,14 +128,16 @@ pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), DialogueError> {
     conn.send("QUIT").await?;
     let deadline = conn.deadline();
-    read_reply(conn, deadline, "the reply to QUIT").await.map(drop)
+    read_reply(conn, deadline, "the reply to QUIT")
+        .await
+        .map(drop)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
     use crate::probe::lines::testing::hostile_server;
+    use std::time::Duration;
     use tokio_test::io::Builder;
 
     fn conn(mock: tokio_test::io::Mock) -> LineConn<tokio_test::io::Mock> {
@@ -151,7 +157,10 @@ mod tests {
         let mut c = conn(mock);
         let hello = hello(&mut c, "[127.0.0.1]").await.unwrap();
         assert!(hello.starttls_offered);
-        assert_eq!(hello.greeting, "220 luna.hostingco.test ESMTP Postfix (Debian/GNU)");
+        assert_eq!(
+            hello.greeting,
+            "220 luna.hostingco.test ESMTP Postfix (Debian/GNU)"
+        );
         assert_eq!(hello.capabilities.len(), 10);
         starttls(&mut c, &hello).await.unwrap();
     }
@@ -166,7 +175,10 @@ mod tests {
         let mut c = conn(mock);
         let hello = hello(&mut c, "x").await.unwrap();
         assert!(!hello.starttls_offered);
-        assert!(matches!(starttls(&mut c, &hello).await, Err(DialogueError::NotOffered(_))));
+        assert!(matches!(
+            starttls(&mut c, &hello).await,
+            Err(DialogueError::NotOffered(_))
+        ));
     }
 
     #[tokio::test]
@@ -181,14 +193,20 @@ mod tests {
         let mut c = conn(mock);
         let hello = hello(&mut c, "x").await.unwrap();
         let error = starttls(&mut c, &hello).await.unwrap_err();
-        assert!(error.to_string().contains("454 4.7.0 TLS not available"), "{error}");
+        assert!(
+            error.to_string().contains("454 4.7.0 TLS not available"),
+            "{error}"
+        );
     }
 
     #[tokio::test]
     async fn garbage_greeting_is_a_protocol_error() {
         let mock = Builder::new().read(b"\x00\x01binary junk\r\n").build();
         let mut c = conn(mock);
-        assert!(matches!(hello(&mut c, "x").await, Err(DialogueError::Unexpected { .. })));
+        assert!(matches!(
+            hello(&mut c, "x").await,
+            Err(DialogueError::Unexpected { .. })
+        ));
     }
 
     #[tokio::test]
@@ -206,19 +224,28 @@ mod tests {
         script.extend_from_slice(&more);
         let stream = hostile_server(vec![(Duration::ZERO, script)]);
         let mut c = LineConn::new(stream, Duration::from_secs(5), Vec::new());
-        assert!(matches!(hello(&mut c, "x").await, Err(DialogueError::TooManyLines)));
+        assert!(matches!(
+            hello(&mut c, "x").await,
+            Err(DialogueError::TooManyLines)
+        ));
     }
 
     #[tokio::test]
     async fn mixed_codes_in_one_reply_are_rejected() {
         let mock = Builder::new().read(b"220-a\r\n250 b\r\n").build();
         let mut c = conn(mock);
-        assert!(matches!(hello(&mut c, "x").await, Err(DialogueError::Unexpected { .. })));
+        assert!(matches!(
+            hello(&mut c, "x").await,
+            Err(DialogueError::Unexpected { .. })
+        ));
     }
 
     #[test]
     fn reply_lines_parse() {
-        assert_eq!(parse_line("250-PIPELINING"), Some((250, false, "PIPELINING")));
+        assert_eq!(
+            parse_line("250-PIPELINING"),
+            Some((250, false, "PIPELINING"))
+        );
         assert_eq!(parse_line("250 OK"), Some((250, true, "OK")));
         assert_eq!(parse_line("221"), Some((221, true, "")));
         assert_eq!(parse_line("25"), None);

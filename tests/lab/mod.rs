@@ -1,0 +1,593 @@
+//! The local mail lab: real Dovecot (IMAP/POP3), Postfix (SMTP 25/587/465) and dnsmasq on
+//! loopback addresses, with certificates made here by rcgen. Used by the integration tests and by
+//! `scripts/demo.sh` (through `examples/lab.rs`). Needs root (ports below 1024, `ip addr`).
+//!
+//! Each scenario has its own 127.0.0.N address so all can use the standard ports side by side.
+#![allow(dead_code)]
+
+use std::fmt::Write as _;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
+use time::OffsetDateTime;
+
+/// The test DNS server.
+pub const DNS: &str = "127.0.0.53:53";
+const DNS_IP: &str = "127.0.0.53";
+
+/// One scenario: an address, the name clients use, and how it is broken.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    /// Loopback address of the scenario's servers.
+    pub address: &'static str,
+    /// The name a user would type.
+    pub name: &'static str,
+}
+
+pub const GOOD: Scenario = Scenario {
+    address: "127.0.0.10",
+    name: "mail.good.test",
+};
+/// The user types mail.customer.test; the certificate is for luna.hostingco.test; both resolve here.
+pub const MISMATCH: Scenario = Scenario {
+    address: "127.0.0.11",
+    name: "mail.customer.test",
+};
+pub const HOSTING_NAME: &str = "luna.hostingco.test";
+pub const EXPIRED: Scenario = Scenario {
+    address: "127.0.0.12",
+    name: "mail.expired.test",
+};
+pub const SELF_SIGNED: Scenario = Scenario {
+    address: "127.0.0.13",
+    name: "mail.selfsigned.test",
+};
+pub const UNKNOWN_CA: Scenario = Scenario {
+    address: "127.0.0.14",
+    name: "mail.unknownca.test",
+};
+pub const NO_CHAIN: Scenario = Scenario {
+    address: "127.0.0.15",
+    name: "mail.nochain.test",
+};
+/// Dovecot has the right certificate, Postfix an old one for a name that resolves nowhere.
+pub const SPLIT: Scenario = Scenario {
+    address: "127.0.0.16",
+    name: "mail.split.test",
+};
+pub const SPLIT_SMTP_NAME: &str = "smtp.oldhost.test";
+/// Dovecot presents the right certificate only when asked for it by SNI.
+pub const SNI: Scenario = Scenario {
+    address: "127.0.0.17",
+    name: "mail.sni.test",
+};
+pub const SNI_DEFAULT_NAME: &str = "default.hostingco.test";
+/// TLS switched off: no STARTTLS on 25/587/143/110.
+pub const NO_TLS: Scenario = Scenario {
+    address: "127.0.0.18",
+    name: "mail.notls.test",
+};
+
+pub const ALL: [Scenario; 9] = [
+    GOOD,
+    MISMATCH,
+    EXPIRED,
+    SELF_SIGNED,
+    UNKNOWN_CA,
+    NO_CHAIN,
+    SPLIT,
+    SNI,
+    NO_TLS,
+];
+
+/// A running lab.
+#[derive(Debug)]
+pub struct Lab {
+    /// Where configs, certificates, logs and pid files live.
+    pub dir: PathBuf,
+    /// The test CA to pass with `--ca-file`.
+    pub ca_file: PathBuf,
+}
+
+/// A certificate with its key, as PEM.
+struct Issued {
+    cert_pem: String,
+    key_pem: String,
+}
+
+struct Ca {
+    params: CertificateParams,
+    key: KeyPair,
+    cert_pem: String,
+}
+
+fn ca(common_name: &str, parent: Option<&Ca>) -> Result<Ca, String> {
+    let key = KeyPair::generate().map_err(|e| e.to_string())?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "mailtls lab");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(30);
+    params.not_after = now + time::Duration::days(3650);
+    let cert = match parent {
+        None => params.self_signed(&key),
+        Some(parent) => params.signed_by(&key, &Issuer::from_params(&parent.params, &parent.key)),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(Ca {
+        params,
+        key,
+        cert_pem: cert.pem(),
+    })
+}
+
+fn leaf(names: &[&str], issuer: Option<&Ca>, valid: (i64, i64)) -> Result<Issued, String> {
+    let key = KeyPair::generate().map_err(|e| e.to_string())?;
+    let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+    let mut params = CertificateParams::new(names.clone()).map_err(|e| e.to_string())?;
+    params
+        .distinguished_name
+        .push(DnType::CommonName, names[0].clone());
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now + time::Duration::days(valid.0);
+    params.not_after = now + time::Duration::days(valid.1);
+    let cert = match issuer {
+        None => params.self_signed(&key),
+        Some(ca) => params.signed_by(&key, &Issuer::from_params(&ca.params, &ca.key)),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(Issued {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
+}
+
+fn run(command: &mut Command) -> Result<String, String> {
+    let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        Err(format!(
+            "{command:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// Starts a program that puts itself in the background. Its output goes to `log`, not to pipes:
+/// a daemon inherits them and would keep them open, so waiting for their end would never return.
+fn run_daemon(command: &mut Command, log: &Path) -> Result<(), String> {
+    let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let err = file.try_clone().map_err(|e| e.to_string())?;
+    let status = command
+        .stdin(std::process::Stdio::null())
+        .stdout(file)
+        .stderr(err)
+        .status()
+        .map_err(|e| format!("{command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{command:?} failed ({status}): {}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        ))
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+impl Lab {
+    /// The default lab directory (override with MAILTLS_LAB_DIR).
+    pub fn default_dir() -> PathBuf {
+        std::env::var_os("MAILTLS_LAB_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join("mailtls-lab"))
+    }
+
+    /// Starts everything, after stopping whatever an earlier run left behind.
+    pub fn start(dir: &Path) -> Result<Lab, String> {
+        Lab::stop(dir);
+        let _ = std::fs::remove_dir_all(dir);
+        for sub in [
+            "certs",
+            "dovecot/run",
+            "dovecot/state",
+            "postfix/conf",
+            "postfix/queue",
+            "postfix/data",
+        ] {
+            std::fs::create_dir_all(dir.join(sub))
+                .map_err(|e| format!("{}: {e}", dir.join(sub).display()))?;
+        }
+        for binary in ["dovecot", "postfix", "postconf", "dnsmasq", "ip"] {
+            if run(Command::new("sh").args(["-c", &format!("command -v {binary}")])).is_err() {
+                return Err(format!(
+                    "{binary} is not installed: run scripts/test.sh (as root), which installs it"
+                ));
+            }
+        }
+        for scenario in ALL {
+            add_address(scenario.address)?;
+        }
+        add_address(DNS_IP)?;
+        let certs = dir.join("certs");
+        let lab = Lab {
+            dir: dir.to_path_buf(),
+            ca_file: certs.join("ca.pem"),
+        };
+        lab.make_certificates()?;
+        lab.start_dnsmasq()?;
+        lab.start_dovecot()?;
+        lab.start_postfix()?;
+        lab.wait_until_listening()?;
+        Ok(lab)
+    }
+
+    fn cert_files(&self, name: &str) -> (String, String) {
+        let certs = self.dir.join("certs");
+        (
+            certs.join(format!("{name}.crt")).display().to_string(),
+            certs.join(format!("{name}.key")).display().to_string(),
+        )
+    }
+
+    fn make_certificates(&self) -> Result<(), String> {
+        let root = ca("mailtls Lab Root CA", None)?;
+        let intermediate = ca("mailtls Lab Intermediate CA", Some(&root))?;
+        let other_root = ca("Unknown Private Root CA", None)?;
+        let other_intermediate = ca("Unknown Private Intermediate", Some(&other_root))?;
+        write(&self.ca_file, &root.cert_pem)?;
+        let current = (-1, 90);
+        let save = |file: &str, issued: Issued, chain: &[&Ca]| -> Result<(), String> {
+            let (crt, key) = self.cert_files(file);
+            let mut pem = issued.cert_pem;
+            for ca in chain {
+                pem.push_str(&ca.cert_pem);
+            }
+            write(Path::new(&crt), &pem)?;
+            write(Path::new(&key), &issued.key_pem)
+        };
+        let with_chain = [&intermediate];
+        save(
+            "good",
+            leaf(&[GOOD.name], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "hosting",
+            leaf(&[HOSTING_NAME], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "expired",
+            leaf(&[EXPIRED.name], Some(&intermediate), (-400, -10))?,
+            &with_chain,
+        )?;
+        save("selfsigned", leaf(&[SELF_SIGNED.name], None, current)?, &[])?;
+        save(
+            "unknownca",
+            leaf(&[UNKNOWN_CA.name], Some(&other_intermediate), current)?,
+            &[&other_intermediate],
+        )?;
+        save(
+            "nochain",
+            leaf(&[NO_CHAIN.name], Some(&intermediate), current)?,
+            &[],
+        )?;
+        save(
+            "split",
+            leaf(&[SPLIT.name], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "split-smtp",
+            leaf(&[SPLIT_SMTP_NAME], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "sni",
+            leaf(&[SNI.name], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "sni-default",
+            leaf(&[SNI_DEFAULT_NAME], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        Ok(())
+    }
+
+    fn start_dnsmasq(&self) -> Result<(), String> {
+        let mut conf = format!(
+            "port=53\nlisten-address={DNS_IP}\nbind-interfaces\nno-resolv\nno-hosts\nlocal=/test/\n\
+             pid-file={}\nlog-facility={}\n",
+            self.dir.join("dnsmasq.pid").display(),
+            self.dir.join("dnsmasq.log").display()
+        );
+        // The first host-record for an address also makes its PTR record.
+        let records = [
+            (GOOD.name, GOOD.address),
+            (HOSTING_NAME, MISMATCH.address),
+            (MISMATCH.name, MISMATCH.address),
+            (EXPIRED.name, EXPIRED.address),
+            (SELF_SIGNED.name, SELF_SIGNED.address),
+            (UNKNOWN_CA.name, UNKNOWN_CA.address),
+            (NO_CHAIN.name, NO_CHAIN.address),
+            (SPLIT.name, SPLIT.address),
+            (SNI.name, SNI.address),
+            (NO_TLS.name, NO_TLS.address),
+        ];
+        for (name, address) in records {
+            let _ = writeln!(conf, "host-record={name},{address}");
+        }
+        let path = self.dir.join("dnsmasq.conf");
+        write(&path, &conf)?;
+        run_daemon(
+            Command::new("dnsmasq").arg("-C").arg(&path),
+            &self.dir.join("dnsmasq.out"),
+        )
+    }
+
+    fn start_dovecot(&self) -> Result<(), String> {
+        let dir = self.dir.join("dovecot");
+        let listen: Vec<&str> = ALL.iter().map(|s| s.address).collect();
+        let (good_crt, good_key) = self.cert_files("good");
+        let mut conf = format!(
+            "base_dir = {run}\nstate_dir = {state}\nlog_path = {log}\nlisten = {listen}\n\
+             protocols = imap pop3\nssl = yes\nssl_cert = <{good_crt}\nssl_key = <{good_key}\n\
+             default_login_user = dovenull\ndefault_internal_user = dovecot\n\
+             passdb {{\n  driver = static\n  args = password=never-used-by-tests\n}}\n\
+             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}}\n",
+            run = dir.join("run").display(),
+            state = dir.join("state").display(),
+            log = dir.join("dovecot.log").display(),
+            listen = listen.join(", "),
+        );
+        let per_address = [
+            (GOOD, "good"),
+            (MISMATCH, "hosting"),
+            (EXPIRED, "expired"),
+            (SELF_SIGNED, "selfsigned"),
+            (UNKNOWN_CA, "unknownca"),
+            (NO_CHAIN, "nochain"),
+            (SPLIT, "split"),
+        ];
+        for (scenario, file) in per_address {
+            let (crt, key) = self.cert_files(file);
+            let _ = writeln!(
+                conf,
+                "local {} {{\n  ssl_cert = <{crt}\n  ssl_key = <{key}\n}}",
+                scenario.address
+            );
+        }
+        // SNI: the default certificate for the address, the right one only for its name. The
+        // local_name block must sit inside the local block (a top-level one crashes the login).
+        let (default_crt, default_key) = self.cert_files("sni-default");
+        let (sni_crt, sni_key) = self.cert_files("sni");
+        let _ = writeln!(
+            conf,
+            "local {} {{\n  ssl_cert = <{default_crt}\n  ssl_key = <{default_key}\n  local_name {} {{\n    \
+             ssl_cert = <{sni_crt}\n    ssl_key = <{sni_key}\n  }}\n}}",
+            SNI.address, SNI.name
+        );
+        let _ = writeln!(conf, "local {} {{\n  ssl = no\n}}", NO_TLS.address);
+        let path = dir.join("dovecot.conf");
+        write(&path, &conf)?;
+        run_daemon(
+            Command::new("dovecot").arg("-c").arg(&path),
+            &dir.join("start.out"),
+        )
+    }
+
+    fn start_postfix(&self) -> Result<(), String> {
+        let dir = self.dir.join("postfix");
+        let conf = dir.join("conf");
+        for file in ["main.cf", "master.cf"] {
+            std::fs::copy(Path::new("/etc/postfix").join(file), conf.join(file))
+                .map_err(|e| format!("/etc/postfix/{file}: {e}"))?;
+        }
+        // Postfix only accepts a private config directory that the default one lists.
+        let listed = run(Command::new("postconf").args(["-h", "alternate_config_directories"]))?;
+        let conf_text = conf.display().to_string();
+        if !listed.split([',', ' ', '\n']).any(|d| d == conf_text) {
+            let value = if listed.trim().is_empty() {
+                conf_text.clone()
+            } else {
+                format!("{}, {conf_text}", listed.trim())
+            };
+            run(Command::new("postconf")
+                .arg("-e")
+                .arg(format!("alternate_config_directories = {value}")))?;
+        }
+        run(Command::new("chown").arg("postfix").arg(dir.join("data")))?;
+        let addresses: Vec<&str> = ALL.iter().map(|s| s.address).collect();
+        let (good_crt, good_key) = self.cert_files("good");
+        run(Command::new("postconf")
+            .arg("-c")
+            .arg(&conf)
+            .arg("-e")
+            .args([
+                format!("inet_interfaces = {}", addresses.join(", ")),
+                "inet_protocols = ipv4".to_string(),
+                format!("queue_directory = {}", dir.join("queue").display()),
+                format!("data_directory = {}", dir.join("data").display()),
+                format!("smtpd_tls_cert_file = {good_crt}"),
+                format!("smtpd_tls_key_file = {good_key}"),
+                "smtpd_tls_security_level = may".to_string(),
+                "myhostname = mx.lab.test".to_string(),
+                "mydestination =".to_string(),
+                "smtpd_relay_restrictions = reject".to_string(),
+                format!("maillog_file_prefixes = {}", dir.display()),
+                format!("maillog_file = {}", dir.join("postfix.log").display()),
+            ]))?;
+        run(Command::new("postconf")
+            .arg("-c")
+            .arg(&conf)
+            .args(["-F", "*/*/chroot = n"]))?;
+        run(Command::new("postconf").arg("-c").arg(&conf).args([
+            "-MX",
+            "smtp/inet",
+            "submission/inet",
+            "smtps/inet",
+        ]))?;
+        let per_address = [
+            (GOOD, "good"),
+            (MISMATCH, "hosting"),
+            (EXPIRED, "expired"),
+            (SELF_SIGNED, "selfsigned"),
+            (UNKNOWN_CA, "unknownca"),
+            (NO_CHAIN, "nochain"),
+            (SPLIT, "split-smtp"),
+            (SNI, "sni"),
+        ];
+        for (scenario, file) in per_address {
+            let (crt, key) = self.cert_files(file);
+            let a = scenario.address;
+            let tls = format!("-o smtpd_tls_cert_file={crt} -o smtpd_tls_key_file={key}");
+            for entry in [
+                format!("{a}:smtp/inet={a}:smtp inet n - n - - smtpd {tls}"),
+                format!(
+                    "{a}:submission/inet={a}:submission inet n - n - - smtpd {tls} -o smtpd_tls_security_level=encrypt"
+                ),
+                format!(
+                    "{a}:smtps/inet={a}:smtps inet n - n - - smtpd {tls} -o smtpd_tls_wrappermode=yes"
+                ),
+            ] {
+                run(Command::new("postconf")
+                    .arg("-c")
+                    .arg(&conf)
+                    .arg("-M")
+                    .arg(entry))?;
+            }
+        }
+        let a = NO_TLS.address;
+        for entry in [
+            format!("{a}:smtp/inet={a}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=none"),
+            format!(
+                "{a}:submission/inet={a}:submission inet n - n - - smtpd -o smtpd_tls_security_level=none"
+            ),
+        ] {
+            run(Command::new("postconf")
+                .arg("-c")
+                .arg(&conf)
+                .arg("-M")
+                .arg(entry))?;
+        }
+        // `postfix start` reports start-up errors only to a terminal: give it one with script(1).
+        run_daemon(
+            Command::new("script").args([
+                "-qec",
+                &format!("postfix -c {} start", conf.display()),
+                "/dev/null",
+            ]),
+            &dir.join("start.out"),
+        )
+        .map_err(|e| {
+            format!(
+                "{e}\npostfix log: {}",
+                std::fs::read_to_string(dir.join("postfix.log")).unwrap_or_default()
+            )
+        })
+    }
+
+    fn wait_until_listening(&self) -> Result<(), String> {
+        let mut expected: Vec<SocketAddr> = Vec::new();
+        for scenario in ALL {
+            let ports: &[u16] = if scenario.address == NO_TLS.address {
+                &[25, 587, 143, 110]
+            } else {
+                &[25, 587, 465, 143, 993, 110, 995]
+            };
+            for port in ports {
+                expected.push(
+                    format!("{}:{port}", scenario.address)
+                        .parse()
+                        .map_err(|e| format!("{e}"))?,
+                );
+            }
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for address in expected {
+            loop {
+                if TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_ok() {
+                    break;
+                }
+                if Instant::now() > deadline {
+                    return Err(format!(
+                        "{address} is not listening after 30 s; logs are in {}",
+                        self.dir.display()
+                    ));
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops whatever runs from `dir`; quiet when nothing does.
+    pub fn stop(dir: &Path) {
+        let conf = dir.join("postfix/conf");
+        if conf.join("main.cf").exists() {
+            let _ = Command::new("postfix")
+                .arg("-c")
+                .arg(&conf)
+                .arg("stop")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status();
+        }
+        for pid_file in [dir.join("dovecot/run/master.pid"), dir.join("dnsmasq.pid")] {
+            if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+                let pid = pid.trim().to_string();
+                let _ = Command::new("kill").arg(&pid).output();
+                // Wait (bounded) for it to go, so a restart can bind the same ports.
+                for _ in 0..50 {
+                    let alive = Command::new("kill")
+                        .args(["-0", &pid])
+                        .output()
+                        .is_ok_and(|o| o.status.success());
+                    if !alive {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                let _ = std::fs::remove_file(&pid_file);
+            }
+        }
+    }
+}
+
+fn add_address(address: &str) -> Result<(), String> {
+    let output = Command::new("ip")
+        .args(["addr", "add", &format!("{address}/8"), "dev", "lo"])
+        .output()
+        .map_err(|e| format!("ip addr add: {e}"))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if output.status.success()
+        || stderr.contains("File exists")
+        || stderr.contains("already assigned")
+    {
+        Ok(())
+    } else {
+        Err(format!("ip addr add {address}/8 dev lo: {stderr}"))
+    }
+}
