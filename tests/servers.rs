@@ -1,0 +1,490 @@
+//! End-to-end tests of `mailtls check` against real Dovecot, Postfix and dnsmasq (the lab in
+//! tests/lab). Runs as root; if the lab cannot start, every test fails loudly: a skipped
+//! real-server test is a defect, not a pass.
+//!
+//! A custom harness (libtest-mimic) so the lab starts once before the tests and stops after them.
+
+mod lab;
+
+use std::process::Command;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+
+use lab::{Lab, Scenario};
+
+fn main() {
+    let args = Arguments::from_args();
+    let dir = Lab::default_dir().join("servers-test");
+    let lab = Lab::start(&dir);
+    let ca_file = lab
+        .as_ref()
+        .map(|l| l.ca_file.display().to_string())
+        .map_err(Clone::clone);
+    let trials = tests()
+        .into_iter()
+        .map(|(name, test)| {
+            let ca_file = ca_file.clone();
+            Trial::test(name, move || match &ca_file {
+                Ok(ca) => test(ca),
+                Err(error) => Err(format!("the lab did not start: {error}").into()),
+            })
+        })
+        .collect();
+    let conclusion = libtest_mimic::run(&args, trials);
+    Lab::stop(&dir);
+    conclusion.exit();
+}
+
+type Test = fn(&str) -> Result<(), Failed>;
+
+fn tests() -> Vec<(&'static str, Test)> {
+    vec![
+        ("all_good", all_good),
+        (
+            "mismatch_recommends_hosting_name",
+            mismatch_recommends_hosting_name,
+        ),
+        (
+            "mismatch_text_report_leads_with_fix",
+            mismatch_text_report_leads_with_fix,
+        ),
+        ("connected_by_ip", connected_by_ip),
+        ("expired", expired),
+        ("self_signed", self_signed),
+        ("unknown_ca", unknown_ca),
+        ("missing_intermediate", missing_intermediate),
+        ("different_cert_on_smtp", different_cert_on_smtp),
+        ("sni_dependent", sni_dependent),
+        (
+            "no_sni_flag_sees_default_certificate",
+            no_sni_flag_sees_default_certificate,
+        ),
+        ("starttls_not_offered", starttls_not_offered),
+        (
+            "without_the_test_ca_the_chain_is_unknown",
+            without_the_test_ca_the_chain_is_unknown,
+        ),
+        ("name_that_does_not_resolve", name_that_does_not_resolve),
+        ("nothing_listens", nothing_listens),
+        ("ports_option_limits_probes", ports_option_limits_probes),
+    ]
+}
+
+/// Runs `mailtls check` with the lab's DNS and CA; returns (exit status, stdout, stderr).
+fn mailtls(ca: &str, args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
+        .arg("check")
+        .args(["--dns", lab::DNS, "--ca-file", ca, "--timeout", "5"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the mailtls binary runs");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn check_json(ca: &str, host: &str, extra: &[&str]) -> Result<(i32, Value), Failed> {
+    let mut args = vec![host, "--json"];
+    args.extend_from_slice(extra);
+    let (status, stdout, stderr) = mailtls(ca, &args);
+    let json: Value = serde_json::from_str(&stdout)
+        .map_err(|e| format!("not JSON ({e}); stdout: {stdout}\nstderr: {stderr}"))?;
+    Ok((status, json))
+}
+
+fn ensure(condition: bool, what: impl FnOnce() -> String) -> Result<(), Failed> {
+    if condition {
+        Ok(())
+    } else {
+        Err(what().into())
+    }
+}
+
+fn expect_eq<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    expected: T,
+    got: T,
+) -> Result<(), Failed> {
+    ensure(expected == got, || {
+        format!("{what}\n  expected: {expected:?}\n  got:      {got:?}")
+    })
+}
+
+/// `result` of each endpoint by port.
+fn results(json: &Value) -> Vec<(u64, String)> {
+    json["endpoints"]
+        .as_array()
+        .map(|endpoints| {
+            endpoints
+                .iter()
+                .map(|e| {
+                    (
+                        e["port"].as_u64().unwrap_or(0),
+                        e["result"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn codes(endpoint: &Value) -> Vec<String> {
+    endpoint["problems"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter_map(|p| p["code"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn endpoint(json: &Value, port: u64) -> Result<&Value, Failed> {
+    json["endpoints"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["port"].as_u64() == Some(port)))
+        .ok_or_else(|| format!("no endpoint for port {port} in {json}").into())
+}
+
+fn all_results(json: &Value, expected: &str) -> Result<(), Failed> {
+    let got = results(json);
+    let want: Vec<(u64, String)> = [25, 587, 465, 143, 993, 110, 995]
+        .iter()
+        .map(|p| (*p, expected.to_string()))
+        .collect();
+    expect_eq("result per port", want, got)
+}
+
+fn all_good(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::GOOD.name, &[])?;
+    expect_eq("exit status", 0, status)?;
+    expect_eq("verdict", "ok", json["verdict"].as_str().unwrap_or(""))?;
+    all_results(&json, "ok")?;
+    expect_eq(
+        "recommendation",
+        Some(lab::GOOD.name),
+        json["recommendation"]["server_name"].as_str(),
+    )?;
+    let imaps = endpoint(&json, 993)?;
+    expect_eq("tls_mode", Some("implicit"), imaps["tls_mode"].as_str())?;
+    expect_eq(
+        "tls_version",
+        Some("TLSv1.3"),
+        imaps["tls_version"].as_str(),
+    )?;
+    expect_eq(
+        "chain length (leaf + intermediate)",
+        2,
+        imaps["chain"].as_array().map_or(0, Vec::len),
+    )?;
+    expect_eq(
+        "san_dns",
+        Some(lab::GOOD.name),
+        imaps["chain"][0]["san_dns"][0].as_str(),
+    )?;
+    ensure(
+        imaps["chain"][0]["pem"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("-----BEGIN CERTIFICATE-----")),
+        || "pem".into(),
+    )?;
+    let smtp = endpoint(&json, 25)?;
+    ensure(
+        smtp["greeting"]
+            .as_str()
+            .is_some_and(|g| g.starts_with("220 ")),
+        || format!("greeting {smtp}"),
+    )?;
+    ensure(
+        smtp["transcript"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|l| l == "C: QUIT")),
+        || "leaves with QUIT".into(),
+    )?;
+    let imap = endpoint(&json, 143)?;
+    ensure(
+        imap["transcript"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|l| l == "C: a3 LOGOUT")),
+        || "leaves with LOGOUT".into(),
+    )
+}
+
+fn mismatch_recommends_hosting_name(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::MISMATCH.name, &[])?;
+    expect_eq("exit status", 2, status)?;
+    all_results(&json, "name-mismatch")?;
+    let recommendation = &json["recommendation"];
+    expect_eq(
+        "recommended name",
+        Some(lab::HOSTING_NAME),
+        recommendation["server_name"].as_str(),
+    )?;
+    expect_eq("verified", Some(true), recommendation["verified"].as_bool())?;
+    expect_eq(
+        "verified ports (client ports, not 25)",
+        vec![587, 465, 143, 993, 110, 995],
+        recommendation["verified_ports"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_u64).collect())
+            .unwrap_or_default(),
+    )?;
+    let imaps = endpoint(&json, 993)?;
+    expect_eq(
+        "severity on a client port",
+        Some("error"),
+        imaps["problems"][0]["severity"].as_str(),
+    )?;
+    expect_eq(
+        "severity on port 25",
+        Some("warning"),
+        endpoint(&json, 25)?["problems"][0]["severity"].as_str(),
+    )?;
+    ensure(
+        !codes(imaps).contains(&"cert-lacks-name".to_string()),
+        || "a covered name reaches the server".into(),
+    )
+}
+
+fn mismatch_text_report_leads_with_fix(ca: &str) -> Result<(), Failed> {
+    let (status, stdout, _) = mailtls(ca, &[lab::MISMATCH.name]);
+    expect_eq("exit status", 2, status)?;
+    let first = stdout.lines().next().unwrap_or("");
+    ensure(first.contains("use luna.hostingco.test instead"), || {
+        format!("first line: {first}")
+    })?;
+    ensure(!stdout.contains('\u{1b}'), || {
+        "no colour when not a TTY / NO_COLOR".into()
+    })?;
+    for needle in [
+        "PORT  SERVICE",
+        "What to change",
+        "Thunderbird",
+        "Outlook",
+        "iOS Mail",
+        "Server Name luna.hostingco.test, Port 993, Connection security SSL/TLS",
+    ] {
+        ensure(stdout.contains(needle), || {
+            format!("missing {needle:?} in\n{stdout}")
+        })?;
+    }
+    Ok(())
+}
+
+fn connected_by_ip(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::MISMATCH.address, &[])?;
+    expect_eq("exit status", 2, status)?;
+    expect_eq("target kind", Some("ip"), json["target_kind"].as_str())?;
+    all_results(&json, "ip-address-used")?;
+    expect_eq(
+        "no SNI for an IP",
+        Some(true),
+        endpoint(&json, 993)?["sni"].as_null().map(|_| true),
+    )?;
+    expect_eq(
+        "recommended (from PTR)",
+        Some(lab::HOSTING_NAME),
+        json["recommendation"]["server_name"].as_str(),
+    )
+}
+
+fn single_cause(ca: &str, scenario: Scenario, code: &str) -> Result<Value, Failed> {
+    let (status, json) = check_json(ca, scenario.name, &[])?;
+    expect_eq("exit status", 2, status)?;
+    all_results(&json, code)?;
+    ensure(json["recommendation"].is_null(), || {
+        "no name can work until the certificate is fixed".into()
+    })?;
+    expect_eq(
+        "headline",
+        true,
+        json["summary"].as_str().is_some_and(|s| s.contains(code)),
+    )?;
+    Ok(json)
+}
+
+fn expired(ca: &str) -> Result<(), Failed> {
+    let json = single_cause(ca, lab::EXPIRED, "expired")?;
+    let message = endpoint(&json, 993)?["problems"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    ensure(message.contains("10 days ago"), || message)
+}
+
+fn self_signed(ca: &str) -> Result<(), Failed> {
+    single_cause(ca, lab::SELF_SIGNED, "self-signed").map(drop)
+}
+
+fn unknown_ca(ca: &str) -> Result<(), Failed> {
+    let json = single_cause(ca, lab::UNKNOWN_CA, "unknown-ca")?;
+    let message = endpoint(&json, 465)?["problems"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    ensure(message.contains("Unknown Private Root CA"), || message)
+}
+
+fn missing_intermediate(ca: &str) -> Result<(), Failed> {
+    let json = single_cause(ca, lab::NO_CHAIN, "incomplete-chain")?;
+    expect_eq(
+        "only the leaf is sent",
+        1,
+        endpoint(&json, 993)?["chain"]
+            .as_array()
+            .map_or(0, Vec::len),
+    )
+}
+
+fn different_cert_on_smtp(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::SPLIT.name, &[])?;
+    expect_eq("exit status", 2, status)?;
+    let want: Vec<(u64, String)> = [
+        (25, "name-mismatch"),
+        (587, "name-mismatch"),
+        (465, "name-mismatch"),
+        (143, "ok"),
+        (993, "ok"),
+        (110, "ok"),
+        (995, "ok"),
+    ]
+    .iter()
+    .map(|(p, r)| (*p, r.to_string()))
+    .collect();
+    expect_eq("results", want, results(&json))?;
+    let host: Vec<&str> = json["problems"]
+        .as_array()
+        .map(|p| p.iter().filter_map(|p| p["code"].as_str()).collect())
+        .unwrap_or_default();
+    expect_eq("host problems", vec!["different-cert-per-port"], host)?;
+    let message = json["problems"][0]["message"].as_str().unwrap_or("");
+    ensure(
+        message.contains(lab::SPLIT_SMTP_NAME) && message.contains("ports 143, 993, 110, 995"),
+        || message.to_string(),
+    )?;
+    // smtp.oldhost.test resolves nowhere: the certificate itself must change.
+    ensure(
+        codes(endpoint(&json, 587)?).contains(&"cert-lacks-name".to_string()),
+        || "cert-lacks-name on 587".into(),
+    )
+}
+
+fn sni_dependent(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::SNI.name, &[])?;
+    expect_eq("exit status (warnings only)", 1, status)?;
+    let imaps = endpoint(&json, 993)?;
+    expect_eq(
+        "codes on 993",
+        vec!["sni-dependent".to_string()],
+        codes(imaps),
+    )?;
+    expect_eq(
+        "leaf without SNI",
+        Some(lab::SNI_DEFAULT_NAME),
+        imaps["leaf_without_sni"]["san_dns"][0].as_str(),
+    )?;
+    expect_eq(
+        "Postfix has no SNI split",
+        Some("ok"),
+        endpoint(&json, 465)?["result"].as_str(),
+    )?;
+    expect_eq(
+        "name still works with SNI",
+        Some(lab::SNI.name),
+        json["recommendation"]["server_name"].as_str(),
+    )
+}
+
+fn no_sni_flag_sees_default_certificate(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::SNI.name, &["--no-sni", "--ports", "993"])?;
+    expect_eq("exit status", 2, status)?;
+    let imaps = endpoint(&json, 993)?;
+    expect_eq("sni", true, imaps["sni"].is_null())?;
+    expect_eq("result", Some("name-mismatch"), imaps["result"].as_str())
+}
+
+fn starttls_not_offered(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::NO_TLS.name, &[])?;
+    expect_eq("exit status", 2, status)?;
+    for port in [25, 587, 143, 110] {
+        expect_eq(
+            "result",
+            Some("starttls-not-offered"),
+            endpoint(&json, port)?["result"].as_str(),
+        )?;
+    }
+    expect_eq(
+        "severity on 25",
+        Some("warning"),
+        endpoint(&json, 25)?["problems"][0]["severity"].as_str(),
+    )?;
+    expect_eq(
+        "severity on 143",
+        Some("error"),
+        endpoint(&json, 143)?["problems"][0]["severity"].as_str(),
+    )?;
+    expect_eq(
+        "465 closed",
+        Some("connection-refused"),
+        endpoint(&json, 465)?["result"].as_str(),
+    )?;
+    expect_eq(
+        "993 plain text",
+        Some("tls-handshake-failed"),
+        endpoint(&json, 993)?["result"].as_str(),
+    )
+}
+
+fn without_the_test_ca_the_chain_is_unknown(_ca: &str) -> Result<(), Failed> {
+    let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
+        .args([
+            "check",
+            lab::GOOD.name,
+            "--json",
+            "--dns",
+            lab::DNS,
+            "--ports",
+            "993",
+        ])
+        .output()?;
+    let json: Value = serde_json::from_slice(&output.stdout)?;
+    expect_eq("exit status", Some(2), output.status.code())?;
+    expect_eq(
+        "result",
+        Some("unknown-ca"),
+        endpoint(&json, 993)?["result"].as_str(),
+    )
+}
+
+fn name_that_does_not_resolve(ca: &str) -> Result<(), Failed> {
+    let (status, stdout, stderr) = mailtls(ca, &["nonexistent.test"]);
+    expect_eq("exit status", 3, status)?;
+    expect_eq("stdout", "", stdout.as_str())?;
+    expect_eq("one-line error", 1, stderr.lines().count())?;
+    ensure(stderr.contains("does not resolve"), || stderr)
+}
+
+fn nothing_listens(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, "127.0.0.99", &[])?;
+    expect_eq("exit status", 3, status)?;
+    all_results(&json, "connection-refused")?;
+    expect_eq("verdict", Some("unknown"), json["verdict"].as_str())
+}
+
+fn ports_option_limits_probes(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::GOOD.name, &["--ports", "993,587"])?;
+    expect_eq("exit status", 0, status)?;
+    expect_eq(
+        "ports",
+        vec![(587, "ok".to_string()), (993, "ok".to_string())],
+        {
+            let mut r = results(&json);
+            r.sort();
+            r
+        },
+    )
+}
