@@ -49,7 +49,7 @@ pub fn render(diagnosis: &Diagnosis) -> String {
     let many = diagnosis.addresses.len() > 1;
     let _ = writeln!(
         out,
-        "  {:<6}{:<13}{:<10}{}{}",
+        "  {:<6}{:<13}{:<10}{}RESULT",
         "PORT",
         "SERVICE",
         "TLS",
@@ -58,7 +58,6 @@ pub fn render(diagnosis: &Diagnosis) -> String {
         } else {
             String::new()
         },
-        "RESULT"
     );
     for endpoint in &diagnosis.endpoints {
         let o = &endpoint.observation;

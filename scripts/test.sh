@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Runs every check CI runs: formatting, lints, unit tests, and the tests against real Dovecot,
+# Postfix and dnsmasq on 127.0.0.x (installed here when missing). Run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/deps.sh
+mailtls_install_deps
+
+cargo fmt --check
+cargo clippy --all-targets -- -D warnings
+cargo test
