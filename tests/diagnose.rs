@@ -1,5 +1,7 @@
 //! `diagnose` on recorded observations, at a fixed time, with no network: the same record judged
 //! again (even after a JSON round trip) gives the same diagnosis.
+// Test code: a panic on unwrap is a failed test, which is the point.
+#![allow(clippy::unwrap_used)]
 
 use mailtls::analyze::chain::TrustAnchors;
 use mailtls::diagnose::{Code, Verdict, diagnose};
