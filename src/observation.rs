@@ -120,6 +120,15 @@ impl EndpointObservation {
         self.tls.as_ref().and_then(|tls| tls.chain.first())
     }
 
+    /// Where this is, for people: "993", or "192.0.2.1 port 993" when a host has several addresses.
+    pub fn place(&self, with_address: bool) -> String {
+        if with_address {
+            format!("{} port {}", self.address, self.service.port)
+        } else {
+            self.service.port.to_string()
+        }
+    }
+
     /// Whether the TLS handshake completed.
     pub fn handshake_done(&self) -> bool {
         self.tls.as_ref().is_some_and(|tls| tls.version.is_some())

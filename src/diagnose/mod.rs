@@ -524,14 +524,7 @@ fn different_certificates(endpoints: &[EndpointDiagnosis], by_address: bool) -> 
         let Some(leaf) = endpoint.analysis.as_ref().and_then(|a| a.leaf()) else {
             continue;
         };
-        let place = if by_address {
-            format!(
-                "{} port {}",
-                endpoint.observation.address, endpoint.observation.service.port
-            )
-        } else {
-            endpoint.observation.service.port.to_string()
-        };
+        let place = endpoint.observation.place(by_address);
         groups
             .entry(leaf.sha256.clone())
             .or_insert_with(|| (presented_list(leaf), Vec::new()))

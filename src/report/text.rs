@@ -92,14 +92,7 @@ pub fn render(diagnosis: &Diagnosis) -> String {
     let mut grouped: BTreeMap<(Severity, Code, &str), Vec<String>> = BTreeMap::new();
     for endpoint in &diagnosis.endpoints {
         for problem in &endpoint.problems {
-            let place = if many {
-                format!(
-                    "{} port {}",
-                    endpoint.observation.address, endpoint.observation.service.port
-                )
-            } else {
-                endpoint.observation.service.port.to_string()
-            };
+            let place = endpoint.observation.place(many);
             grouped
                 .entry((problem.severity, problem.code, problem.message.as_str()))
                 .or_default()
