@@ -18,11 +18,13 @@
 //! - [`analyze`]: parses certificates, matches names (RFC 6125/9525), validates the chain.
 //! - [`diagnose`]: turns analyses into problems with stable codes, finds the cause and the fix.
 //! - [`check`]: runs the pipeline for `mailtls check`.
+//! - [`crypto`]: the one rustls crypto provider, shared by probing and chain validation.
 //! - [`report`]: the human text report and the stable JSON wire format.
 #![forbid(unsafe_code)]
 
 pub mod analyze;
 pub mod check;
+pub mod crypto;
 pub mod diagnose;
 pub mod discover;
 pub mod observation;

@@ -128,11 +128,6 @@ impl EndpointObservation {
             self.service.port.to_string()
         }
     }
-
-    /// Whether the TLS handshake completed.
-    pub fn handshake_done(&self) -> bool {
-        self.tls.as_ref().is_some_and(|tls| tls.version.is_some())
-    }
 }
 
 /// Forward DNS of one name: the addresses it resolves to (empty when it does not resolve).

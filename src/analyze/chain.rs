@@ -201,6 +201,8 @@ pub fn trust(chain: &[CertInfo], anchors: &TrustAnchors, elsewhere: &[Vec<u8>], 
     if leaf.self_signed {
         return Trust::SelfSigned;
     }
+    // The top of what was sent: its issuer is what is missing or untrusted.
+    let top = chain.last().unwrap_or(leaf);
     let mut extended = sent.clone();
     extended.extend(
         elsewhere
@@ -208,14 +210,11 @@ pub fn trust(chain: &[CertInfo], anchors: &TrustAnchors, elsewhere: &[Vec<u8>], 
             .map(|der| CertificateDer::from(der.as_slice())),
     );
     if extended.len() > sent.len() && verify(&leaf.der, &extended, anchors, at).is_ok() {
-        let top = chain.last().unwrap_or(leaf);
         return Trust::IncompleteChain {
             missing: top.issuer.clone(),
             found_elsewhere: true,
         };
     }
-    // `chain` is non-empty (checked above), so it has a last element.
-    let top = chain.last().unwrap_or(leaf);
     if top.self_signed || top.is_ca {
         // The server sent CA certificates, and the top one is not trusted: a private or unknown CA.
         Trust::UnknownCa {
@@ -246,7 +245,7 @@ fn verify(
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
         u64::try_from(at).unwrap_or(0),
     ));
-    let algorithms = rustls::crypto::ring::default_provider()
+    let algorithms = crate::crypto::PROVIDER
         .signature_verification_algorithms
         .all;
     end_entity
