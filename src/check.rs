@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use crate::analyze::chain::{AnchorError, TrustAnchors};
 use crate::diagnose::{self, Diagnosis};
 use crate::discover::dns::{Dns, DnsError};
-use crate::observation::{CandidateProbe, NameLookup, Observations, PtrLookup};
+use crate::observation::{AiaFetch, CandidateProbe, NameLookup, Observations, PtrLookup};
 use crate::probe::{self, ProbeRequest, ProbeSettings};
 use crate::service::Service;
 use crate::target::Target;
@@ -34,6 +34,8 @@ pub struct CheckOptions {
     pub ca_files: Vec<PathBuf>,
     /// Send no SNI, as a very old client would.
     pub no_sni: bool,
+    /// Do not fetch missing intermediates from AIA URLs.
+    pub no_aia: bool,
 }
 
 /// Why a check could not run at all (as opposed to problems found on the server).
@@ -59,14 +61,18 @@ pub fn load_anchors(ca_files: &[PathBuf]) -> Result<TrustAnchors, AnchorError> {
 /// Runs the whole check: observe, then diagnose at the current time.
 pub async fn run(options: &CheckOptions) -> Result<(Observations, Diagnosis), CheckError> {
     let anchors = load_anchors(&options.ca_files)?;
-    let observations = observe(options).await?;
+    let observations = observe(options, &anchors).await?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let diagnosis = diagnose::diagnose(&observations, &anchors, now);
     Ok((observations, diagnosis))
 }
 
-/// Does all the network work of a check and records it.
-pub async fn observe(options: &CheckOptions) -> Result<Observations, CheckError> {
+/// Does all the network work of a check and records it. `anchors` decide which chains are
+/// incomplete, and so which AIA URLs are worth fetching.
+pub async fn observe(
+    options: &CheckOptions,
+    anchors: &TrustAnchors,
+) -> Result<Observations, CheckError> {
     let dns = match options.dns_server {
         Some(server) => Dns::server(server, options.step_timeout),
         None => Dns::system(options.step_timeout)?,
@@ -117,11 +123,38 @@ pub async fn observe(options: &CheckOptions) -> Result<Observations, CheckError>
         names: Vec::new(),
         ptr,
         candidates: Vec::new(),
+        aia: Vec::new(),
     };
-    observations.names = lookup_names(&dns, diagnose::names_to_resolve(&observations)).await;
+    let names = lookup_names(&dns, diagnose::names_to_resolve(&observations));
+    let aia = fetch_missing_issuers(&observations, anchors, options);
+    let (names, aia) = tokio::join!(names, aia);
+    observations.names = names;
+    observations.aia = aia;
     let candidates = diagnose::candidates(&observations);
     observations.candidates = probe_candidates(&observations, candidates, settings).await;
     Ok(observations)
+}
+
+/// Fetches the issuers of incomplete chains from their AIA URLs: a second round follows the
+/// fetched certificate's own AIA when it is not the last missing piece.
+async fn fetch_missing_issuers(
+    observations: &Observations,
+    anchors: &TrustAnchors,
+    options: &CheckOptions,
+) -> Vec<AiaFetch> {
+    let mut fetched: Vec<AiaFetch> = Vec::new();
+    if options.no_aia {
+        return fetched;
+    }
+    for _round in 0..diagnose::MAX_AIA_ROUNDS {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let urls = diagnose::aia_urls(observations, &fetched, anchors, now);
+        if urls.is_empty() {
+            break;
+        }
+        fetched.extend(probe::aia::fetch_all(urls, options.step_timeout).await);
+    }
+    fetched
 }
 
 async fn lookup_ptrs(dns: &Dns, addresses: &[IpAddr]) -> Vec<PtrLookup> {

@@ -61,6 +61,9 @@ struct CheckArgs {
     /// Send no SNI, as very old clients do.
     #[arg(long = "no-sni")]
     no_sni: bool,
+    /// Do not fetch missing intermediate certificates from their AIA (caIssuers) URLs.
+    #[arg(long = "no-aia")]
+    no_aia: bool,
 }
 
 /// A failure before or instead of a report, with the exit status it maps to.
@@ -142,6 +145,7 @@ fn check_options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
         dns_server,
         ca_files: args.ca_files.clone(),
         no_sni: args.no_sni,
+        no_aia: args.no_aia,
     })
 }
 

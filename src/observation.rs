@@ -157,6 +157,17 @@ pub struct CandidateProbe {
     pub endpoints: Vec<EndpointObservation>,
 }
 
+/// One fetch of an Authority Information Access caIssuers URL (a missing intermediate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AiaFetch {
+    /// The URL, from a certificate's AIA extension.
+    pub url: String,
+    /// The certificates it returned (DER or PEM bodies, decoded).
+    pub certificates: Vec<Der>,
+    /// Why nothing usable came back.
+    pub error: Option<String>,
+}
+
 /// Everything `check` learned from the network about one target.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observations {
@@ -174,4 +185,7 @@ pub struct Observations {
     pub ptr: Vec<PtrLookup>,
     /// Probes that confirmed or refuted candidate server names.
     pub candidates: Vec<CandidateProbe>,
+    /// Issuer certificates fetched from AIA URLs of chains that were incomplete.
+    #[serde(default)]
+    pub aia: Vec<AiaFetch>,
 }

@@ -5,7 +5,8 @@ use std::net::IpAddr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
-use x509_parser::oid_registry::OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS;
+use x509_parser::oid_registry::{OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS, OID_X509_EXT_SUBJECT_ALT_NAME};
+use x509_parser::public_key::PublicKey;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 /// Why bytes are not a certificate we can read.
@@ -42,6 +43,63 @@ pub struct CertInfo {
     pub self_signed: bool,
     /// Authority Information Access caIssuers URLs, where the issuer certificate can be fetched.
     pub ca_issuers: Vec<String>,
+    /// The subject public key.
+    pub key: KeyInfo,
+    /// The hash in the signature algorithm this certificate was signed with.
+    pub signature_hash: SignatureHash,
+    /// The extendedKeyUsage extension: `None` when absent, else whether it allows TLS server
+    /// authentication (id-kp-serverAuth or anyExtendedKeyUsage).
+    pub eku_server_auth: Option<bool>,
+    /// The certificate has a subjectAltName extension (of any kind).
+    pub has_san: bool,
+}
+
+/// The kind and size of a public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyInfo {
+    /// RSA, with its modulus size in bits.
+    Rsa(usize),
+    /// Elliptic curve, with the curve size in bits.
+    Ec(usize),
+    /// Ed25519 or Ed448.
+    Edwards,
+    /// Anything else.
+    Other,
+}
+
+impl std::fmt::Display for KeyInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            KeyInfo::Rsa(bits) => write!(f, "RSA {bits} bits"),
+            KeyInfo::Ec(bits) => write!(f, "EC {bits} bits"),
+            KeyInfo::Edwards => f.write_str("EdDSA"),
+            KeyInfo::Other => f.write_str("unknown key type"),
+        }
+    }
+}
+
+/// The digest of a signature algorithm, as far as trust policies care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureHash {
+    /// MD5 (broken; rejected by every client).
+    Md5,
+    /// SHA-1 (rejected by Apple and for public CAs by Microsoft and Mozilla).
+    Sha1,
+    /// SHA-256/384/512, EdDSA, RSA-PSS.
+    Modern,
+    /// An algorithm we do not recognise.
+    Unknown,
+}
+
+impl std::fmt::Display for SignatureHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SignatureHash::Md5 => "MD5",
+            SignatureHash::Sha1 => "SHA-1",
+            SignatureHash::Modern => "SHA-2",
+            SignatureHash::Unknown => "unknown",
+        })
+    }
 }
 
 impl CertInfo {
@@ -85,6 +143,24 @@ impl CertInfo {
             }
         }
         let is_ca = matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca);
+        let key = match cert.public_key().parsed() {
+            Ok(PublicKey::RSA(rsa)) => KeyInfo::Rsa(rsa.key_size()),
+            Ok(PublicKey::EC(ec)) => KeyInfo::Ec(ec.key_size()),
+            _ if cert.public_key().algorithm.algorithm.to_id_string().starts_with("1.3.101.") => {
+                KeyInfo::Edwards
+            }
+            _ => KeyInfo::Other,
+        };
+        let eku_server_auth = match cert.extended_key_usage() {
+            Ok(Some(eku)) => Some(eku.value.server_auth || eku.value.any),
+            // A malformed EKU allows nothing.
+            Err(_) => Some(false),
+            Ok(None) => None,
+        };
+        let has_san = cert
+            .extensions()
+            .iter()
+            .any(|e| e.oid == OID_X509_EXT_SUBJECT_ALT_NAME);
         let self_issued = cert.subject().as_raw() == cert.issuer().as_raw();
         let self_signed = self_issued && cert.verify_signature(None).is_ok();
         Ok(CertInfo {
@@ -101,6 +177,10 @@ impl CertInfo {
             self_issued,
             self_signed,
             ca_issuers,
+            key,
+            signature_hash: signature_hash(&cert.signature_algorithm.algorithm.to_id_string()),
+            eku_server_auth,
+            has_san,
         })
     }
 
@@ -138,6 +218,33 @@ impl CertInfo {
             }
         }
         names
+    }
+}
+
+/// Classifies a signature algorithm OID by its digest.
+fn signature_hash(oid: &str) -> SignatureHash {
+    match oid {
+        // md5WithRSAEncryption, md2WithRSAEncryption
+        "1.2.840.113549.1.1.4" | "1.2.840.113549.1.1.2" => SignatureHash::Md5,
+        // sha1WithRSAEncryption, ecdsa-with-SHA1, dsa-with-sha1, sha1WithRSA (OIW)
+        "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" | "1.2.840.10040.4.3" | "1.3.14.3.2.29" => {
+            SignatureHash::Sha1
+        }
+        // sha256/384/512/224WithRSAEncryption, RSASSA-PSS
+        "1.2.840.113549.1.1.11"
+        | "1.2.840.113549.1.1.12"
+        | "1.2.840.113549.1.1.13"
+        | "1.2.840.113549.1.1.14"
+        | "1.2.840.113549.1.1.10"
+        // ecdsa-with-SHA224/256/384/512
+        | "1.2.840.10045.4.3.1"
+        | "1.2.840.10045.4.3.2"
+        | "1.2.840.10045.4.3.3"
+        | "1.2.840.10045.4.3.4"
+        // Ed25519, Ed448
+        | "1.3.101.112"
+        | "1.3.101.113" => SignatureHash::Modern,
+        _ => SignatureHash::Unknown,
     }
 }
 

@@ -26,10 +26,23 @@ pub enum AnchorError {
     },
 }
 
+/// Where a trust anchor came from. Clients treat the two differently: Apple's 398-day limit and
+/// Mozilla's subjectAltName-only rule apply to built-in roots, and Android apps do not trust
+/// user-added CAs at all by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnchorOrigin {
+    /// The operating system's store, standing in for the public roots clients ship with.
+    System,
+    /// Added by the user (`--ca-file`, `--roots`): a private CA.
+    Added,
+}
+
 /// The certificates a client trusts.
 #[derive(Debug, Clone, Default)]
 pub struct TrustAnchors {
     anchors: Vec<TrustAnchor<'static>>,
+    origins: Vec<AnchorOrigin>,
     /// Where the anchors came from, for the report.
     pub sources: Vec<String>,
 }
@@ -39,7 +52,7 @@ impl TrustAnchors {
     pub fn system() -> TrustAnchors {
         let loaded = rustls_native_certs::load_native_certs();
         let mut anchors = TrustAnchors::default();
-        let added = anchors.add_all(&loaded.certs);
+        let added = anchors.add(&loaded.certs, AnchorOrigin::System);
         anchors
             .sources
             .push(format!("system store ({added} certificates)"));
@@ -62,7 +75,7 @@ impl TrustAnchors {
         if certs.is_empty() {
             return Err(file_error("no PEM certificate found".to_string()));
         }
-        let added = self.add_all(&certs);
+        let added = self.add(&certs, AnchorOrigin::Added);
         if added == 0 {
             return Err(file_error(
                 "no usable CA certificate in the file".to_string(),
@@ -73,15 +86,27 @@ impl TrustAnchors {
         Ok(added)
     }
 
-    /// Adds DER certificates; returns how many were usable.
-    pub fn add_all(&mut self, certs: &[CertificateDer<'_>]) -> usize {
+    /// Adds DER certificates of the given origin; returns how many were usable.
+    pub fn add(&mut self, certs: &[CertificateDer<'_>], origin: AnchorOrigin) -> usize {
         let before = self.anchors.len();
         for cert in certs {
             if let Ok(anchor) = webpki::anchor_from_trusted_cert(cert) {
                 self.anchors.push(anchor.to_owned());
+                self.origins.push(origin);
             }
         }
         self.anchors.len() - before
+    }
+
+    fn origin_of(&self, anchor: &TrustAnchor<'_>) -> AnchorOrigin {
+        self.anchors
+            .iter()
+            .zip(&self.origins)
+            .find(|(a, _)| {
+                a.subject == anchor.subject
+                    && a.subject_public_key_info == anchor.subject_public_key_info
+            })
+            .map_or(AnchorOrigin::Added, |(_, origin)| *origin)
     }
 
     /// Number of anchors.
@@ -113,6 +138,9 @@ pub enum Trust {
         missing: String,
         /// A path exists once intermediates seen on the server's other ports are added.
         found_elsewhere: bool,
+        /// A path exists with the issuer fetched from this AIA caIssuers URL, as Windows and
+        /// Apple platforms do by themselves.
+        fetched_from: Option<String>,
     },
     /// Something else is wrong with the chain (bad signature, wrong key usage, ...).
     Invalid {
@@ -167,13 +195,67 @@ pub fn dates(chain: &[CertInfo], now: i64) -> Dates {
     Dates::Valid
 }
 
-/// Judges trust of `chain` (leaf first, as sent). `elsewhere` are CA certificates the same server
-/// sent on other ports. Dates are judged separately: path building runs at a moment inside the
-/// leaf's validity, so an expired leaf does not hide an untrusted issuer.
-pub fn trust(chain: &[CertInfo], anchors: &TrustAnchors, elsewhere: &[Vec<u8>], now: i64) -> Trust {
+/// A path a client can build from the leaf to a trust anchor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainPath {
+    /// Where the anchor came from.
+    pub anchor: AnchorOrigin,
+    /// The intermediates used, DER, from the leaf upwards.
+    pub intermediates: Vec<Vec<u8>>,
+}
+
+/// An issuer certificate fetched from an Authority Information Access URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The caIssuers URL.
+    pub url: String,
+    /// The certificate (DER).
+    pub der: Vec<u8>,
+}
+
+/// Certificates from outside the presented chain that may complete it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extra<'a> {
+    /// CA certificates the same server sent on other ports.
+    pub elsewhere: &'a [Vec<u8>],
+    /// Issuers fetched from AIA URLs.
+    pub fetched: &'a [Fetched],
+}
+
+/// Limits a strict validation adds (x509-limbo test cases use them; `check` does not).
+#[derive(Default)]
+pub struct PathOptions<'a> {
+    /// Revocation lists to consult (end-entity and intermediates).
+    pub crls: &'a [&'a webpki::CertRevocationList<'a>],
+    /// Most intermediates a path may have.
+    pub max_intermediates: Option<usize>,
+}
+
+/// The trust verdict and, when one exists, the path it rests on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustReport {
+    /// The verdict.
+    pub trust: Trust,
+    /// The path, when one was built (with or without help from [`Extra`]).
+    pub path: Option<ChainPath>,
+}
+
+/// Judges trust of `chain` (leaf first, as sent). `extra` may complete it. Dates are judged
+/// separately: path building runs at a moment inside the leaf's validity, so an expired leaf
+/// does not hide an untrusted issuer.
+pub fn trust(
+    chain: &[CertInfo],
+    anchors: &TrustAnchors,
+    extra: Extra<'_>,
+    now: i64,
+    options: &PathOptions<'_>,
+) -> TrustReport {
     let Some(leaf) = chain.first() else {
-        return Trust::Invalid {
-            reason: "the server sent no certificate".to_string(),
+        return TrustReport {
+            trust: Trust::Invalid {
+                reason: "the server sent no certificate".to_string(),
+            },
+            path: None,
         };
     };
     let at = if (leaf.not_before..=leaf.not_after).contains(&now) {
@@ -185,37 +267,81 @@ pub fn trust(chain: &[CertInfo], anchors: &TrustAnchors, elsewhere: &[Vec<u8>], 
         .iter()
         .map(|c| CertificateDer::from(c.der.as_slice()))
         .collect();
-    match verify(&leaf.der, &sent, anchors, at) {
-        Ok(()) => return Trust::Trusted,
+    let done = |trust, path| TrustReport {
+        trust,
+        path: Some(path),
+    };
+    match verify(&leaf.der, &sent, anchors, at, options) {
+        Ok(path) => return done(Trust::Trusted, path),
         Err(webpki::Error::UnknownIssuer) => {}
-        // Expiry of an intermediate is reported by `dates`; the path itself is sound.
+        // An expired intermediate is reported by `dates`; the path itself is sound.
         Err(webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }) => {
-            return Trust::Trusted;
+            return TrustReport {
+                trust: Trust::Trusted,
+                path: None,
+            };
         }
         Err(other) => {
-            return Trust::Invalid {
-                reason: format!("{other:?}"),
+            return TrustReport {
+                trust: Trust::Invalid {
+                    reason: describe(&other),
+                },
+                path: None,
             };
         }
     }
     if leaf.self_signed {
-        return Trust::SelfSigned;
+        return TrustReport {
+            trust: Trust::SelfSigned,
+            path: None,
+        };
     }
     // The top of what was sent: its issuer is what is missing or untrusted.
     let top = chain.last().unwrap_or(leaf);
     let mut extended = sent.clone();
     extended.extend(
-        elsewhere
+        extra
+            .elsewhere
             .iter()
             .map(|der| CertificateDer::from(der.as_slice())),
     );
-    if extended.len() > sent.len() && verify(&leaf.der, &extended, anchors, at).is_ok() {
-        return Trust::IncompleteChain {
-            missing: top.issuer.clone(),
-            found_elsewhere: true,
-        };
+    if extended.len() > sent.len() {
+        if let Ok(path) = verify(&leaf.der, &extended, anchors, at, options) {
+            return done(
+                Trust::IncompleteChain {
+                    missing: top.issuer.clone(),
+                    found_elsewhere: true,
+                    fetched_from: None,
+                },
+                path,
+            );
+        }
     }
-    if top.self_signed || top.is_ca {
+    if !extra.fetched.is_empty() {
+        extended.extend(
+            extra
+                .fetched
+                .iter()
+                .map(|f| CertificateDer::from(f.der.as_slice())),
+        );
+        if let Ok(path) = verify(&leaf.der, &extended, anchors, at, options) {
+            // The URL of the first fetched certificate the path uses.
+            let url = extra
+                .fetched
+                .iter()
+                .find(|f| path.intermediates.contains(&f.der))
+                .map(|f| f.url.clone());
+            return done(
+                Trust::IncompleteChain {
+                    missing: top.issuer.clone(),
+                    found_elsewhere: false,
+                    fetched_from: url,
+                },
+                path,
+            );
+        }
+    }
+    let trust = if top.self_signed || top.is_ca {
         // The server sent CA certificates, and the top one is not trusted: a private or unknown CA.
         Trust::UnknownCa {
             issuer: if top.self_signed {
@@ -230,33 +356,82 @@ pub fn trust(chain: &[CertInfo], anchors: &TrustAnchors, elsewhere: &[Vec<u8>], 
         Trust::IncompleteChain {
             missing: top.issuer.clone(),
             found_elsewhere: false,
+            fetched_from: None,
         }
+    };
+    TrustReport { trust, path: None }
+}
+
+/// webpki's error in words a mail admin can act on.
+fn describe(error: &webpki::Error) -> String {
+    use webpki::Error as E;
+    match error {
+        E::CertNotValidForName(_) => "the certificate is not valid for this name".to_string(),
+        E::RequiredEkuNotFoundContext(_) => {
+            "the certificate's extended key usage does not allow TLS server authentication"
+                .to_string()
+        }
+        E::CaUsedAsEndEntity => "the server certificate is a CA certificate".to_string(),
+        E::EndEntityUsedAsCa => "a non-CA certificate was used to sign another".to_string(),
+        E::CertRevoked => "a certificate in the chain is revoked".to_string(),
+        E::NameConstraintViolation => "the name violates the issuing CA's name constraints".to_string(),
+        E::PathLenConstraintViolated => "the chain is longer than a CA's path length allows".to_string(),
+        E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".to_string(),
+        E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "the chain uses a signature algorithm no current client accepts".to_string()
+        }
+        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded | E::MaximumSignatureChecksExceeded => {
+            "no path could be built within the chain-building limits".to_string()
+        }
+        other => format!("{other:?}"),
     }
 }
 
-fn verify(
+/// Builds a path for `leaf` through `intermediates` to an anchor, at Unix time `at`.
+pub fn verify(
     leaf: &[u8],
     intermediates: &[CertificateDer<'_>],
     anchors: &TrustAnchors,
     at: i64,
-) -> Result<(), webpki::Error> {
+    options: &PathOptions<'_>,
+) -> Result<ChainPath, webpki::Error> {
     let leaf_der = CertificateDer::from(leaf);
     let end_entity = EndEntityCert::try_from(&leaf_der)?;
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
         u64::try_from(at).unwrap_or(0),
     ));
-    let algorithms = crate::crypto::PROVIDER
-        .signature_verification_algorithms
-        .all;
-    end_entity
-        .verify_for_usage(
-            algorithms,
-            &anchors.anchors,
-            intermediates,
-            time,
-            KeyUsage::server_auth(),
-            None,
-            None,
-        )
-        .map(drop)
+    let revocation = if options.crls.is_empty() {
+        None
+    } else {
+        webpki::RevocationOptionsBuilder::new(options.crls)
+            .ok()
+            .map(|builder| {
+                builder
+                    .with_status_policy(webpki::UnknownStatusPolicy::Allow)
+                    .build()
+            })
+    };
+    let depth_check = |path: &webpki::VerifiedPath<'_>| match options.max_intermediates {
+        Some(max) if path.intermediate_certificates().count() > max => {
+            Err(webpki::Error::MaximumPathDepthExceeded)
+        }
+        _ => Ok(()),
+    };
+    let path = end_entity.verify_for_usage(
+        &super::algorithms::LENIENT,
+        &anchors.anchors,
+        intermediates,
+        time,
+        KeyUsage::server_auth(),
+        revocation,
+        Some(&depth_check),
+    )?;
+    Ok(ChainPath {
+        anchor: anchors.origin_of(path.anchor()),
+        intermediates: path
+            .intermediate_certificates()
+            .map(|cert| cert.der().to_vec())
+            .collect(),
+    })
 }

@@ -1,13 +1,15 @@
 //! Pure judgement of what a probe observed: certificates, names, chain, dates. No I/O here.
 
+pub mod algorithms;
 pub mod cert;
 pub mod chain;
 pub mod names;
+pub mod profile;
 
 use crate::observation::EndpointObservation;
 use crate::target::Target;
 use cert::CertInfo;
-use chain::{Dates, Trust, TrustAnchors};
+use chain::{ChainPath, Dates, Extra, PathOptions, Trust, TrustAnchors};
 use names::NameCheck;
 
 /// What we conclude about one endpoint's certificate.
@@ -23,6 +25,8 @@ pub struct CertAnalysis {
     pub trust: Trust,
     /// The dates verdict.
     pub dates: Dates,
+    /// The path to a trust anchor, when one was built.
+    pub path: Option<ChainPath>,
 }
 
 impl CertAnalysis {
@@ -44,17 +48,28 @@ pub fn certificate(
     observation: &EndpointObservation,
     target: &Target,
     anchors: &TrustAnchors,
-    elsewhere: &[Vec<u8>],
+    extra: Extra<'_>,
     now: i64,
 ) -> Option<CertAnalysis> {
     let tls = observation.tls.as_ref()?;
-    if tls.chain.is_empty() {
-        return None;
-    }
+    let ders: Vec<&[u8]> = tls.chain.iter().map(|der| der.0.as_slice()).collect();
+    chain_of(&ders, target, anchors, extra, now, &PathOptions::default())
+}
+
+/// Analyses a chain (leaf first) for `target`: the one engine behind `check`, `cert verify` and
+/// the x509-limbo conformance test. `None` when the chain is empty or the leaf is unreadable.
+pub fn chain_of(
+    ders: &[&[u8]],
+    target: &Target,
+    anchors: &TrustAnchors,
+    extra: Extra<'_>,
+    now: i64,
+    options: &PathOptions<'_>,
+) -> Option<CertAnalysis> {
     let mut chain = Vec::new();
     let mut unparseable = Vec::new();
-    for (index, der) in tls.chain.iter().enumerate() {
-        match CertInfo::parse(&der.0) {
+    for (index, der) in ders.iter().enumerate() {
+        match CertInfo::parse(der) {
             Ok(info) => chain.push(info),
             Err(error) => unparseable.push((index, error.to_string())),
         }
@@ -65,13 +80,14 @@ pub fn certificate(
     }
     let leaf = chain.first()?;
     let name = names::check(leaf, target);
-    let trust = chain::trust(&chain, anchors, elsewhere, now);
+    let report = chain::trust(&chain, anchors, extra, now, options);
     let dates = chain::dates(&chain, now);
     Some(CertAnalysis {
         chain,
         unparseable,
         name,
-        trust,
+        trust: report.trust,
         dates,
+        path: report.path,
     })
 }

@@ -104,6 +104,10 @@ mod tests {
             self_issued: false,
             self_signed: false,
             ca_issuers: Vec::new(),
+            key: crate::analyze::cert::KeyInfo::Ec(256),
+            signature_hash: crate::analyze::cert::SignatureHash::Modern,
+            eku_server_auth: None,
+            has_san: !san_dns.is_empty() || !san_ip.is_empty(),
         }
     }
 

@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
 use crate::analyze::cert::{CertInfo, date};
-use crate::analyze::chain::{Dates, Trust, TrustAnchors};
+use crate::analyze::chain::{Dates, Extra, Fetched, Trust, TrustAnchors};
 use crate::analyze::names::{NameCheck, dns_matches};
 use crate::analyze::{self, CertAnalysis};
-use crate::observation::{EndpointObservation, FailureKind, Observations};
+use crate::observation::{AiaFetch, EndpointObservation, FailureKind, Observations};
 use crate::service::{Direction, Service};
 use crate::target::Target;
 pub use problem::{Code, Problem, Severity};
@@ -104,6 +104,90 @@ pub struct Diagnosis {
     pub headline: Option<Problem>,
 }
 
+/// Rounds of AIA fetching: the leaf's issuer, then that issuer's issuer.
+pub const MAX_AIA_ROUNDS: usize = 2;
+/// Most AIA URLs fetched per round.
+pub const MAX_AIA_FETCHES: usize = 4;
+
+/// The caIssuers URLs worth fetching: those of the top certificate of each chain that does not
+/// reach a trust anchor with what the server (on any port) sent and what was already `fetched`.
+/// At most [`MAX_AIA_FETCHES`], none fetched before.
+pub fn aia_urls(
+    observations: &Observations,
+    fetched: &[AiaFetch],
+    anchors: &TrustAnchors,
+    now: i64,
+) -> Vec<String> {
+    let elsewhere = ca_certificates(&observations.endpoints);
+    let issuers: Vec<Fetched> = fetched
+        .iter()
+        .flat_map(|f| {
+            f.certificates.iter().map(|der| Fetched {
+                url: f.url.clone(),
+                der: der.0.clone(),
+            })
+        })
+        .collect();
+    let extra = Extra {
+        elsewhere: &elsewhere,
+        fetched: &issuers,
+    };
+    let mut urls = BTreeSet::new();
+    let mut seen_chains = std::collections::HashSet::new();
+    for endpoint in &observations.endpoints {
+        let Some(tls) = &endpoint.tls else { continue };
+        if !seen_chains.insert(&tls.chain) {
+            continue;
+        }
+        let Some(analysis) =
+            analyze::certificate(endpoint, &observations.target, anchors, extra, now)
+        else {
+            continue;
+        };
+        let incomplete = matches!(
+            analysis.trust,
+            Trust::IncompleteChain {
+                found_elsewhere: false,
+                fetched_from: None,
+                ..
+            } | Trust::UnknownCa { .. }
+        );
+        if !incomplete {
+            continue;
+        }
+        // The certificate whose issuer is missing: the top of the chain, or the last fetched.
+        let mut top = analysis.chain.last().cloned();
+        if let Some(last) = issuers
+            .iter()
+            .filter_map(|f| CertInfo::parse(&f.der).ok())
+            .find(|c| analysis.chain.last().is_some_and(|t| t.issuer == c.subject))
+        {
+            top = Some(last);
+        }
+        if let Some(top) = top.filter(|t| !t.self_signed) {
+            urls.extend(top.ca_issuers.iter().cloned());
+        }
+    }
+    urls.into_iter()
+        .filter(|url| !fetched.iter().any(|f| &f.url == url))
+        .take(MAX_AIA_FETCHES)
+        .collect()
+}
+
+/// The issuer certificates fetched from AIA URLs, flattened.
+fn fetched_issuers(observations: &Observations) -> Vec<Fetched> {
+    observations
+        .aia
+        .iter()
+        .flat_map(|fetch| {
+            fetch.certificates.iter().map(|der| Fetched {
+                url: fetch.url.clone(),
+                der: der.0.clone(),
+            })
+        })
+        .collect()
+}
+
 /// Names worth resolving after the first probes: every non-wildcard SAN of every leaf and the
 /// PTR names, at most [`MAX_NAMES_TO_RESOLVE`].
 pub fn names_to_resolve(observations: &Observations) -> Vec<String> {
@@ -149,11 +233,16 @@ pub fn candidates(observations: &Observations) -> Vec<String> {
 pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -> Diagnosis {
     let target = &observations.target;
     let elsewhere = ca_certificates(&observations.endpoints);
+    let fetched = fetched_issuers(observations);
+    let extra = Extra {
+        elsewhere: &elsewhere,
+        fetched: &fetched,
+    };
     let mut endpoints: Vec<EndpointDiagnosis> = observations
         .endpoints
         .iter()
         .map(|observation| {
-            let analysis = analyze::certificate(observation, target, anchors, &elsewhere, now);
+            let analysis = analyze::certificate(observation, target, anchors, extra, now);
             let leaf_without_sni = observations
                 .without_sni
                 .iter()
@@ -179,7 +268,7 @@ pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -
     if let Some(problem) = different_certificates(&endpoints, observations.addresses.len() > 1) {
         problems.push(problem);
     }
-    let recommendation = recommend(observations, &endpoints, anchors, &elsewhere, now);
+    let recommendation = recommend(observations, &endpoints, anchors, extra, now);
     annotate_mismatches(&mut endpoints, recommendation.as_ref(), target);
 
     let all: Vec<&Problem> = endpoints
@@ -387,7 +476,11 @@ fn endpoint_problems(
                  public CA."
             ),
         )),
-        Trust::IncompleteChain { missing, found_elsewhere } => problems.push(Problem::new(
+        Trust::IncompleteChain {
+            missing,
+            found_elsewhere,
+            fetched_from,
+        } => problems.push(Problem::new(
             Code::IncompleteChain,
             cert_severity,
             if *found_elsewhere {
@@ -395,6 +488,13 @@ fn endpoint_problems(
                     "This port does not send the intermediate certificate \"{missing}\", which other \
                      ports of this server do send. Add it after the server certificate in this \
                      service's certificate file (the \"fullchain\" file)."
+                )
+            } else if let Some(url) = fetched_from {
+                format!(
+                    "The server does not send the intermediate certificate \"{missing}\". Outlook \
+                     on Windows and Apple Mail fetch it from {url} and connect; Thunderbird and \
+                     Android apps do not, and fail. Add the intermediate after the server \
+                     certificate in the server's certificate file (e.g. fullchain.pem)."
                 )
             } else {
                 format!(
@@ -568,7 +668,7 @@ fn recommend(
     observations: &Observations,
     endpoints: &[EndpointDiagnosis],
     anchors: &TrustAnchors,
-    elsewhere: &[Vec<u8>],
+    extra: Extra<'_>,
     now: i64,
 ) -> Option<Recommendation> {
     // The client ports that offer TLS: those are what a user needs to work.
@@ -608,7 +708,7 @@ fn recommend(
                     && o.address == endpoint.observation.address
             });
             let accepted = reprobe
-                .and_then(|o| analyze::certificate(o, &candidate_target, anchors, elsewhere, now))
+                .and_then(|o| analyze::certificate(o, &candidate_target, anchors, extra, now))
                 .is_some_and(|a| a.accepted());
             if accepted {
                 confirmed.push(endpoint.observation.service);

@@ -14,6 +14,7 @@ use tokio::time::Instant;
 use crate::observation::{EndpointObservation, Failure, FailureKind};
 use crate::service::{Service, TlsMode};
 
+pub mod aia;
 pub mod lines;
 pub mod starttls;
 pub mod tls;
