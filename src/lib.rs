@@ -24,6 +24,7 @@
 
 pub mod analyze;
 pub mod check;
+pub mod clients;
 pub mod crypto;
 pub mod diagnose;
 pub mod discover;
@@ -32,3 +33,4 @@ pub mod probe;
 pub mod report;
 pub mod service;
 pub mod target;
+pub mod verify;

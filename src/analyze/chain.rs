@@ -43,6 +43,8 @@ pub enum AnchorOrigin {
 pub struct TrustAnchors {
     anchors: Vec<TrustAnchor<'static>>,
     origins: Vec<AnchorOrigin>,
+    /// The anchors' certificates (DER), for the strict profile's checks of the root itself.
+    ders: Vec<Vec<u8>>,
     /// Where the anchors came from, for the report.
     pub sources: Vec<String>,
 }
@@ -93,20 +95,23 @@ impl TrustAnchors {
             if let Ok(anchor) = webpki::anchor_from_trusted_cert(cert) {
                 self.anchors.push(anchor.to_owned());
                 self.origins.push(origin);
+                self.ders.push(cert.to_vec());
             }
         }
         self.anchors.len() - before
     }
 
-    fn origin_of(&self, anchor: &TrustAnchor<'_>) -> AnchorOrigin {
+    /// The origin and certificate of an anchor webpki chose.
+    fn find(&self, anchor: &TrustAnchor<'_>) -> (AnchorOrigin, Vec<u8>) {
         self.anchors
             .iter()
-            .zip(&self.origins)
-            .find(|(a, _)| {
+            .position(|a| {
                 a.subject == anchor.subject
                     && a.subject_public_key_info == anchor.subject_public_key_info
             })
-            .map_or(AnchorOrigin::Added, |(_, origin)| *origin)
+            .map_or((AnchorOrigin::Added, Vec::new()), |i| {
+                (self.origins[i], self.ders[i].clone())
+            })
     }
 
     /// Number of anchors.
@@ -200,6 +205,8 @@ pub fn dates(chain: &[CertInfo], now: i64) -> Dates {
 pub struct ChainPath {
     /// Where the anchor came from.
     pub anchor: AnchorOrigin,
+    /// The anchor's certificate (DER).
+    pub anchor_der: Vec<u8>,
     /// The intermediates used, DER, from the leaf upwards.
     pub intermediates: Vec<Vec<u8>>,
 }
@@ -227,6 +234,8 @@ pub struct Extra<'a> {
 pub struct PathOptions<'a> {
     /// Revocation lists to consult (end-entity and intermediates).
     pub crls: &'a [&'a webpki::CertRevocationList<'a>],
+    /// The same lists as DER, for the structural checks webpki leaves out.
+    pub crl_ders: &'a [&'a [u8]],
     /// Most intermediates a path may have.
     pub max_intermediates: Option<usize>,
 }
@@ -427,8 +436,10 @@ pub fn verify(
         revocation,
         Some(&depth_check),
     )?;
+    let (anchor, anchor_der) = anchors.find(path.anchor());
     Ok(ChainPath {
-        anchor: anchors.origin_of(path.anchor()),
+        anchor,
+        anchor_der,
         intermediates: path
             .intermediate_certificates()
             .map(|cert| cert.der().to_vec())

@@ -3,6 +3,7 @@
 pub mod algorithms;
 pub mod cert;
 pub mod chain;
+pub mod lint;
 pub mod names;
 pub mod profile;
 
@@ -81,7 +82,17 @@ pub fn chain_of(
     let leaf = chain.first()?;
     let name = names::check(leaf, target);
     let report = chain::trust(&chain, anchors, extra, now, options);
-    let dates = chain::dates(&chain, now);
+    // Dates of what a client uses: an expired certificate sent but not on the path is harmless.
+    let dates = match &report.path {
+        Some(path) => {
+            let used: Vec<CertInfo> = profile::examined(&chain, Some(path))
+                .into_iter()
+                .cloned()
+                .collect();
+            chain::dates(&used, now)
+        }
+        None => chain::dates(&chain, now),
+    };
     Some(CertAnalysis {
         chain,
         unparseable,

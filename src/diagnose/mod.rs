@@ -10,6 +10,7 @@ use crate::analyze::cert::{CertInfo, date};
 use crate::analyze::chain::{Dates, Extra, Fetched, Trust, TrustAnchors};
 use crate::analyze::names::{NameCheck, dns_matches};
 use crate::analyze::{self, CertAnalysis};
+use crate::clients::{self, Client, ClientVerdict, Facts};
 use crate::observation::{AiaFetch, EndpointObservation, FailureKind, Observations};
 use crate::service::{Direction, Service};
 use crate::target::Target;
@@ -72,6 +73,9 @@ pub struct EndpointDiagnosis {
     pub leaf_without_sni: Option<CertInfo>,
     /// Problems on this endpoint, most important first.
     pub problems: Vec<Problem>,
+    /// What each mail client does here (empty on port 25, which mail clients do not use, and
+    /// where nothing listens).
+    pub clients: Vec<ClientVerdict>,
 }
 
 impl EndpointDiagnosis {
@@ -255,11 +259,13 @@ pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -
                 problems.push(sni_problem(target, analysis, other));
             }
             rank(&mut problems);
+            let clients = client_verdicts(observation, analysis.as_ref());
             EndpointDiagnosis {
                 observation: observation.clone(),
                 analysis,
                 leaf_without_sni,
                 problems,
+                clients,
             }
         })
         .collect();
@@ -299,6 +305,30 @@ pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -
         recommendation,
         verdict,
         headline,
+    }
+}
+
+/// Every client's verdict on one endpoint.
+fn client_verdicts(
+    observation: &EndpointObservation,
+    analysis: Option<&CertAnalysis>,
+) -> Vec<ClientVerdict> {
+    if observation.service.direction() == Direction::Relay {
+        return Vec::new();
+    }
+    match (analysis, &observation.failure) {
+        (Some(analysis), _) => {
+            let facts = Facts {
+                analysis,
+                tls_version: observation.tls.as_ref().and_then(|t| t.version.as_deref()),
+            };
+            Client::ALL.iter().map(|c| clients::judge(*c, &facts)).collect()
+        }
+        (None, Some(failure)) if observation.reachable => Client::ALL
+            .iter()
+            .map(|c| clients::judge_no_tls(*c, &failure.detail))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 

@@ -8,6 +8,7 @@ use anstyle::{AnsiColor, Style};
 
 use super::settings;
 use crate::analyze::cert::date;
+use crate::clients::{Client, Outcome};
 use crate::diagnose::{Code, Diagnosis, Severity, Verdict};
 
 const BOLD: Style = Style::new().bold();
@@ -121,6 +122,8 @@ pub fn render(diagnosis: &Diagnosis) -> String {
         let _ = writeln!(out);
     }
 
+    write_clients(&mut out, diagnosis, many);
+
     if let Some(recommendation) = &diagnosis.recommendation {
         let card = settings::choose(&recommendation.server_name, &recommendation.verified_ports);
         let _ = writeln!(
@@ -175,6 +178,62 @@ pub fn render(diagnosis: &Diagnosis) -> String {
         }
     }
     out
+}
+
+/// One line per client and distinct outcome: the verdict, the ports, and the rule that decided.
+fn write_clients(out: &mut String, diagnosis: &Diagnosis, many: bool) {
+    let mut by_client: BTreeMap<Client, BTreeMap<(Outcome, String), Vec<String>>> =
+        BTreeMap::new();
+    for endpoint in &diagnosis.endpoints {
+        for verdict in &endpoint.clients {
+            let reason = verdict
+                .rules
+                .iter()
+                .find(|f| f.outcome == verdict.verdict)
+                .map(|f| {
+                    format!(
+                        "{}{} [{}]",
+                        f.detail,
+                        if f.certain { "" } else { " (not confirmed by a source)" },
+                        f.rule
+                    )
+                })
+                .unwrap_or_default();
+            by_client
+                .entry(verdict.client)
+                .or_default()
+                .entry((verdict.verdict, reason))
+                .or_default()
+                .push(endpoint.observation.place(many));
+        }
+    }
+    if by_client.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{BOLD}Mail clients{BOLD:#}");
+    for (client, groups) in &by_client {
+        for ((outcome, reason), places) in groups {
+            let style = match outcome {
+                Outcome::Works => GREEN,
+                Outcome::Warns => YELLOW,
+                Outcome::Fails => RED,
+            };
+            let _ = write!(
+                out,
+                "  {:<19}{style}{:<6}{style:#} {} {}",
+                client.name(),
+                outcome.as_str(),
+                if places.len() > 1 { "ports" } else { "port" },
+                places.join(", ")
+            );
+            if reason.is_empty() {
+                let _ = writeln!(out);
+            } else {
+                let _ = writeln!(out, ": {reason}");
+            }
+        }
+    }
+    let _ = writeln!(out);
 }
 
 fn write_problem(out: &mut String, severity: Severity, code: Code, message: &str, label: &str) {

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::analyze::cert::{CertInfo, rfc3339};
+use crate::clients::ClientVerdict;
 use crate::diagnose::{Diagnosis, EndpointDiagnosis, Problem, Verdict};
 use crate::observation::FailureKind;
 use crate::service::{Protocol, TlsMode};
@@ -89,6 +90,8 @@ pub struct Endpoint {
     pub failure: Option<Failure>,
     /// Problems on this endpoint, most important first.
     pub problems: Vec<Problem>,
+    /// What each mail client does here (empty on port 25 and where nothing listens).
+    pub clients: Vec<ClientVerdict>,
     /// Protocol lines exchanged (capped).
     pub transcript: Vec<String>,
     /// Probe duration in milliseconds.
@@ -166,6 +169,7 @@ fn endpoint(diagnosis: &EndpointDiagnosis) -> Endpoint {
             detail: f.detail.clone(),
         }),
         problems: diagnosis.problems.clone(),
+        clients: diagnosis.clients.clone(),
         transcript: observation.transcript.clone(),
         elapsed_ms: observation.elapsed_ms,
     }

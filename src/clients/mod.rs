@@ -1,0 +1,432 @@
+//! Per-client verdicts: will Thunderbird, Outlook, Apple Mail, an Android app connect silently,
+//! connect with a risk, or refuse?
+//!
+//! Clients disagree because they use different certificate engines (NSS/mozilla::pkix, Windows
+//! CryptoAPI, Apple's Security framework, Android's Conscrypt) with different rules for the
+//! Common Name, missing intermediates, weak algorithms and private CAs. Each client is a module
+//! holding its rules, each rule with the public source that documents it and whether that
+//! behaviour is certain; docs/clients.md lists them all. Rules that every client applies alike
+//! (name not covered, expired, untrusted) live here.
+//!
+//! Pure: a verdict is computed from a [`CertAnalysis`] (and the negotiated TLS version).
+
+pub mod android;
+pub mod apple;
+pub mod outlook;
+pub mod thunderbird;
+
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::analyze::CertAnalysis;
+use crate::analyze::chain::{AnchorOrigin, Dates, Trust};
+use crate::analyze::names::NameCheck;
+use crate::analyze::profile::{self, Weakness};
+
+/// A mail client (family) with its own certificate rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Client {
+    /// Thunderbird on any desktop (NSS, mozilla::pkix, Mozilla's roots).
+    Thunderbird,
+    /// Classic Outlook on Windows (CryptoAPI/Schannel).
+    Outlook,
+    /// Apple Mail on iOS, iPadOS and macOS (Security framework).
+    AppleMail,
+    /// Mail apps on Android (Gmail, K-9 Mail/Thunderbird for Android), platform trust.
+    Android,
+}
+
+impl Client {
+    /// Every client, in report order.
+    pub const ALL: [Client; 4] = [
+        Client::Thunderbird,
+        Client::Outlook,
+        Client::AppleMail,
+        Client::Android,
+    ];
+
+    /// The identifier used by `--client` and in JSON.
+    pub fn id(&self) -> &'static str {
+        match self {
+            Client::Thunderbird => "thunderbird",
+            Client::Outlook => "outlook",
+            Client::AppleMail => "apple-mail",
+            Client::Android => "android",
+        }
+    }
+
+    /// The name for people.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Client::Thunderbird => "Thunderbird",
+            Client::Outlook => "Outlook (Windows)",
+            Client::AppleMail => "Apple Mail",
+            Client::Android => "Android apps",
+        }
+    }
+
+    /// This client's own rules (the shared ones are in [`COMMON_RULES`]).
+    pub fn rules(&self) -> &'static [Rule] {
+        match self {
+            Client::Thunderbird => thunderbird::RULES,
+            Client::Outlook => outlook::RULES,
+            Client::AppleMail => apple::RULES,
+            Client::Android => android::RULES,
+        }
+    }
+}
+
+/// `--client` names a client it does not know.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown client {0:?} (known: thunderbird, outlook, apple-mail, android)")]
+pub struct UnknownClient(String);
+
+impl FromStr for Client {
+    type Err = UnknownClient;
+
+    fn from_str(text: &str) -> Result<Client, UnknownClient> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "thunderbird" | "tb" => Ok(Client::Thunderbird),
+            "outlook" | "windows" => Ok(Client::Outlook),
+            "apple-mail" | "apple" | "ios" | "macos" | "iphone" => Ok(Client::AppleMail),
+            "android" | "gmail" | "k9" | "k-9" => Ok(Client::Android),
+            _ => Err(UnknownClient(text.to_string())),
+        }
+    }
+}
+
+/// What a client does with a server, worst last (so `max` is the verdict).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Connects without a prompt.
+    Works,
+    /// Connects, but with a risk: a behaviour that depends on the version or the device's set-up,
+    /// or that we could not confirm from a source.
+    Warns,
+    /// Refuses the certificate: an error, sometimes with a (dangerous) "accept anyway" button.
+    Fails,
+}
+
+impl Outcome {
+    /// Lower-case word, as in JSON.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Works => "works",
+            Outcome::Warns => "warns",
+            Outcome::Fails => "fails",
+        }
+    }
+}
+
+/// A documented client behaviour.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable identifier, e.g. `thunderbird/no-aia-fetch`.
+    pub id: &'static str,
+    /// The behaviour, in one sentence.
+    pub summary: &'static str,
+    /// Where it is documented (URL or source file).
+    pub source: &'static str,
+    /// Whether the source settles it for current versions; if not, the output says so.
+    pub certain: bool,
+}
+
+/// A rule that applied to one endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The rule's identifier.
+    pub rule: &'static str,
+    /// What it means for the client.
+    pub outcome: Outcome,
+    /// Whether the behaviour is documented for current versions.
+    pub certain: bool,
+    /// What happened, specific to this certificate.
+    pub detail: String,
+    /// Where the rule is documented.
+    pub source: &'static str,
+}
+
+impl Finding {
+    /// A finding of `rule`.
+    pub fn new(rule: &'static Rule, outcome: Outcome, detail: impl Into<String>) -> Finding {
+        Finding {
+            rule: rule.id,
+            outcome,
+            certain: rule.certain,
+            detail: detail.into(),
+            source: rule.source,
+        }
+    }
+}
+
+/// One client's verdict on one endpoint.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientVerdict {
+    /// The client.
+    pub client: Client,
+    /// The worst outcome of its findings (`works` when none).
+    pub verdict: Outcome,
+    /// The rules that applied, worst first.
+    pub rules: Vec<Finding>,
+}
+
+/// What the client rules look at, gathered once per endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// The certificate analysis.
+    pub analysis: &'a CertAnalysis,
+    /// The negotiated TLS version, e.g. "TLSv1.3", when known.
+    pub tls_version: Option<&'a str>,
+}
+
+impl Facts<'_> {
+    /// Where the chain's anchor came from, when a path was built.
+    pub fn anchor(&self) -> Option<AnchorOrigin> {
+        self.analysis.path.as_ref().map(|p| p.anchor)
+    }
+
+    /// Weak keys and signatures on the path.
+    pub fn weaknesses(&self) -> Vec<Weakness> {
+        profile::weaknesses(&self.analysis.chain, self.analysis.path.as_ref())
+    }
+
+    /// The negotiated version is older than TLS 1.2.
+    pub fn legacy_tls(&self) -> bool {
+        matches!(self.tls_version, Some(v) if v.contains("1.0") || v.contains("1.1") || v.contains("SSL"))
+    }
+}
+
+/// Rules every client applies the same way.
+pub static COMMON_RULES: &[Rule] = &[
+    NAME_NOT_COVERED,
+    EXPIRED,
+    NOT_YET_VALID,
+    SELF_SIGNED,
+    UNKNOWN_CA,
+    INVALID_CHAIN,
+    NO_TLS,
+];
+
+const NAME_NOT_COVERED: Rule = Rule {
+    id: "name-not-covered",
+    summary: "The server name must match a subjectAltName entry (or, for some clients, the CN).",
+    source: "https://www.rfc-editor.org/rfc/rfc9525#section-6",
+    certain: true,
+};
+const EXPIRED: Rule = Rule {
+    id: "expired",
+    summary: "An expired certificate in the chain is rejected.",
+    source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3",
+    certain: true,
+};
+const NOT_YET_VALID: Rule = Rule {
+    id: "not-yet-valid",
+    summary: "A certificate whose notBefore is in the future is rejected.",
+    source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3",
+    certain: true,
+};
+const SELF_SIGNED: Rule = Rule {
+    id: "self-signed",
+    summary: "A self-signed server certificate is rejected unless the user adds an exception.",
+    source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1",
+    certain: true,
+};
+const UNKNOWN_CA: Rule = Rule {
+    id: "unknown-ca",
+    summary: "A chain ending in a CA the client's store lacks is rejected.",
+    source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1",
+    certain: true,
+};
+const INVALID_CHAIN: Rule = Rule {
+    id: "invalid-chain",
+    summary: "A chain with a bad signature, wrong key usage or a violated constraint is rejected.",
+    source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1",
+    certain: true,
+};
+/// The TLS handshake did not complete, so no client can connect.
+pub const NO_TLS: Rule = Rule {
+    id: "no-tls",
+    summary: "Without a completed TLS handshake no client connects on this port.",
+    source: "https://www.rfc-editor.org/rfc/rfc8314",
+    certain: true,
+};
+
+/// Judges one endpoint for `client`.
+pub fn judge(client: Client, facts: &Facts<'_>) -> ClientVerdict {
+    let mut rules = common(client, facts);
+    rules.extend(match client {
+        Client::Thunderbird => thunderbird::findings(facts),
+        Client::Outlook => outlook::findings(facts),
+        Client::AppleMail => apple::findings(facts),
+        Client::Android => android::findings(facts),
+    });
+    verdict(client, rules)
+}
+
+/// The verdict for a client on an endpoint that presented no certificate (no TLS).
+pub fn judge_no_tls(client: Client, reason: &str) -> ClientVerdict {
+    verdict(client, vec![Finding::new(&NO_TLS, Outcome::Fails, reason)])
+}
+
+fn verdict(client: Client, mut rules: Vec<Finding>) -> ClientVerdict {
+    rules.sort_by(|a, b| b.outcome.cmp(&a.outcome));
+    ClientVerdict {
+        client,
+        verdict: rules.iter().map(|f| f.outcome).max().unwrap_or(Outcome::Works),
+        rules,
+    }
+}
+
+/// The shared rules. Name checks that differ per client (the CN fallback) are left to the
+/// client modules: here only "not covered at all" fails.
+fn common(client: Client, facts: &Facts<'_>) -> Vec<Finding> {
+    let analysis = facts.analysis;
+    let mut found = Vec::new();
+    if analysis.name == NameCheck::NotCovered {
+        found.push(Finding::new(
+            &NAME_NOT_COVERED,
+            Outcome::Fails,
+            format!(
+                "the certificate does not name this server ({})",
+                analysis
+                    .leaf()
+                    .map(|l| l.presented_names().join(", "))
+                    .unwrap_or_default()
+            ),
+        ));
+    }
+    match &analysis.dates {
+        Dates::Valid => {}
+        Dates::Expired { subject, .. } => {
+            found.push(Finding::new(&EXPIRED, Outcome::Fails, format!("{subject} has expired")));
+        }
+        Dates::NotYetValid { subject, .. } => found.push(Finding::new(
+            &NOT_YET_VALID,
+            Outcome::Fails,
+            format!("{subject} is not valid yet"),
+        )),
+    }
+    match &analysis.trust {
+        Trust::SelfSigned => found.push(Finding::new(
+            &SELF_SIGNED,
+            Outcome::Fails,
+            format!("{} asks the user to accept the certificate by hand", client.name()),
+        )),
+        Trust::UnknownCa { issuer } => found.push(Finding::new(
+            &UNKNOWN_CA,
+            Outcome::Fails,
+            format!("\"{issuer}\" is not in {}'s trust store", client.name()),
+        )),
+        Trust::Invalid { reason } => {
+            found.push(Finding::new(&INVALID_CHAIN, Outcome::Fails, reason.clone()));
+        }
+        Trust::Trusted | Trust::IncompleteChain { .. } => {}
+    }
+    found
+}
+
+/// The incomplete-chain finding for clients that never fetch a missing intermediate.
+fn no_fetch(rule: &'static Rule, facts: &Facts<'_>, client: Client) -> Option<Finding> {
+    match &facts.analysis.trust {
+        Trust::IncompleteChain {
+            missing,
+            found_elsewhere,
+            ..
+        } => Some(Finding::new(
+            rule,
+            Outcome::Fails,
+            if *found_elsewhere {
+                format!(
+                    "this port does not send \"{missing}\" and {} does not fetch it",
+                    client.name()
+                )
+            } else {
+                format!(
+                    "the server does not send the intermediate \"{missing}\" and {} does not \
+                     fetch it",
+                    client.name()
+                )
+            },
+        )),
+        _ => None,
+    }
+}
+
+/// The incomplete-chain finding for clients that fetch the issuer from the AIA URL.
+fn fetches(rule: &'static Rule, facts: &Facts<'_>, client: Client) -> Option<Finding> {
+    match &facts.analysis.trust {
+        Trust::IncompleteChain {
+            missing,
+            fetched_from: Some(url),
+            ..
+        } => Some(Finding::new(
+            rule,
+            Outcome::Works,
+            format!(
+                "{} fetches the missing \"{missing}\" from {url}",
+                client.name()
+            ),
+        )),
+        Trust::IncompleteChain { missing, .. } => Some(Finding::new(
+            rule,
+            Outcome::Fails,
+            format!(
+                "the intermediate \"{missing}\" is missing and could not be fetched from an AIA \
+                 URL, so {} cannot complete the chain either",
+                client.name()
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// The finding for a name found only in the subject CN, by a client that ignores the CN.
+fn cn_ignored(rule: &'static Rule, facts: &Facts<'_>, client: Client) -> Option<Finding> {
+    match &facts.analysis.name {
+        NameCheck::CommonNameOnly(cn) => Some(Finding::new(
+            rule,
+            Outcome::Fails,
+            format!(
+                "the name is only in the Common Name ({cn}), which {} ignores",
+                client.name()
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// Describes weaknesses for a finding's detail.
+fn describe(weaknesses: &[&Weakness]) -> String {
+    weaknesses
+        .iter()
+        .map(|w| match w.kind {
+            profile::WeaknessKind::ShortRsaKey(bits) => {
+                format!("{} has a {bits}-bit RSA key", w.subject)
+            }
+            profile::WeaknessKind::WeakSignature(hash) => {
+                format!("{} is signed with {hash}", w.subject)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Weaknesses of one kind.
+fn weak_keys(facts: &Facts<'_>, below: usize) -> Vec<Weakness> {
+    facts
+        .weaknesses()
+        .into_iter()
+        .filter(|w| matches!(w.kind, profile::WeaknessKind::ShortRsaKey(bits) if bits < below))
+        .collect()
+}
+
+fn weak_signatures(facts: &Facts<'_>) -> Vec<Weakness> {
+    facts
+        .weaknesses()
+        .into_iter()
+        .filter(|w| matches!(w.kind, profile::WeaknessKind::WeakSignature(_)))
+        .collect()
+}
