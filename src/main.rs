@@ -2,6 +2,8 @@
 //! documented status. All the work lives in the library; this file is glue.
 #![forbid(unsafe_code)]
 
+mod cert_verify;
+
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,15 +12,16 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use mailtls::check::{self, CheckError, CheckOptions};
+use mailtls::clients::Client;
 use mailtls::discover::dns::{self, DnsError};
 use mailtls::report;
 use mailtls::service::{self, Service};
 use mailtls::target::Target;
 
 /// Exit status for a usage error (sysexits.h EX_USAGE).
-const EXIT_USAGE: u8 = 64;
+pub(crate) const EXIT_USAGE: u8 = 64;
 /// Exit status when nothing could be checked.
-const EXIT_UNKNOWN: u8 = 3;
+pub(crate) const EXIT_UNKNOWN: u8 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,6 +40,38 @@ struct Cli {
 enum Command {
     /// Check the TLS of a mail server on the seven mail ports and name the server name that works.
     Check(CheckArgs),
+    /// Work with saved certificates, offline.
+    #[command(subcommand)]
+    Cert(CertCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum CertCommand {
+    /// Validate a saved chain for a server name, offline (exit 0 valid, 2 invalid, 64 usage).
+    Verify(VerifyArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct VerifyArgs {
+    /// The chain: PEM (server certificate first, then intermediates) or one DER certificate.
+    #[arg(long, value_name = "CHAIN.pem")]
+    chain: PathBuf,
+    /// Trust these CA certificates (PEM) instead of the system store.
+    #[arg(long, value_name = "ROOTS.pem")]
+    roots: Option<PathBuf>,
+    /// The server name (or IP address) the client uses.
+    #[arg(long, value_name = "NAME|IP")]
+    name: String,
+    /// Validate at this time (RFC 3339, e.g. 2026-01-31T12:00:00Z) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    at: Option<String>,
+    /// Judge by this client's rules instead of the strict profile (thunderbird, outlook,
+    /// apple-mail, android).
+    #[arg(long, value_name = "NAME")]
+    client: Option<String>,
+    /// Print the result as JSON (schema in docs/json.md).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -64,10 +99,13 @@ struct CheckArgs {
     /// Do not fetch missing intermediate certificates from their AIA (caIssuers) URLs.
     #[arg(long = "no-aia")]
     no_aia: bool,
+    /// Only show these mail clients, comma-separated (thunderbird, outlook, apple-mail, android).
+    #[arg(long = "client", value_name = "CLIENTS", value_delimiter = ',')]
+    clients: Vec<String>,
 }
 
 /// A failure before or instead of a report, with the exit status it maps to.
-struct Failure {
+pub(crate) struct Failure {
     status: u8,
     error: anyhow::Error,
 }
@@ -103,6 +141,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Check(args) => run_check(args),
+        Command::Cert(CertCommand::Verify(args)) => cert_verify::run(&args),
     }
 }
 
@@ -149,8 +188,20 @@ fn check_options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
     })
 }
 
+/// Parses `--client` names; empty means all.
+fn parse_clients(names: &[String]) -> Result<Vec<Client>, Failure> {
+    names
+        .iter()
+        .map(|name| {
+            name.parse::<Client>()
+                .map_err(|e| Failure::usage(anyhow::Error::from(e).context("--client")))
+        })
+        .collect()
+}
+
 fn run_check(args: CheckArgs) -> Result<u8, Failure> {
     let options = check_options(&args)?;
+    let selected = parse_clients(&args.clients)?;
     // One thread is plenty: the work is waiting on sockets, and it keeps start-up and memory small.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -160,7 +211,7 @@ fn run_check(args: CheckArgs) -> Result<u8, Failure> {
             status: EXIT_UNKNOWN,
             error,
         })?;
-    let (_, diagnosis) = runtime.block_on(check::run(&options)).map_err(|error| {
+    let (_, mut diagnosis) = runtime.block_on(check::run(&options)).map_err(|error| {
         let status = match &error {
             CheckError::Anchors(_) | CheckError::Dns(DnsError::BadServer(_)) => EXIT_USAGE,
             CheckError::Dns(_) => EXIT_UNKNOWN,
@@ -170,6 +221,11 @@ fn run_check(args: CheckArgs) -> Result<u8, Failure> {
             error: error.into(),
         }
     })?;
+    if !selected.is_empty() {
+        for endpoint in &mut diagnosis.endpoints {
+            endpoint.clients.retain(|v| selected.contains(&v.client));
+        }
+    }
     let status = diagnosis.verdict.exit_code();
     if args.json {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -13,8 +13,8 @@ use rustls::pki_types::pem::PemObject;
 use serde::Serialize;
 
 use crate::analyze::chain::{Dates, Extra, PathOptions, Trust, TrustAnchors};
-use crate::analyze::names::NameCheck;
 use crate::analyze::lint;
+use crate::analyze::names::NameCheck;
 use crate::analyze::profile::{self, WeaknessKind};
 use crate::analyze::{self, CertAnalysis, cert::CertInfo};
 use crate::clients::{self, Client, ClientVerdict, Facts, Outcome};
@@ -42,7 +42,9 @@ pub enum ChainFileError {
         reason: String,
     },
     /// No certificate at all.
-    #[error("{path}: no certificate found (expected PEM \"BEGIN CERTIFICATE\" blocks or one DER certificate)")]
+    #[error(
+        "{path}: no certificate found (expected PEM \"BEGIN CERTIFICATE\" blocks or one DER certificate)"
+    )]
     Empty {
         /// The file.
         path: String,
@@ -60,9 +62,13 @@ pub fn load_chain(path: &Path) -> Result<Vec<Vec<u8>>, ChainFileError> {
         path: name.clone(),
         reason,
     };
-    let size = std::fs::metadata(path).map_err(|e| read_error(e.to_string()))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| read_error(e.to_string()))?
+        .len();
     if size > MAX_CHAIN_FILE {
-        return Err(read_error(format!("larger than {MAX_CHAIN_FILE} bytes; not a certificate chain")));
+        return Err(read_error(format!(
+            "larger than {MAX_CHAIN_FILE} bytes; not a certificate chain"
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| read_error(e.to_string()))?;
     parse_chain(&bytes, &name)
@@ -161,7 +167,10 @@ pub fn verify(
         analysis: &analysis,
         tls_version: None,
     };
-    let clients = Client::ALL.iter().map(|c| clients::judge(*c, &facts)).collect();
+    let clients = Client::ALL
+        .iter()
+        .map(|c| clients::judge(*c, &facts))
+        .collect();
     Some(Verification {
         analysis,
         rejections,
@@ -217,7 +226,10 @@ pub fn strict(analysis: &CertAnalysis, target: &Target, at: i64) -> Vec<Rejectio
     if let (Some(path), Some(leaf)) = (&analysis.path, analysis.leaf()) {
         if let Ok(root) = CertInfo::parse(&path.anchor_der) {
             if let Dates::Expired { .. } | Dates::NotYetValid { .. } = chain_dates(&root, at) {
-                reject("root-dates", format!("the root {} is outside its validity period", root.subject));
+                reject(
+                    "root-dates",
+                    format!("the root {} is outside its validity period", root.subject),
+                );
             }
         }
         let anchor = (!path.anchor_der.is_empty()).then_some(path.anchor_der.as_slice());
@@ -229,7 +241,11 @@ pub fn strict(analysis: &CertAnalysis, target: &Target, at: i64) -> Vec<Rejectio
         match weakness.kind {
             WeaknessKind::ShortRsaKey(bits) => reject(
                 "weak-key",
-                format!("{} has a {bits}-bit RSA key (at least {} required)", weakness.subject, profile::MIN_RSA_BITS),
+                format!(
+                    "{} has a {bits}-bit RSA key (at least {} required)",
+                    weakness.subject,
+                    profile::MIN_RSA_BITS
+                ),
             ),
             WeaknessKind::WeakSignature(hash) => reject(
                 "weak-signature",

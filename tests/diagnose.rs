@@ -3,7 +3,7 @@
 // Test code: a panic on unwrap is a failed test, which is the point.
 #![allow(clippy::unwrap_used)]
 
-use mailtls::analyze::chain::TrustAnchors;
+use mailtls::analyze::chain::{AnchorOrigin, TrustAnchors};
 use mailtls::diagnose::{Code, Verdict, diagnose};
 use mailtls::observation::{
     CandidateProbe, Der, EndpointObservation, NameLookup, Observations, PtrLookup, TlsObservation,
@@ -40,7 +40,10 @@ fn pki(leaf_names: &[&str]) -> Pki {
         .signed_by(&key, &Issuer::from_params(&ca, &ca_key))
         .unwrap();
     let mut anchors = TrustAnchors::default();
-    anchors.add_all(&[CertificateDer::from(root.der().to_vec())]);
+    anchors.add(
+        &[CertificateDer::from(root.der().to_vec())],
+        AnchorOrigin::Added,
+    );
     Pki {
         anchors,
         leaf: leaf.der().to_vec(),
@@ -87,6 +90,7 @@ fn observations(target: &str, leaf: &[u8], with_candidate: bool) -> Observations
         } else {
             Vec::new()
         },
+        aia: Vec::new(),
     }
 }
 

@@ -40,15 +40,24 @@ fn accepts(case: &Value) -> Result<bool, String> {
     let strings = |key: &str| -> Vec<String> {
         case[key]
             .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut anchors = TrustAnchors::default();
     for pem in strings("trusted_certs") {
-        let ders: Vec<CertificateDer<'_>> = pem_ders(&pem).into_iter().map(CertificateDer::from).collect();
+        let ders: Vec<CertificateDer<'_>> = pem_ders(&pem)
+            .into_iter()
+            .map(CertificateDer::from)
+            .collect();
         anchors.add(&ders, AnchorOrigin::Added);
     }
-    let leaf = case["peer_certificate"].as_str().ok_or("no peer_certificate")?;
+    let leaf = case["peer_certificate"]
+        .as_str()
+        .ok_or("no peer_certificate")?;
     let mut chain = pem_ders(leaf);
     if chain.len() != 1 {
         // The leaf itself is not a readable certificate.
@@ -58,18 +67,25 @@ fn accepts(case: &Value) -> Result<bool, String> {
         chain.extend(pem_ders(&pem));
     }
     let at = match case["validation_time"].as_str() {
-        Some(text) => time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-            .map_err(|e| format!("validation_time: {e}"))?
-            .unix_timestamp(),
+        Some(text) => {
+            time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+                .map_err(|e| format!("validation_time: {e}"))?
+                .unix_timestamp()
+        }
         None => time::OffsetDateTime::now_utc().unix_timestamp(),
     };
     let name = &case["expected_peer_name"];
     let target = match (name["kind"].as_str(), name["value"].as_str()) {
         (Some("DNS"), Some(value)) => Some(Target::Dns(value.to_ascii_lowercase())),
-        (Some("IP"), Some(value)) => Some(Target::Ip(value.parse().map_err(|e| format!("IP: {e}"))?)),
+        (Some("IP"), Some(value)) => {
+            Some(Target::Ip(value.parse().map_err(|e| format!("IP: {e}"))?))
+        }
         _ => None,
     };
-    let crl_bytes: Vec<Vec<u8>> = strings("crls").iter().flat_map(|pem| crl_ders(pem)).collect();
+    let crl_bytes: Vec<Vec<u8>> = strings("crls")
+        .iter()
+        .flat_map(|pem| crl_ders(pem))
+        .collect();
     let mut crls = Vec::new();
     for der in &crl_bytes {
         match webpki::BorrowedCertRevocationList::from_der(der) {
@@ -86,8 +102,11 @@ fn accepts(case: &Value) -> Result<bool, String> {
         max_intermediates: case["max_chain_depth"].as_u64().map(|d| d as usize),
     };
     // Without an expected name, any name the certificate covers will do: judge the rest.
-    let name_target = target.clone().unwrap_or_else(|| Target::Dns("unnamed.invalid".to_string()));
-    let Some(verification) = mailtls::verify::verify(&chain, &name_target, &anchors, at, &options) else {
+    let name_target = target
+        .clone()
+        .unwrap_or_else(|| Target::Dns("unnamed.invalid".to_string()));
+    let Some(verification) = mailtls::verify::verify(&chain, &name_target, &anchors, at, &options)
+    else {
         return Ok(false);
     };
     let rejections: Vec<_> = verification
@@ -97,7 +116,12 @@ fn accepts(case: &Value) -> Result<bool, String> {
         .collect();
     if std::env::var_os("LIMBO_DEBUG").is_some() {
         for r in &rejections {
-            eprintln!("    {}: {}: {}", case["id"].as_str().unwrap_or("?"), r.code, r.message);
+            eprintln!(
+                "    {}: {}: {}",
+                case["id"].as_str().unwrap_or("?"),
+                r.code,
+                r.message
+            );
         }
     }
     Ok(rejections.is_empty())
@@ -111,7 +135,10 @@ fn known_disagreements() -> BTreeMap<String, String> {
         .filter_map(|line| {
             let rest = line.strip_prefix("| `")?;
             let (id, rest) = rest.split_once("` |")?;
-            Some((id.to_string(), rest.trim().trim_end_matches('|').trim().to_string()))
+            Some((
+                id.to_string(),
+                rest.trim().trim_end_matches('|').trim().to_string(),
+            ))
         })
         .collect()
 }
@@ -134,7 +161,11 @@ fn main() -> ExitCode {
     };
     let cases: Vec<&Value> = corpus["testcases"]
         .as_array()
-        .map(|a| a.iter().filter(|c| c["validation_kind"] == "SERVER").collect())
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["validation_kind"] == "SERVER")
+                .collect()
+        })
         .unwrap_or_default();
     if cases.is_empty() {
         eprintln!("limbo: no SERVER test cases in {}", path.display());
@@ -182,5 +213,9 @@ fn main() -> ExitCode {
         "  goal: at least 95% agreement: {}",
         if score >= 95.0 { "met" } else { "NOT met" }
     );
-    if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }

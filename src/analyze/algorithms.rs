@@ -8,9 +8,9 @@
 
 use std::sync::LazyLock;
 
-use rustls::pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
-use rustls::pki_types::alg_id;
 use ring::signature;
+use rustls::pki_types::alg_id;
+use rustls::pki_types::{AlgorithmIdentifier, InvalidSignature, SignatureVerificationAlgorithm};
 
 /// A legacy RSA PKCS#1 algorithm from *ring*, for keys of 1024 bits and more.
 #[derive(Debug)]

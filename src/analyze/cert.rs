@@ -5,9 +5,11 @@ use std::net::IpAddr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
-use x509_parser::oid_registry::{OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS, OID_X509_EXT_SUBJECT_ALT_NAME};
-use x509_parser::public_key::PublicKey;
+use x509_parser::oid_registry::{
+    OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS, OID_X509_EXT_SUBJECT_ALT_NAME,
+};
 use x509_parser::prelude::{FromDer, X509Certificate};
+use x509_parser::public_key::PublicKey;
 
 /// Why bytes are not a certificate we can read.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -146,7 +148,13 @@ impl CertInfo {
         let key = match cert.public_key().parsed() {
             Ok(PublicKey::RSA(rsa)) => KeyInfo::Rsa(rsa.key_size()),
             Ok(PublicKey::EC(ec)) => KeyInfo::Ec(ec.key_size()),
-            _ if cert.public_key().algorithm.algorithm.to_id_string().starts_with("1.3.101.") => {
+            _ if cert
+                .public_key()
+                .algorithm
+                .algorithm
+                .to_id_string()
+                .starts_with("1.3.101.") =>
+            {
                 KeyInfo::Edwards
             }
             _ => KeyInfo::Other,

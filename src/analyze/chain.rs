@@ -383,14 +383,20 @@ fn describe(error: &webpki::Error) -> String {
         E::CaUsedAsEndEntity => "the server certificate is a CA certificate".to_string(),
         E::EndEntityUsedAsCa => "a non-CA certificate was used to sign another".to_string(),
         E::CertRevoked => "a certificate in the chain is revoked".to_string(),
-        E::NameConstraintViolation => "the name violates the issuing CA's name constraints".to_string(),
-        E::PathLenConstraintViolated => "the chain is longer than a CA's path length allows".to_string(),
+        E::NameConstraintViolation => {
+            "the name violates the issuing CA's name constraints".to_string()
+        }
+        E::PathLenConstraintViolated => {
+            "the chain is longer than a CA's path length allows".to_string()
+        }
         E::InvalidSignatureForPublicKey => "a signature in the chain does not verify".to_string(),
         E::UnsupportedSignatureAlgorithmContext(_)
         | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
             "the chain uses a signature algorithm no current client accepts".to_string()
         }
-        E::MaximumPathDepthExceeded | E::MaximumPathBuildCallsExceeded | E::MaximumSignatureChecksExceeded => {
+        E::MaximumPathDepthExceeded
+        | E::MaximumPathBuildCallsExceeded
+        | E::MaximumSignatureChecksExceeded => {
             "no path could be built within the chain-building limits".to_string()
         }
         other => format!("{other:?}"),

@@ -25,7 +25,11 @@ pub enum Position {
 pub fn path(leaf: &[u8], intermediates: &[Vec<u8>], anchor: Option<&[u8]>) -> Vec<String> {
     let mut found = Vec::new();
     let mut certs: Vec<(&[u8], Position)> = vec![(leaf, Position::Leaf)];
-    certs.extend(intermediates.iter().map(|d| (d.as_slice(), Position::Intermediate)));
+    certs.extend(
+        intermediates
+            .iter()
+            .map(|d| (d.as_slice(), Position::Intermediate)),
+    );
     if let Some(anchor) = anchor {
         certs.push((anchor, Position::Root));
     }
@@ -75,7 +79,9 @@ pub fn certificate(cert: &X509Certificate<'_>, position: Position) -> Vec<String
                 }
                 ski = Some(value.0);
             }
-            ParsedExtension::SubjectAlternativeName(value) => san = Some((value, extension.critical)),
+            ParsedExtension::SubjectAlternativeName(value) => {
+                san = Some((value, extension.critical))
+            }
             ParsedExtension::NameConstraints(nc) => {
                 if !is_ca {
                     flag("nameConstraints in an end-entity certificate (RFC 5280 4.2.1.10)");
@@ -205,10 +211,8 @@ pub fn certificate(cert: &X509Certificate<'_>, position: Position) -> Vec<String
                 flag("RSA key under 2048 bits (CA/B BR 6.1.5)");
             }
         }
-        Ok(PublicKey::EC(ec)) => {
-            if ec.key_size() < 256 {
-                flag("elliptic curve under P-256 (CA/B BR 6.1.5)");
-            }
+        Ok(PublicKey::EC(ec)) if ec.key_size() < 256 => {
+            flag("elliptic curve under P-256 (CA/B BR 6.1.5)");
         }
         Ok(PublicKey::DSA(_)) => flag("DSA key (not allowed, CA/B BR 6.1.5)"),
         _ => {}
@@ -223,7 +227,13 @@ pub fn certificate(cert: &X509Certificate<'_>, position: Position) -> Vec<String
 /// CA/B BR 7.1.4.3: a CN, if present, must be exactly one of the subjectAltName values (an IP
 /// address in its canonical text form).
 fn common_name_in_san(cert: &X509Certificate<'_>) -> Option<String> {
-    let cn = cert.subject().iter_common_name().next()?.as_str().ok()?.to_string();
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
     let mut values: Vec<String> = Vec::new();
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for name in &san.value.general_names {
@@ -240,7 +250,7 @@ fn common_name_in_san(cert: &X509Certificate<'_>) -> Option<String> {
             }
         }
     }
-    if values.iter().any(|v| *v == cn) {
+    if values.contains(&cn) {
         None
     } else {
         Some(format!(
@@ -266,7 +276,11 @@ pub fn crl(der: &[u8], certs: &[&[u8]]) -> Vec<String> {
         found.push("unreadable CRL".to_string());
         return found;
     };
-    match crl.extensions().iter().find(|e| e.oid == OID_X509_EXT_CRL_NUMBER) {
+    match crl
+        .extensions()
+        .iter()
+        .find(|e| e.oid == OID_X509_EXT_CRL_NUMBER)
+    {
         None => found.push("CRL without cRLNumber (RFC 5280 5.2.3)".to_string()),
         Some(number) if number.critical => {
             found.push("CRL with a critical cRLNumber (RFC 5280 5.2.3)".to_string());

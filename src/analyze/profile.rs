@@ -63,7 +63,10 @@ pub fn weaknesses(chain: &[CertInfo], path: Option<&ChainPath>) -> Vec<Weakness>
                 });
             }
         }
-        if matches!(cert.signature_hash, SignatureHash::Sha1 | SignatureHash::Md5) {
+        if matches!(
+            cert.signature_hash,
+            SignatureHash::Sha1 | SignatureHash::Md5
+        ) {
             found.push(Weakness {
                 index,
                 subject: cert.subject.clone(),

@@ -51,7 +51,11 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     }
     let sha1 = super::weak_signatures(facts);
     if !sha1.is_empty() {
-        found.push(Finding::new(&SHA1, Outcome::Warns, describe(&sha1.iter().collect::<Vec<_>>())));
+        found.push(Finding::new(
+            &SHA1,
+            Outcome::Warns,
+            describe(&sha1.iter().collect::<Vec<_>>()),
+        ));
     }
     found
 }

@@ -92,11 +92,19 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     found.extend(cn_ignored(&SAN, facts, client));
     let short = super::weak_keys(facts, profile::MIN_RSA_BITS);
     if !short.is_empty() {
-        found.push(Finding::new(&RSA, Outcome::Fails, describe(&short.iter().collect::<Vec<_>>())));
+        found.push(Finding::new(
+            &RSA,
+            Outcome::Fails,
+            describe(&short.iter().collect::<Vec<_>>()),
+        ));
     }
     let sha1 = super::weak_signatures(facts);
     if !sha1.is_empty() {
-        found.push(Finding::new(&SHA2, Outcome::Fails, describe(&sha1.iter().collect::<Vec<_>>())));
+        found.push(Finding::new(
+            &SHA2,
+            Outcome::Fails,
+            describe(&sha1.iter().collect::<Vec<_>>()),
+        ));
     }
     if let Some(leaf) = facts.analysis.leaf() {
         if leaf.not_before >= JULY_2019 {

@@ -272,10 +272,14 @@ pub fn judge_no_tls(client: Client, reason: &str) -> ClientVerdict {
 }
 
 fn verdict(client: Client, mut rules: Vec<Finding>) -> ClientVerdict {
-    rules.sort_by(|a, b| b.outcome.cmp(&a.outcome));
+    rules.sort_by_key(|f| std::cmp::Reverse(f.outcome));
     ClientVerdict {
         client,
-        verdict: rules.iter().map(|f| f.outcome).max().unwrap_or(Outcome::Works),
+        verdict: rules
+            .iter()
+            .map(|f| f.outcome)
+            .max()
+            .unwrap_or(Outcome::Works),
         rules,
     }
 }
@@ -301,7 +305,11 @@ fn common(client: Client, facts: &Facts<'_>) -> Vec<Finding> {
     match &analysis.dates {
         Dates::Valid => {}
         Dates::Expired { subject, .. } => {
-            found.push(Finding::new(&EXPIRED, Outcome::Fails, format!("{subject} has expired")));
+            found.push(Finding::new(
+                &EXPIRED,
+                Outcome::Fails,
+                format!("{subject} has expired"),
+            ));
         }
         Dates::NotYetValid { subject, .. } => found.push(Finding::new(
             &NOT_YET_VALID,
@@ -313,7 +321,10 @@ fn common(client: Client, facts: &Facts<'_>) -> Vec<Finding> {
         Trust::SelfSigned => found.push(Finding::new(
             &SELF_SIGNED,
             Outcome::Fails,
-            format!("{} asks the user to accept the certificate by hand", client.name()),
+            format!(
+                "{} asks the user to accept the certificate by hand",
+                client.name()
+            ),
         )),
         Trust::UnknownCa { issuer } => found.push(Finding::new(
             &UNKNOWN_CA,

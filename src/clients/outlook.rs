@@ -68,13 +68,21 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
         let private = facts.anchor() == Some(AnchorOrigin::Added);
         found.push(Finding::new(
             &SHA1,
-            if private { Outcome::Warns } else { Outcome::Fails },
+            if private {
+                Outcome::Warns
+            } else {
+                Outcome::Fails
+            },
             describe(&sha1.iter().collect::<Vec<_>>()),
         ));
     }
     let tiny = super::weak_keys(facts, 1024);
     if !tiny.is_empty() {
-        found.push(Finding::new(&RSA, Outcome::Fails, describe(&tiny.iter().collect::<Vec<_>>())));
+        found.push(Finding::new(
+            &RSA,
+            Outcome::Fails,
+            describe(&tiny.iter().collect::<Vec<_>>()),
+        ));
     }
     if facts.legacy_tls() {
         found.push(Finding::new(

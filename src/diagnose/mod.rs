@@ -322,7 +322,10 @@ fn client_verdicts(
                 analysis,
                 tls_version: observation.tls.as_ref().and_then(|t| t.version.as_deref()),
             };
-            Client::ALL.iter().map(|c| clients::judge(*c, &facts)).collect()
+            Client::ALL
+                .iter()
+                .map(|c| clients::judge(*c, &facts))
+                .collect()
         }
         (None, Some(failure)) if observation.reachable => Client::ALL
             .iter()

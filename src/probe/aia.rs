@@ -79,15 +79,14 @@ async fn fetch(client: &reqwest::Client, url: &str, timeout: Duration) -> Result
         return Err("only http:// caIssuers URLs are fetched".to_string());
     }
     let work = async {
-        let mut response = client
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| describe(&e))?;
+        let mut response = client.get(url).send().await.map_err(|e| describe(&e))?;
         if !response.status().is_success() {
             return Err(format!("HTTP status {}", response.status()));
         }
-        if response.content_length().is_some_and(|n| n > MAX_BODY as u64) {
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY as u64)
+        {
             return Err(format!("response larger than {MAX_BODY} bytes"));
         }
         let mut body = Vec::new();
@@ -102,7 +101,12 @@ async fn fetch(client: &reqwest::Client, url: &str, timeout: Duration) -> Result
     // reqwest's own timeout covers each request; this bounds redirects and slow drips as a whole.
     tokio::time::timeout(timeout * 2, work)
         .await
-        .unwrap_or_else(|_| Err(format!("no complete answer within {}s", (timeout * 2).as_secs())))
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "no complete answer within {}s",
+                (timeout * 2).as_secs()
+            ))
+        })
 }
 
 fn describe(error: &reqwest::Error) -> String {
@@ -133,7 +137,12 @@ pub fn parse_body(body: &[u8]) -> Result<Vec<Der>, String> {
     match CertInfo::parse(body) {
         Ok(_) => Ok(vec![Der(body.to_vec())]),
         // signedData (1.2.840.113549.1.7.2), the OID a .p7c bundle starts with.
-        Err(_) if contains(body, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02]) => {
+        Err(_)
+            if contains(
+                body,
+                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02],
+            ) =>
+        {
             Err("PKCS#7 (.p7c) bundles are not read yet".to_string())
         }
         Err(error) => Err(error.to_string()),

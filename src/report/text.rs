@@ -182,8 +182,7 @@ pub fn render(diagnosis: &Diagnosis) -> String {
 
 /// One line per client and distinct outcome: the verdict, the ports, and the rule that decided.
 fn write_clients(out: &mut String, diagnosis: &Diagnosis, many: bool) {
-    let mut by_client: BTreeMap<Client, BTreeMap<(Outcome, String), Vec<String>>> =
-        BTreeMap::new();
+    let mut by_client: BTreeMap<Client, BTreeMap<(Outcome, String), Vec<String>>> = BTreeMap::new();
     for endpoint in &diagnosis.endpoints {
         for verdict in &endpoint.clients {
             let reason = verdict
@@ -194,7 +193,11 @@ fn write_clients(out: &mut String, diagnosis: &Diagnosis, many: bool) {
                     format!(
                         "{}{} [{}]",
                         f.detail,
-                        if f.certain { "" } else { " (not confirmed by a source)" },
+                        if f.certain {
+                            ""
+                        } else {
+                            " (not confirmed by a source)"
+                        },
                         f.rule
                     )
                 })

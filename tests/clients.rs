@@ -1,0 +1,512 @@
+//! Client rules on certificates made here, one per rule: validity 900 and 400 days, no
+//! serverAuth EKU, Common Name only, RSA 1024, SHA-1, a missing intermediate completed from AIA,
+//! self-signed, expired, wildcard edges. Pure: the verdicts come from the same engine as
+//! `check` and `cert verify`, with no network. RSA 1024 and SHA-1 need `openssl` (rcgen signs
+//! neither), which scripts/deps.sh installs.
+// Test code: a panic on unwrap is a failed test, which is the point.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+use mailtls::analyze::chain::{AnchorOrigin, Extra, Fetched, PathOptions, TrustAnchors};
+use mailtls::analyze::{self, CertAnalysis};
+use mailtls::clients::{self, Client, ClientVerdict, Facts, Outcome};
+use mailtls::target::Target;
+use mailtls::verify;
+use rcgen::{
+    BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose,
+};
+use rustls::pki_types::CertificateDer;
+
+/// 2026-06-01T00:00:00Z.
+const NOW: i64 = 1_780_272_000;
+const DAY: i64 = 86_400;
+const NAME: &str = "mail.example.test";
+
+fn at(unix: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp(unix).unwrap()
+}
+
+struct Ca {
+    params: CertificateParams,
+    key: KeyPair,
+    der: Vec<u8>,
+}
+
+fn ca(name: &str, parent: Option<&Ca>) -> Ca {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    params.not_before = at(NOW - 365 * DAY);
+    params.not_after = at(NOW + 3650 * DAY);
+    let cert = match parent {
+        None => params.self_signed(&key).unwrap(),
+        Some(p) => params
+            .signed_by(&key, &Issuer::from_params(&p.params, &p.key))
+            .unwrap(),
+    };
+    Ca {
+        der: cert.der().to_vec(),
+        params,
+        key,
+    }
+}
+
+/// A leaf for NAME, valid from NOW-30 days for `days`, with serverAuth EKU; `edit` changes it.
+fn leaf(issuer: &Ca, days: i64, edit: impl FnOnce(&mut CertificateParams)) -> Vec<u8> {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec![NAME.to_string()]).unwrap();
+    params.distinguished_name.push(DnType::CommonName, NAME);
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_before = at(NOW - 30 * DAY);
+    params.not_after = at(NOW - 30 * DAY + days * DAY);
+    edit(&mut params);
+    params
+        .signed_by(&key, &Issuer::from_params(&issuer.params, &issuer.key))
+        .unwrap()
+        .der()
+        .to_vec()
+}
+
+fn anchors(root: &Ca, origin: AnchorOrigin) -> TrustAnchors {
+    let mut anchors = TrustAnchors::default();
+    anchors.add(&[CertificateDer::from(root.der.clone())], origin);
+    anchors
+}
+
+fn analysis(chain: &[Vec<u8>], anchors: &TrustAnchors, extra: Extra<'_>) -> CertAnalysis {
+    let ders: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
+    analyze::chain_of(
+        &ders,
+        &Target::Dns(NAME.into()),
+        anchors,
+        extra,
+        NOW,
+        &PathOptions::default(),
+    )
+    .unwrap()
+}
+
+fn judge(analysis: &CertAnalysis) -> Vec<ClientVerdict> {
+    let facts = Facts {
+        analysis,
+        tls_version: Some("TLSv1.3"),
+    };
+    Client::ALL
+        .iter()
+        .map(|c| clients::judge(*c, &facts))
+        .collect()
+}
+
+fn verdict(verdicts: &[ClientVerdict], client: Client) -> (Outcome, Vec<&'static str>) {
+    let v = verdicts.iter().find(|v| v.client == client).unwrap();
+    (v.verdict, v.rules.iter().map(|f| f.rule).collect())
+}
+
+/// Root -> intermediate -> leaf, all sent.
+fn judged(
+    days: i64,
+    origin: AnchorOrigin,
+    edit: impl FnOnce(&mut CertificateParams),
+) -> Vec<ClientVerdict> {
+    let root = ca("Test Root", None);
+    let inter = ca("Test Intermediate", Some(&root));
+    let chain = vec![leaf(&inter, days, edit), inter.der.clone()];
+    judge(&analysis(&chain, &anchors(&root, origin), Extra::default()))
+}
+
+#[test]
+fn a_good_certificate_works_everywhere_except_private_ca_caveats() {
+    let verdicts = judged(90, AnchorOrigin::System, |_| {});
+    for v in &verdicts {
+        assert_eq!(v.verdict, Outcome::Works, "{:?}", v);
+    }
+    // The same chain under a private CA: Apple needs the CA fully trusted, Android apps ignore it.
+    let verdicts = judged(90, AnchorOrigin::Added, |_| {});
+    assert_eq!(verdict(&verdicts, Client::Thunderbird).0, Outcome::Works);
+    assert_eq!(
+        verdict(&verdicts, Client::AppleMail),
+        (Outcome::Warns, vec!["apple/private-ca-needs-full-trust"])
+    );
+    assert_eq!(
+        verdict(&verdicts, Client::Android),
+        (Outcome::Fails, vec!["android/user-ca-not-trusted"])
+    );
+}
+
+#[test]
+fn validity_900_days_fails_only_in_apple_mail() {
+    let verdicts = judged(900, AnchorOrigin::Added, |_| {});
+    assert_eq!(
+        verdict(&verdicts, Client::AppleMail).1[0],
+        "apple/validity-825-days"
+    );
+    assert_eq!(verdict(&verdicts, Client::AppleMail).0, Outcome::Fails);
+    assert_eq!(verdict(&verdicts, Client::Thunderbird).0, Outcome::Works);
+    assert_eq!(verdict(&verdicts, Client::Outlook).0, Outcome::Works);
+}
+
+#[test]
+fn validity_400_days_fails_in_apple_mail_for_public_roots_only() {
+    let public = judged(400, AnchorOrigin::System, |_| {});
+    assert_eq!(
+        verdict(&public, Client::AppleMail),
+        (Outcome::Fails, vec!["apple/validity-398-days"])
+    );
+    let private = judged(400, AnchorOrigin::Added, |_| {});
+    assert!(
+        !verdict(&private, Client::AppleMail)
+            .1
+            .contains(&"apple/validity-398-days")
+    );
+    // 398 days exactly is allowed.
+    let limit = judged(398, AnchorOrigin::System, |p| {
+        p.not_after = at(NOW - 30 * DAY + 398 * DAY - 1);
+    });
+    assert_eq!(verdict(&limit, Client::AppleMail).0, Outcome::Works);
+}
+
+#[test]
+fn no_eku_fails_in_apple_mail_and_the_strict_profile() {
+    let verdicts = judged(90, AnchorOrigin::System, |p| p.extended_key_usages.clear());
+    assert_eq!(
+        verdict(&verdicts, Client::AppleMail),
+        (Outcome::Fails, vec!["apple/eku-required"])
+    );
+    assert_eq!(verdict(&verdicts, Client::Thunderbird).0, Outcome::Works);
+    // An EKU without serverAuth is refused by the path validation itself, for every client.
+    let verdicts = judged(90, AnchorOrigin::System, |p| {
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    });
+    for v in &verdicts {
+        assert_eq!(v.verdict, Outcome::Fails);
+        assert!(v.rules.iter().any(|f| f.rule == "invalid-chain"), "{v:?}");
+    }
+}
+
+#[test]
+fn common_name_only_splits_the_clients() {
+    let no_san = |p: &mut CertificateParams| p.subject_alt_names.clear();
+    let private = judged(90, AnchorOrigin::Added, no_san);
+    assert_eq!(
+        verdict(&private, Client::Thunderbird).1,
+        vec!["thunderbird/cn-fallback-for-private-roots"]
+    );
+    assert_eq!(verdict(&private, Client::Thunderbird).0, Outcome::Works);
+    assert_eq!(verdict(&private, Client::Outlook).0, Outcome::Warns);
+    assert!(
+        verdict(&private, Client::AppleMail)
+            .1
+            .contains(&"apple/san-required")
+    );
+    assert_eq!(verdict(&private, Client::AppleMail).0, Outcome::Fails);
+    assert!(
+        verdict(&private, Client::Android)
+            .1
+            .contains(&"android/san-required")
+    );
+    let public = judged(90, AnchorOrigin::System, no_san);
+    assert_eq!(
+        verdict(&public, Client::Thunderbird),
+        (
+            Outcome::Fails,
+            vec!["thunderbird/cn-ignored-for-public-roots"]
+        )
+    );
+}
+
+#[test]
+fn wildcard_edges() {
+    let star = |p: &mut CertificateParams| {
+        p.subject_alt_names = vec![rcgen::SanType::DnsName(
+            "*.example.test".try_into().unwrap(),
+        )];
+    };
+    let root = ca("Test Root", None);
+    let chain = vec![leaf(&root, 90, star)];
+    let anchors = anchors(&root, AnchorOrigin::System);
+    for (name, covered) in [
+        ("mail.example.test", true),
+        ("MAIL.Example.Test", true),
+        ("example.test", false),
+        ("a.mail.example.test", false),
+    ] {
+        let target = Target::parse(name).unwrap();
+        let v = verify::verify(&chain, &target, &anchors, NOW, &PathOptions::default()).unwrap();
+        assert_eq!(
+            v.rejections.iter().all(|r| r.code != "name-mismatch"),
+            covered,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn self_signed_and_expired_fail_everywhere() {
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(vec![NAME.to_string()]).unwrap();
+    params.not_before = at(NOW - DAY);
+    params.not_after = at(NOW + 90 * DAY);
+    let selfsigned = params.self_signed(&key).unwrap().der().to_vec();
+    let verdicts = judge(&analysis(
+        &[selfsigned],
+        &TrustAnchors::default(),
+        Extra::default(),
+    ));
+    for v in &verdicts {
+        assert_eq!(v.verdict, Outcome::Fails);
+        assert_eq!(v.rules[0].rule, "self-signed");
+    }
+    let expired = judged(20, AnchorOrigin::System, |_| {});
+    for v in &expired {
+        assert!(
+            v.rules
+                .iter()
+                .any(|f| f.rule == "expired" && f.outcome == Outcome::Fails),
+            "{v:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_intermediate_split_verdict_with_aia() {
+    let root = ca("Test Root", None);
+    let inter = ca("Test Intermediate", Some(&root));
+    let chain = vec![leaf(&inter, 90, |_| {})];
+    let trust = anchors(&root, AnchorOrigin::System);
+    let fetched = [Fetched {
+        url: "http://127.0.0.1/inter.der".into(),
+        der: inter.der.clone(),
+    }];
+    let with_aia = judge(&analysis(
+        &chain,
+        &trust,
+        Extra {
+            elsewhere: &[],
+            fetched: &fetched,
+        },
+    ));
+    assert_eq!(
+        verdict(&with_aia, Client::Outlook),
+        (Outcome::Works, vec!["outlook/aia-fetch"])
+    );
+    assert_eq!(
+        verdict(&with_aia, Client::AppleMail),
+        (Outcome::Works, vec!["apple/aia-fetch"])
+    );
+    assert_eq!(
+        verdict(&with_aia, Client::Thunderbird),
+        (Outcome::Fails, vec!["thunderbird/no-aia-fetch"])
+    );
+    assert_eq!(
+        verdict(&with_aia, Client::Android),
+        (Outcome::Fails, vec!["android/no-aia-fetch"])
+    );
+    // Without the fetched certificate nobody completes the chain.
+    let without = judge(&analysis(&chain, &trust, Extra::default()));
+    assert_eq!(verdict(&without, Client::Outlook).0, Outcome::Fails);
+}
+
+/// Runs openssl; panics with its stderr on failure.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl must be installed (scripts/deps.sh)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("mailtls-clients-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn rsa_1024_fails_in_apple_mail_and_warns_in_thunderbird() {
+    let dir = temp_dir("rsa");
+    openssl(&dir, &["genrsa", "-out", "small.key", "1024"]);
+    openssl(
+        &dir,
+        &[
+            "rsa",
+            "-in",
+            "small.key",
+            "-pubout",
+            "-outform",
+            "DER",
+            "-out",
+            "small.spki",
+        ],
+    );
+    let spki =
+        rcgen::SubjectPublicKeyInfo::from_der(&std::fs::read(dir.join("small.spki")).unwrap())
+            .unwrap();
+    let root = ca("Test Root", None);
+    let mut params = CertificateParams::new(vec![NAME.to_string()]).unwrap();
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.not_before = at(NOW - DAY);
+    params.not_after = at(NOW + 90 * DAY);
+    let der = params
+        .signed_by(&spki, &Issuer::from_params(&root.params, &root.key))
+        .unwrap()
+        .der()
+        .to_vec();
+    let verdicts = judge(&analysis(
+        std::slice::from_ref(&der),
+        &anchors(&root, AnchorOrigin::System),
+        Extra::default(),
+    ));
+    assert_eq!(
+        verdict(&verdicts, Client::AppleMail),
+        (Outcome::Fails, vec!["apple/rsa-2048"])
+    );
+    assert_eq!(
+        verdict(&verdicts, Client::Thunderbird),
+        (Outcome::Warns, vec!["thunderbird/rsa-key-size"])
+    );
+    assert_eq!(verdict(&verdicts, Client::Outlook).0, Outcome::Works);
+    let strict = verify::verify(
+        &[der],
+        &Target::Dns(NAME.into()),
+        &anchors(&root, AnchorOrigin::System),
+        NOW,
+        &PathOptions::default(),
+    )
+    .unwrap();
+    assert!(
+        strict.rejections.iter().any(|r| r.code == "weak-key"),
+        "{:?}",
+        strict.rejections
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sha1_signature_fails_for_public_roots_and_in_apple_mail() {
+    let dir = temp_dir("sha1");
+    let ext = format!("subjectAltName=DNS:{NAME}\nextendedKeyUsage=serverAuth\n");
+    std::fs::write(dir.join("leaf.ext"), ext).unwrap();
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-subj",
+            "/CN=SHA1 Test Root",
+            "-days",
+            "30",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            &format!("/CN={NAME}"),
+        ],
+    );
+    openssl(
+        &dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-sha1",
+            "-days",
+            "20",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+    let chain = verify::load_chain(&dir.join("leaf.pem")).unwrap();
+    let root = verify::load_chain(&dir.join("ca.pem")).unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    for (origin, thunderbird) in [
+        (AnchorOrigin::System, Outcome::Fails),
+        (AnchorOrigin::Added, Outcome::Warns),
+    ] {
+        let mut trust = TrustAnchors::default();
+        trust.add(&[CertificateDer::from(root[0].clone())], origin);
+        let v = verify::verify(
+            &chain,
+            &Target::Dns(NAME.into()),
+            &trust,
+            now,
+            &PathOptions::default(),
+        )
+        .unwrap();
+        assert!(
+            v.rejections.iter().any(|r| r.code == "weak-signature"),
+            "{:?}",
+            v.rejections
+        );
+        // The path itself is sound: only the algorithm is weak.
+        assert!(
+            v.rejections.iter().all(|r| r.code != "invalid-chain"),
+            "{:?}",
+            v.rejections
+        );
+        let (apple, rules) = verdict(&v.clients, Client::AppleMail);
+        assert_eq!((apple, rules[0]), (Outcome::Fails, "apple/sha2-required"));
+        assert_eq!(verdict(&v.clients, Client::Thunderbird).0, thunderbird);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn every_rule_is_documented_with_its_source() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/clients.md")).unwrap();
+    let all = clients::COMMON_RULES
+        .iter()
+        .chain(Client::ALL.iter().flat_map(|c| c.rules().iter()));
+    for rule in all {
+        assert!(
+            docs.contains(&format!("`{}`", rule.id)),
+            "docs/clients.md lacks rule {}",
+            rule.id
+        );
+        let url = rule.source.split_whitespace().next().unwrap();
+        assert!(
+            docs.contains(url),
+            "docs/clients.md lacks the source of {}: {url}",
+            rule.id
+        );
+    }
+}
