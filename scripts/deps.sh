@@ -18,6 +18,7 @@ mailtls_install_deps() {
     command -v script >/dev/null || missing+=(util-linux)
     command -v openssl >/dev/null || missing+=(openssl)
     command -v cc >/dev/null || missing+=(gcc)
+    command -v python3 >/dev/null || missing+=(python3)
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "mailtls: installing ${missing[*]}" >&2
         # Keep the distribution's own Dovecot/Postfix from starting on 0.0.0.0 during the install:

@@ -337,7 +337,59 @@ fn missing_intermediate(ca: &str) -> Result<(), Failed> {
         endpoint(&json, 993)?["chain"]
             .as_array()
             .map_or(0, Vec::len),
+    )?;
+    // The leaf's AIA URL is served by the lab: the split verdict of a real Dovecot.
+    let url = format!(
+        "http://{}:{}/intermediate.der",
+        lab::NO_CHAIN.address,
+        lab::AIA_PORT
+    );
+    let message = endpoint(&json, 993)?["problems"][0]["message"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    ensure(message.contains(&url), || {
+        format!("the fix names the AIA URL: {message}")
+    })?;
+    for (client, verdict, rule) in [
+        ("outlook", "works", "outlook/aia-fetch"),
+        ("apple-mail", "warns", "apple/aia-fetch"),
+        ("thunderbird", "fails", "thunderbird/no-aia-fetch"),
+        ("android", "fails", "android/no-aia-fetch"),
+    ] {
+        let found = client_verdict(&json, 993, client)?;
+        expect_eq(
+            &format!("{client} verdict on 993"),
+            verdict,
+            found["verdict"].as_str().unwrap_or(""),
+        )?;
+        ensure(
+            found["rules"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|f| f["rule"] == rule)),
+            || format!("{client} on 993 lacks rule {rule}: {found}"),
+        )?;
+    }
+    // Without fetching, nobody can complete the chain.
+    let (_, json) = check_json(ca, lab::NO_CHAIN.name, &["--no-aia", "--client", "outlook"])?;
+    let clients = endpoint(&json, 993)?["clients"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    expect_eq("--client narrows to one", 1, clients.len())?;
+    expect_eq(
+        "outlook without AIA",
+        "fails",
+        clients[0]["verdict"].as_str().unwrap_or(""),
     )
+}
+
+/// The verdict object of `client` on `port`.
+fn client_verdict(json: &Value, port: u64, client: &str) -> Result<Value, Failed> {
+    endpoint(json, port)?["clients"]
+        .as_array()
+        .and_then(|all| all.iter().find(|v| v["client"] == client).cloned())
+        .ok_or_else(|| format!("no verdict for {client} on port {port}").into())
 }
 
 fn different_cert_on_smtp(ca: &str) -> Result<(), Failed> {

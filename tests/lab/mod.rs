@@ -102,6 +102,7 @@ struct Ca {
     params: CertificateParams,
     key: KeyPair,
     cert_pem: String,
+    cert_der: Vec<u8>,
 }
 
 fn ca(common_name: &str, parent: Option<&Ca>) -> Result<Ca, String> {
@@ -131,10 +132,43 @@ fn ca(common_name: &str, parent: Option<&Ca>) -> Result<Ca, String> {
         params,
         key,
         cert_pem: cert.pem(),
+        cert_der: cert.der().to_vec(),
     })
 }
 
+/// Where the NO_CHAIN leaf says its issuer can be fetched (AIA caIssuers), served by the lab.
+pub const AIA_PORT: u16 = 8080;
+
+/// The DER of an AuthorityInfoAccess extension value with one caIssuers URI (rcgen has no
+/// builder for it): SEQUENCE { SEQUENCE { OID 1.3.6.1.5.5.7.48.2, [6] IA5String uri } }.
+fn aia_extension(uri: &str) -> rcgen::CustomExtension {
+    fn tlv(tag: u8, body: &[u8]) -> Vec<u8> {
+        let mut out = vec![tag];
+        let len = body.len();
+        if len < 128 {
+            out.push(len as u8);
+        } else {
+            out.extend([0x81, len as u8]);
+        }
+        out.extend_from_slice(body);
+        out
+    }
+    let mut access = tlv(0x06, &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02]);
+    access.extend(tlv(0x86, uri.as_bytes()));
+    let value = tlv(0x30, &tlv(0x30, &access));
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], value)
+}
+
 fn leaf(names: &[&str], issuer: Option<&Ca>, valid: (i64, i64)) -> Result<Issued, String> {
+    leaf_with(names, issuer, valid, Vec::new())
+}
+
+fn leaf_with(
+    names: &[&str],
+    issuer: Option<&Ca>,
+    valid: (i64, i64),
+    extensions: Vec<rcgen::CustomExtension>,
+) -> Result<Issued, String> {
     let key = KeyPair::generate().map_err(|e| e.to_string())?;
     let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
     let mut params = CertificateParams::new(names.clone()).map_err(|e| e.to_string())?;
@@ -142,6 +176,7 @@ fn leaf(names: &[&str], issuer: Option<&Ca>, valid: (i64, i64)) -> Result<Issued
         .distinguished_name
         .push(DnType::CommonName, names[0].clone());
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    params.custom_extensions = extensions;
     let now = OffsetDateTime::now_utc();
     params.not_before = now + time::Duration::days(valid.0);
     params.not_after = now + time::Duration::days(valid.1);
@@ -237,6 +272,7 @@ impl Lab {
         lab.start_dnsmasq()?;
         lab.start_dovecot()?;
         lab.start_postfix()?;
+        lab.start_aia_server()?;
         lab.wait_until_listening()?;
         Ok(lab)
     }
@@ -287,11 +323,25 @@ impl Lab {
             leaf(&[UNKNOWN_CA.name], Some(&other_intermediate), current)?,
             &[&other_intermediate],
         )?;
+        // The server forgets the intermediate, but the leaf says where to fetch it, and the lab
+        // serves it there: the case where Outlook and Apple Mail work and Thunderbird fails.
+        let aia = format!("http://{}:{AIA_PORT}/intermediate.der", NO_CHAIN.address);
         save(
             "nochain",
-            leaf(&[NO_CHAIN.name], Some(&intermediate), current)?,
+            leaf_with(
+                &[NO_CHAIN.name],
+                Some(&intermediate),
+                current,
+                vec![aia_extension(&aia)],
+            )?,
             &[],
         )?;
+        std::fs::create_dir_all(self.dir.join("aia")).map_err(|e| e.to_string())?;
+        std::fs::write(
+            self.dir.join("aia/intermediate.der"),
+            &intermediate.cert_der,
+        )
+        .map_err(|e| e.to_string())?;
         save(
             "split",
             leaf(&[SPLIT.name], Some(&intermediate), current)?,
@@ -508,8 +558,28 @@ impl Lab {
         })
     }
 
+    /// A real HTTP server (Python's http.server) for the AIA caIssuers URL of NO_CHAIN.
+    fn start_aia_server(&self) -> Result<(), String> {
+        let script = format!(
+            "python3 -m http.server --bind {} --directory {} {AIA_PORT} >{} 2>&1 & echo $! >{}",
+            NO_CHAIN.address,
+            self.dir.join("aia").display(),
+            self.dir.join("aia.log").display(),
+            self.dir.join("aia.pid").display()
+        );
+        run_daemon(
+            Command::new("sh").arg("-c").arg(script),
+            &self.dir.join("aia.out"),
+        )
+    }
+
     fn wait_until_listening(&self) -> Result<(), String> {
         let mut expected: Vec<SocketAddr> = Vec::new();
+        expected.push(
+            format!("{}:{AIA_PORT}", NO_CHAIN.address)
+                .parse()
+                .map_err(|e| format!("{e}"))?,
+        );
         for scenario in ALL {
             let ports: &[u16] = if scenario.address == NO_TLS.address {
                 &[25, 587, 143, 110]
@@ -555,7 +625,11 @@ impl Lab {
                 .stderr(std::process::Stdio::null())
                 .status();
         }
-        for pid_file in [dir.join("dovecot/run/master.pid"), dir.join("dnsmasq.pid")] {
+        for pid_file in [
+            dir.join("dovecot/run/master.pid"),
+            dir.join("dnsmasq.pid"),
+            dir.join("aia.pid"),
+        ] {
             if let Ok(pid) = std::fs::read_to_string(&pid_file) {
                 let pid = pid.trim().to_string();
                 let _ = Command::new("kill").arg(&pid).output();
