@@ -441,3 +441,22 @@ fn weak_signatures(facts: &Facts<'_>) -> Vec<Weakness> {
         .filter(|w| matches!(w.kind, profile::WeaknessKind::WeakSignature(_)))
         .collect()
 }
+
+/// SHA-1 on the path, for clients that refuse it under public roots only (Mozilla, Microsoft):
+/// fails for a public root, warns for a private one.
+fn sha1_public_only(rule: &'static Rule, facts: &Facts<'_>) -> Option<Finding> {
+    let sha1 = weak_signatures(facts);
+    if sha1.is_empty() {
+        return None;
+    }
+    let private = facts.anchor() == Some(AnchorOrigin::Added);
+    Some(Finding::new(
+        rule,
+        if private {
+            Outcome::Warns
+        } else {
+            Outcome::Fails
+        },
+        describe(&sha1.iter().collect::<Vec<_>>()),
+    ))
+}

@@ -5,7 +5,6 @@
 //! is made by Microsoft's servers, not the PC: docs/clients.md notes it; we do not model it.
 
 use super::{Client, Facts, Finding, Outcome, Rule, describe, fetches};
-use crate::analyze::chain::AnchorOrigin;
 use crate::analyze::names::NameCheck;
 
 const AIA: Rule = Rule {
@@ -63,19 +62,7 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
         ));
     }
     found.extend(fetches(&AIA, facts, client));
-    let sha1 = super::weak_signatures(facts);
-    if !sha1.is_empty() {
-        let private = facts.anchor() == Some(AnchorOrigin::Added);
-        found.push(Finding::new(
-            &SHA1,
-            if private {
-                Outcome::Warns
-            } else {
-                Outcome::Fails
-            },
-            describe(&sha1.iter().collect::<Vec<_>>()),
-        ));
-    }
+    found.extend(super::sha1_public_only(&SHA1, facts));
     let tiny = super::weak_keys(facts, 1024);
     if !tiny.is_empty() {
         found.push(Finding::new(

@@ -69,19 +69,7 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
         }
     }
     found.extend(no_fetch(&NO_AIA, facts, client));
-    let sha1 = super::weak_signatures(facts);
-    if !sha1.is_empty() {
-        let private = facts.anchor() == Some(AnchorOrigin::Added);
-        found.push(Finding::new(
-            &SHA1,
-            if private {
-                Outcome::Warns
-            } else {
-                Outcome::Fails
-            },
-            describe(&sha1.iter().collect::<Vec<_>>()),
-        ));
-    }
+    found.extend(super::sha1_public_only(&SHA1, facts));
     let tiny = super::weak_keys(facts, 1024);
     let short = super::weak_keys(facts, 2048);
     if !tiny.is_empty() {
