@@ -163,10 +163,7 @@ pub fn verify(
             }
         }
     }
-    let facts = Facts {
-        analysis: &analysis,
-        tls_version: None,
-    };
+    let facts = Facts::new(&analysis, None);
     let clients = Client::ALL
         .iter()
         .map(|c| clients::judge(*c, &facts))

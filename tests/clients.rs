@@ -91,10 +91,7 @@ fn analysis(chain: &[Vec<u8>], anchors: &TrustAnchors, extra: Extra<'_>) -> Cert
 }
 
 fn judge(analysis: &CertAnalysis) -> Vec<ClientVerdict> {
-    let facts = Facts {
-        analysis,
-        tls_version: Some("TLSv1.3"),
-    };
+    let facts = Facts::new(analysis, Some("TLSv1.3"));
     Client::ALL
         .iter()
         .map(|c| clients::judge(*c, &facts))

@@ -1,7 +1,7 @@
 //! Mail apps on Android (Gmail, K-9 Mail / Thunderbird for Android): the platform's trust
 //! manager (Conscrypt) and hostname verifier, under the app's network security configuration.
 
-use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, describe, no_fetch};
+use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, no_fetch};
 use crate::analyze::chain::AnchorOrigin;
 
 const NO_AIA: Rule = Rule {
@@ -49,13 +49,6 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
              user-added CAs unless they opt in",
         ));
     }
-    let sha1 = super::weak_signatures(facts);
-    if !sha1.is_empty() {
-        found.push(Finding::new(
-            &SHA1,
-            Outcome::Warns,
-            describe(&sha1.iter().collect::<Vec<_>>()),
-        ));
-    }
+    found.extend(super::weak_signature(&SHA1, facts, Outcome::Warns));
     found
 }

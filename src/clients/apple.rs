@@ -1,7 +1,7 @@
 //! Apple Mail on iOS, iPadOS and macOS: the Security framework's SSL policy, with the rules
 //! Apple published for TLS server certificates.
 
-use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, describe, fetches};
+use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, fetches};
 use crate::analyze::chain::AnchorOrigin;
 use crate::analyze::profile;
 
@@ -90,22 +90,13 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     let client = Client::AppleMail;
     let mut found = Vec::new();
     found.extend(cn_ignored(&SAN, facts, client));
-    let short = super::weak_keys(facts, profile::MIN_RSA_BITS);
-    if !short.is_empty() {
-        found.push(Finding::new(
-            &RSA,
-            Outcome::Fails,
-            describe(&short.iter().collect::<Vec<_>>()),
-        ));
-    }
-    let sha1 = super::weak_signatures(facts);
-    if !sha1.is_empty() {
-        found.push(Finding::new(
-            &SHA2,
-            Outcome::Fails,
-            describe(&sha1.iter().collect::<Vec<_>>()),
-        ));
-    }
+    found.extend(super::rsa_under(
+        &RSA,
+        facts,
+        profile::MIN_RSA_BITS,
+        Outcome::Fails,
+    ));
+    found.extend(super::weak_signature(&SHA2, facts, Outcome::Fails));
     if let Some(leaf) = facts.analysis.leaf() {
         if leaf.not_before >= JULY_2019 {
             if leaf.eku_server_auth.is_none() {

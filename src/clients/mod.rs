@@ -22,7 +22,7 @@ use serde::Serialize;
 use crate::analyze::CertAnalysis;
 use crate::analyze::chain::{AnchorOrigin, Dates, Trust};
 use crate::analyze::names::NameCheck;
-use crate::analyze::profile::{self, Weakness};
+use crate::analyze::profile::{self, Weakness, WeaknessKind};
 
 /// A mail client (family) with its own certificate rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -173,24 +173,30 @@ pub struct ClientVerdict {
     pub rules: Vec<Finding>,
 }
 
-/// What the client rules look at, gathered once per endpoint.
-#[derive(Debug, Clone, Copy)]
+/// What the client rules look at, gathered once per endpoint and shared by every client.
+#[derive(Debug, Clone)]
 pub struct Facts<'a> {
     /// The certificate analysis.
     pub analysis: &'a CertAnalysis,
     /// The negotiated TLS version, e.g. "TLSv1.3", when known.
     pub tls_version: Option<&'a str>,
+    /// Weak keys and signatures on the path.
+    pub weaknesses: Vec<Weakness>,
 }
 
-impl Facts<'_> {
+impl<'a> Facts<'a> {
+    /// Gathers the facts of one analysis.
+    pub fn new(analysis: &'a CertAnalysis, tls_version: Option<&'a str>) -> Facts<'a> {
+        Facts {
+            analysis,
+            tls_version,
+            weaknesses: profile::weaknesses(&analysis.chain, analysis.path.as_ref()),
+        }
+    }
+
     /// Where the chain's anchor came from, when a path was built.
     pub fn anchor(&self) -> Option<AnchorOrigin> {
         self.analysis.path.as_ref().map(|p| p.anchor)
-    }
-
-    /// Weak keys and signatures on the path.
-    pub fn weaknesses(&self) -> Vec<Weakness> {
-        profile::weaknesses(&self.analysis.chain, self.analysis.path.as_ref())
     }
 
     /// The negotiated version is older than TLS 1.2.
@@ -409,54 +415,59 @@ fn cn_ignored(rule: &'static Rule, facts: &Facts<'_>, client: Client) -> Option<
     }
 }
 
-/// Describes weaknesses for a finding's detail.
-fn describe(weaknesses: &[&Weakness]) -> String {
-    weaknesses
+/// A finding of `rule` with `outcome` when the path has weaknesses matching `select`; the detail
+/// names each certificate.
+fn weakness_finding(
+    rule: &'static Rule,
+    facts: &Facts<'_>,
+    outcome: Outcome,
+    select: impl Fn(WeaknessKind) -> bool,
+) -> Option<Finding> {
+    let detail: Vec<String> = facts
+        .weaknesses
         .iter()
+        .filter(|w| select(w.kind))
         .map(|w| match w.kind {
-            profile::WeaknessKind::ShortRsaKey(bits) => {
-                format!("{} has a {bits}-bit RSA key", w.subject)
-            }
-            profile::WeaknessKind::WeakSignature(hash) => {
-                format!("{} is signed with {hash}", w.subject)
-            }
+            WeaknessKind::ShortRsaKey(bits) => format!("{} has a {bits}-bit RSA key", w.subject),
+            WeaknessKind::WeakSignature(hash) => format!("{} is signed with {hash}", w.subject),
         })
-        .collect::<Vec<_>>()
-        .join("; ")
+        .collect();
+    (!detail.is_empty()).then(|| Finding::new(rule, outcome, detail.join("; ")))
 }
 
-/// Weaknesses of one kind.
-fn weak_keys(facts: &Facts<'_>, below: usize) -> Vec<Weakness> {
-    facts
-        .weaknesses()
-        .into_iter()
-        .filter(|w| matches!(w.kind, profile::WeaknessKind::ShortRsaKey(bits) if bits < below))
-        .collect()
+/// An RSA key under `below` bits on the path.
+fn rsa_under(
+    rule: &'static Rule,
+    facts: &Facts<'_>,
+    below: usize,
+    outcome: Outcome,
+) -> Option<Finding> {
+    weakness_finding(
+        rule,
+        facts,
+        outcome,
+        |kind| matches!(kind, WeaknessKind::ShortRsaKey(bits) if bits < below),
+    )
 }
 
-fn weak_signatures(facts: &Facts<'_>) -> Vec<Weakness> {
-    facts
-        .weaknesses()
-        .into_iter()
-        .filter(|w| matches!(w.kind, profile::WeaknessKind::WeakSignature(_)))
-        .collect()
+/// A SHA-1 or MD5 signature on the path.
+fn weak_signature(rule: &'static Rule, facts: &Facts<'_>, outcome: Outcome) -> Option<Finding> {
+    weakness_finding(rule, facts, outcome, |kind| {
+        matches!(kind, WeaknessKind::WeakSignature(_))
+    })
 }
 
 /// SHA-1 on the path, for clients that refuse it under public roots only (Mozilla, Microsoft):
 /// fails for a public root, warns for a private one.
 fn sha1_public_only(rule: &'static Rule, facts: &Facts<'_>) -> Option<Finding> {
-    let sha1 = weak_signatures(facts);
-    if sha1.is_empty() {
-        return None;
-    }
     let private = facts.anchor() == Some(AnchorOrigin::Added);
-    Some(Finding::new(
+    weak_signature(
         rule,
+        facts,
         if private {
             Outcome::Warns
         } else {
             Outcome::Fails
         },
-        describe(&sha1.iter().collect::<Vec<_>>()),
-    ))
+    )
 }

@@ -4,7 +4,7 @@
 //! The new Outlook for Windows syncs IMAP/POP accounts through Microsoft's cloud, so the check
 //! is made by Microsoft's servers, not the PC: docs/clients.md notes it; we do not model it.
 
-use super::{Client, Facts, Finding, Outcome, Rule, describe, fetches};
+use super::{Client, Facts, Finding, Outcome, Rule, fetches};
 use crate::analyze::names::NameCheck;
 
 const AIA: Rule = Rule {
@@ -63,14 +63,7 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     }
     found.extend(fetches(&AIA, facts, client));
     found.extend(super::sha1_public_only(&SHA1, facts));
-    let tiny = super::weak_keys(facts, 1024);
-    if !tiny.is_empty() {
-        found.push(Finding::new(
-            &RSA,
-            Outcome::Fails,
-            describe(&tiny.iter().collect::<Vec<_>>()),
-        ));
-    }
+    found.extend(super::rsa_under(&RSA, facts, 1024, Outcome::Fails));
     if facts.legacy_tls() {
         found.push(Finding::new(
             &TLS,

@@ -1,7 +1,7 @@
 //! Thunderbird (desktop): NSS with mozilla::pkix, Mozilla's root store, the same certificate
 //! verifier as Firefox (security/certverifier/CertVerifier.cpp).
 
-use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, describe, no_fetch};
+use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, no_fetch};
 use crate::analyze::chain::AnchorOrigin;
 use crate::analyze::names::NameCheck;
 
@@ -70,24 +70,17 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     }
     found.extend(no_fetch(&NO_AIA, facts, client));
     found.extend(super::sha1_public_only(&SHA1, facts));
-    let tiny = super::weak_keys(facts, 1024);
-    let short = super::weak_keys(facts, 2048);
-    if !tiny.is_empty() {
-        found.push(Finding::new(
-            &RSA,
-            Outcome::Fails,
-            describe(&tiny.iter().collect::<Vec<_>>()),
-        ));
-    } else if !short.is_empty() {
-        found.push(Finding::new(
-            &RSA,
-            Outcome::Warns,
-            format!(
-                "{}: still accepted, but rejected by Apple and no longer issued by public CAs",
-                describe(&short.iter().collect::<Vec<_>>())
-            ),
-        ));
-    }
+    // Under 1024 bits fails; under 2048 still verifies, with a warning.
+    found.extend(
+        super::rsa_under(&RSA, facts, 1024, Outcome::Fails).or_else(|| {
+            super::rsa_under(&RSA, facts, 2048, Outcome::Warns).map(|mut finding| {
+                finding.detail.push_str(
+                    ": still accepted, but rejected by Apple and no longer issued by public CAs",
+                );
+                finding
+            })
+        }),
+    );
     if facts.legacy_tls() {
         found.push(Finding::new(
             &TLS,

@@ -318,10 +318,10 @@ fn client_verdicts(
     }
     match (analysis, &observation.failure) {
         (Some(analysis), _) => {
-            let facts = Facts {
+            let facts = Facts::new(
                 analysis,
-                tls_version: observation.tls.as_ref().and_then(|t| t.version.as_deref()),
-            };
+                observation.tls.as_ref().and_then(|t| t.version.as_deref()),
+            );
             Client::ALL
                 .iter()
                 .map(|c| clients::judge(*c, &facts))
