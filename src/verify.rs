@@ -175,10 +175,6 @@ pub fn verify(
     })
 }
 
-fn chain_dates(cert: &CertInfo, at: i64) -> Dates {
-    crate::analyze::chain::dates(std::slice::from_ref(cert), at)
-}
-
 /// The strict profile, judged at Unix time `at`.
 pub fn strict(analysis: &CertAnalysis, target: &Target, at: i64) -> Vec<Rejection> {
     let mut out = Vec::new();
@@ -222,7 +218,7 @@ pub fn strict(analysis: &CertAnalysis, target: &Target, at: i64) -> Vec<Rejectio
     }
     if let (Some(path), Some(leaf)) = (&analysis.path, analysis.leaf()) {
         if let Ok(root) = CertInfo::parse(&path.anchor_der) {
-            if let Dates::Expired { .. } | Dates::NotYetValid { .. } = chain_dates(&root, at) {
+            if crate::analyze::chain::dates([&root], at) != Dates::Valid {
                 reject(
                     "root-dates",
                     format!("the root {} is outside its validity period", root.subject),

@@ -179,9 +179,9 @@ pub enum Dates {
     },
 }
 
-/// Checks validity dates of every presented certificate at `now` (Unix seconds).
-pub fn dates(chain: &[CertInfo], now: i64) -> Dates {
-    for (index, cert) in chain.iter().enumerate() {
+/// Checks validity dates of each certificate (leaf first) at `now` (Unix seconds).
+pub fn dates<'a>(chain: impl IntoIterator<Item = &'a CertInfo>, now: i64) -> Dates {
+    for (index, cert) in chain.into_iter().enumerate() {
         if now > cert.not_after {
             return Dates::Expired {
                 index,

@@ -84,13 +84,7 @@ pub fn chain_of(
     let report = chain::trust(&chain, anchors, extra, now, options);
     // Dates of what a client uses: an expired certificate sent but not on the path is harmless.
     let dates = match &report.path {
-        Some(path) => {
-            let used: Vec<CertInfo> = profile::examined(&chain, Some(path))
-                .into_iter()
-                .cloned()
-                .collect();
-            chain::dates(&used, now)
-        }
+        Some(path) => chain::dates(profile::examined(&chain, Some(path)), now),
         None => chain::dates(&chain, now),
     };
     Some(CertAnalysis {

@@ -123,14 +123,10 @@ pub fn aia_urls(
     now: i64,
 ) -> Vec<String> {
     let elsewhere = ca_certificates(&observations.endpoints);
-    let issuers: Vec<Fetched> = fetched
+    let issuers = fetched_issuers(fetched);
+    let parsed_issuers: Vec<CertInfo> = issuers
         .iter()
-        .flat_map(|f| {
-            f.certificates.iter().map(|der| Fetched {
-                url: f.url.clone(),
-                der: der.0.clone(),
-            })
-        })
+        .filter_map(|f| CertInfo::parse(&f.der).ok())
         .collect();
     let extra = Extra {
         elsewhere: &elsewhere,
@@ -159,15 +155,13 @@ pub fn aia_urls(
         if !incomplete {
             continue;
         }
-        // The certificate whose issuer is missing: the top of the chain, or the last fetched.
-        let mut top = analysis.chain.last().cloned();
-        if let Some(last) = issuers
+        // The certificate whose issuer is missing: the top of the chain, or the fetched issuer of
+        // that top.
+        let sent_top = analysis.chain.last();
+        let top = parsed_issuers
             .iter()
-            .filter_map(|f| CertInfo::parse(&f.der).ok())
-            .find(|c| analysis.chain.last().is_some_and(|t| t.issuer == c.subject))
-        {
-            top = Some(last);
-        }
+            .find(|c| sent_top.is_some_and(|t| t.issuer == c.subject))
+            .or(sent_top);
         if let Some(top) = top.filter(|t| !t.self_signed) {
             urls.extend(top.ca_issuers.iter().cloned());
         }
@@ -179,9 +173,8 @@ pub fn aia_urls(
 }
 
 /// The issuer certificates fetched from AIA URLs, flattened.
-fn fetched_issuers(observations: &Observations) -> Vec<Fetched> {
-    observations
-        .aia
+fn fetched_issuers(fetches: &[AiaFetch]) -> Vec<Fetched> {
+    fetches
         .iter()
         .flat_map(|fetch| {
             fetch.certificates.iter().map(|der| Fetched {
@@ -237,7 +230,7 @@ pub fn candidates(observations: &Observations) -> Vec<String> {
 pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -> Diagnosis {
     let target = &observations.target;
     let elsewhere = ca_certificates(&observations.endpoints);
-    let fetched = fetched_issuers(observations);
+    let fetched = fetched_issuers(&observations.aia);
     let extra = Extra {
         elsewhere: &elsewhere,
         fetched: &fetched,
