@@ -6,71 +6,17 @@
 use std::time::Instant;
 
 use mailtls::analyze::cert::CertInfo;
-use mailtls::analyze::chain::{AnchorOrigin, PathOptions, TrustAnchors};
+use mailtls::analyze::chain::PathOptions;
 use mailtls::target::Target;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
 
-struct Case {
-    anchors: TrustAnchors,
-    chain: Vec<Vec<u8>>,
-    target: Target,
-    at: i64,
-}
-
-fn ders(pem: &str) -> Vec<Vec<u8>> {
-    CertificateDer::pem_slice_iter(pem.as_bytes())
-        .filter_map(Result::ok)
-        .map(|d| d.to_vec())
-        .collect()
-}
+// The test's own loader, so the bench times the same chains; it reads only some fields.
+#[path = "../tests/common/limbo.rs"]
+#[allow(dead_code)]
+mod limbo;
 
 fn main() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/x509-limbo.json"
-    );
-    let corpus: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let mut cases = Vec::new();
-    for case in corpus["testcases"].as_array().unwrap() {
-        if case["validation_kind"] != "SERVER" {
-            continue;
-        }
-        let mut anchors = TrustAnchors::default();
-        for pem in case["trusted_certs"].as_array().unwrap() {
-            let certs: Vec<CertificateDer<'_>> = ders(pem.as_str().unwrap())
-                .into_iter()
-                .map(CertificateDer::from)
-                .collect();
-            anchors.add(&certs, AnchorOrigin::Added);
-        }
-        let mut chain = ders(case["peer_certificate"].as_str().unwrap());
-        for pem in case["untrusted_intermediates"].as_array().unwrap() {
-            chain.extend(ders(pem.as_str().unwrap()));
-        }
-        let name = case["expected_peer_name"]["value"]
-            .as_str()
-            .unwrap_or("example.com");
-        let target = name
-            .parse()
-            .map(Target::Ip)
-            .unwrap_or_else(|_| Target::Dns(name.to_ascii_lowercase()));
-        let at = case["validation_time"]
-            .as_str()
-            .and_then(|t| {
-                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
-            })
-            .map_or(1_700_000_000, |t| t.unix_timestamp());
-        if !chain.is_empty() {
-            cases.push(Case {
-                anchors,
-                chain,
-                target,
-                at,
-            });
-        }
-    }
+    let cases = limbo::load().unwrap();
+    let unnamed = Target::Dns("unnamed.invalid".to_string());
     let rounds = std::env::var("ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -93,7 +39,7 @@ fn main() {
         for case in &cases {
             let v = mailtls::verify::verify(
                 &case.chain,
-                &case.target,
+                case.target.as_ref().unwrap_or(&unnamed),
                 &case.anchors,
                 case.at,
                 &PathOptions::default(),
