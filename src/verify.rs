@@ -154,7 +154,7 @@ pub fn verify(
     if let Some(path) = &analysis.path {
         let mut certs: Vec<&[u8]> = path.intermediates.iter().map(Vec::as_slice).collect();
         certs.push(&path.anchor_der);
-        for crl in options.crl_ders {
+        for crl in options.crls {
             for message in lint::crl(crl, &certs) {
                 rejections.push(Rejection {
                     code: "profile",

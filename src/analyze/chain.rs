@@ -232,10 +232,8 @@ pub struct Extra<'a> {
 /// Limits a strict validation adds (x509-limbo test cases use them; `check` does not).
 #[derive(Default)]
 pub struct PathOptions<'a> {
-    /// Revocation lists to consult (end-entity and intermediates).
-    pub crls: &'a [&'a webpki::CertRevocationList<'a>],
-    /// The same lists as DER, for the structural checks webpki leaves out.
-    pub crl_ders: &'a [&'a [u8]],
+    /// Revocation lists (DER) to consult for the end entity and the intermediates.
+    pub crls: &'a [&'a [u8]],
     /// Most intermediates a path may have.
     pub max_intermediates: Option<usize>,
 }
@@ -276,34 +274,45 @@ pub fn trust(
         .iter()
         .map(|c| CertificateDer::from(c.der.as_slice()))
         .collect();
+    let mut crls = Vec::new();
+    for (index, der) in options.crls.iter().enumerate() {
+        match webpki::BorrowedCertRevocationList::from_der(der) {
+            Ok(crl) => crls.push(webpki::CertRevocationList::from(crl)),
+            // A list that cannot be read cannot vouch that nothing is revoked.
+            Err(error) => {
+                return bare(Trust::Invalid {
+                    reason: format!("revocation list {} cannot be read: {error}", index + 1),
+                });
+            }
+        }
+    }
+    let crls: Vec<&webpki::CertRevocationList<'_>> = crls.iter().collect();
+    let limits = Limits {
+        crls: &crls,
+        max_intermediates: options.max_intermediates,
+    };
+    let verify = |intermediates: &[CertificateDer<'_>]| {
+        verify(&leaf.der, intermediates, anchors, at, &limits)
+    };
     let done = |trust, path| TrustReport {
         trust,
         path: Some(path),
     };
-    match verify(&leaf.der, &sent, anchors, at, options) {
+    match verify(&sent) {
         Ok(path) => return done(Trust::Trusted, path),
         Err(webpki::Error::UnknownIssuer) => {}
         // An expired intermediate is reported by `dates`; the path itself is sound.
         Err(webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }) => {
-            return TrustReport {
-                trust: Trust::Trusted,
-                path: None,
-            };
+            return bare(Trust::Trusted);
         }
         Err(other) => {
-            return TrustReport {
-                trust: Trust::Invalid {
-                    reason: describe(&other),
-                },
-                path: None,
-            };
+            return bare(Trust::Invalid {
+                reason: describe(&other),
+            });
         }
     }
     if leaf.self_signed {
-        return TrustReport {
-            trust: Trust::SelfSigned,
-            path: None,
-        };
+        return bare(Trust::SelfSigned);
     }
     // The top of what was sent: its issuer is what is missing or untrusted.
     let top = chain.last().unwrap_or(leaf);
@@ -315,7 +324,7 @@ pub fn trust(
             .map(|der| CertificateDer::from(der.as_slice())),
     );
     if extended.len() > sent.len() {
-        if let Ok(path) = verify(&leaf.der, &extended, anchors, at, options) {
+        if let Ok(path) = verify(&extended) {
             return done(
                 Trust::IncompleteChain {
                     missing: top.issuer.clone(),
@@ -333,7 +342,7 @@ pub fn trust(
                 .iter()
                 .map(|f| CertificateDer::from(f.der.as_slice())),
         );
-        if let Ok(path) = verify(&leaf.der, &extended, anchors, at, options) {
+        if let Ok(path) = verify(&extended) {
             // The URL of the first fetched certificate the path uses.
             let url = extra
                 .fetched
@@ -368,7 +377,18 @@ pub fn trust(
             fetched_from: None,
         }
     };
+    bare(trust)
+}
+
+/// A verdict without a path.
+fn bare(trust: Trust) -> TrustReport {
     TrustReport { trust, path: None }
+}
+
+/// What path building is held to, once the revocation lists are parsed.
+struct Limits<'a> {
+    crls: &'a [&'a webpki::CertRevocationList<'a>],
+    max_intermediates: Option<usize>,
 }
 
 /// webpki's error in words a mail admin can act on.
@@ -404,22 +424,22 @@ fn describe(error: &webpki::Error) -> String {
 }
 
 /// Builds a path for `leaf` through `intermediates` to an anchor, at Unix time `at`.
-pub fn verify(
+fn verify(
     leaf: &[u8],
     intermediates: &[CertificateDer<'_>],
     anchors: &TrustAnchors,
     at: i64,
-    options: &PathOptions<'_>,
+    limits: &Limits<'_>,
 ) -> Result<ChainPath, webpki::Error> {
     let leaf_der = CertificateDer::from(leaf);
     let end_entity = EndEntityCert::try_from(&leaf_der)?;
     let time = UnixTime::since_unix_epoch(std::time::Duration::from_secs(
         u64::try_from(at).unwrap_or(0),
     ));
-    let revocation = if options.crls.is_empty() {
+    let revocation = if limits.crls.is_empty() {
         None
     } else {
-        webpki::RevocationOptionsBuilder::new(options.crls)
+        webpki::RevocationOptionsBuilder::new(limits.crls)
             .ok()
             .map(|builder| {
                 builder
@@ -427,7 +447,7 @@ pub fn verify(
                     .build()
             })
     };
-    let depth_check = |path: &webpki::VerifiedPath<'_>| match options.max_intermediates {
+    let depth_check = |path: &webpki::VerifiedPath<'_>| match limits.max_intermediates {
         Some(max) if path.intermediate_certificates().count() > max => {
             Err(webpki::Error::MaximumPathDepthExceeded)
         }
