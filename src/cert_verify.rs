@@ -120,9 +120,8 @@ pub(crate) fn run(args: &VerifyArgs) -> Result<u8, Failure> {
             continue;
         }
         let reason = verdict
-            .rules
-            .iter()
-            .find(|f| f.outcome == verdict.verdict && f.outcome != Outcome::Works)
+            .deciding()
+            .filter(|f| f.outcome != Outcome::Works)
             .map(|f| format!(": {} [{}]", f.detail, f.rule))
             .unwrap_or_default();
         out.push_str(&format!(

@@ -164,10 +164,7 @@ pub fn verify(
         }
     }
     let facts = Facts::new(&analysis, None);
-    let clients = Client::ALL
-        .iter()
-        .map(|c| clients::judge(*c, &facts))
-        .collect();
+    let clients = clients::judge_all(&facts);
     Some(Verification {
         analysis,
         rejections,

@@ -92,10 +92,7 @@ fn analysis(chain: &[Vec<u8>], anchors: &TrustAnchors, extra: Extra<'_>) -> Cert
 
 fn judge(analysis: &CertAnalysis) -> Vec<ClientVerdict> {
     let facts = Facts::new(analysis, Some("TLSv1.3"));
-    Client::ALL
-        .iter()
-        .map(|c| clients::judge(*c, &facts))
-        .collect()
+    clients::judge_all(&facts)
 }
 
 fn verdict(verdicts: &[ClientVerdict], client: Client) -> (Outcome, Vec<&'static str>) {

@@ -173,6 +173,13 @@ pub struct ClientVerdict {
     pub rules: Vec<Finding>,
 }
 
+impl ClientVerdict {
+    /// The finding that decided the verdict: the first (worst) one with the verdict's outcome.
+    pub fn deciding(&self) -> Option<&Finding> {
+        self.rules.iter().find(|f| f.outcome == self.verdict)
+    }
+}
+
 /// What the client rules look at, gathered once per endpoint and shared by every client.
 #[derive(Debug, Clone)]
 pub struct Facts<'a> {
@@ -270,6 +277,11 @@ pub fn judge(client: Client, facts: &Facts<'_>) -> ClientVerdict {
         Client::Android => android::findings(facts),
     });
     verdict(client, rules)
+}
+
+/// Every client's verdict, in [`Client::ALL`] order.
+pub fn judge_all(facts: &Facts<'_>) -> Vec<ClientVerdict> {
+    Client::ALL.iter().map(|c| judge(*c, facts)).collect()
 }
 
 /// The verdict for a client on an endpoint that presented no certificate (no TLS).

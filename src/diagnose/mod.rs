@@ -315,10 +315,7 @@ fn client_verdicts(
                 analysis,
                 observation.tls.as_ref().and_then(|t| t.version.as_deref()),
             );
-            Client::ALL
-                .iter()
-                .map(|c| clients::judge(*c, &facts))
-                .collect()
+            clients::judge_all(&facts)
         }
         (None, Some(failure)) if observation.reachable => Client::ALL
             .iter()

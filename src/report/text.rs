@@ -186,9 +186,7 @@ fn write_clients(out: &mut String, diagnosis: &Diagnosis, many: bool) {
     for endpoint in &diagnosis.endpoints {
         for verdict in &endpoint.clients {
             let reason = verdict
-                .rules
-                .iter()
-                .find(|f| f.outcome == verdict.verdict)
+                .deciding()
                 .map(|f| {
                     format!(
                         "{}{} [{}]",
