@@ -26,11 +26,7 @@ pub async fn fetch_all(urls: Vec<String>, timeout: Duration) -> Vec<AiaFetch> {
         Err(error) => {
             return urls
                 .into_iter()
-                .map(|url| AiaFetch {
-                    url,
-                    certificates: Vec::new(),
-                    error: Some(format!("no HTTP client: {error}")),
-                })
+                .map(|url| record(url, Err(format!("no HTTP client: {error}"))))
                 .collect();
         }
     };
@@ -38,24 +34,29 @@ pub async fn fetch_all(urls: Vec<String>, timeout: Duration) -> Vec<AiaFetch> {
     for (index, url) in urls.into_iter().enumerate() {
         let client = client.clone();
         tasks.spawn(async move {
-            let fetch = match fetch(&client, &url, timeout).await {
-                Ok(certificates) => AiaFetch {
-                    url,
-                    certificates,
-                    error: None,
-                },
-                Err(error) => AiaFetch {
-                    url,
-                    certificates: Vec::new(),
-                    error: Some(error),
-                },
-            };
-            (index, fetch)
+            let result = fetch(&client, &url, timeout).await;
+            (index, record(url, result))
         });
     }
     let mut fetches = tasks.join_all().await;
     fetches.sort_by_key(|(index, _)| *index);
     fetches.into_iter().map(|(_, fetch)| fetch).collect()
+}
+
+/// The record of one fetch.
+fn record(url: String, result: Result<Vec<Der>, String>) -> AiaFetch {
+    match result {
+        Ok(certificates) => AiaFetch {
+            url,
+            certificates,
+            error: None,
+        },
+        Err(error) => AiaFetch {
+            url,
+            certificates: Vec::new(),
+            error: Some(error),
+        },
+    }
 }
 
 fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
