@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::analyze::chain::{Dates, Extra, PathOptions, Trust, TrustAnchors};
 use crate::analyze::lint;
 use crate::analyze::names::NameCheck;
-use crate::analyze::profile::{self, WeaknessKind};
+use crate::analyze::profile::{self, Weakness, WeaknessKind};
 use crate::analyze::{self, CertAnalysis, cert::CertInfo};
 use crate::clients::{self, Client, ClientVerdict, Facts, Outcome};
 use crate::target::Target;
@@ -150,7 +150,9 @@ pub fn verify(
 ) -> Option<Verification> {
     let ders: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
     let analysis = analyze::chain_of(&ders, target, anchors, Extra::default(), at, options)?;
-    let mut rejections = strict(&analysis, target, at);
+    let facts = Facts::new(&analysis, None);
+    let clients = clients::judge_all(&facts);
+    let mut rejections = strict(&analysis, &facts.weaknesses, target, at);
     if let Some(path) = &analysis.path {
         let mut certs: Vec<&[u8]> = path.intermediates.iter().map(Vec::as_slice).collect();
         certs.push(&path.anchor_der);
@@ -163,8 +165,6 @@ pub fn verify(
             }
         }
     }
-    let facts = Facts::new(&analysis, None);
-    let clients = clients::judge_all(&facts);
     Some(Verification {
         analysis,
         rejections,
@@ -172,8 +172,14 @@ pub fn verify(
     })
 }
 
-/// The strict profile, judged at Unix time `at`.
-pub fn strict(analysis: &CertAnalysis, target: &Target, at: i64) -> Vec<Rejection> {
+/// The strict profile, judged at Unix time `at`; `weaknesses` are those of the analysis's path
+/// ([`profile::weaknesses`]), computed once for the strict profile and the clients alike.
+pub fn strict(
+    analysis: &CertAnalysis,
+    weaknesses: &[Weakness],
+    target: &Target,
+    at: i64,
+) -> Vec<Rejection> {
     let mut out = Vec::new();
     let mut reject = |code: &'static str, message: String| out.push(Rejection { code, message });
     match &analysis.name {
@@ -227,7 +233,7 @@ pub fn strict(analysis: &CertAnalysis, target: &Target, at: i64) -> Vec<Rejectio
             reject("profile", message);
         }
     }
-    for weakness in profile::weaknesses(&analysis.chain, analysis.path.as_ref()) {
+    for weakness in weaknesses {
         match weakness.kind {
             WeaknessKind::ShortRsaKey(bits) => reject(
                 "weak-key",

@@ -79,7 +79,7 @@ pub fn weaknesses(chain: &[CertInfo], path: Option<&ChainPath>) -> Vec<Weakness>
 
 /// Validity period in whole days, counted as RFC 5280 does (both ends inclusive).
 pub fn validity_days(cert: &CertInfo) -> i64 {
-    (cert.not_after - cert.not_before + 1).div_euclid(86_400)
+    validity_seconds(cert).div_euclid(86_400)
 }
 
 /// Validity period in seconds (both ends inclusive), for exact comparisons with day limits.
