@@ -1,6 +1,7 @@
 //! Client rules on certificates made here, one per rule: validity 900 and 400 days, no
 //! serverAuth EKU, Common Name only, RSA 1024, SHA-1, a missing intermediate completed from AIA,
-//! self-signed, expired, wildcard edges. Pure: the verdicts come from the same engine as
+//! self-signed, expired, wildcard edges; and hostile chains the engine refuses to spend time on
+//! (a flood of intermediates with one subject). Pure: the verdicts come from the same engine as
 //! `check` and `cert verify`, with no network. RSA 1024 and SHA-1 need `openssl` (rcgen signs
 //! neither), which scripts/deps.sh installs.
 // Test code: a panic on unwrap is a failed test, which is the point.
@@ -8,7 +9,7 @@
 
 use std::process::Command;
 
-use mailtls::analyze::chain::{AnchorOrigin, Extra, Fetched, PathOptions, TrustAnchors};
+use mailtls::analyze::chain::{AnchorOrigin, Extra, Fetched, PathOptions, Trust, TrustAnchors};
 use mailtls::analyze::{self, CertAnalysis};
 use mailtls::clients::{self, Client, ClientVerdict, Facts, Outcome};
 use mailtls::target::Target;
@@ -129,6 +130,38 @@ fn a_good_certificate_works_everywhere_except_private_ca_caveats() {
         verdict(&verdicts, Client::Android),
         (Outcome::Fails, vec!["android/user-ca-not-trusted"])
     );
+}
+
+#[test]
+fn a_flood_of_same_subject_intermediates_is_cut_short_with_a_reason() {
+    let root = ca("Test Root", None);
+    let real = ca("Test Intermediate", Some(&root));
+    let leaf = leaf(&real, 90, |_| {});
+    let decoy = || ca("Test Intermediate", Some(&root)).der;
+    // Three look-alikes before the real intermediate: within the per-subject cap, so the path
+    // is still found.
+    let mut chain = vec![leaf.clone(), decoy(), decoy(), decoy(), real.der.clone()];
+    let found = analysis(
+        &chain,
+        &anchors(&root, AnchorOrigin::System),
+        Extra::default(),
+    );
+    assert_eq!(found.trust, Trust::Trusted);
+    // Thirty: the real one is beyond the cap and never tried, and the report says so instead of
+    // blaming an unknown CA.
+    chain = vec![leaf];
+    chain.extend((0..30).map(|_| decoy()));
+    chain.push(real.der.clone());
+    let refused = analysis(
+        &chain,
+        &anchors(&root, AnchorOrigin::System),
+        Extra::default(),
+    );
+    let Trust::Invalid { reason } = &refused.trust else {
+        panic!("expected an invalid chain, got {:?}", refused.trust);
+    };
+    assert!(reason.contains("sent 32 certificates"), "{reason}");
+    assert!(reason.contains("were not tried"), "{reason}");
 }
 
 #[test]

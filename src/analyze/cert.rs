@@ -1,6 +1,7 @@
 //! One certificate, parsed into the facts a diagnosis needs.
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -41,8 +42,10 @@ pub struct CertInfo {
     pub is_ca: bool,
     /// Subject and issuer names are identical.
     pub self_issued: bool,
-    /// Self-issued and signed by its own key.
-    pub self_signed: bool,
+    /// Self-issued and signed by its own key: checked on first use by
+    /// [`CertInfo::self_signed`], because a signature check costs more than parsing and most
+    /// callers never ask.
+    pub(crate) self_signed: OnceLock<bool>,
     /// Authority Information Access caIssuers URLs, where the issuer certificate can be fetched.
     pub ca_issuers: Vec<String>,
     /// The subject public key.
@@ -54,6 +57,11 @@ pub struct CertInfo {
     pub eku_server_auth: Option<bool>,
     /// The certificate has a subjectAltName extension (of any kind).
     pub has_san: bool,
+    /// Names a CA's name constraints are checked against: subjectAltName entries of every kind
+    /// plus subject attributes (OpenSSL's count).
+    pub name_count: usize,
+    /// Permitted plus excluded subtrees in the nameConstraints extension (0 when absent).
+    pub name_constraints: usize,
 }
 
 /// The kind and size of a public key.
@@ -119,7 +127,9 @@ impl CertInfo {
             .collect();
         let mut san_dns = Vec::new();
         let mut san_ip = Vec::new();
+        let mut name_count = cert.subject().iter_attributes().count();
         if let Ok(Some(san)) = cert.subject_alternative_name() {
+            name_count += san.value.general_names.len();
             for name in &san.value.general_names {
                 match name {
                     GeneralName::DNSName(dns) => san_dns.push(dns.to_ascii_lowercase()),
@@ -170,7 +180,13 @@ impl CertInfo {
             .iter()
             .any(|e| e.oid == OID_X509_EXT_SUBJECT_ALT_NAME);
         let self_issued = cert.subject().as_raw() == cert.issuer().as_raw();
-        let self_signed = self_issued && cert.verify_signature(None).is_ok();
+        let name_constraints = match cert.name_constraints() {
+            Ok(Some(nc)) => {
+                nc.value.permitted_subtrees.as_ref().map_or(0, Vec::len)
+                    + nc.value.excluded_subtrees.as_ref().map_or(0, Vec::len)
+            }
+            _ => 0,
+        };
         Ok(CertInfo {
             der: der.to_vec(),
             subject: cert.subject().to_string(),
@@ -183,12 +199,23 @@ impl CertInfo {
             sha256: sha256_hex(der),
             is_ca,
             self_issued,
-            self_signed,
+            self_signed: OnceLock::new(),
             ca_issuers,
             key,
             signature_hash: signature_hash(&cert.signature_algorithm.algorithm.to_id_string()),
             eku_server_auth,
             has_san,
+            name_count,
+            name_constraints,
+        })
+    }
+
+    /// Self-issued and signed by its own key.
+    pub fn self_signed(&self) -> bool {
+        *self.self_signed.get_or_init(|| {
+            self.self_issued
+                && X509Certificate::from_der(&self.der)
+                    .is_ok_and(|(_, cert)| cert.verify_signature(None).is_ok())
         })
     }
 
@@ -226,6 +253,32 @@ impl CertInfo {
             }
         }
         names
+    }
+}
+
+/// A certificate with only names filled in, for unit tests of the logic above parsing.
+#[cfg(test)]
+pub(crate) fn test_cert(subject: &str, issuer: &str) -> CertInfo {
+    CertInfo {
+        der: Vec::new(),
+        subject: subject.to_string(),
+        common_names: Vec::new(),
+        issuer: issuer.to_string(),
+        san_dns: Vec::new(),
+        san_ip: Vec::new(),
+        not_before: 0,
+        not_after: 0,
+        sha256: String::new(),
+        is_ca: false,
+        self_issued: subject == issuer,
+        self_signed: OnceLock::new(),
+        ca_issuers: Vec::new(),
+        key: KeyInfo::Ec(256),
+        signature_hash: SignatureHash::Modern,
+        eku_server_auth: None,
+        has_san: false,
+        name_count: 0,
+        name_constraints: 0,
     }
 }
 

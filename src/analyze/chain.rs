@@ -11,6 +11,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 
+use super::budget;
 use super::cert::CertInfo;
 
 /// Errors loading trust anchors.
@@ -45,6 +46,8 @@ pub struct TrustAnchors {
     origins: Vec<AnchorOrigin>,
     /// The anchors' certificates (DER), for the strict profile's checks of the root itself.
     ders: Vec<Vec<u8>>,
+    /// The most name-constraint subtrees any one anchor has (see [`budget::name_checks`]).
+    max_constraints: usize,
     /// Where the anchors came from, for the report.
     pub sources: Vec<String>,
 }
@@ -93,6 +96,10 @@ impl TrustAnchors {
         let before = self.anchors.len();
         for cert in certs {
             if let Ok(anchor) = webpki::anchor_from_trusted_cert(cert) {
+                if anchor.name_constraints.is_some() {
+                    let subtrees = CertInfo::parse(cert).map_or(0, |c| c.name_constraints);
+                    self.max_constraints = self.max_constraints.max(subtrees);
+                }
                 self.anchors.push(anchor.to_owned());
                 self.origins.push(origin);
                 self.ders.push(cert.to_vec());
@@ -270,8 +277,31 @@ pub fn trust(
     } else {
         leaf.not_before + (leaf.not_after - leaf.not_before) / 2
     };
-    let sent: Vec<CertificateDer<'_>> = chain[1..]
-        .iter()
+    // A hostile chain is refused before it can cost much: see `budget`.
+    let picked = budget::candidates(leaf, &chain[1..]);
+    let kept = || picked.kept.iter().map(|&i| &chain[1 + i]);
+    if let Some(comparisons) = budget::name_checks(leaf, kept(), anchors.max_constraints) {
+        return bare(Trust::Invalid {
+            reason: format!(
+                "checking the certificate's {} names against its CA's name constraints would \
+                 take {comparisons} comparisons (at most {} are made)",
+                leaf.name_count,
+                budget::NAME_CHECK_MAX
+            ),
+        });
+    }
+    let capped = || {
+        bare(Trust::Invalid {
+            reason: format!(
+                "the server sent {} certificates; no trusted path was found through the first {} \
+                 that could issue for it, and the other {} were not tried",
+                chain.len(),
+                picked.kept.len(),
+                picked.capped
+            ),
+        })
+    };
+    let sent: Vec<CertificateDer<'_>> = kept()
         .map(|c| CertificateDer::from(c.der.as_slice()))
         .collect();
     let mut crls = Vec::new();
@@ -305,13 +335,15 @@ pub fn trust(
         Err(webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }) => {
             return bare(Trust::Trusted);
         }
+        // What failed may be a decoy, and the certificate that would do was never tried.
+        Err(_) if picked.capped > 0 => return capped(),
         Err(other) => {
             return bare(Trust::Invalid {
                 reason: describe(&other),
             });
         }
     }
-    if leaf.self_signed {
+    if leaf.self_signed() {
         return bare(Trust::SelfSigned);
     }
     // The top of what was sent: its issuer is what is missing or untrusted.
@@ -359,10 +391,13 @@ pub fn trust(
             );
         }
     }
-    let trust = if top.self_signed || top.is_ca {
+    if picked.capped > 0 {
+        return capped();
+    }
+    let trust = if top.self_signed() || top.is_ca {
         // The server sent CA certificates, and the top one is not trusted: a private or unknown CA.
         Trust::UnknownCa {
-            issuer: if top.self_signed {
+            issuer: if top.self_signed() {
                 top.subject.clone()
             } else {
                 top.issuer.clone()

@@ -1,6 +1,7 @@
 //! Pure judgement of what a probe observed: certificates, names, chain, dates. No I/O here.
 
 pub mod algorithms;
+pub mod budget;
 pub mod cert;
 pub mod chain;
 pub mod lint;

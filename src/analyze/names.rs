@@ -90,25 +90,13 @@ mod tests {
     use super::*;
 
     fn cert(san_dns: &[&str], san_ip: &[&str], cn: &[&str]) -> CertInfo {
-        CertInfo {
-            der: Vec::new(),
-            subject: String::new(),
-            common_names: cn.iter().map(|s| s.to_string()).collect(),
-            issuer: String::new(),
-            san_dns: san_dns.iter().map(|s| s.to_string()).collect(),
-            san_ip: san_ip.iter().map(|s| s.parse().unwrap()).collect(),
-            not_before: 0,
-            not_after: 0,
-            sha256: String::new(),
-            is_ca: false,
-            self_issued: false,
-            self_signed: false,
-            ca_issuers: Vec::new(),
-            key: crate::analyze::cert::KeyInfo::Ec(256),
-            signature_hash: crate::analyze::cert::SignatureHash::Modern,
-            eku_server_auth: None,
-            has_san: !san_dns.is_empty() || !san_ip.is_empty(),
-        }
+        let mut cert = crate::analyze::cert::test_cert("", "");
+        cert.self_issued = false;
+        cert.common_names = cn.iter().map(|s| s.to_string()).collect();
+        cert.san_dns = san_dns.iter().map(|s| s.to_string()).collect();
+        cert.san_ip = san_ip.iter().map(|s| s.parse().unwrap()).collect();
+        cert.has_san = !san_dns.is_empty() || !san_ip.is_empty();
+        cert
     }
 
     fn dns(name: &str) -> Target {

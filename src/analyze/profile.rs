@@ -30,7 +30,7 @@ pub enum WeaknessKind {
 }
 
 /// The certificates a client checks: the leaf and the intermediates of the path it built (or,
-/// when no path was built, everything sent except a self-signed top). The anchor's own
+/// when no path was built, what path building would look at, except a self-signed top). The anchor's own
 /// signature is never checked by anyone.
 pub fn examined<'a>(chain: &'a [CertInfo], path: Option<&ChainPath>) -> Vec<&'a CertInfo> {
     let Some(leaf) = chain.first() else {
@@ -45,7 +45,13 @@ pub fn examined<'a>(chain: &'a [CertInfo], path: Option<&ChainPath>) -> Vec<&'a 
                 }
             }
         }
-        None => certs.extend(chain[1..].iter().filter(|c| !c.self_signed)),
+        // As far as path building looks (a flood of certificates is not read to its end).
+        None => certs.extend(
+            chain[1..]
+                .iter()
+                .take(super::budget::MAX_CANDIDATES)
+                .filter(|c| !c.self_signed()),
+        ),
     }
     certs
 }

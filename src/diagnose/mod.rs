@@ -162,7 +162,7 @@ pub fn aia_urls(
             .iter()
             .find(|c| sent_top.is_some_and(|t| t.issuer == c.subject))
             .or(sent_top);
-        if let Some(top) = top.filter(|t| !t.self_signed) {
+        if let Some(top) = top.filter(|t| !t.self_signed()) {
             urls.extend(top.ca_issuers.iter().cloned());
         }
     }
