@@ -5,16 +5,14 @@
 //! names as SNI -> diagnose. All network work happens here and in `probe`/`discover`; what comes
 //! out is an [`Observations`] record that `diagnose` judges without I/O.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
-
 use crate::analyze::chain::{AnchorError, TrustAnchors};
 use crate::diagnose::{self, Diagnosis};
-use crate::discover::dns::{Dns, DnsError};
-use crate::observation::{AiaFetch, CandidateProbe, NameLookup, Observations, PtrLookup};
+use crate::discover::dns::{Dns, DnsError, lookup_names, lookup_ptrs};
+use crate::observation::{AiaFetch, CandidateProbe, Observations};
 use crate::probe::{self, ProbeRequest, ProbeSettings};
 use crate::service::Service;
 use crate::target::Target;
@@ -155,36 +153,6 @@ async fn fetch_missing_issuers(
         fetched.extend(probe::aia::fetch_all(urls, options.step_timeout).await);
     }
     fetched
-}
-
-async fn lookup_ptrs(dns: &Dns, addresses: &[IpAddr]) -> Vec<PtrLookup> {
-    let mut tasks = JoinSet::new();
-    for address in addresses.iter().copied() {
-        let dns = dns.clone();
-        tasks.spawn(async move {
-            PtrLookup {
-                address,
-                names: dns.ptr(address).await.unwrap_or_default(),
-            }
-        });
-    }
-    let mut lookups: Vec<PtrLookup> = tasks.join_all().await;
-    lookups.sort_by_key(|lookup| lookup.address);
-    lookups
-}
-
-async fn lookup_names(dns: &Dns, names: Vec<String>) -> Vec<NameLookup> {
-    let mut tasks = JoinSet::new();
-    for name in names {
-        let dns = dns.clone();
-        tasks.spawn(async move {
-            let addresses = dns.addresses(&name).await.unwrap_or_default();
-            NameLookup { name, addresses }
-        });
-    }
-    let mut lookups: Vec<NameLookup> = tasks.join_all().await;
-    lookups.sort_by(|a, b| a.name.cmp(&b.name));
-    lookups
 }
 
 /// Re-probes every endpoint that presented a certificate, once per candidate name as SNI.

@@ -3,7 +3,7 @@
 //! Nothing here interprets anything: a saved `Observations` can be judged again later, or in a
 //! test, without touching the network.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -88,6 +88,9 @@ pub struct EndpointObservation {
     pub greeting: Option<String>,
     /// Capabilities announced before TLS (EHLO keywords, IMAP CAPABILITY, POP3 CAPA).
     pub capabilities: Vec<String>,
+    /// SMTP only: the name on the first line of the server's EHLO reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ehlo_name: Option<String>,
     /// The TLS layer, when a handshake was attempted.
     pub tls: Option<TlsObservation>,
     /// Why the probe stopped early, when it did.
@@ -108,6 +111,7 @@ impl EndpointObservation {
             reachable: false,
             greeting: None,
             capabilities: Vec::new(),
+            ehlo_name: None,
             tls: None,
             failure: None,
             transcript: Vec::new(),
@@ -188,4 +192,96 @@ pub struct Observations {
     /// Issuer certificates fetched from AIA URLs of chains that were incomplete.
     #[serde(default)]
     pub aia: Vec<AiaFetch>,
+}
+
+/// What a DNS blocklist zone said about one address or name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DnsblAnswer {
+    /// No such name (NXDOMAIN) or no A record.
+    NotListed,
+    /// A records, and the TXT records of the same name.
+    Records {
+        /// The A records.
+        codes: Vec<Ipv4Addr>,
+        /// The TXT records (the list's reason, often with a URL).
+        #[serde(default)]
+        text: Vec<String>,
+    },
+    /// No answer in time.
+    Timeout,
+    /// The resolver failed (SERVFAIL, REFUSED, a malformed answer).
+    Failed {
+        /// The resolver's words.
+        reason: String,
+    },
+}
+
+/// One question to one DNS blocklist zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DnsblLookup {
+    /// The zone asked, e.g. `zen.spamhaus.org`.
+    pub zone: String,
+    /// The address or name asked about.
+    pub subject: String,
+    /// The name looked up, e.g. `1.2.0.192.zen.spamhaus.org`.
+    pub query: String,
+    /// The answer.
+    pub answer: DnsblAnswer,
+}
+
+/// Why a host's addresses are examined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum HostRole {
+    /// The host (or address) the user named.
+    Target,
+    /// A mail exchanger of the domain the user named.
+    Mx {
+        /// The MX preference (lower is tried first).
+        preference: u16,
+    },
+}
+
+/// A host and the addresses it resolved to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostLookup {
+    /// The host name, or the address literal.
+    pub name: String,
+    /// Why it is examined.
+    pub role: HostRole,
+    /// Its A and AAAA addresses.
+    pub addresses: Vec<IpAddr>,
+    /// Why it did not resolve, when it did not.
+    pub error: Option<String>,
+}
+
+/// Everything `reputation` learned from the network about one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReputationObservations {
+    /// What was asked about.
+    pub target: Target,
+    /// The target and, when it names a mail domain, its MX hosts.
+    pub hosts: Vec<HostLookup>,
+    /// Reverse DNS of every address.
+    pub ptr: Vec<PtrLookup>,
+    /// Forward DNS of the PTR names and the SMTP names, to confirm them.
+    pub forward: Vec<NameLookup>,
+    /// Every blocklist question asked, once per zone and address or name.
+    pub dnsbl: Vec<DnsblLookup>,
+    /// Port 25 of every address: banner, EHLO name and certificate.
+    pub smtp: Vec<EndpointObservation>,
+}
+
+impl ReputationObservations {
+    /// Every address examined, once, in the order first seen.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        let mut all: Vec<IpAddr> = Vec::new();
+        for address in self.hosts.iter().flat_map(|h| &h.addresses) {
+            if !all.contains(address) {
+                all.push(*address);
+            }
+        }
+        all
+    }
 }

@@ -1,14 +1,22 @@
 //! Forward and reverse DNS through the system resolver or one the user names with `--dns`.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use hickory_resolver::TokioResolver;
+use tokio::task::JoinSet;
+
+use crate::observation::{NameLookup, PtrLookup};
+use hickory_resolver::ResolveError;
 use hickory_resolver::config::{
     LookupIpStrategy, NameServerConfigGroup, ResolveHosts, ResolverConfig,
 };
+use hickory_resolver::name_server::NameServerPool;
 use hickory_resolver::name_server::TokioConnectionProvider;
-use hickory_resolver::proto::rr::Name;
+use hickory_resolver::proto::ProtoErrorKind;
+use hickory_resolver::proto::op::{Query, ResponseCode};
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::proto::xfer::{DnsHandle, DnsRequestOptions, FirstAnswer};
 
 /// Why a DNS question got no usable answer.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -22,7 +30,10 @@ pub enum DnsError {
     /// The name does not exist (NXDOMAIN) or has no records of the type asked.
     #[error("{0} does not resolve (no such name or no address records)")]
     NotFound(String),
-    /// The resolver failed: timeout, SERVFAIL, refused.
+    /// No answer within the timeout, after the configured attempts.
+    #[error("DNS lookup of {0} timed out")]
+    Timeout(String),
+    /// The resolver failed: SERVFAIL, refused, a malformed answer.
     #[error("DNS lookup of {name} failed: {reason}")]
     Failed {
         /// What was looked up.
@@ -33,9 +44,22 @@ pub enum DnsError {
 }
 
 /// A DNS resolver with a bounded timeout and a small number of attempts.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Dns {
     resolver: TokioResolver,
+    /// The same name servers without the resolver in front, for PTR lookups: the resolver
+    /// answers every name under 127.in-addr.arpa with "localhost" itself (RFC 6761), and a
+    /// report must show what DNS says (the test lab lives in 127.0.0.0/8).
+    servers: NameServerPool<TokioConnectionProvider>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for Dns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dns")
+            .field("name_servers", &self.resolver.config().name_servers())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Dns {
@@ -44,9 +68,7 @@ impl Dns {
         let mut builder =
             TokioResolver::builder_tokio().map_err(|e| DnsError::Config(e.to_string()))?;
         configure(builder.options_mut(), timeout, ResolveHosts::Always);
-        Ok(Dns {
-            resolver: builder.build(),
-        })
+        Ok(Dns::new(builder.build(), timeout))
     }
 
     /// A specific resolver, e.g. a local test DNS or the admin's own recursive resolver.
@@ -56,61 +78,194 @@ impl Dns {
         let mut builder =
             TokioResolver::builder_with_config(config, TokioConnectionProvider::default());
         configure(builder.options_mut(), timeout, ResolveHosts::Never);
+        Dns::new(builder.build(), timeout)
+    }
+
+    fn new(resolver: TokioResolver, timeout: Duration) -> Dns {
+        let servers = NameServerPool::from_config(
+            resolver.config().name_servers().to_vec().into(),
+            resolver.options().clone(),
+            TokioConnectionProvider::default(),
+        );
         Dns {
-            resolver: builder.build(),
+            resolver,
+            servers,
+            timeout,
         }
     }
 
     /// All A and AAAA addresses of `name` (an ASCII name without trailing dot), sorted.
     pub async fn addresses(&self, name: &str) -> Result<Vec<IpAddr>, DnsError> {
-        // A trailing dot makes the name absolute, so no search domain is ever appended.
-        let absolute = Name::from_ascii(format!("{name}.")).map_err(|e| DnsError::Failed {
-            name: name.to_string(),
-            reason: e.to_string(),
-        })?;
-        match self.resolver.lookup_ip(absolute).await {
-            Ok(lookup) => {
-                let mut addresses: Vec<IpAddr> = lookup.iter().collect();
-                addresses.sort();
-                addresses.dedup();
-                if addresses.is_empty() {
-                    Err(DnsError::NotFound(name.to_string()))
-                } else {
-                    Ok(addresses)
-                }
-            }
-            Err(error) if error.is_nx_domain() || error.is_no_records_found() => {
-                Err(DnsError::NotFound(name.to_string()))
-            }
-            Err(error) => Err(DnsError::Failed {
-                name: name.to_string(),
-                reason: error.to_string(),
-            }),
+        let lookup = self
+            .resolver
+            .lookup_ip(absolute(name)?)
+            .await
+            .map_err(|e| classify(name, &e))?;
+        let mut addresses: Vec<IpAddr> = lookup.iter().collect();
+        addresses.sort();
+        addresses.dedup();
+        if addresses.is_empty() {
+            return Err(DnsError::NotFound(name.to_string()));
         }
+        Ok(addresses)
+    }
+
+    /// The A records of `name`, sorted: what a DNS blocklist answers for a listed entry.
+    pub async fn ipv4(&self, name: &str) -> Result<Vec<Ipv4Addr>, DnsError> {
+        let lookup = self
+            .resolver
+            .ipv4_lookup(absolute(name)?)
+            .await
+            .map_err(|e| classify(name, &e))?;
+        let mut addresses: Vec<Ipv4Addr> = lookup.iter().map(|a| a.0).collect();
+        addresses.sort();
+        addresses.dedup();
+        Ok(addresses)
+    }
+
+    /// The TXT records of `name`, each one's strings joined (lossy UTF-8).
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, DnsError> {
+        let lookup = self
+            .resolver
+            .txt_lookup(absolute(name)?)
+            .await
+            .map_err(|e| classify(name, &e))?;
+        Ok(lookup
+            .iter()
+            .map(|txt| {
+                txt.iter()
+                    .map(|part| String::from_utf8_lossy(part).into_owned())
+                    .collect::<String>()
+            })
+            .collect())
+    }
+
+    /// The MX records of `domain` as (preference, exchange), lowest preference first. A "."
+    /// exchange (RFC 7505 null MX: the domain takes no mail) is kept as an empty name.
+    pub async fn mx(&self, domain: &str) -> Result<Vec<(u16, String)>, DnsError> {
+        let lookup = self
+            .resolver
+            .mx_lookup(absolute(domain)?)
+            .await
+            .map_err(|e| classify(domain, &e))?;
+        let mut records: Vec<(u16, String)> = lookup
+            .iter()
+            .map(|mx| (mx.preference(), plain(&mx.exchange().to_ascii())))
+            .collect();
+        records.sort();
+        records.dedup();
+        Ok(records)
     }
 
     /// The PTR names of `address`, lower case and without the trailing dot; empty when none.
     pub async fn ptr(&self, address: IpAddr) -> Result<Vec<String>, DnsError> {
-        match self.resolver.reverse_lookup(address).await {
-            Ok(lookup) => {
-                let mut names: Vec<String> = lookup
-                    .iter()
-                    .map(|ptr| {
-                        let text = ptr.0.to_ascii().to_ascii_lowercase();
-                        text.strip_suffix('.').map(str::to_string).unwrap_or(text)
-                    })
-                    .collect();
-                names.sort();
-                names.dedup();
-                Ok(names)
+        let name = address.to_string();
+        let query = Query::query(Name::from(address), RecordType::PTR);
+        let mut options = DnsRequestOptions::default();
+        options.recursion_desired = true;
+        let answer = self.servers.lookup(query, options).first_answer();
+        // The pool has its own per-attempt timeout; this bounds the attempts together.
+        let limit = self.timeout * 3;
+        let response = match tokio::time::timeout(limit, answer).await {
+            Err(_) => return Err(DnsError::Timeout(name)),
+            Ok(Err(error)) if error.is_nx_domain() || error.is_no_records_found() => {
+                return Ok(Vec::new());
             }
-            Err(error) if error.is_nx_domain() || error.is_no_records_found() => Ok(Vec::new()),
-            Err(error) => Err(DnsError::Failed {
-                name: address.to_string(),
-                reason: error.to_string(),
-            }),
+            Ok(Err(error)) if matches!(error.kind(), ProtoErrorKind::Timeout) => {
+                return Err(DnsError::Timeout(name));
+            }
+            Ok(Err(error)) => {
+                return Err(DnsError::Failed {
+                    name,
+                    reason: error.to_string(),
+                });
+            }
+            Ok(Ok(response)) => response,
+        };
+        if response.response_code() == ResponseCode::NXDomain {
+            return Ok(Vec::new());
+        }
+        if response.response_code() != ResponseCode::NoError {
+            return Err(DnsError::Failed {
+                name,
+                reason: response.response_code().to_string(),
+            });
+        }
+        let mut names: Vec<String> = response
+            .answers()
+            .iter()
+            .filter_map(|record| match record.data() {
+                RData::PTR(ptr) => Some(plain(&ptr.0.to_ascii())),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+/// `name` made absolute (a trailing dot), so no search domain is ever appended.
+fn absolute(name: &str) -> Result<Name, DnsError> {
+    Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).map_err(|e| DnsError::Failed {
+        name: name.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A DNS name as people write it: lower case, no trailing dot.
+fn plain(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    lower.strip_suffix('.').map(str::to_string).unwrap_or(lower)
+}
+
+/// Sorts a resolver error into no-such-name, timeout, or failure.
+fn classify(name: &str, error: &ResolveError) -> DnsError {
+    if error.is_nx_domain() || error.is_no_records_found() {
+        DnsError::NotFound(name.to_string())
+    } else if error
+        .proto()
+        .is_some_and(|p| matches!(p.kind(), ProtoErrorKind::Timeout))
+    {
+        DnsError::Timeout(name.to_string())
+    } else {
+        DnsError::Failed {
+            name: name.to_string(),
+            reason: error.to_string(),
         }
     }
+}
+
+/// Reverse DNS of every address, at once; a failed lookup counts as no PTR.
+pub async fn lookup_ptrs(dns: &Dns, addresses: &[IpAddr]) -> Vec<PtrLookup> {
+    let mut tasks = JoinSet::new();
+    for address in addresses.iter().copied() {
+        let dns = dns.clone();
+        tasks.spawn(async move {
+            PtrLookup {
+                address,
+                names: dns.ptr(address).await.unwrap_or_default(),
+            }
+        });
+    }
+    let mut lookups: Vec<PtrLookup> = tasks.join_all().await;
+    lookups.sort_by_key(|lookup| lookup.address);
+    lookups
+}
+
+/// Forward DNS of every name, at once; a failed lookup counts as no address.
+pub async fn lookup_names(dns: &Dns, names: Vec<String>) -> Vec<NameLookup> {
+    let mut tasks = JoinSet::new();
+    for name in names {
+        let dns = dns.clone();
+        tasks.spawn(async move {
+            let addresses = dns.addresses(&name).await.unwrap_or_default();
+            NameLookup { name, addresses }
+        });
+    }
+    let mut lookups: Vec<NameLookup> = tasks.join_all().await;
+    lookups.sort_by(|a, b| a.name.cmp(&b.name));
+    lookups
 }
 
 fn configure(

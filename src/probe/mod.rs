@@ -15,6 +15,7 @@ use crate::observation::{EndpointObservation, Failure, FailureKind};
 use crate::service::{Service, TlsMode};
 
 pub mod aia;
+pub mod dnsbl;
 pub mod lines;
 pub mod starttls;
 pub mod tls;
@@ -152,6 +153,7 @@ async fn run(
             Ok(hello) => {
                 observation.greeting = Some(hello.greeting);
                 observation.capabilities = hello.capabilities;
+                observation.ehlo_name = hello.ehlo_name;
             }
             Err(error) => conn.note(&format!("after the handshake: {error}")),
         }
@@ -170,6 +172,7 @@ async fn plain_dialogue<S: AsyncRead + AsyncWrite + Unpin>(
     let hello = starttls::hello(protocol, conn, ehlo_name).await?;
     observation.greeting = Some(hello.greeting.clone());
     observation.capabilities = hello.capabilities.clone();
+    observation.ehlo_name = hello.ehlo_name.clone();
     starttls::starttls(protocol, conn, &hello).await
 }
 

@@ -95,6 +95,7 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
         greeting,
         capabilities,
         starttls_offered,
+        ehlo_name: None,
     })
 }
 

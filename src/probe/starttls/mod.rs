@@ -20,6 +20,8 @@ pub struct Hello {
     pub capabilities: Vec<String>,
     /// Whether the capabilities include STARTTLS (SMTP, IMAP) or STLS (POP3).
     pub starttls_offered: bool,
+    /// The name an SMTP server gives for itself on the first line of its EHLO reply.
+    pub ehlo_name: Option<String>,
 }
 
 /// Reads the greeting and asks for capabilities.

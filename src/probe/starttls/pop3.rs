@@ -65,6 +65,7 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
         greeting,
         capabilities,
         starttls_offered,
+        ehlo_name: None,
     })
 }
 

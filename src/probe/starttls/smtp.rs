@@ -82,8 +82,7 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
     if ehlo.code != 250 {
         return Ok(Hello {
             greeting: greeting_text,
-            capabilities: Vec::new(),
-            starttls_offered: false,
+            ..Hello::default()
         });
     }
     // The first line of a 250 EHLO reply is the server's name, the rest are keywords.
@@ -94,10 +93,16 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
             .next()
             .is_some_and(|k| k.eq_ignore_ascii_case("STARTTLS"))
     });
+    let ehlo_name = ehlo
+        .lines
+        .first()
+        .and_then(|line| line.split_whitespace().next())
+        .map(|name| excerpt(name).to_ascii_lowercase());
     Ok(Hello {
         greeting: greeting_text,
         capabilities,
         starttls_offered,
+        ehlo_name,
     })
 }
 
@@ -162,6 +167,7 @@ mod tests {
             "220 luna.hostingco.test ESMTP Postfix (Debian/GNU)"
         );
         assert_eq!(hello.capabilities.len(), 10);
+        assert_eq!(hello.ehlo_name.as_deref(), Some("luna.hostingco.test"));
         starttls(&mut c, &hello).await.unwrap();
     }
 
@@ -175,6 +181,7 @@ mod tests {
         let mut c = conn(mock);
         let hello = hello(&mut c, "x").await.unwrap();
         assert!(!hello.starttls_offered);
+        assert_eq!(hello.ehlo_name.as_deref(), Some("mx"));
         assert!(matches!(
             starttls(&mut c, &hello).await,
             Err(DialogueError::NotOffered(_))
