@@ -18,6 +18,7 @@
 //! - [`analyze`]: parses certificates, matches names (RFC 6125/9525), validates the chain.
 //! - [`diagnose`]: turns analyses into problems with stable codes, finds the cause and the fix.
 //! - [`check`]: runs the pipeline for `mailtls check`.
+//! - [`reputation`]: runs the blocklist, reverse DNS and SMTP-name lookups of `mailtls reputation`.
 //! - [`crypto`]: the one rustls crypto provider, shared by probing and chain validation.
 //! - [`report`]: the human text report and the stable JSON wire format.
 #![forbid(unsafe_code)]
@@ -31,6 +32,7 @@ pub mod discover;
 pub mod observation;
 pub mod probe;
 pub mod report;
+pub mod reputation;
 pub mod service;
 pub mod target;
 pub mod verify;

@@ -11,10 +11,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use mailtls::analyze::dnsbl::{self, Zone};
 use mailtls::check::{self, CheckError, CheckOptions};
 use mailtls::clients::Client;
+use mailtls::diagnose;
 use mailtls::discover::dns::{self, DnsError};
 use mailtls::report;
+use mailtls::reputation::{self, ReputationError, ReputationOptions};
 use mailtls::service::{self, Service};
 use mailtls::target::Target;
 
@@ -43,6 +46,35 @@ enum Command {
     /// Work with saved certificates, offline.
     #[command(subcommand)]
     Cert(CertCommand),
+    /// Is the mail server's address on a blocklist, and do its reverse DNS and HELO name hold
+    /// up? (Certificate warnings cannot get an address listed; this shows what can.)
+    Reputation(ReputationArgs),
+}
+
+#[derive(Args, Debug)]
+struct ReputationArgs {
+    /// Host name, IP address, or mail domain (its MX hosts are examined too).
+    host: String,
+    /// Print the result as JSON (schema in docs/json.md).
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    lists: ListArgs,
+    /// DNS resolver to use instead of the system's: IP or IP:PORT. Some blocklists refuse
+    /// public resolvers; use your own.
+    #[arg(long, value_name = "IP[:PORT]")]
+    dns: Option<String>,
+    /// Timeout for each step (each DNS query, connect, each reply), in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    timeout: u64,
+}
+
+#[derive(Args, Debug)]
+struct ListArgs {
+    /// Blocklists to ask instead of the default set: one per line, `ip ZONE` or `domain ZONE`,
+    /// optionally `codes=spamhaus|spamhaus-dbl|generic` and `delist=URL`.
+    #[arg(long, value_name = "FILE")]
+    dnsbl: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,6 +134,11 @@ struct CheckArgs {
     /// Only show these mail clients, comma-separated (thunderbird, outlook, apple-mail, android).
     #[arg(long = "client", value_name = "CLIENTS", value_delimiter = ',')]
     clients: Vec<String>,
+    /// Also check blocklists, reverse DNS and the SMTP name of every address.
+    #[arg(long)]
+    reputation: bool,
+    #[command(flatten)]
+    lists: ListArgs,
 }
 
 /// A failure before or instead of a report, with the exit status it maps to.
@@ -142,7 +179,94 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Check(args) => run_check(args),
         Command::Cert(CertCommand::Verify(args)) => cert_verify::run(&args),
+        Command::Reputation(args) => run_reputation(args),
     }
+}
+
+/// Largest `--dnsbl` file read.
+const MAX_ZONE_FILE: u64 = 64 * 1024;
+
+/// The blocklists: `--dnsbl FILE`, or the default set.
+fn zones(args: &ListArgs) -> Result<Vec<Zone>, Failure> {
+    let Some(path) = &args.dnsbl else {
+        return Ok(dnsbl::default_zones());
+    };
+    let usage =
+        |reason: String| Failure::usage(anyhow::anyhow!("--dnsbl {}: {reason}", path.display()));
+    let size = std::fs::metadata(path)
+        .map_err(|e| usage(e.to_string()))?
+        .len();
+    if size > MAX_ZONE_FILE {
+        return Err(usage(format!("larger than {MAX_ZONE_FILE} bytes")));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| usage(e.to_string()))?;
+    dnsbl::parse_zone_file(&text).map_err(|e| usage(e.to_string()))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    // One thread is plenty: the work is waiting on sockets, and it keeps start-up and memory small.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+        .map_err(|error| Failure {
+            status: EXIT_UNKNOWN,
+            error,
+        })
+}
+
+fn reputation_failure(error: ReputationError) -> Failure {
+    let status = match &error {
+        ReputationError::Dns(DnsError::BadServer(_)) => EXIT_USAGE,
+        ReputationError::Dns(_) => EXIT_UNKNOWN,
+    };
+    Failure {
+        status,
+        error: error.into(),
+    }
+}
+
+fn run_reputation(args: ReputationArgs) -> Result<u8, Failure> {
+    let target = Target::parse(&args.host).map_err(|e| Failure::usage(e.into()))?;
+    let zones = zones(&args.lists)?;
+    let dns_server = parse_dns(args.dns.as_deref())?;
+    let options = ReputationOptions {
+        target,
+        zones,
+        dns_server,
+        step_timeout: Duration::from_secs(args.timeout),
+    };
+    let observations = runtime()?
+        .block_on(reputation::observe(&options, &[]))
+        .map_err(reputation_failure)?;
+    let judged = diagnose::reputation::judge(&observations, &options.zones);
+    let status = judged.verdict.exit_code();
+    if args.json {
+        write_json(&report::reputation::wire(&judged))?;
+    } else {
+        let mut stdout = anstream::stdout();
+        let _ = stdout.write_all(report::reputation::render(&judged).as_bytes());
+    }
+    Ok(status)
+}
+
+/// Writes `value` as pretty JSON and a newline to stdout.
+fn write_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(stdout))
+        .map_err(|error| Failure {
+            status: EXIT_UNKNOWN,
+            error: anyhow::Error::from(error).context("cannot write the report"),
+        })
+}
+
+/// Parses `--dns`.
+fn parse_dns(text: Option<&str>) -> Result<Option<std::net::SocketAddr>, Failure> {
+    text.map(dns::parse_server)
+        .transpose()
+        .map_err(|e| Failure::usage(anyhow::Error::from(e).context("--dns")))
 }
 
 fn check_options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
@@ -163,12 +287,7 @@ fn check_options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
         }
         services
     };
-    let dns_server = args
-        .dns
-        .as_deref()
-        .map(dns::parse_server)
-        .transpose()
-        .map_err(|e| Failure::usage(anyhow::Error::from(e).context("--dns")))?;
+    let dns_server = parse_dns(args.dns.as_deref())?;
     for path in &args.ca_files {
         if !path.is_file() {
             return Err(Failure::usage(anyhow::anyhow!(
@@ -202,46 +321,59 @@ fn parse_clients(names: &[String]) -> Result<Vec<Client>, Failure> {
 fn run_check(args: CheckArgs) -> Result<u8, Failure> {
     let options = check_options(&args)?;
     let selected = parse_clients(&args.clients)?;
-    // One thread is plenty: the work is waiting on sockets, and it keeps start-up and memory small.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")
-        .map_err(|error| Failure {
-            status: EXIT_UNKNOWN,
-            error,
+    let zones = if args.reputation {
+        Some(zones(&args.lists)?)
+    } else {
+        None
+    };
+    let runtime = runtime()?;
+    let (observations, mut diagnosis) =
+        runtime.block_on(check::run(&options)).map_err(|error| {
+            let status = match &error {
+                CheckError::Anchors(_) | CheckError::Dns(DnsError::BadServer(_)) => EXIT_USAGE,
+                CheckError::Dns(_) => EXIT_UNKNOWN,
+            };
+            Failure {
+                status,
+                error: error.into(),
+            }
         })?;
-    let (_, mut diagnosis) = runtime.block_on(check::run(&options)).map_err(|error| {
-        let status = match &error {
-            CheckError::Anchors(_) | CheckError::Dns(DnsError::BadServer(_)) => EXIT_USAGE,
-            CheckError::Dns(_) => EXIT_UNKNOWN,
-        };
-        Failure {
-            status,
-            error: error.into(),
-        }
-    })?;
     if !selected.is_empty() {
         for endpoint in &mut diagnosis.endpoints {
             endpoint.clients.retain(|v| selected.contains(&v.client));
         }
     }
-    let status = diagnosis.verdict.exit_code();
+    // The reputation part reuses the port-25 probes the check already made.
+    let reputation = match zones {
+        Some(zones) => {
+            let options = ReputationOptions {
+                target: options.target.clone(),
+                zones,
+                dns_server: options.dns_server,
+                step_timeout: options.step_timeout,
+            };
+            let observed = runtime
+                .block_on(reputation::observe(&options, &observations.endpoints))
+                .map_err(reputation_failure)?;
+            Some(diagnose::reputation::judge(&observed, &options.zones))
+        }
+        None => None,
+    };
+    let status = diagnosis
+        .verdict
+        .exit_code()
+        .max(reputation.as_ref().map_or(0, |r| r.verdict.exit_code()));
     if args.json {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let wire = report::wire::report(&diagnosis, now);
-        let mut stdout = std::io::stdout().lock();
-        let written = serde_json::to_writer_pretty(&mut stdout, &wire)
-            .map_err(std::io::Error::from)
-            .and_then(|()| writeln!(stdout));
-        if let Err(error) = written {
-            return Err(Failure {
-                status: EXIT_UNKNOWN,
-                error: anyhow::Error::from(error).context("cannot write the report"),
-            });
-        }
+        let mut wire = report::wire::report(&diagnosis, now);
+        wire.reputation = reputation.as_ref().map(report::reputation::wire);
+        write_json(&wire)?;
     } else {
-        let text = report::text::render(&diagnosis);
+        let mut text = report::text::render(&diagnosis);
+        if let Some(reputation) = &reputation {
+            text.push_str("\nReputation\n");
+            text.push_str(&report::reputation::render(reputation));
+        }
         let mut stdout = anstream::stdout();
         let _ = stdout.write_all(text.as_bytes());
     }

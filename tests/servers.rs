@@ -5,6 +5,8 @@
 //! A custom harness (libtest-mimic) so the lab starts once before the tests and stops after them.
 
 mod lab;
+#[path = "servers/reputation.rs"]
+mod reputation;
 
 use std::process::Command;
 
@@ -39,7 +41,7 @@ fn main() {
 type Test = fn(&str) -> Result<(), Failed>;
 
 fn tests() -> Vec<(&'static str, Test)> {
-    vec![
+    let own: Vec<(&'static str, Test)> = vec![
         ("all_good", all_good),
         (
             "mismatch_recommends_hosting_name",
@@ -68,7 +70,8 @@ fn tests() -> Vec<(&'static str, Test)> {
         ("name_that_does_not_resolve", name_that_does_not_resolve),
         ("nothing_listens", nothing_listens),
         ("ports_option_limits_probes", ports_option_limits_probes),
-    ]
+    ];
+    own.into_iter().chain(reputation::tests()).collect()
 }
 
 /// Runs `mailtls check` with the lab's DNS and CA; returns (exit status, stdout, stderr).

@@ -2,6 +2,7 @@
 //! (if any) makes every client port work. Pure: everything comes from [`Observations`].
 
 pub mod problem;
+pub mod reputation;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;

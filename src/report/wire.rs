@@ -42,6 +42,9 @@ pub struct Report {
     pub problems: Vec<Problem>,
     /// One entry per (address, port).
     pub endpoints: Vec<Endpoint>,
+    /// With `--reputation`: blocklists, reverse DNS and SMTP names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reputation: Option<super::reputation::Wire>,
 }
 
 /// The recommended server name.
@@ -203,5 +206,6 @@ pub fn report(diagnosis: &Diagnosis, checked_at: i64) -> Report {
         }),
         problems: diagnosis.problems.clone(),
         endpoints: diagnosis.endpoints.iter().map(endpoint).collect(),
+        reputation: None,
     }
 }

@@ -71,6 +71,23 @@ pub const NO_TLS: Scenario = Scenario {
     name: "mail.notls.test",
 };
 
+/// Blocklist zones the lab's DNS serves, as `--dnsbl` files next to the CA file (see
+/// [`zone_file`]). `ZONES`: zen.bl.test (Spamhaus codes) lists MISMATCH's address as XBL,
+/// plain.bl.test (generic) lists it too, dbl.bl.test (Spamhaus DBL) lists HOSTING_NAME.
+pub const ZONES: &str = "dnsbl.zones";
+/// refused.bl.test answers 127.255.255.254 to everything; slow.bl.test never answers.
+pub const BROKEN_ZONES: &str = "dnsbl-broken.zones";
+/// An address (no servers) whose PTR name resolves to another address.
+pub const PTR_MISMATCH: &str = "127.0.0.19";
+pub const PTR_MISMATCH_NAME: &str = "mx.elsewhere.test";
+/// A mail domain with no address of its own and one MX: GOOD's name.
+pub const MAIL_DOMAIN: &str = "maildomain.test";
+
+/// The path of one of the lab's `--dnsbl` files, given the lab's CA file.
+pub fn zone_file(ca_file: &str, name: &str) -> PathBuf {
+    Path::new(ca_file).with_file_name(name)
+}
+
 pub const ALL: [Scenario; 9] = [
     GOOD,
     MISMATCH,
@@ -389,6 +406,37 @@ impl Lab {
         for (name, address) in records {
             let _ = writeln!(conf, "host-record={name},{address}");
         }
+        // Blocklists: a listing is an A record (and a TXT reason) on the reversed address.
+        let listed = MISMATCH
+            .address
+            .split('.')
+            .rev()
+            .collect::<Vec<_>>()
+            .join(".");
+        let _ = writeln!(
+            conf,
+            "address=/{listed}.zen.bl.test/127.0.0.4\n\
+             txt-record={listed}.zen.bl.test,\"Listed in the lab XBL\"\n\
+             address=/{listed}.plain.bl.test/127.0.0.2\n\
+             address=/{HOSTING_NAME}.dbl.bl.test/127.0.1.2\n\
+             address=/refused.bl.test/127.255.255.254\n\
+             server=/slow.bl.test/127.0.0.98#5398\n\
+             ptr-record={}.in-addr.arpa,{PTR_MISMATCH_NAME}\n\
+             host-record={PTR_MISMATCH_NAME},127.0.0.20\n\
+             mx-host={MAIL_DOMAIN},{},10",
+            PTR_MISMATCH.split('.').rev().collect::<Vec<_>>().join("."),
+            GOOD.name
+        );
+        write(
+            &self.ca_file.with_file_name(ZONES),
+            "ip zen.bl.test codes=spamhaus delist=https://zen.bl.test/remove\n\
+             ip plain.bl.test delist=https://plain.bl.test/remove\n\
+             domain dbl.bl.test codes=spamhaus-dbl\n",
+        )?;
+        write(
+            &self.ca_file.with_file_name(BROKEN_ZONES),
+            "ip refused.bl.test codes=spamhaus\nip slow.bl.test\n",
+        )?;
         let path = self.dir.join("dnsmasq.conf");
         write(&path, &conf)?;
         run_daemon(
@@ -512,7 +560,11 @@ impl Lab {
         for (scenario, file) in per_address {
             let (crt, key) = self.cert_files(file);
             let a = scenario.address;
-            let tls = format!("-o smtpd_tls_cert_file={crt} -o smtpd_tls_key_file={key}");
+            let mut tls = format!("-o smtpd_tls_cert_file={crt} -o smtpd_tls_key_file={key}");
+            // GOOD's name matches its PTR record; every other address says mx.lab.test.
+            if scenario.address == GOOD.address {
+                tls.push_str(&format!(" -o myhostname={}", GOOD.name));
+            }
             for entry in [
                 format!("{a}:smtp/inet={a}:smtp inet n - n - - smtpd {tls}"),
                 format!(
