@@ -9,10 +9,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use tokio::task::JoinSet;
+
 use crate::analyze::chain::{AnchorError, TrustAnchors};
 use crate::diagnose::{self, Diagnosis};
 use crate::discover::dns::{Dns, DnsError, lookup_names, lookup_ptrs};
-use crate::observation::{AiaFetch, CandidateProbe, Observations};
+use crate::observation::{
+    AiaFetch, CandidateProbe, EndpointObservation, Observations, VersionProbe,
+};
 use crate::probe::{self, ProbeRequest, ProbeSettings};
 use crate::service::Service;
 use crate::target::Target;
@@ -34,6 +38,8 @@ pub struct CheckOptions {
     pub no_sni: bool,
     /// Do not fetch missing intermediates from AIA URLs.
     pub no_aia: bool,
+    /// Do not ask which TLS versions and weak suites each port accepts.
+    pub no_versions: bool,
 }
 
 /// Why a check could not run at all (as opposed to problems found on the server).
@@ -123,13 +129,22 @@ pub async fn observe(
         candidates: Vec::new(),
         aia: Vec::new(),
     };
-    let names = lookup_names(&dns, diagnose::names_to_resolve(&observations));
-    let aia = fetch_missing_issuers(&observations, anchors, options);
-    let (names, aia) = tokio::join!(names, aia);
-    observations.names = names;
-    observations.aia = aia;
-    let candidates = diagnose::candidates(&observations);
-    observations.candidates = probe_candidates(&observations, candidates, settings).await;
+    // The version probes need only the main probes; they run beside everything that follows.
+    let endpoints = observations.endpoints.clone();
+    let versions = probe_versions(&endpoints, settings, options.no_versions);
+    let rest = async {
+        let names = lookup_names(&dns, diagnose::names_to_resolve(&observations));
+        let aia = fetch_missing_issuers(&observations, anchors, options);
+        let (names, aia) = tokio::join!(names, aia);
+        observations.names = names;
+        observations.aia = aia;
+        let candidates = diagnose::candidates(&observations);
+        observations.candidates = probe_candidates(&observations, candidates, settings).await;
+    };
+    let (versions, ()) = tokio::join!(versions, rest);
+    for (endpoint, answers) in observations.endpoints.iter_mut().zip(versions) {
+        endpoint.versions = answers;
+    }
     Ok(observations)
 }
 
@@ -153,6 +168,35 @@ async fn fetch_missing_issuers(
         fetched.extend(probe::aia::fetch_all(urls, options.step_timeout).await);
     }
     fetched
+}
+
+/// Asks every endpoint which TLS versions and weak suites it accepts (see `probe::versions`),
+/// all endpoints at once; one list of answers per endpoint, in order.
+async fn probe_versions(
+    endpoints: &[EndpointObservation],
+    settings: ProbeSettings,
+    skip: bool,
+) -> Vec<Vec<VersionProbe>> {
+    let mut tasks = JoinSet::new();
+    for (index, endpoint) in endpoints.iter().enumerate() {
+        let questions = if skip {
+            Vec::new()
+        } else {
+            probe::versions::questions(endpoint)
+        };
+        let request = ProbeRequest {
+            service: endpoint.service,
+            address: endpoint.address,
+            sni: endpoint.sni.clone(),
+        };
+        tasks.spawn(async move {
+            let answers = probe::versions::probe_versions(&request, questions, settings).await;
+            (index, answers)
+        });
+    }
+    let mut answers: Vec<(usize, Vec<VersionProbe>)> = tasks.join_all().await;
+    answers.sort_by_key(|(index, _)| *index);
+    answers.into_iter().map(|(_, a)| a).collect()
 }
 
 /// Re-probes every endpoint that presented a certificate, once per candidate name as SNI.

@@ -131,6 +131,10 @@ struct CheckArgs {
     /// Do not fetch missing intermediate certificates from their AIA (caIssuers) URLs.
     #[arg(long = "no-aia")]
     no_aia: bool,
+    /// Do not ask which TLS versions (1.0 to 1.3) and weak cipher suites each port accepts
+    /// (saves up to six connections per port).
+    #[arg(long = "no-versions")]
+    no_versions: bool,
     /// Only show these mail clients, comma-separated (thunderbird, outlook, apple-mail, android).
     #[arg(long = "client", value_name = "CLIENTS", value_delimiter = ',')]
     clients: Vec<String>,
@@ -304,6 +308,7 @@ fn check_options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
         ca_files: args.ca_files.clone(),
         no_sni: args.no_sni,
         no_aia: args.no_aia,
+        no_versions: args.no_versions,
     })
 }
 

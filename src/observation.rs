@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::probe::hello::{Offer, TlsVersion};
 use crate::service::Service;
 use crate::target::Target;
 
@@ -95,6 +96,10 @@ pub struct EndpointObservation {
     pub tls: Option<TlsObservation>,
     /// Why the probe stopped early, when it did.
     pub failure: Option<Failure>,
+    /// Hand-built ClientHellos sent to learn which TLS versions and suites the server accepts
+    /// (empty with `--no-versions`, and on probes made only to compare certificates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<VersionProbe>,
     /// Protocol lines exchanged, `C: ` for ours and `S: ` for the server's (truncated, capped).
     pub transcript: Vec<String>,
     /// Wall time the probe took, in milliseconds.
@@ -114,6 +119,7 @@ impl EndpointObservation {
             ehlo_name: None,
             tls: None,
             failure: None,
+            versions: Vec::new(),
             transcript: Vec::new(),
             elapsed_ms: 0,
         }
@@ -121,7 +127,30 @@ impl EndpointObservation {
 
     /// The leaf certificate the server presented, if any.
     pub fn leaf(&self) -> Option<&Der> {
-        self.tls.as_ref().and_then(|tls| tls.chain.first())
+        self.chain().first()
+    }
+
+    /// The chain the server presented: from the main handshake, or, when that failed (a server
+    /// that speaks only TLS 1.0 or 1.1, which rustls does not), from the newest legacy
+    /// ClientHello it accepted, whose Certificate message travels in clear.
+    pub fn chain(&self) -> &[Der] {
+        if let Some(tls) = self.tls.as_ref().filter(|t| !t.chain.is_empty()) {
+            return &tls.chain;
+        }
+        self.versions
+            .iter()
+            .filter_map(|probe| match &probe.answer {
+                HelloAnswer::Accepted {
+                    version,
+                    certificates,
+                    ..
+                } if !certificates.is_empty() && probe.offer == Offer::Modern => {
+                    Some((*version, certificates.as_slice()))
+                }
+                _ => None,
+            })
+            .max_by_key(|(version, _)| *version)
+            .map_or(&[], |(_, chain)| chain)
     }
 
     /// Where this is, for people: "993", or "192.0.2.1 port 993" when a host has several addresses.
@@ -284,4 +313,58 @@ impl ReputationObservations {
         }
         all
     }
+}
+
+/// One hand-built ClientHello and what the server did with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionProbe {
+    /// The highest version offered (and, below TLS 1.3, the only one).
+    pub asked: TlsVersion,
+    /// Which suites were offered.
+    pub offer: Offer,
+    /// What came back.
+    pub answer: HelloAnswer,
+    /// Wall time, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// The server's answer to a ClientHello.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum HelloAnswer {
+    /// A ServerHello.
+    Accepted {
+        /// The version the server chose (its wire number when it is none we know).
+        version: Option<TlsVersion>,
+        /// The wire number of that version.
+        version_wire: u16,
+        /// The suite the server chose.
+        cipher: u16,
+        /// Its IANA name.
+        cipher_name: String,
+        /// The chain from the Certificate message (TLS 1.2 and older), leaf first.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        certificates: Vec<Der>,
+    },
+    /// A TLS alert.
+    Alert {
+        /// The description number (RFC 8446 6.2).
+        description: u8,
+        /// Its name, e.g. `protocol_version`.
+        name: String,
+    },
+    /// The connection was closed or reset without an answer.
+    Closed,
+    /// No answer within the step timeout.
+    Timeout,
+    /// An answer that is not TLS, or breaks its rules.
+    Invalid {
+        /// What was wrong.
+        detail: String,
+    },
+    /// The ClientHello could not be sent: connect or STARTTLS failed.
+    NotSent {
+        /// Why.
+        detail: String,
+    },
 }

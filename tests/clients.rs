@@ -517,6 +517,25 @@ fn sha1_signature_fails_for_public_roots_and_in_apple_mail() {
 }
 
 #[test]
+fn every_release_is_documented_with_its_source() {
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/clients.md")).unwrap();
+    for release in clients::releases::RELEASES {
+        assert!(
+            docs.contains(&format!("| {} |", release.name)),
+            "docs/clients.md lacks release {}",
+            release.name
+        );
+        let url = release.source.split_whitespace().next().unwrap();
+        assert!(
+            docs.contains(url),
+            "docs/clients.md lacks the source of {}: {url}",
+            release.name
+        );
+    }
+}
+
+#[test]
 fn every_rule_is_documented_with_its_source() {
     let docs =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/clients.md")).unwrap();

@@ -1,10 +1,13 @@
-//! Hostile and broken servers: each must give a clear per-port failure, never a panic or a hang.
+//! Hostile and broken servers: each must give a clear per-port failure, never a panic or a hang,
+//! both to the main probe and to the hand-built ClientHellos of the version probe.
 //! The servers are small tokio listeners on 127.0.0.1 that misbehave on purpose.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use mailtls::observation::{EndpointObservation, FailureKind};
+use mailtls::observation::{EndpointObservation, FailureKind, HelloAnswer};
+use mailtls::probe::hello::{Offer, TlsVersion};
+use mailtls::probe::versions::probe_versions;
 use mailtls::probe::{ProbeRequest, ProbeSettings, probe};
 use mailtls::service::{Protocol, Service, TlsMode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -261,4 +264,148 @@ async fn reset_during_handshake() {
     .await;
     let observation = probe_at(address, Protocol::Pop3, TlsMode::Starttls).await;
     assert_eq!(failure(&observation).0, FailureKind::TlsHandshakeFailed);
+}
+
+/// Asks one legacy ClientHello (TLS 1.0, modern suites) of a one-connection server.
+async fn ask_tls10(address: SocketAddr) -> HelloAnswer {
+    let request = ProbeRequest {
+        service: Service {
+            port: address.port(),
+            protocol: Protocol::Imap,
+            tls_mode: TlsMode::Implicit,
+        },
+        address: address.ip(),
+        sni: Some("mail.example.test".to_string()),
+    };
+    let answers = tokio::time::timeout(
+        Duration::from_secs(30),
+        probe_versions(
+            &request,
+            vec![(TlsVersion::Tls10, Offer::Modern)],
+            ProbeSettings { step_timeout: STEP },
+        ),
+    )
+    .await
+    .expect("the version probe finishes within its step timeout");
+    assert_eq!(
+        answers.len(),
+        1,
+        "one question, one answer (no SSL 3.0 follow-up)"
+    );
+    answers[0].answer.clone()
+}
+
+/// Reads the ClientHello (or whatever arrives first).
+async fn read_hello(stream: &mut TcpStream) {
+    let mut buffer = [0u8; 2048];
+    let _ = stream.read(&mut buffer).await;
+}
+
+#[tokio::test]
+async fn version_probe_reset_after_hello_is_closed() {
+    let address = server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        // SO_LINGER 0 makes the close a reset. (Deprecated because a non-zero linger blocks
+        // the thread on drop; zero does not.)
+        #[allow(deprecated)]
+        let _ = stream.set_linger(Some(Duration::ZERO));
+        drop(stream);
+    })
+    .await;
+    assert_eq!(ask_tls10(address).await, HelloAnswer::Closed);
+}
+
+#[tokio::test]
+async fn version_probe_garbage_is_invalid() {
+    let address = server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        let _ = stream.write_all(b"* BYE this is not TLS\r\n").await;
+    })
+    .await;
+    let answer = ask_tls10(address).await;
+    assert!(
+        matches!(&answer, HelloAnswer::Invalid { detail } if detail.contains("not TLS")),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn version_probe_slow_drip_times_out() {
+    let address = server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        // A record header promising 100 bytes, then one byte a second.
+        let _ = stream.write_all(&[22, 3, 1, 0, 100]).await;
+        for _ in 0..10 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if stream.write_all(&[2]).await.is_err() {
+                break;
+            }
+        }
+    })
+    .await;
+    let started = std::time::Instant::now();
+    assert_eq!(ask_tls10(address).await, HelloAnswer::Timeout);
+    assert!(started.elapsed() < STEP * 2, "bounded by the step timeout");
+}
+
+#[tokio::test]
+async fn version_probe_oversized_record_is_invalid() {
+    let address = server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        let _ = stream.write_all(&[22, 3, 1, 0xff, 0xff]).await;
+        let _ = stream.write_all(&[0u8; 4096]).await;
+    })
+    .await;
+    let answer = ask_tls10(address).await;
+    assert!(
+        matches!(&answer, HelloAnswer::Invalid { detail } if detail.contains("more than TLS allows")),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn version_probe_records_a_different_version_than_asked() {
+    let address = server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        // A ServerHello for TLS 1.2 (0x0303) with suite 0xc02f, answering a TLS 1.0 hello.
+        let mut body = vec![3, 3];
+        body.extend_from_slice(&[9; 32]);
+        body.extend_from_slice(&[0, 0xc0, 0x2f, 0]);
+        let mut message = vec![2, 0, 0, body.len() as u8];
+        message.extend_from_slice(&body);
+        let mut record = vec![22, 3, 3, 0, message.len() as u8];
+        record.extend_from_slice(&message);
+        let _ = stream.write_all(&record).await;
+    })
+    .await;
+    match ask_tls10(address).await {
+        HelloAnswer::Accepted {
+            version,
+            version_wire,
+            cipher,
+            ..
+        } => {
+            assert_eq!(
+                (version, version_wire, cipher),
+                (Some(TlsVersion::Tls12), 0x0303, 0xc02f)
+            );
+        }
+        other => panic!("expected the odd ServerHello recorded as such, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn version_probe_alert_is_recorded_by_name() {
+    let address = server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        let _ = stream.write_all(&[21, 3, 1, 0, 2, 2, 70]).await;
+    })
+    .await;
+    assert_eq!(
+        ask_tls10(address).await,
+        HelloAnswer::Alert {
+            description: 70,
+            name: "protocol_version".to_string()
+        }
+    );
 }

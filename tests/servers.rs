@@ -7,6 +7,8 @@
 mod lab;
 #[path = "servers/reputation.rs"]
 mod reputation;
+#[path = "servers/versions.rs"]
+mod versions;
 
 use std::process::Command;
 
@@ -71,7 +73,10 @@ fn tests() -> Vec<(&'static str, Test)> {
         ("nothing_listens", nothing_listens),
         ("ports_option_limits_probes", ports_option_limits_probes),
     ];
-    own.into_iter().chain(reputation::tests()).collect()
+    own.into_iter()
+        .chain(reputation::tests())
+        .chain(versions::tests())
+        .collect()
 }
 
 /// Runs `mailtls check` with the lab's DNS and CA; returns (exit status, stdout, stderr).

@@ -8,6 +8,7 @@ pub mod dnsbl;
 pub mod lint;
 pub mod names;
 pub mod profile;
+pub mod versions;
 
 use crate::observation::EndpointObservation;
 use crate::target::Target;
@@ -54,8 +55,11 @@ pub fn certificate(
     extra: Extra<'_>,
     now: i64,
 ) -> Option<CertAnalysis> {
-    let tls = observation.tls.as_ref()?;
-    let ders: Vec<&[u8]> = tls.chain.iter().map(|der| der.0.as_slice()).collect();
+    let ders: Vec<&[u8]> = observation
+        .chain()
+        .iter()
+        .map(|der| der.0.as_slice())
+        .collect();
     chain_of(&ders, target, anchors, extra, now, &PathOptions::default())
 }
 

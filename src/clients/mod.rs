@@ -13,6 +13,7 @@
 pub mod android;
 pub mod apple;
 pub mod outlook;
+pub mod releases;
 pub mod thunderbird;
 
 use std::str::FromStr;
@@ -23,6 +24,8 @@ use crate::analyze::CertAnalysis;
 use crate::analyze::chain::{AnchorOrigin, Dates, Trust};
 use crate::analyze::names::NameCheck;
 use crate::analyze::profile::{self, Weakness, WeaknessKind};
+use crate::analyze::versions::VersionReport;
+use crate::probe::hello::TlsVersion;
 
 /// A mail client (family) with its own certificate rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -189,6 +192,8 @@ pub struct Facts<'a> {
     pub tls_version: Option<&'a str>,
     /// Weak keys and signatures on the path.
     pub weaknesses: Vec<Weakness>,
+    /// The versions the server accepts, when they were asked.
+    pub versions: Option<&'a VersionReport>,
 }
 
 impl<'a> Facts<'a> {
@@ -198,6 +203,7 @@ impl<'a> Facts<'a> {
             analysis,
             tls_version,
             weaknesses: profile::weaknesses(&analysis.chain, analysis.path.as_ref()),
+            versions: None,
         }
     }
 
@@ -208,6 +214,10 @@ impl<'a> Facts<'a> {
 
     /// The negotiated version is older than TLS 1.2.
     pub fn legacy_tls(&self) -> bool {
+        // With the server's versions known: it accepts nothing newer than TLS 1.1.
+        if let Some(best) = self.versions.and_then(VersionReport::best) {
+            return best < TlsVersion::Tls12;
+        }
         matches!(self.tls_version, Some(v) if v.contains("1.0") || v.contains("1.1") || v.contains("SSL"))
     }
 }

@@ -10,9 +10,12 @@ use std::net::IpAddr;
 use crate::analyze::cert::{CertInfo, date};
 use crate::analyze::chain::{Dates, Extra, Fetched, Trust, TrustAnchors};
 use crate::analyze::names::{NameCheck, dns_matches};
+use crate::analyze::versions::VersionReport;
 use crate::analyze::{self, CertAnalysis};
+use crate::clients::releases::{self, Compatibility};
 use crate::clients::{self, Client, ClientVerdict, Facts};
 use crate::observation::{AiaFetch, EndpointObservation, FailureKind, Observations};
+use crate::probe::hello::TlsVersion;
 use crate::service::{Direction, Service};
 use crate::target::Target;
 pub use problem::{Code, Problem, Severity};
@@ -77,6 +80,11 @@ pub struct EndpointDiagnosis {
     /// What each mail client does here (empty on port 25, which mail clients do not use, and
     /// where nothing listens).
     pub clients: Vec<ClientVerdict>,
+    /// The TLS versions and weak suites accepted, when known.
+    pub versions: Option<VersionReport>,
+    /// Which client releases can negotiate a TLS version with this endpoint (empty on port 25
+    /// and when the versions are not known).
+    pub compatibility: Vec<Compatibility>,
 }
 
 impl EndpointDiagnosis {
@@ -248,18 +256,30 @@ pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -
                 .and_then(|o| o.leaf())
                 .filter(|leaf| Some(*leaf) != observation.leaf())
                 .and_then(|leaf| CertInfo::parse(&leaf.0).ok());
+            let versions = analyze::versions::summarize(observation);
             let mut problems = endpoint_problems(observations, observation, analysis.as_ref(), now);
+            if let Some(report) = &versions {
+                version_problems(observation, report, &mut problems);
+            }
             if let (Some(other), Some(analysis)) = (&leaf_without_sni, &analysis) {
                 problems.push(sni_problem(target, analysis, other));
             }
             rank(&mut problems);
-            let clients = client_verdicts(observation, analysis.as_ref());
+            let clients = client_verdicts(observation, analysis.as_ref(), versions.as_ref());
+            let compatibility = match &versions {
+                Some(report) if observation.service.direction() != Direction::Relay => {
+                    releases::compatibility(report)
+                }
+                _ => Vec::new(),
+            };
             EndpointDiagnosis {
                 observation: observation.clone(),
                 analysis,
                 leaf_without_sni,
                 problems,
                 clients,
+                versions,
+                compatibility,
             }
         })
         .collect();
@@ -306,16 +326,22 @@ pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -
 fn client_verdicts(
     observation: &EndpointObservation,
     analysis: Option<&CertAnalysis>,
+    versions: Option<&VersionReport>,
 ) -> Vec<ClientVerdict> {
     if observation.service.direction() == Direction::Relay {
         return Vec::new();
     }
     match (analysis, &observation.failure) {
         (Some(analysis), _) => {
-            let facts = Facts::new(
-                analysis,
-                observation.tls.as_ref().and_then(|t| t.version.as_deref()),
-            );
+            // The negotiated version, or for a server rustls cannot talk to, the newest one
+            // a legacy ClientHello got.
+            let version = observation
+                .tls
+                .as_ref()
+                .and_then(|t| t.version.as_deref())
+                .or_else(|| versions.and_then(VersionReport::best).map(TlsVersion::name));
+            let mut facts = Facts::new(analysis, version);
+            facts.versions = versions;
             clients::judge_all(&facts)
         }
         (None, Some(failure)) if observation.reachable => Client::ALL
@@ -323,6 +349,66 @@ fn client_verdicts(
             .map(|c| clients::judge_no_tls(*c, &failure.detail))
             .collect(),
         _ => Vec::new(),
+    }
+}
+
+/// Problems with the TLS versions and suites an endpoint accepts. A legacy-only server also
+/// failed the main handshake (rustls speaks TLS 1.2 and 1.3): that failure is replaced by its
+/// cause.
+fn version_problems(
+    observation: &EndpointObservation,
+    report: &VersionReport,
+    problems: &mut Vec<Problem>,
+) {
+    let relay = observation.service.direction() == Direction::Relay;
+    if report.legacy_only() {
+        problems.retain(|p| p.code != Code::TlsHandshakeFailed);
+        let accepted: Vec<&str> = report
+            .accepted_versions()
+            .into_iter()
+            .map(TlsVersion::name)
+            .collect();
+        problems.push(Problem::new(
+            Code::LegacyTlsOnly,
+            if relay { Severity::Warning } else { Severity::Error },
+            format!(
+                "The server speaks only {} and refuses TLS 1.2: Thunderbird 78 and later, Outlook \
+                 on current Windows 11 and Apple Mail refuse to connect, and users read the error \
+                 as a certificate problem. Enable TLS 1.2 and 1.3 (Dovecot: ssl_min_protocol = \
+                 TLSv1.2; Postfix: smtpd_tls_protocols = >=TLSv1.2), which needs a current OpenSSL.",
+                accepted.join(" and ")
+            ),
+        ));
+    }
+    if let Some(weak) = report.weak.as_ref().filter(|w| !w.is_empty()) {
+        let suites: Vec<String> = weak
+            .iter()
+            .map(|w| format!("{} ({})", w.name, w.weakness))
+            .collect();
+        problems.push(Problem::new(
+            Code::WeakCipher,
+            // Between servers, opportunistic TLS takes any encryption over none (RFC 7435).
+            if relay {
+                Severity::Info
+            } else {
+                Severity::Warning
+            },
+            format!(
+                "The server accepts {} when a client offers nothing better. No current client \
+                 offers such suites, but an attacker in the middle can try to force them. Remove \
+                 them (Dovecot: ssl_cipher_list; Postfix: smtpd_tls_exclude_ciphers = RC4, 3DES, \
+                 aNULL, eNULL, EXPORT, DES).",
+                suites.join(", ")
+            ),
+        ));
+    }
+    if report.accepted(TlsVersion::Tls13) == Some(false) && !report.legacy_only() {
+        problems.push(Problem::new(
+            Code::NoTls13,
+            Severity::Info,
+            "TLS 1.3 is not offered: clients use TLS 1.2, which works. Enabling TLS 1.3 (OpenSSL \
+             1.1.1 or later) gives faster, better-protected connections.",
+        ));
     }
 }
 
@@ -559,7 +645,8 @@ fn sni_problem(target: &Target, analysis: &CertAnalysis, without: &CertInfo) -> 
         Severity::Warning,
         format!(
             "The certificate depends on SNI: asked for {target} this port presents {with}, but a \
-             client that sends no server name (old clients, some appliances) gets {}{}.",
+             client that sends no server name ({}, some scanners and appliances) gets {}{}.",
+            releases::without_sni().join(", "),
             without.display_name(),
             if covers {
                 ""
@@ -699,6 +786,8 @@ fn recommend(
     let needed: Vec<&EndpointDiagnosis> = endpoints
         .iter()
         .filter(|e| e.observation.service.direction() != Direction::Relay && e.analysis.is_some())
+        // A port only old clients can talk to is no place to send a current one.
+        .filter(|e| !e.problems.iter().any(|p| p.code == Code::LegacyTlsOnly))
         .collect();
     if needed.is_empty() {
         return None;

@@ -31,6 +31,8 @@ pub enum Code {
     StarttlsNotOffered,
     /// The server refused the STARTTLS/STLS command.
     StarttlsRefused,
+    /// The server speaks only TLS 1.0/1.1 (or SSL 3.0), which current clients refuse.
+    LegacyTlsOnly,
     /// The TLS handshake failed.
     TlsHandshakeFailed,
     /// The server broke the mail protocol (garbage, endless lines, wrong replies).
@@ -39,6 +41,10 @@ pub enum Code {
     DifferentCertPerPort,
     /// Without SNI the server presents a different certificate.
     SniDependent,
+    /// The server accepts weak cipher suites (RC4, 3DES, export, NULL, anonymous).
+    WeakCipher,
+    /// The server does not offer TLS 1.3.
+    NoTls13,
     /// A step took longer than the timeout (often a firewall dropping packets).
     Timeout,
     /// The address cannot be reached at all.
@@ -48,6 +54,25 @@ pub enum Code {
 }
 
 impl Code {
+    /// A problem with the certificate itself, which clients show as a certificate warning.
+    pub fn is_certificate(&self) -> bool {
+        matches!(
+            self,
+            Code::NameMismatch
+                | Code::IpAddressUsed
+                | Code::CertLacksName
+                | Code::CnOnly
+                | Code::Expired
+                | Code::NotYetValid
+                | Code::SelfSigned
+                | Code::UnknownCa
+                | Code::IncompleteChain
+                | Code::InvalidChain
+                | Code::DifferentCertPerPort
+                | Code::SniDependent
+        )
+    }
+
     /// The kebab-case identifier, as in JSON.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -63,10 +88,13 @@ impl Code {
             Code::InvalidChain => "invalid-chain",
             Code::StarttlsNotOffered => "starttls-not-offered",
             Code::StarttlsRefused => "starttls-refused",
+            Code::LegacyTlsOnly => "legacy-tls-only",
             Code::TlsHandshakeFailed => "tls-handshake-failed",
             Code::ProtocolError => "protocol-error",
             Code::DifferentCertPerPort => "different-cert-per-port",
             Code::SniDependent => "sni-dependent",
+            Code::WeakCipher => "weak-cipher",
+            Code::NoTls13 => "no-tls13",
             Code::Timeout => "timeout",
             Code::Unreachable => "unreachable",
             Code::ConnectionRefused => "connection-refused",

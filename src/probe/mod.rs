@@ -16,9 +16,11 @@ use crate::service::{Service, TlsMode};
 
 pub mod aia;
 pub mod dnsbl;
+pub mod hello;
 pub mod lines;
 pub mod starttls;
 pub mod tls;
+pub mod versions;
 
 use lines::{DialogueError, LineConn};
 
@@ -88,11 +90,13 @@ pub async fn probe(request: ProbeRequest, settings: ProbeSettings) -> EndpointOb
     observation
 }
 
-async fn run(
+/// Connects and, on a STARTTLS port, talks the protocol up to the go-ahead for TLS: the stream
+/// returned is where a ClientHello goes next. Also returns the EHLO name used.
+pub(crate) async fn ready_for_tls(
     request: &ProbeRequest,
     settings: ProbeSettings,
     observation: &mut EndpointObservation,
-) -> Result<(), Failure> {
+) -> Result<(TcpStream, String), Failure> {
     let step = settings.step_timeout;
     let socket = SocketAddr::new(request.address, request.service.port);
     let tcp = match tokio::time::timeout(step, TcpStream::connect(socket)).await {
@@ -139,6 +143,17 @@ async fn run(
             tcp
         }
     };
+    Ok((tcp, ehlo_name))
+}
+
+async fn run(
+    request: &ProbeRequest,
+    settings: ProbeSettings,
+    observation: &mut EndpointObservation,
+) -> Result<(), Failure> {
+    let step = settings.step_timeout;
+    let protocol = request.service.protocol;
+    let (tcp, ehlo_name) = ready_for_tls(request, settings, observation).await?;
 
     let (tls, result) = tls::handshake(tcp, request.sni.as_deref(), request.address, step).await;
     observation.tls = Some(tls);

@@ -83,7 +83,13 @@ pub fn fix(diagnosis: &Diagnosis) -> Vec<String> {
             steps.push(headline.message.clone());
         }
     }
-    if matches!(diagnosis.verdict, Verdict::Fail) {
+    let certificate_error = diagnosis
+        .endpoints
+        .iter()
+        .flat_map(|e| &e.problems)
+        .chain(&diagnosis.problems)
+        .any(|p| p.severity == crate::diagnose::Severity::Error && p.code.is_certificate());
+    if matches!(diagnosis.verdict, Verdict::Fail) && certificate_error {
         steps.push(
             "Do not accept the certificate warning in the mail client: a permanent exception hides \
              exactly what a man-in-the-middle attack looks like."

@@ -10,6 +10,7 @@ use super::settings;
 use crate::analyze::cert::date;
 use crate::clients::{Client, Outcome};
 use crate::diagnose::{Code, Diagnosis, Severity, Verdict};
+use crate::probe::hello::TlsVersion;
 
 const BOLD: Style = Style::new().bold();
 const RED: Style = AnsiColor::Red.on_default().bold();
@@ -123,6 +124,7 @@ pub fn render(diagnosis: &Diagnosis) -> String {
     }
 
     write_clients(&mut out, diagnosis, many);
+    write_versions(&mut out, diagnosis, many);
 
     if let Some(recommendation) = &diagnosis.recommendation {
         let card = settings::choose(&recommendation.server_name, &recommendation.verified_ports);
@@ -233,6 +235,73 @@ fn write_clients(out: &mut String, diagnosis: &Diagnosis, many: bool) {
                 let _ = writeln!(out, ": {reason}");
             }
         }
+    }
+    let _ = writeln!(out);
+}
+
+/// The versions each port accepts, its weak suites, and the client releases locked out.
+fn write_versions(out: &mut String, diagnosis: &Diagnosis, many: bool) {
+    let known: Vec<_> = diagnosis
+        .endpoints
+        .iter()
+        .filter_map(|e| e.versions.as_ref().map(|v| (e, v)))
+        .collect();
+    if known.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{BOLD}TLS versions{BOLD:#}  {:<14}1.0  1.1  1.2  1.3  weak suites",
+        ""
+    );
+    for (endpoint, report) in &known {
+        let _ = write!(out, "  {:<26}", endpoint.observation.place(many));
+        for version in TlsVersion::TLS {
+            let (style, word) = match report.accepted(version) {
+                Some(true) if version < TlsVersion::Tls12 => (YELLOW, "yes"),
+                Some(true) => (GREEN, "yes"),
+                Some(false) => (DIM, "no"),
+                None => (DIM, "?"),
+            };
+            let _ = write!(out, "{style}{word:<5}{style:#}");
+        }
+        let weak = match &report.weak {
+            None => "?".to_string(),
+            Some(w) if w.is_empty() => "none".to_string(),
+            Some(w) => w
+                .iter()
+                .map(|s| s.weakness.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let _ = writeln!(out, "{weak}");
+    }
+    // Releases that cannot talk to some client port, with the ports.
+    let mut locked_out: BTreeMap<&str, (bool, Vec<String>)> = BTreeMap::new();
+    for (endpoint, _) in &known {
+        for c in endpoint
+            .compatibility
+            .iter()
+            .filter(|c| c.negotiates == Some(false))
+        {
+            let entry = locked_out
+                .entry(c.release)
+                .or_insert((c.certain, Vec::new()));
+            entry.1.push(endpoint.observation.place(many));
+        }
+    }
+    for (release, (certain, places)) in &locked_out {
+        let _ = writeln!(
+            out,
+            "  {RED}cannot connect{RED:#}: {release}{} on {} {}",
+            if *certain {
+                ""
+            } else {
+                " (not confirmed by a source)"
+            },
+            if places.len() > 1 { "ports" } else { "port" },
+            places.join(", ")
+        );
     }
     let _ = writeln!(out);
 }

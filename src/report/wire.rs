@@ -5,9 +5,11 @@
 use serde::Serialize;
 
 use crate::analyze::cert::{CertInfo, rfc3339};
+use crate::analyze::versions::{VersionRow, WeakSuite};
 use crate::clients::ClientVerdict;
+use crate::clients::releases::Compatibility;
 use crate::diagnose::{Diagnosis, EndpointDiagnosis, Problem, Verdict};
-use crate::observation::FailureKind;
+use crate::observation::{FailureKind, VersionProbe};
 use crate::service::{Protocol, TlsMode};
 
 /// Version of this JSON schema.
@@ -95,6 +97,17 @@ pub struct Endpoint {
     pub problems: Vec<Problem>,
     /// What each mail client does here (empty on port 25 and where nothing listens).
     pub clients: Vec<ClientVerdict>,
+    /// SSL 3.0 (when asked) and TLS 1.0 to 1.3: accepted (with the suite chosen from a modern
+    /// offer), refused (how) or unknown (why); null when TLS never started.
+    pub tls_versions: Option<Vec<VersionRow>>,
+    /// Weak suites the server accepts (empty: none); null when not learned.
+    pub weak_ciphers: Option<Vec<WeakSuite>>,
+    /// Which client releases can negotiate a version here (empty on port 25 and when the
+    /// versions are not known).
+    pub tls_clients: Vec<Compatibility>,
+    /// Every hand-built ClientHello sent to this endpoint and what came back (one connection
+    /// each).
+    pub tls_probes: Vec<VersionProbe>,
     /// Protocol lines exchanged (capped).
     pub transcript: Vec<String>,
     /// Probe duration in milliseconds.
@@ -173,6 +186,10 @@ fn endpoint(diagnosis: &EndpointDiagnosis) -> Endpoint {
         }),
         problems: diagnosis.problems.clone(),
         clients: diagnosis.clients.clone(),
+        tls_versions: diagnosis.versions.as_ref().map(|v| v.rows.clone()),
+        weak_ciphers: diagnosis.versions.as_ref().and_then(|v| v.weak.clone()),
+        tls_clients: diagnosis.compatibility.clone(),
+        tls_probes: observation.versions.clone(),
         transcript: observation.transcript.clone(),
         elapsed_ms: observation.elapsed_ms,
     }

@@ -88,7 +88,19 @@ pub fn zone_file(ca_file: &str, name: &str) -> PathBuf {
     Path::new(ca_file).with_file_name(name)
 }
 
-pub const ALL: [Scenario; 9] = [
+/// Dovecot and Postfix accept TLS 1.3 only.
+pub const TLS13: Scenario = Scenario {
+    address: "127.0.0.21",
+    name: "mail.tls13.test",
+};
+/// Old protocols: an `openssl s_server` on 993 that speaks only TLS 1.0 (security level 0,
+/// anonymous suites allowed), and Postfix (25, 587, 465) with TLS 1.0 and 1.1 allowed. Nothing on 143/110/995.
+pub const LEGACY: Scenario = Scenario {
+    address: "127.0.0.22",
+    name: "mail.legacy.test",
+};
+
+pub const ALL: [Scenario; 11] = [
     GOOD,
     MISMATCH,
     EXPIRED,
@@ -98,6 +110,8 @@ pub const ALL: [Scenario; 9] = [
     SPLIT,
     SNI,
     NO_TLS,
+    TLS13,
+    LEGACY,
 ];
 
 /// A running lab.
@@ -270,7 +284,7 @@ impl Lab {
             std::fs::create_dir_all(dir.join(sub))
                 .map_err(|e| format!("{}: {e}", dir.join(sub).display()))?;
         }
-        for binary in ["dovecot", "postfix", "postconf", "dnsmasq", "ip"] {
+        for binary in ["dovecot", "postfix", "postconf", "dnsmasq", "ip", "openssl"] {
             if run(Command::new("sh").args(["-c", &format!("command -v {binary}")])).is_err() {
                 return Err(format!(
                     "{binary} is not installed: run scripts/test.sh (as root), which installs it"
@@ -291,6 +305,7 @@ impl Lab {
         lab.start_dovecot()?;
         lab.start_postfix()?;
         lab.start_aia_server()?;
+        lab.start_legacy_server()?;
         lab.wait_until_listening()?;
         Ok(lab)
     }
@@ -376,6 +391,21 @@ impl Lab {
             &with_chain,
         )?;
         save(
+            "tls13",
+            leaf(&[TLS13.name], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "legacy",
+            leaf(&[LEGACY.name], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        // openssl s_server sends only the first certificate of -cert; -cert_chain adds the rest.
+        write(
+            &self.dir.join("certs/intermediate.pem"),
+            &intermediate.cert_pem,
+        )?;
+        save(
             "sni-default",
             leaf(&[SNI_DEFAULT_NAME], Some(&intermediate), current)?,
             &with_chain,
@@ -402,6 +432,8 @@ impl Lab {
             (SPLIT.name, SPLIT.address),
             (SNI.name, SNI.address),
             (NO_TLS.name, NO_TLS.address),
+            (TLS13.name, TLS13.address),
+            (LEGACY.name, LEGACY.address),
         ];
         for (name, address) in records {
             let _ = writeln!(conf, "host-record={name},{address}");
@@ -447,14 +479,23 @@ impl Lab {
 
     fn start_dovecot(&self) -> Result<(), String> {
         let dir = self.dir.join("dovecot");
-        let listen: Vec<&str> = ALL.iter().map(|s| s.address).collect();
+        // Login processes serve many connections (Dovecot's documented "high-performance
+        // mode"): the default forks one per connection, and each fork reads every certificate.
+        // LEGACY's 993 belongs to openssl s_server.
+        let listen: Vec<&str> = ALL
+            .iter()
+            .map(|s| s.address)
+            .filter(|a| *a != LEGACY.address)
+            .collect();
         let (good_crt, good_key) = self.cert_files("good");
         let mut conf = format!(
             "base_dir = {run}\nstate_dir = {state}\nlog_path = {log}\nlisten = {listen}\n\
              protocols = imap pop3\nssl = yes\nssl_cert = <{good_crt}\nssl_key = <{good_key}\n\
              default_login_user = dovenull\ndefault_internal_user = dovecot\n\
              passdb {{\n  driver = static\n  args = password=never-used-by-tests\n}}\n\
-             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}}\n",
+             userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}}\n\
+             service imap-login {{\n  service_count = 0\n  process_min_avail = 2\n}}\n\
+             service pop3-login {{\n  service_count = 0\n  process_min_avail = 2\n}}\n",
             run = dir.join("run").display(),
             state = dir.join("state").display(),
             log = dir.join("dovecot.log").display(),
@@ -488,6 +529,13 @@ impl Lab {
             SNI.address, SNI.name
         );
         let _ = writeln!(conf, "local {} {{\n  ssl = no\n}}", NO_TLS.address);
+        let (tls13_crt, tls13_key) = self.cert_files("tls13");
+        let _ = writeln!(
+            conf,
+            "local {} {{\n  ssl_cert = <{tls13_crt}\n  ssl_key = <{tls13_key}\n  \
+             ssl_min_protocol = TLSv1.3\n}}",
+            TLS13.address
+        );
         let path = dir.join("dovecot.conf");
         write(&path, &conf)?;
         run_daemon(
@@ -531,6 +579,10 @@ impl Lab {
                 format!("smtpd_tls_cert_file = {good_crt}"),
                 format!("smtpd_tls_key_file = {good_key}"),
                 "smtpd_tls_security_level = may".to_string(),
+                // Current practice; LEGACY turns the old protocols back on for itself.
+                "smtpd_tls_protocols = >=TLSv1.2".to_string(),
+                "smtpd_tls_mandatory_protocols = >=TLSv1.2".to_string(),
+                "smtpd_tls_exclude_ciphers = aNULL, eNULL, EXPORT, DES, 3DES, RC4, MD5".to_string(),
                 "myhostname = mx.lab.test".to_string(),
                 "mydestination =".to_string(),
                 "smtpd_relay_restrictions = reject".to_string(),
@@ -556,6 +608,8 @@ impl Lab {
             (NO_CHAIN, "nochain"),
             (SPLIT, "split-smtp"),
             (SNI, "sni"),
+            (TLS13, "tls13"),
+            (LEGACY, "legacy"),
         ];
         for (scenario, file) in per_address {
             let (crt, key) = self.cert_files(file);
@@ -564,6 +618,16 @@ impl Lab {
             // GOOD's name matches its PTR record; every other address says mx.lab.test.
             if scenario.address == GOOD.address {
                 tls.push_str(&format!(" -o myhostname={}", GOOD.name));
+            }
+            if scenario.address == TLS13.address {
+                tls.push_str(
+                    " -o smtpd_tls_protocols=>=TLSv1.3 -o smtpd_tls_mandatory_protocols=>=TLSv1.3",
+                );
+            }
+            if scenario.address == LEGACY.address {
+                tls.push_str(
+                    " -o smtpd_tls_protocols=>=TLSv1 -o smtpd_tls_mandatory_protocols=>=TLSv1",
+                );
             }
             for entry in [
                 format!("{a}:smtp/inet={a}:smtp inet n - n - - smtpd {tls}"),
@@ -612,6 +676,24 @@ impl Lab {
     }
 
     /// A real HTTP server (Python's http.server) for the AIA caIssuers URL of NO_CHAIN.
+    /// LEGACY's 993: TLS 1.0 only, at OpenSSL security level 0 (OpenSSL 3 refuses TLS 1.0
+    /// otherwise), with anonymous suites allowed (Debian's OpenSSL 3 has no RC4 or 3DES). `-www` answers after the handshake without reading stdin.
+    fn start_legacy_server(&self) -> Result<(), String> {
+        let (crt, key) = self.cert_files("legacy");
+        let script = format!(
+            "openssl s_server -quiet -www -accept {}:993 -cert {crt} -key {key} -cert_chain {} \
+             -tls1 -cipher 'ALL:@SECLEVEL=0' >{} 2>&1 & echo $! >{}",
+            LEGACY.address,
+            self.dir.join("certs/intermediate.pem").display(),
+            self.dir.join("s_server.log").display(),
+            self.dir.join("s_server.pid").display()
+        );
+        run_daemon(
+            Command::new("sh").arg("-c").arg(script),
+            &self.dir.join("s_server.out"),
+        )
+    }
+
     fn start_aia_server(&self) -> Result<(), String> {
         let script = format!(
             "python3 -m http.server --bind {} --directory {} {AIA_PORT} >{} 2>&1 & echo $! >{}",
@@ -636,6 +718,8 @@ impl Lab {
         for scenario in ALL {
             let ports: &[u16] = if scenario.address == NO_TLS.address {
                 &[25, 587, 143, 110]
+            } else if scenario.address == LEGACY.address {
+                &[25, 587, 465, 993]
             } else {
                 &[25, 587, 465, 143, 993, 110, 995]
             };
@@ -682,6 +766,7 @@ impl Lab {
             dir.join("dovecot/run/master.pid"),
             dir.join("dnsmasq.pid"),
             dir.join("aia.pid"),
+            dir.join("s_server.pid"),
         ] {
             if let Ok(pid) = std::fs::read_to_string(&pid_file) {
                 let pid = pid.trim().to_string();

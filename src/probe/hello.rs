@@ -1,0 +1,688 @@
+//! A hand-built TLS ClientHello for any version from SSL 3.0 to TLS 1.3, and a reader for what
+//! the server sends back (ServerHello, its Certificate, or an alert). Pure: bytes in, bytes out.
+//!
+//! rustls speaks only TLS 1.2 and 1.3, so asking a server "would you accept TLS 1.0?" needs a
+//! ClientHello of our own. The probe never finishes a handshake: the ServerHello (and, up to
+//! TLS 1.2, the Certificate that follows it in plain text) answers the question, and the
+//! connection is closed. The parsing of the server's messages is done by tls-parser; this file
+//! frames records and decides what they mean.
+
+use serde::{Deserialize, Serialize};
+use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
+
+/// A protocol version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum TlsVersion {
+    /// SSL 3.0 (RFC 6101), prohibited by RFC 7568.
+    #[serde(rename = "SSLv3")]
+    Ssl3,
+    /// TLS 1.0 (RFC 2246), deprecated by RFC 8996.
+    #[serde(rename = "TLSv1.0")]
+    Tls10,
+    /// TLS 1.1 (RFC 4346), deprecated by RFC 8996.
+    #[serde(rename = "TLSv1.1")]
+    Tls11,
+    /// TLS 1.2 (RFC 5246).
+    #[serde(rename = "TLSv1.2")]
+    Tls12,
+    /// TLS 1.3 (RFC 8446).
+    #[serde(rename = "TLSv1.3")]
+    Tls13,
+}
+
+impl TlsVersion {
+    /// The four TLS versions, oldest first.
+    pub const TLS: [TlsVersion; 4] = [
+        TlsVersion::Tls10,
+        TlsVersion::Tls11,
+        TlsVersion::Tls12,
+        TlsVersion::Tls13,
+    ];
+
+    /// The version's wire number.
+    pub fn wire(self) -> u16 {
+        match self {
+            TlsVersion::Ssl3 => 0x0300,
+            TlsVersion::Tls10 => 0x0301,
+            TlsVersion::Tls11 => 0x0302,
+            TlsVersion::Tls12 => 0x0303,
+            TlsVersion::Tls13 => 0x0304,
+        }
+    }
+
+    /// The version with this wire number.
+    pub fn from_wire(wire: u16) -> Option<TlsVersion> {
+        [TlsVersion::Ssl3]
+            .into_iter()
+            .chain(TlsVersion::TLS)
+            .find(|v| v.wire() == wire)
+    }
+
+    /// The name rustls and OpenSSL print, e.g. `TLSv1.2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsVersion::Ssl3 => "SSLv3",
+            TlsVersion::Tls10 => "TLSv1.0",
+            TlsVersion::Tls11 => "TLSv1.1",
+            TlsVersion::Tls12 => "TLSv1.2",
+            TlsVersion::Tls13 => "TLSv1.3",
+        }
+    }
+
+    /// Parses `TLSv1.2`, `TLSv1_2` (rustls' Debug form) and the like.
+    pub fn parse(text: &str) -> Option<TlsVersion> {
+        let normal = text.replace('_', ".");
+        [TlsVersion::Ssl3]
+            .into_iter()
+            .chain(TlsVersion::TLS)
+            .find(|v| v.name() == normal || (normal == "TLSv1" && *v == TlsVersion::Tls10))
+    }
+}
+
+impl std::fmt::Display for TlsVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What a ClientHello offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Offer {
+    /// What a current client offers for that version (AEAD and CBC suites, ECDHE first).
+    Modern,
+    /// Only weak suites: RC4, 3DES, single DES, export, NULL encryption, anonymous.
+    Weak,
+}
+
+/// TLS 1.3 suites: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
+const TLS13_SUITES: [u16; 3] = [0x1301, 0x1302, 0x1303];
+/// TLS 1.2 AEAD suites, ECDHE then DHE then RSA key exchange.
+const AEAD_SUITES: [u16; 12] = [
+    0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009e, 0x009f, 0x009c, 0x009d, 0xc023, 0xc027,
+];
+/// CBC suites with SHA-1 MACs, the best TLS 1.0 and 1.1 can do.
+const CBC_SUITES: [u16; 8] = [
+    0xc009, 0xc013, 0xc00a, 0xc014, 0x0033, 0x0039, 0x002f, 0x0035,
+];
+/// Weak suites: RC4, 3DES, DES, export, NULL, anonymous.
+const WEAK_SUITES: [u16; 28] = [
+    0xc011, 0xc007, 0x0005, 0x0004, // RC4
+    0xc012, 0xc008, 0x0016, 0x000a, // 3DES
+    0x0015, 0x0009, // single DES
+    0x0003, 0x0006, 0x0008, 0x0014, 0x0062, 0x0064, // export
+    0xc010, 0xc006, 0x003b, 0x0002, 0x0001, // NULL encryption
+    0x0034, 0x003a, 0x00a6, 0x0018, 0x001b, 0xc018, 0xc019, // anonymous
+];
+/// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746): says we would do secure renegotiation.
+const RENEGOTIATION_SCSV: u16 = 0x00ff;
+
+/// The suites a probe offers for `version`.
+pub fn suites(version: TlsVersion, offer: Offer) -> Vec<u16> {
+    match (version, offer) {
+        (TlsVersion::Tls13, _) => TLS13_SUITES.to_vec(),
+        (_, Offer::Weak) => WEAK_SUITES.to_vec(),
+        (TlsVersion::Tls12, Offer::Modern) => {
+            AEAD_SUITES.iter().chain(&CBC_SUITES).copied().collect()
+        }
+        (_, Offer::Modern) => CBC_SUITES.to_vec(),
+    }
+}
+
+/// The ClientHello record for `version` offering `suites`, with SNI when `server_name` is given.
+/// `random` supplies the 32-byte client random, the TLS 1.3 session id and key share.
+pub fn client_hello(
+    version: TlsVersion,
+    suites: &[u16],
+    server_name: Option<&str>,
+    random: &[u8; 96],
+) -> Vec<u8> {
+    let tls13 = version == TlsVersion::Tls13;
+    let mut body = Vec::with_capacity(512);
+    // legacy_version: TLS 1.3 is negotiated in supported_versions, with 1.2 here (RFC 8446 4.1.2).
+    let legacy = if tls13 { 0x0303 } else { version.wire() };
+    body.extend_from_slice(&legacy.to_be_bytes());
+    body.extend_from_slice(&random[..32]);
+    if tls13 {
+        // A session id makes middleboxes treat the exchange as TLS 1.2 resumption (RFC 8446 D.4).
+        body.push(32);
+        body.extend_from_slice(&random[32..64]);
+    } else {
+        body.push(0);
+    }
+    let mut offered: Vec<u16> = suites.to_vec();
+    if !tls13 {
+        offered.push(RENEGOTIATION_SCSV);
+    }
+    push_u16(&mut body, (offered.len() * 2) as u16);
+    for suite in offered {
+        push_u16(&mut body, suite);
+    }
+    body.extend_from_slice(&[1, 0]); // compression: null only
+    if version != TlsVersion::Ssl3 {
+        let extensions = extensions(version, server_name, &random[64..96]);
+        push_u16(&mut body, extensions.len() as u16);
+        body.extend_from_slice(&extensions);
+    }
+    let mut handshake = Vec::with_capacity(body.len() + 4);
+    handshake.push(1); // client_hello
+    push_u24(&mut handshake, body.len());
+    handshake.extend_from_slice(&body);
+    let mut record = Vec::with_capacity(handshake.len() + 5);
+    record.push(22); // handshake
+    // The record layer says TLS 1.0 (SSL 3.0 for an SSL 3.0 hello), as common clients do.
+    let record_version = if version == TlsVersion::Ssl3 {
+        0x0300
+    } else {
+        0x0301
+    };
+    push_u16(&mut record, record_version);
+    push_u16(&mut record, handshake.len() as u16);
+    record.extend_from_slice(&handshake);
+    record
+}
+
+fn extensions(version: TlsVersion, server_name: Option<&str>, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    let mut extension = |kind: u16, data: &[u8]| {
+        push_u16(&mut out, kind);
+        push_u16(&mut out, data.len() as u16);
+        out.extend_from_slice(data);
+    };
+    if let Some(name) = server_name.filter(|n| !n.is_empty() && n.len() < 256) {
+        let mut sni = Vec::with_capacity(name.len() + 5);
+        push_u16(&mut sni, (name.len() + 3) as u16);
+        sni.push(0); // host_name
+        push_u16(&mut sni, name.len() as u16);
+        sni.extend_from_slice(name.as_bytes());
+        extension(0, &sni);
+    }
+    // supported_groups: x25519, secp256r1, secp384r1.
+    extension(10, &[0, 6, 0, 0x1d, 0, 0x17, 0, 0x18]);
+    // ec_point_formats: uncompressed.
+    extension(11, &[1, 0]);
+    if version >= TlsVersion::Tls12 {
+        // signature_algorithms: ECDSA P-256/384, RSA-PSS, RSA PKCS#1 SHA-256/384/512, SHA-1.
+        let schemes: [u16; 10] = [
+            0x0403, 0x0503, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0201, 0x0203,
+        ];
+        let mut data = Vec::with_capacity(22);
+        push_u16(&mut data, (schemes.len() * 2) as u16);
+        for scheme in schemes {
+            push_u16(&mut data, scheme);
+        }
+        extension(13, &data);
+    }
+    if version == TlsVersion::Tls13 {
+        extension(43, &[2, 0x03, 0x04]); // supported_versions: TLS 1.3 only
+        extension(45, &[1, 1]); // psk_key_exchange_modes: psk_dhe_ke
+        // key_share: one x25519 share. Any 32 bytes are a valid X25519 public key, and the
+        // handshake never gets as far as using it.
+        let mut share = Vec::with_capacity(38);
+        push_u16(&mut share, 36);
+        push_u16(&mut share, 0x001d);
+        push_u16(&mut share, 32);
+        share.extend_from_slice(&key[..32]);
+        extension(51, &share);
+    }
+    out
+}
+
+fn push_u16(out: &mut Vec<u8>, value: u16) {
+    out.extend_from_slice(&value.to_be_bytes());
+}
+
+fn push_u24(out: &mut Vec<u8>, value: usize) {
+    out.extend_from_slice(&(value as u32).to_be_bytes()[1..]);
+}
+
+/// Longest record payload a server may send (RFC 8446 5.2: 2^14 plus 256 of expansion, and
+/// plaintext records are shorter still).
+pub const MAX_RECORD: usize = (1 << 14) + 2048;
+
+/// The ServerHello's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerHello {
+    /// The version the server chose (from supported_versions for TLS 1.3).
+    pub version: u16,
+    /// The cipher suite the server chose.
+    pub cipher: u16,
+    /// A TLS 1.3 HelloRetryRequest: the server accepts TLS 1.3 but wants another key share.
+    pub retry: bool,
+}
+
+/// What the bytes received so far amount to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// Not enough bytes yet.
+    Incomplete,
+    /// A ServerHello; `certificates` once the Certificate message that follows it (up to
+    /// TLS 1.2) has arrived whole, or `None` when it has not (yet), or never will (TLS 1.3).
+    Hello {
+        /// The ServerHello.
+        hello: ServerHello,
+        /// The chain from the Certificate message, leaf first.
+        certificates: Option<Vec<Vec<u8>>>,
+    },
+    /// An alert: level (1 warning, 2 fatal) and description.
+    Alert {
+        /// 1 warning, 2 fatal.
+        level: u8,
+        /// The alert description (RFC 8446 6.2), e.g. 70 protocol_version.
+        description: u8,
+    },
+    /// Not TLS, or TLS that breaks the rules: what was wrong.
+    Invalid(String),
+}
+
+/// The 32-byte random of a HelloRetryRequest (RFC 8446 4.1.3).
+const HELLO_RETRY_RANDOM: [u8; 32] = [
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+];
+
+/// Reads the server's first flight from `bytes` (everything received so far).
+pub fn read_response(bytes: &[u8]) -> Response {
+    let mut handshake: Vec<u8> = Vec::new();
+    let mut rest = bytes;
+    // Records: type, version, length, payload. Handshake payloads are joined, since a message
+    // may span records.
+    while rest.len() >= 5 {
+        let kind = rest[0];
+        let length = usize::from(u16::from_be_bytes([rest[3], rest[4]]));
+        if rest[1] != 3 && kind != 21 {
+            return Response::Invalid(not_tls(bytes));
+        }
+        if length > MAX_RECORD {
+            return Response::Invalid(format!("a record of {length} bytes (more than TLS allows)"));
+        }
+        if rest.len() < 5 + length {
+            break;
+        }
+        let payload = &rest[5..5 + length];
+        match kind {
+            21 => {
+                return match payload {
+                    [level, description, ..] => Response::Alert {
+                        level: *level,
+                        description: *description,
+                    },
+                    _ => Response::Invalid("an alert record shorter than an alert".to_string()),
+                };
+            }
+            22 => handshake.extend_from_slice(payload),
+            // A TLS 1.3 server sends ChangeCipherSpec for compatibility after its ServerHello.
+            20 if !handshake.is_empty() => {}
+            // Encrypted records follow a TLS 1.3 ServerHello; nothing more to read in clear.
+            23 if !handshake.is_empty() => break,
+            other => {
+                return Response::Invalid(format!(
+                    "a record of type {other} before the ServerHello"
+                ));
+            }
+        }
+        rest = &rest[5 + length..];
+    }
+    if handshake.is_empty() {
+        // Before any complete record: is this TLS at all?
+        if bytes.first().is_some_and(|b| ![20, 21, 22, 23].contains(b)) {
+            return Response::Invalid(not_tls(bytes));
+        }
+        return Response::Incomplete;
+    }
+    let hello = match tls_parser::parse_tls_message_handshake(&handshake) {
+        Err(tls_parser::nom::Err::Incomplete(_)) => return Response::Incomplete,
+        Err(_) => return Response::Invalid("a handshake message that cannot be read".to_string()),
+        Ok((after, TlsMessage::Handshake(TlsMessageHandshake::ServerHello(hello)))) => {
+            let mut version = hello.version.0;
+            if let Some(Ok((_, extensions))) =
+                hello.ext.map(tls_parser::parse_tls_server_hello_extensions)
+            {
+                for extension in extensions {
+                    if let TlsExtension::SupportedVersions(versions) = extension {
+                        if let Some(chosen) = versions.first() {
+                            version = chosen.0;
+                        }
+                    }
+                }
+            }
+            let hello_out = ServerHello {
+                version,
+                cipher: hello.cipher.0,
+                retry: hello.random == HELLO_RETRY_RANDOM,
+            };
+            let certificates = if version >= 0x0304 || hello_out.retry {
+                None
+            } else {
+                certificates_after(after)
+            };
+            return Response::Hello {
+                hello: hello_out,
+                certificates,
+            };
+        }
+        Ok(_) => "a handshake message other than ServerHello came first",
+    };
+    Response::Invalid(hello.to_string())
+}
+
+/// The chain of the Certificate message at the start of `handshake`, when it is there whole.
+fn certificates_after(handshake: &[u8]) -> Option<Vec<Vec<u8>>> {
+    match tls_parser::parse_tls_message_handshake(handshake) {
+        Ok((_, TlsMessage::Handshake(TlsMessageHandshake::Certificate(certificate)))) => Some(
+            certificate
+                .cert_chain
+                .iter()
+                .map(|c| c.data.to_vec())
+                .collect(),
+        ),
+        // Anonymous suites send no Certificate: an empty chain, said plainly.
+        Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerKeyExchange(_))))
+        | Ok((_, TlsMessage::Handshake(TlsMessageHandshake::ServerDone(_)))) => Some(Vec::new()),
+        _ => None,
+    }
+}
+
+/// A short, printable excerpt of bytes that are not TLS.
+fn not_tls(bytes: &[u8]) -> String {
+    let text: String = bytes
+        .iter()
+        .take(40)
+        .map(|&b| {
+            if b.is_ascii_graphic() || b == b' ' {
+                b as char
+            } else {
+                '.'
+            }
+        })
+        .collect();
+    format!("the server answered with something that is not TLS: \"{text}\"")
+}
+
+/// An alert description's name (RFC 8446 6.2, RFC 5246 7.2).
+pub fn alert_name(description: u8) -> &'static str {
+    match description {
+        0 => "close_notify",
+        10 => "unexpected_message",
+        20 => "bad_record_mac",
+        22 => "record_overflow",
+        40 => "handshake_failure",
+        42 => "bad_certificate",
+        47 => "illegal_parameter",
+        50 => "decode_error",
+        51 => "decrypt_error",
+        70 => "protocol_version",
+        71 => "insufficient_security",
+        80 => "internal_error",
+        86 => "inappropriate_fallback",
+        90 => "user_canceled",
+        109 => "missing_extension",
+        110 => "unsupported_extension",
+        112 => "unrecognized_name",
+        _ => "unknown alert",
+    }
+}
+
+/// The IANA name of a cipher suite, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
+pub fn cipher_name(id: u16) -> String {
+    tls_parser::TlsCipherSuite::from_id(id)
+        .map(|suite| suite.name.to_string())
+        .unwrap_or_else(|| format!("0x{id:04x}"))
+}
+
+/// Why a suite is weak, when it is: RC4, 3DES, DES, export, NULL encryption, anonymous.
+pub fn weakness(id: u16) -> Option<&'static str> {
+    use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherKx};
+    let suite = tls_parser::TlsCipherSuite::from_id(id)?;
+    if suite.name.contains("EXPORT") {
+        return Some("export-grade");
+    }
+    match (suite.enc, suite.au, suite.kx) {
+        (TlsCipherEnc::Null, _, _) => Some("no encryption (NULL)"),
+        (_, TlsCipherAu::Null, kx) if kx != TlsCipherKx::Tls13 => {
+            Some("anonymous (no server authentication)")
+        }
+        (TlsCipherEnc::Rc4, _, _) => Some("RC4"),
+        (TlsCipherEnc::TripleDes, _, _) => Some("3DES (Sweet32)"),
+        (TlsCipherEnc::Des, _, _) | (TlsCipherEnc::Rc2, _, _) => Some("DES/RC2 (56 bits or less)"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RANDOM: [u8; 96] = [7; 96];
+
+    fn server_hello(version: u16, cipher: u16, extensions: &[u8]) -> Vec<u8> {
+        let mut body = Vec::new();
+        push_u16(&mut body, version);
+        body.extend_from_slice(&[1; 32]);
+        body.push(0);
+        push_u16(&mut body, cipher);
+        body.push(0);
+        if !extensions.is_empty() {
+            push_u16(&mut body, extensions.len() as u16);
+            body.extend_from_slice(extensions);
+        }
+        let mut message = vec![2];
+        push_u24(&mut message, body.len());
+        message.extend_from_slice(&body);
+        message
+    }
+
+    fn record(kind: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![kind, 3, 3];
+        push_u16(&mut out, payload.len() as u16);
+        out.extend_from_slice(payload);
+        out
+    }
+
+    fn certificate_message(certs: &[&[u8]]) -> Vec<u8> {
+        let mut list = Vec::new();
+        for cert in certs {
+            push_u24(&mut list, cert.len());
+            list.extend_from_slice(cert);
+        }
+        let mut body = Vec::new();
+        push_u24(&mut body, list.len());
+        body.extend_from_slice(&list);
+        let mut message = vec![11];
+        push_u24(&mut message, body.len());
+        message.extend_from_slice(&body);
+        message
+    }
+
+    #[test]
+    fn client_hellos_parse_back_as_what_was_meant() {
+        for version in [
+            TlsVersion::Ssl3,
+            TlsVersion::Tls10,
+            TlsVersion::Tls11,
+            TlsVersion::Tls12,
+            TlsVersion::Tls13,
+        ] {
+            let offered = suites(version, Offer::Modern);
+            let bytes = client_hello(version, &offered, Some("mail.example.test"), &RANDOM);
+            let (rest, plaintext) = tls_parser::parse_tls_plaintext(&bytes).unwrap();
+            assert!(rest.is_empty(), "{version}: trailing bytes");
+            let TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello)) = &plaintext.msg[0]
+            else {
+                panic!("{version}: not a ClientHello");
+            };
+            let expected_legacy = if version == TlsVersion::Tls13 {
+                0x0303
+            } else {
+                version.wire()
+            };
+            assert_eq!(hello.version.0, expected_legacy, "{version}");
+            let ciphers: Vec<u16> = hello.ciphers.iter().map(|c| c.0).collect();
+            assert_eq!(&ciphers[..offered.len()], offered.as_slice(), "{version}");
+            let extensions = hello
+                .ext
+                .map(|e| tls_parser::parse_tls_client_hello_extensions(e).unwrap().1)
+                .unwrap_or_default();
+            if version == TlsVersion::Ssl3 {
+                assert!(extensions.is_empty());
+                continue;
+            }
+            assert!(extensions.iter().any(
+                |e| matches!(e, TlsExtension::SNI(names) if names[0].1 == b"mail.example.test")
+            ));
+            let versions = extensions.iter().find_map(|e| match e {
+                TlsExtension::SupportedVersions(v) => Some(v.clone()),
+                _ => None,
+            });
+            assert_eq!(
+                versions.map(|v| v.iter().map(|x| x.0).collect::<Vec<_>>()),
+                (version == TlsVersion::Tls13).then(|| vec![0x0304]),
+                "{version}"
+            );
+        }
+        // No SNI when asked for none.
+        let bytes = client_hello(
+            TlsVersion::Tls12,
+            &suites(TlsVersion::Tls12, Offer::Weak),
+            None,
+            &RANDOM,
+        );
+        let (_, plaintext) = tls_parser::parse_tls_plaintext(&bytes).unwrap();
+        let TlsMessage::Handshake(TlsMessageHandshake::ClientHello(hello)) = &plaintext.msg[0]
+        else {
+            panic!("not a ClientHello");
+        };
+        let extensions = tls_parser::parse_tls_client_hello_extensions(hello.ext.unwrap())
+            .unwrap()
+            .1;
+        assert!(!extensions.iter().any(|e| matches!(e, TlsExtension::SNI(_))));
+    }
+
+    #[test]
+    fn server_hello_with_certificate_in_one_record_or_split() {
+        let mut flight = server_hello(0x0301, 0xc013, &[]);
+        flight.extend(certificate_message(&[b"leaf", b"issuer"]));
+        let whole = record(22, &flight);
+        let expected = Response::Hello {
+            hello: ServerHello {
+                version: 0x0301,
+                cipher: 0xc013,
+                retry: false,
+            },
+            certificates: Some(vec![b"leaf".to_vec(), b"issuer".to_vec()]),
+        };
+        assert_eq!(read_response(&whole), expected);
+        // The same flight split across two records, and cut short.
+        let (a, b) = flight.split_at(50);
+        let mut split = record(22, a);
+        split.extend(record(22, b));
+        assert_eq!(read_response(&split), expected);
+        for cut in [0, 3, 5, 20, whole.len() - 1] {
+            let partial = read_response(&whole[..cut]);
+            let hello_without_certificates = matches!(
+                partial,
+                Response::Hello {
+                    certificates: None,
+                    ..
+                }
+            );
+            assert!(
+                partial == Response::Incomplete || hello_without_certificates,
+                "cut at {cut}: {partial:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn tls13_server_hello_and_hello_retry() {
+        // supported_versions (43) = 0x0304 in a ServerHello.
+        let extensions = [0, 43, 0, 2, 3, 4];
+        let mut bytes = record(22, &server_hello(0x0303, 0x1301, &extensions));
+        bytes.extend(record(20, &[1]));
+        bytes.extend(record(23, &[0; 40]));
+        let Response::Hello {
+            hello,
+            certificates,
+        } = read_response(&bytes)
+        else {
+            panic!("not a hello");
+        };
+        assert_eq!(
+            (hello.version, hello.cipher, hello.retry),
+            (0x0304, 0x1301, false)
+        );
+        assert_eq!(certificates, None);
+        let mut retry = server_hello(0x0303, 0x1302, &extensions);
+        retry[6..38].copy_from_slice(&HELLO_RETRY_RANDOM);
+        let Response::Hello { hello, .. } = read_response(&record(22, &retry)) else {
+            panic!("not a hello");
+        };
+        assert!(hello.retry);
+    }
+
+    #[test]
+    fn alerts_garbage_and_broken_records() {
+        assert_eq!(
+            read_response(&[21, 3, 1, 0, 2, 2, 70]),
+            Response::Alert {
+                level: 2,
+                description: 70
+            }
+        );
+        assert_eq!(alert_name(70), "protocol_version");
+        assert_eq!(
+            read_response(&[21, 3, 1, 0, 1, 2]),
+            Response::Invalid("an alert record shorter than an alert".to_string())
+        );
+        assert!(
+            matches!(read_response(b"-ERR go away\r\n"), Response::Invalid(m) if m.contains("-ERR go away"))
+        );
+        assert!(
+            matches!(read_response(&[22, 3, 3, 0xff, 0xff]), Response::Invalid(m) if m.contains("more than TLS allows"))
+        );
+        assert!(matches!(
+            read_response(&[23, 3, 3, 0, 1, 0]),
+            Response::Invalid(_)
+        ));
+        // A handshake record that holds something other than a ServerHello.
+        let mut not_hello = vec![14];
+        push_u24(&mut not_hello, 0);
+        assert!(matches!(
+            read_response(&record(22, &not_hello)),
+            Response::Invalid(_)
+        ));
+        // Garbage inside a handshake record.
+        assert!(matches!(
+            read_response(&record(22, &[2, 0, 0, 4, 9, 9, 9, 9])),
+            Response::Invalid(_)
+        ));
+        assert_eq!(read_response(&[]), Response::Incomplete);
+        assert_eq!(read_response(&[22, 3]), Response::Incomplete);
+    }
+
+    #[test]
+    fn weak_suites_are_named() {
+        assert_eq!(weakness(0x0005), Some("RC4"));
+        assert_eq!(weakness(0x000a), Some("3DES (Sweet32)"));
+        assert_eq!(weakness(0x0003), Some("export-grade"));
+        assert_eq!(weakness(0x0002), Some("no encryption (NULL)"));
+        assert_eq!(
+            weakness(0x0034),
+            Some("anonymous (no server authentication)")
+        );
+        assert_eq!(weakness(0xc02f), None);
+        assert_eq!(weakness(0x1301), None);
+        for suite in WEAK_SUITES {
+            assert!(
+                weakness(suite).is_some(),
+                "0x{suite:04x} is offered as weak"
+            );
+        }
+        for suite in AEAD_SUITES.iter().chain(&CBC_SUITES).chain(&TLS13_SUITES) {
+            assert_eq!(weakness(*suite), None, "0x{suite:04x}");
+        }
+        assert_eq!(cipher_name(0x1301), "TLS_AES_128_GCM_SHA256");
+        assert_eq!(TlsVersion::parse("TLSv1_2"), Some(TlsVersion::Tls12));
+        assert_eq!(TlsVersion::parse("TLSv1"), Some(TlsVersion::Tls10));
+    }
+}

@@ -1,0 +1,198 @@
+//! Which TLS versions and suites an endpoint accepts, one hand-built ClientHello per question.
+//!
+//! Each question costs a connection (and on STARTTLS ports the plain-text dialogue), so few are
+//! asked and what the main handshake already showed is not asked again: rustls offered TLS 1.3
+//! and 1.2, so a finished main handshake settles those two (1.3 accepted, or refused if the
+//! server chose 1.2). The rest go out at once: TLS 1.0/1.1, whatever of 1.2/1.3 is still
+//! open, and one offer of only weak suites (at most TLS 1.2, so the server may pick its best
+//! version). TLS 1.0 and 1.1 share one hello (highest version 1.1): a refusal settles both, and
+//! TLS 1.0 is asked on its own only of a server that picked 1.1. SSL 3.0 is asked only of a
+//! server that accepted TLS 1.0. Three connections for a current server, at most six, each
+//! bounded by the step timeout and a 64 KiB read cap.
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::hello::{self, Offer, Response, TlsVersion};
+use super::{ProbeRequest, ProbeSettings};
+use crate::observation::{Der, EndpointObservation, FailureKind, HelloAnswer, VersionProbe};
+
+/// Most bytes read for one answer: a ServerHello and a long certificate chain fit.
+const READ_CAP: usize = 64 * 1024;
+
+/// The questions to ask of an endpoint, given its main probe; empty when TLS never started.
+pub fn questions(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
+    let tls_started = match &main.failure {
+        None => true,
+        Some(failure) => failure.kind == FailureKind::TlsHandshakeFailed,
+    };
+    if !main.reachable || !tls_started {
+        return Vec::new();
+    }
+    let negotiated = main
+        .tls
+        .as_ref()
+        .and_then(|t| t.version.as_deref())
+        .and_then(TlsVersion::parse);
+    // A hello whose highest version is TLS 1.1 lets the server pick 1.1 or 1.0: a refusal
+    // settles both, and only a server that picks 1.1 is asked about 1.0 on its own.
+    let mut asked = vec![(TlsVersion::Tls11, Offer::Modern)];
+    if negotiated != Some(TlsVersion::Tls12) {
+        asked.push((TlsVersion::Tls12, Offer::Modern));
+    }
+    if negotiated.is_none() {
+        asked.push((TlsVersion::Tls13, Offer::Modern));
+    }
+    asked.push((TlsVersion::Tls12, Offer::Weak));
+    asked
+}
+
+/// Asks `questions` of the endpoint at once; then TLS 1.0 on its own if the server picked 1.1
+/// when offered both, and SSL 3.0 if it accepted TLS 1.0.
+pub async fn probe_versions(
+    request: &ProbeRequest,
+    questions: Vec<(TlsVersion, Offer)>,
+    settings: ProbeSettings,
+) -> Vec<VersionProbe> {
+    let mut answers = ask_all(request, questions, settings).await;
+    let chose = |answers: &[VersionProbe], version: TlsVersion| {
+        answers.iter().any(|p| {
+            p.offer == Offer::Modern
+                && matches!(p.answer, HelloAnswer::Accepted { version: Some(v), .. } if v == version)
+        })
+    };
+    if chose(&answers, TlsVersion::Tls11) {
+        answers.extend(ask_all(request, vec![(TlsVersion::Tls10, Offer::Modern)], settings).await);
+    }
+    if chose(&answers, TlsVersion::Tls10) {
+        answers.extend(ask_all(request, vec![(TlsVersion::Ssl3, Offer::Modern)], settings).await);
+    }
+    answers
+}
+
+async fn ask_all(
+    request: &ProbeRequest,
+    questions: Vec<(TlsVersion, Offer)>,
+    settings: ProbeSettings,
+) -> Vec<VersionProbe> {
+    let mut tasks = JoinSet::new();
+    for (index, (version, offer)) in questions.iter().copied().enumerate() {
+        let request = request.clone();
+        tasks.spawn(async move { (index, ask(&request, version, offer, settings).await) });
+    }
+    let mut answers: Vec<(usize, VersionProbe)> = tasks.join_all().await;
+    answers.sort_by_key(|(index, _)| *index);
+    answers.into_iter().map(|(_, probe)| probe).collect()
+}
+
+/// One question: connect, STARTTLS if needed, send the ClientHello, read the answer.
+async fn ask(
+    request: &ProbeRequest,
+    version: TlsVersion,
+    offer: Offer,
+    settings: ProbeSettings,
+) -> VersionProbe {
+    let started = Instant::now();
+    let mut scratch = EndpointObservation::new(request.service, request.address, None);
+    let answer = match super::ready_for_tls(request, settings, &mut scratch).await {
+        Err(failure) => HelloAnswer::NotSent {
+            detail: failure.detail,
+        },
+        Ok((stream, _)) => exchange(stream, request, version, offer, settings).await,
+    };
+    VersionProbe {
+        asked: version,
+        offer,
+        answer,
+        elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+async fn exchange(
+    mut stream: TcpStream,
+    request: &ProbeRequest,
+    version: TlsVersion,
+    offer: Offer,
+    settings: ProbeSettings,
+) -> HelloAnswer {
+    let mut random = [0u8; 96];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random).is_err() {
+        return HelloAnswer::NotSent {
+            detail: "no random numbers from the operating system".to_string(),
+        };
+    }
+    let suites = hello::suites(version, offer);
+    let message = hello::client_hello(version, &suites, request.sni.as_deref(), &random);
+    let deadline = Instant::now() + settings.step_timeout;
+    let step = async {
+        stream.write_all(&message).await?;
+        let mut received: Vec<u8> = Vec::with_capacity(4096);
+        let mut chunk = [0u8; 4096];
+        loop {
+            let read = stream.read(&mut chunk).await?;
+            if read == 0 {
+                return Ok::<_, std::io::Error>((received, true));
+            }
+            received.extend_from_slice(&chunk[..read]);
+            let done = match hello::read_response(&received) {
+                Response::Incomplete => false,
+                Response::Hello {
+                    certificates,
+                    hello,
+                } => certificates.is_some() || hello.version >= 0x0304 || hello.retry,
+                Response::Alert { .. } | Response::Invalid(_) => true,
+            };
+            if done || received.len() >= READ_CAP {
+                return Ok((received, false));
+            }
+        }
+    };
+    let answer = match tokio::time::timeout_at(deadline, step).await {
+        Err(_) => return HelloAnswer::Timeout,
+        Ok(Err(error)) if error.kind() == std::io::ErrorKind::ConnectionReset => {
+            return HelloAnswer::Closed;
+        }
+        Ok(Err(error)) => {
+            return HelloAnswer::Invalid {
+                detail: format!("the connection failed: {error}"),
+            };
+        }
+        Ok(Ok((received, closed))) => match hello::read_response(&received) {
+            Response::Incomplete if received.is_empty() && closed => HelloAnswer::Closed,
+            Response::Incomplete => HelloAnswer::Invalid {
+                detail: format!(
+                    "the answer stopped after {} bytes, before a whole ServerHello",
+                    received.len()
+                ),
+            },
+            Response::Alert { description, .. } => HelloAnswer::Alert {
+                description,
+                name: hello::alert_name(description).to_string(),
+            },
+            Response::Invalid(detail) => HelloAnswer::Invalid { detail },
+            Response::Hello {
+                hello,
+                certificates,
+            } => HelloAnswer::Accepted {
+                version: TlsVersion::from_wire(hello.version),
+                version_wire: hello.version,
+                cipher: hello.cipher,
+                cipher_name: hello::cipher_name(hello.cipher),
+                certificates: certificates
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Der)
+                    .collect(),
+            },
+        },
+    };
+    // Courtesy: a fatal alert tells the server we are going; errors no longer matter.
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        stream.write_all(&[21, 3, 1, 0, 2, 2, 90]),
+    )
+    .await;
+    answer
+}
