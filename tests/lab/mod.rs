@@ -490,7 +490,8 @@ impl Lab {
         let (good_crt, good_key) = self.cert_files("good");
         let mut conf = format!(
             "base_dir = {run}\nstate_dir = {state}\nlog_path = {log}\nlisten = {listen}\n\
-             protocols = imap pop3\nssl = yes\nssl_cert = <{good_crt}\nssl_key = <{good_key}\n\
+             protocols = imap pop3\nssl = yes\nssl_min_protocol = TLSv1.2\n\
+             ssl_cert = <{good_crt}\nssl_key = <{good_key}\n\
              default_login_user = dovenull\ndefault_internal_user = dovecot\n\
              passdb {{\n  driver = static\n  args = password=never-used-by-tests\n}}\n\
              userdb {{\n  driver = static\n  args = uid=nobody gid=nogroup home=/nonexistent\n}}\n\
