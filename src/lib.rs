@@ -18,8 +18,10 @@
 //! - [`analyze`]: parses certificates, matches names (RFC 6125/9525), validates the chain.
 //! - [`diagnose`]: turns analyses into problems with stable codes, finds the cause and the fix.
 //! - [`check`]: runs the pipeline for `mailtls check`.
+//! - [`discovery`]: from an email address or mail domain to the servers clients are sent to.
 //! - [`reputation`]: runs the blocklist, reverse DNS and SMTP-name lookups of `mailtls reputation`.
 //! - [`crypto`]: the one rustls crypto provider, shared by probing and chain validation.
+//! - [`provision`]: corrected autoconfig, .mobileconfig and autodiscover files from verified settings.
 //! - [`report`]: the human text report and the stable JSON wire format.
 #![forbid(unsafe_code)]
 
@@ -29,8 +31,10 @@ pub mod clients;
 pub mod crypto;
 pub mod diagnose;
 pub mod discover;
+pub mod discovery;
 pub mod observation;
 pub mod probe;
+pub mod provision;
 pub mod report;
 pub mod reputation;
 pub mod service;

@@ -16,6 +16,8 @@ use mailtls::check::{self, CheckError, CheckOptions};
 use mailtls::clients::Client;
 use mailtls::diagnose;
 use mailtls::discover::dns::{self, DnsError};
+use mailtls::discovery;
+use mailtls::provision;
 use mailtls::report;
 use mailtls::reputation::{self, ReputationError, ReputationOptions};
 use mailtls::service::{self, Service};
@@ -49,6 +51,27 @@ enum Command {
     /// Is the mail server's address on a blocklist, and do its reverse DNS and HELO name hold
     /// up? (Certificate warnings cannot get an address listed; this shows what can.)
     Reputation(ReputationArgs),
+    /// Write a provisioning file (Thunderbird autoconfig, Apple .mobileconfig, Outlook
+    /// autodiscover) for a mail domain, with only server names verified to work.
+    Provision(ProvisionArgs),
+}
+
+#[derive(Args, Debug)]
+struct ProvisionArgs {
+    /// The mail domain (or an address at it).
+    domain: String,
+    /// thunderbird, mobileconfig or autodiscover.
+    #[arg(long, value_name = "FORMAT")]
+    format: String,
+    /// DNS resolver to use instead of the system's: IP or IP:PORT.
+    #[arg(long, value_name = "IP[:PORT]")]
+    dns: Option<String>,
+    /// Also trust the CA certificates in this PEM file (repeatable).
+    #[arg(long = "ca-file", value_name = "PEM")]
+    ca_files: Vec<PathBuf>,
+    /// Timeout for each step, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -184,7 +207,72 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Check(args) => run_check(args),
         Command::Cert(CertCommand::Verify(args)) => cert_verify::run(&args),
         Command::Reputation(args) => run_reputation(args),
+        Command::Provision(args) => run_provision(args),
     }
+}
+
+fn run_provision(args: ProvisionArgs) -> Result<u8, Failure> {
+    let format: provision::Format = args
+        .format
+        .parse()
+        .map_err(|e: String| Failure::usage(anyhow::anyhow!("--format: {e}")))?;
+    let address = discovery::address(&args.domain).map_err(|e| Failure::usage(e.into()))?;
+    for path in &args.ca_files {
+        if !path.is_file() {
+            return Err(Failure::usage(anyhow::anyhow!(
+                "--ca-file {}: no such file",
+                path.display()
+            )));
+        }
+    }
+    let options = CheckOptions {
+        target: Target::Dns(address.domain.clone()),
+        services: service::ALL.to_vec(),
+        step_timeout: Duration::from_secs(args.timeout),
+        dns_server: parse_dns(args.dns.as_deref())?,
+        ca_files: args.ca_files.clone(),
+        no_sni: false,
+        no_aia: false,
+        no_versions: true,
+    };
+    let anchors = check::load_anchors(&options.ca_files)
+        .map_err(|e| check_failure(CheckError::Anchors(e)))?;
+    let observed = runtime()?
+        .block_on(discovery::observe(&address, &options, &anchors))
+        .map_err(check_failure)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let report = diagnose::discovery::judge(&observed, &anchors, now);
+    let settings = &report.settings;
+    if settings.incoming.is_none() && settings.outgoing.is_none() {
+        return Err(Failure {
+            status: 2,
+            error: anyhow::anyhow!(
+                "no server name for {} was verified to work without a warning; nothing written \
+                 (run mailtls check {} to see why)",
+                address.domain,
+                address.domain
+            ),
+        });
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(provision::write(format, &address.domain, settings).as_bytes())
+        .map_err(|e| Failure {
+            status: EXIT_UNKNOWN,
+            error: anyhow::Error::from(e).context("cannot write the file"),
+        })?;
+    if settings.incoming.is_none() || settings.outgoing.is_none() {
+        eprintln!(
+            "mailtls: warning: no verified {} server; the file lists only the other",
+            if settings.incoming.is_none() {
+                "incoming"
+            } else {
+                "outgoing"
+            }
+        );
+        return Ok(1);
+    }
+    Ok(0)
 }
 
 /// Largest `--dnsbl` file read.
@@ -274,7 +362,9 @@ fn parse_dns(text: Option<&str>) -> Result<Option<std::net::SocketAddr>, Failure
 }
 
 fn check_options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
-    let target = Target::parse(&args.host).map_err(|e| Failure::usage(e.into()))?;
+    // For an email address the target is its domain; discovery takes it from there.
+    let host = args.host.rsplit('@').next().unwrap_or(&args.host);
+    let target = Target::parse(host).map_err(|e| Failure::usage(e.into()))?;
     let services = if args.ports.is_empty() {
         service::ALL.to_vec()
     } else {
@@ -323,6 +413,40 @@ fn parse_clients(names: &[String]) -> Result<Vec<Client>, Failure> {
         .collect()
 }
 
+fn check_failure(error: CheckError) -> Failure {
+    let status = match &error {
+        CheckError::Anchors(_) | CheckError::Dns(DnsError::BadServer(_)) => EXIT_USAGE,
+        CheckError::Dns(_) => EXIT_UNKNOWN,
+    };
+    Failure {
+        status,
+        error: error.into(),
+    }
+}
+
+/// `check user@domain`, or a mail domain: discover the servers clients are sent to, check them.
+fn run_discovery(
+    runtime: &tokio::runtime::Runtime,
+    args: &CheckArgs,
+    options: &CheckOptions,
+) -> Result<u8, Failure> {
+    let address = discovery::address(&args.host).map_err(|e| Failure::usage(e.into()))?;
+    let anchors = check::load_anchors(&options.ca_files)
+        .map_err(|e| check_failure(CheckError::Anchors(e)))?;
+    let observed = runtime
+        .block_on(discovery::observe(&address, options, &anchors))
+        .map_err(check_failure)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let report = diagnose::discovery::judge(&observed, &anchors, now);
+    if args.json {
+        write_json(&report::discovery::wire(&report, now))?;
+    } else {
+        let mut stdout = anstream::stdout();
+        let _ = stdout.write_all(report::discovery::render(&report).as_bytes());
+    }
+    Ok(report.verdict.exit_code())
+}
+
 fn run_check(args: CheckArgs) -> Result<u8, Failure> {
     let options = check_options(&args)?;
     let selected = parse_clients(&args.clients)?;
@@ -332,17 +456,18 @@ fn run_check(args: CheckArgs) -> Result<u8, Failure> {
         None
     };
     let runtime = runtime()?;
-    let (observations, mut diagnosis) =
-        runtime.block_on(check::run(&options)).map_err(|error| {
-            let status = match &error {
-                CheckError::Anchors(_) | CheckError::Dns(DnsError::BadServer(_)) => EXIT_USAGE,
-                CheckError::Dns(_) => EXIT_UNKNOWN,
-            };
-            Failure {
-                status,
-                error: error.into(),
-            }
-        })?;
+    let domain = options.target.dns_name().map(str::to_string);
+    let discover = args.host.contains('@')
+        || match &domain {
+            Some(name) => runtime.block_on(discovery::is_mail_domain(&options, name)),
+            None => false,
+        };
+    if discover {
+        return run_discovery(&runtime, &args, &options);
+    }
+    let (observations, mut diagnosis) = runtime
+        .block_on(check::run(&options))
+        .map_err(check_failure)?;
     if !selected.is_empty() {
         for endpoint in &mut diagnosis.endpoints {
             endpoint.clients.retain(|v| selected.contains(&v.client));

@@ -4,6 +4,8 @@
 //!
 //! A custom harness (libtest-mimic) so the lab starts once before the tests and stops after them.
 
+#[path = "servers/discovery.rs"]
+mod discovery;
 mod lab;
 #[path = "servers/reputation.rs"]
 mod reputation;
@@ -76,6 +78,7 @@ fn tests() -> Vec<(&'static str, Test)> {
     own.into_iter()
         .chain(reputation::tests())
         .chain(versions::tests())
+        .chain(discovery::tests())
         .collect()
 }
 

@@ -121,6 +121,13 @@ impl TrustAnchors {
             })
     }
 
+    /// The anchors as a rustls root store, for validating HTTPS (autoconfig, autodiscover).
+    pub fn root_store(&self) -> rustls::RootCertStore {
+        rustls::RootCertStore {
+            roots: self.anchors.clone(),
+        }
+    }
+
     /// Number of anchors.
     pub fn len(&self) -> usize {
         self.anchors.len()

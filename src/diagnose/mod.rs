@@ -1,6 +1,7 @@
 //! From observations to causes: which problems each endpoint has, why, and which server name
 //! (if any) makes every client port work. Pure: everything comes from [`Observations`].
 
+pub mod discovery;
 pub mod problem;
 pub mod reputation;
 

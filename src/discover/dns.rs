@@ -157,6 +157,31 @@ impl Dns {
         Ok(records)
     }
 
+    /// The SRV records of `name` as (priority, weight, port, target), in RFC 2782 order (lowest
+    /// priority first, then highest weight). A target of "." (RFC 2782: the service is decidedly
+    /// not offered) is kept as an empty name.
+    pub async fn srv(&self, name: &str) -> Result<Vec<(u16, u16, u16, String)>, DnsError> {
+        let lookup = self
+            .resolver
+            .srv_lookup(absolute(name)?)
+            .await
+            .map_err(|e| classify(name, &e))?;
+        let mut records: Vec<(u16, u16, u16, String)> = lookup
+            .iter()
+            .map(|srv| {
+                (
+                    srv.priority(),
+                    srv.weight(),
+                    srv.port(),
+                    plain(&srv.target().to_ascii()),
+                )
+            })
+            .collect();
+        records.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.3.cmp(&b.3)));
+        records.dedup();
+        Ok(records)
+    }
+
     /// The PTR names of `address`, lower case and without the trailing dot; empty when none.
     pub async fn ptr(&self, address: IpAddr) -> Result<Vec<String>, DnsError> {
         let name = address.to_string();

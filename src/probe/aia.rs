@@ -59,7 +59,7 @@ fn record(url: String, result: Result<Vec<Der>, String>) -> AiaFetch {
     }
 }
 
-fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+fn client(timeout: Duration) -> Result<reqwest::Client, String> {
     let policy = reqwest::redirect::Policy::custom(|attempt| {
         if attempt.previous().len() >= MAX_REDIRECTS || attempt.url().scheme() != "http" {
             attempt.stop()
@@ -67,12 +67,17 @@ fn client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
             attempt.follow()
         }
     });
+    // Only http:// is fetched, but reqwest needs a TLS setup all the same: ours, trusting nothing.
+    let tls = crate::crypto::client_config(rustls::RootCertStore::empty())
+        .map_err(|e| format!("no TLS configuration: {e}"))?;
     reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
         .redirect(policy)
         .connect_timeout(timeout)
         .timeout(timeout)
         .user_agent(concat!("mailtls/", env!("CARGO_PKG_VERSION")))
         .build()
+        .map_err(|e| e.to_string())
 }
 
 async fn fetch(client: &reqwest::Client, url: &str, timeout: Duration) -> Result<Vec<Der>, String> {

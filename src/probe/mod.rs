@@ -17,6 +17,7 @@ use crate::service::{Service, TlsMode};
 pub mod aia;
 pub mod dnsbl;
 pub mod hello;
+pub mod https;
 pub mod lines;
 pub mod starttls;
 pub mod tls;

@@ -1,5 +1,6 @@
 //! Reports: the human text report and the stable JSON wire format, built from a [`Diagnosis`].
 
+pub mod discovery;
 pub mod reputation;
 pub mod settings;
 pub mod text;

@@ -83,6 +83,20 @@ pub const PTR_MISMATCH_NAME: &str = "mx.elsewhere.test";
 /// A mail domain with no address of its own and one MX: GOOD's name.
 pub const MAIL_DOMAIN: &str = "maildomain.test";
 
+/// The lab's HTTPS server for autoconfig and autodiscover (tests/lab/provisioning_server.py).
+pub const WEB: &str = "127.0.0.23";
+/// Mail domains for discovery. DISC_GOOD: SRV, autoconfig and autodiscover all name
+/// mail.good.test, and _pop3._tcp says "not offered". DISC_BAD: SRV, MX and autoconfig name
+/// mail.disc-bad.test, an address of MISMATCH's server (its certificate is for HOSTING_NAME).
+/// DISC_BROKEN: a malformed autoconfig. DISC_LOOP: an autoconfig that redirects to itself.
+/// DISC_BADCERT: an autoconfig served with a certificate that does not cover its name. All but
+/// DISC_BAD also have an _imaps._tcp SRV record naming mail.good.test.
+pub const DISC_GOOD: &str = "disc-good.test";
+pub const DISC_BAD: &str = "disc-bad.test";
+pub const DISC_BROKEN: &str = "disc-broken.test";
+pub const DISC_LOOP: &str = "disc-loop.test";
+pub const DISC_BADCERT: &str = "disc-badcert.test";
+
 /// The path of one of the lab's `--dnsbl` files, given the lab's CA file.
 pub fn zone_file(ca_file: &str, name: &str) -> PathBuf {
     Path::new(ca_file).with_file_name(name)
@@ -295,6 +309,7 @@ impl Lab {
             add_address(scenario.address)?;
         }
         add_address(DNS_IP)?;
+        add_address(WEB)?;
         let certs = dir.join("certs");
         let lab = Lab {
             dir: dir.to_path_buf(),
@@ -306,6 +321,7 @@ impl Lab {
         lab.start_postfix()?;
         lab.start_aia_server()?;
         lab.start_legacy_server()?;
+        lab.start_provisioning_server()?;
         lab.wait_until_listening()?;
         Ok(lab)
     }
@@ -400,6 +416,18 @@ impl Lab {
             leaf(&[LEGACY.name], Some(&intermediate), current)?,
             &with_chain,
         )?;
+        // The provisioning server: every name it serves except autoconfig.DISC_BADCERT.
+        let web_names: Vec<String> = [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP]
+            .iter()
+            .map(|d| format!("autoconfig.{d}"))
+            .chain([format!("autodiscover.{DISC_GOOD}")])
+            .collect();
+        let web_refs: Vec<&str> = web_names.iter().map(String::as_str).collect();
+        save(
+            "web",
+            leaf(&web_refs, Some(&intermediate), current)?,
+            &with_chain,
+        )?;
         // openssl s_server sends only the first certificate of -cert; -cert_chain adds the rest.
         write(
             &self.dir.join("certs/intermediate.pem"),
@@ -459,6 +487,26 @@ impl Lab {
             PTR_MISMATCH.split('.').rev().collect::<Vec<_>>().join("."),
             GOOD.name
         );
+        // Discovery: SRV, MX and the provisioning web server's names.
+        let _ = writeln!(
+            conf,
+            "host-record=mail.{DISC_BAD},{mismatch}\n\
+             srv-host=_imaps._tcp.{DISC_BAD},mail.{DISC_BAD},993,0,1\n\
+             srv-host=_submissions._tcp.{DISC_BAD},mail.{DISC_BAD},465,0,1\n\
+             mx-host={DISC_BAD},mail.{DISC_BAD},10\n\
+             srv-host=_submissions._tcp.{DISC_GOOD},{good},465,0,1\n\
+             srv-host=_pop3._tcp.{DISC_GOOD}\n\
+             mx-host={DISC_GOOD},{good},10\n\
+             host-record=autodiscover.{DISC_GOOD},{WEB}",
+            mismatch = MISMATCH.address,
+            good = GOOD.name
+        );
+        for domain in [DISC_GOOD, DISC_BROKEN, DISC_LOOP, DISC_BADCERT] {
+            let _ = writeln!(conf, "srv-host=_imaps._tcp.{domain},{},993,0,1", GOOD.name);
+        }
+        for domain in [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP, DISC_BADCERT] {
+            let _ = writeln!(conf, "host-record=autoconfig.{domain},{WEB}");
+        }
         write(
             &self.ca_file.with_file_name(ZONES),
             "ip zen.bl.test codes=spamhaus delist=https://zen.bl.test/remove\n\
@@ -695,6 +743,23 @@ impl Lab {
         )
     }
 
+    fn start_provisioning_server(&self) -> Result<(), String> {
+        let (crt, key) = self.cert_files("web");
+        let script = format!(
+            "python3 {} {WEB} {crt} {key} {} >{} 2>&1 & echo $! >{}",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/lab/provisioning_server.py")
+                .display(),
+            self.dir.join("web.log").display(),
+            self.dir.join("web.out").display(),
+            self.dir.join("web.pid").display()
+        );
+        run_daemon(
+            Command::new("sh").arg("-c").arg(script),
+            &self.dir.join("web.start"),
+        )
+    }
+
     fn start_aia_server(&self) -> Result<(), String> {
         let script = format!(
             "python3 -m http.server --bind {} --directory {} {AIA_PORT} >{} 2>&1 & echo $! >{}",
@@ -711,6 +776,7 @@ impl Lab {
 
     fn wait_until_listening(&self) -> Result<(), String> {
         let mut expected: Vec<SocketAddr> = Vec::new();
+        expected.push(format!("{WEB}:443").parse().map_err(|e| format!("{e}"))?);
         expected.push(
             format!("{}:{AIA_PORT}", NO_CHAIN.address)
                 .parse()
@@ -768,6 +834,7 @@ impl Lab {
             dir.join("dnsmasq.pid"),
             dir.join("aia.pid"),
             dir.join("s_server.pid"),
+            dir.join("web.pid"),
         ] {
             if let Ok(pid) = std::fs::read_to_string(&pid_file) {
                 let pid = pid.trim().to_string();

@@ -1,0 +1,97 @@
+"""The lab's HTTPS server for autoconfig and autodiscover documents (started by tests/lab/mod.rs).
+
+Usage: provisioning_server.py ADDRESS CERT KEY LOG
+
+Answers by Host header:
+  autoconfig.disc-good.test      a clientConfig naming mail.good.test (which its certificate covers)
+  autoconfig.disc-badcert.test   the same document, but this name is not on the HTTPS certificate
+  autoconfig.disc-bad.test       a clientConfig naming mail.%EMAILDOMAIN% (not on its certificate)
+  autoconfig.disc-broken.test    malformed XML
+  autoconfig.disc-loop.test      a redirect to itself
+  autodiscover.disc-good.test    an autodiscover POX response naming mail.good.test (POST)
+Everything else is 404.
+"""
+import http.server
+import ssl
+import sys
+
+CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
+<clientConfig version="1.1">
+  <emailProvider id="%(domain)s">
+    <domain>%(domain)s</domain>
+    <incomingServer type="imap">
+      <hostname>%(host)s</hostname><port>993</port><socketType>SSL</socketType>
+      <username>%%EMAILADDRESS%%</username><authentication>password-cleartext</authentication>
+    </incomingServer>
+    <outgoingServer type="smtp">
+      <hostname>%(host)s</hostname><port>465</port><socketType>SSL</socketType>
+      <username>%%EMAILADDRESS%%</username><authentication>password-cleartext</authentication>
+    </outgoingServer>
+  </emailProvider>
+</clientConfig>
+"""
+
+AUTODISCOVER = """<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+  <Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+    <Account><AccountType>email</AccountType><Action>settings</Action>
+      <Protocol><Type>IMAP</Type><Server>mail.good.test</Server><Port>993</Port><SSL>on</SSL></Protocol>
+      <Protocol><Type>SMTP</Type><Server>mail.good.test</Server><Port>465</Port><SSL>on</SSL></Protocol>
+    </Account>
+  </Response>
+</Autodiscover>
+"""
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def host(self):
+        return (self.headers.get("Host") or "").split(":")[0].lower()
+
+    def answer(self, status, body=b"", headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        host, path = self.host(), self.path.split("?")[0]
+        if path != "/mail/config-v1.1.xml":
+            return self.answer(404)
+        if host in ("autoconfig.disc-good.test", "autoconfig.disc-badcert.test"):
+            domain = host.split(".", 1)[1]
+            body = CONFIG % {"domain": domain, "host": "mail.good.test"}
+        elif host == "autoconfig.disc-bad.test":
+            body = CONFIG % {"domain": "disc-bad.test", "host": "mail.%EMAILDOMAIN%"}
+        elif host == "autoconfig.disc-broken.test":
+            body = "<clientConfig><emailProvider><incomingServer type='imap'>"
+        elif host == "autoconfig.disc-loop.test":
+            return self.answer(302, headers=[("Location", "https://%s%s" % (host, self.path))])
+        else:
+            return self.answer(404)
+        self.answer(200, body.encode(), [("Content-Type", "text/xml")])
+
+    def do_POST(self):
+        length = min(int(self.headers.get("Content-Length") or 0), 65536)
+        self.rfile.read(length)
+        if self.host() == "autodiscover.disc-good.test" and self.path == "/autodiscover/autodiscover.xml":
+            return self.answer(200, AUTODISCOVER.encode(), [("Content-Type", "text/xml")])
+        self.answer(404)
+
+    def log_message(self, format, *args):
+        sys.stderr.write("%s %s\n" % (self.host(), format % args))
+
+
+def main():
+    address, cert, key, log = sys.argv[1:5]
+    sys.stderr = open(log, "a", buffering=1)
+    server = http.server.ThreadingHTTPServer((address, 443), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
