@@ -24,6 +24,10 @@ pub fn tests() -> Vec<(&'static str, Test)> {
             "provision_writes_only_verified_names",
             provision_writes_only_verified_names,
         ),
+        (
+            "discovery_fetches_refuse_inside_addresses",
+            fetches_refuse_inside_addresses,
+        ),
     ]
 }
 
@@ -204,4 +208,43 @@ fn provision_writes_only_verified_names(ca: &str) -> Result<(), Failed> {
         .output()?;
     expect_eq("nothing verified", Some(2), output.status.code())?;
     expect_eq("nothing written", 0, output.stdout.len())
+}
+
+/// The HTTPS fetcher refuses loopback and private addresses unless told the domain lives there:
+/// the lab's provisioning server is on 127.0.0.23, so the same URL is refused, then fetched.
+fn fetches_refuse_inside_addresses(ca: &str) -> Result<(), Failed> {
+    use mailtls::analyze::chain::TrustAnchors;
+    use mailtls::discover::dns::Dns;
+    use mailtls::probe::https::{FetchError, Fetcher, Request};
+
+    let mut anchors = TrustAnchors::default();
+    anchors.add_pem_file(std::path::Path::new(ca))?;
+    let dns = Dns::server(lab::DNS.parse()?, std::time::Duration::from_secs(3));
+    let request = Request {
+        url: format!("https://autoconfig.{}/mail/config-v1.1.xml", lab::DISC_GOOD),
+        body: None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let fetch = |allow_private: bool| {
+        let fetcher = Fetcher::new(
+            dns.clone(),
+            anchors.root_store(),
+            allow_private,
+            std::time::Duration::from_secs(3),
+        )
+        .map_err(|e| e.to_string())?;
+        Ok::<_, String>(runtime.block_on(fetcher.fetch(&request)))
+    };
+    let refused = fetch(false)?;
+    ensure(
+        matches!(refused, Err(FetchError::PrivateAddress(_))),
+        || format!("refused without permission: {refused:?}"),
+    )?;
+    let fetched = fetch(true)?;
+    ensure(
+        fetched.as_ref().is_ok_and(|t| t.contains("<clientConfig")),
+        || format!("fetched with permission: {fetched:?}"),
+    )
 }
