@@ -85,8 +85,8 @@ pub const MAIL_DOMAIN: &str = "maildomain.test";
 
 /// The lab's HTTPS server for autoconfig and autodiscover (tests/lab/provisioning_server.py).
 pub const WEB: &str = "127.0.0.23";
-/// Mail domains for discovery. DISC_GOOD: SRV, autoconfig and autodiscover all name
-/// mail.good.test, and _pop3._tcp says "not offered". DISC_BAD: SRV, MX and autoconfig name
+/// Mail domains for discovery. DISC_GOOD: SRV, autoconfig (both URLs) and autodiscover (direct
+/// and through its SRV record) all name mail.good.test, and _pop3._tcp says "not offered". DISC_BAD: SRV, MX and autoconfig name
 /// mail.disc-bad.test, an address of MISMATCH's server (its certificate is for HOSTING_NAME).
 /// DISC_BROKEN: a malformed autoconfig. DISC_LOOP: an autoconfig that redirects to itself.
 /// DISC_BADCERT: an autoconfig served with a certificate that does not cover its name. All but
@@ -420,7 +420,7 @@ impl Lab {
         let web_names: Vec<String> = [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP]
             .iter()
             .map(|d| format!("autoconfig.{d}"))
-            .chain([format!("autodiscover.{DISC_GOOD}")])
+            .chain([format!("autodiscover.{DISC_GOOD}"), DISC_GOOD.to_string()])
             .collect();
         let web_refs: Vec<&str> = web_names.iter().map(String::as_str).collect();
         save(
@@ -497,7 +497,9 @@ impl Lab {
              srv-host=_submissions._tcp.{DISC_GOOD},{good},465,0,1\n\
              srv-host=_pop3._tcp.{DISC_GOOD}\n\
              mx-host={DISC_GOOD},{good},10\n\
-             host-record=autodiscover.{DISC_GOOD},{WEB}",
+             host-record=autodiscover.{DISC_GOOD},{WEB}\n\
+             host-record={DISC_GOOD},{WEB}\n\
+             srv-host=_autodiscover._tcp.{DISC_GOOD},autodiscover.{DISC_GOOD},443,0,1",
             mismatch = MISMATCH.address,
             good = GOOD.name
         );

@@ -3,7 +3,8 @@
 Usage: provisioning_server.py ADDRESS CERT KEY LOG
 
 Answers by Host header:
-  autoconfig.disc-good.test      a clientConfig naming mail.good.test (which its certificate covers)
+  autoconfig.disc-good.test      a clientConfig naming mail.good.test (which its certificate covers);
+  disc-good.test                 the same at /.well-known/autoconfig/mail/config-v1.1.xml
   autoconfig.disc-badcert.test   the same document, but this name is not on the HTTPS certificate
   autoconfig.disc-bad.test       a clientConfig naming mail.%EMAILDOMAIN% (not on its certificate)
   autoconfig.disc-broken.test    malformed XML
@@ -57,6 +58,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         host, path = self.host(), self.path.split("?")[0]
+        if host == "disc-good.test" and path == "/.well-known/autoconfig/mail/config-v1.1.xml":
+            body = CONFIG % {"domain": host, "host": "mail.good.test"}
+            return self.answer(200, body.encode(), [("Content-Type", "text/xml")])
         if path != "/mail/config-v1.1.xml":
             return self.answer(404)
         if host in ("autoconfig.disc-good.test", "autoconfig.disc-badcert.test"):

@@ -53,7 +53,14 @@ fn all_sources_agree(ca: &str) -> Result<(), Failed> {
         Some(format!("jane@{}", lab::DISC_GOOD).as_str()),
         json["email"].as_str(),
     )?;
-    for source in ["srv", "autoconfig", "autodiscover", "mx"] {
+    for source in [
+        "srv",
+        "autoconfig",
+        "autoconfig-well-known",
+        "autodiscover",
+        "autodiscover-srv",
+        "mx",
+    ] {
         let found = entries(&json, source);
         ensure(!found.is_empty(), || {
             format!("no {source} entries: {}", json["discovery"])
