@@ -516,43 +516,37 @@ fn sha1_signature_fails_for_public_roots_and_in_apple_mail() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// docs/clients.md names `entry` (as written by `mention`) and the first word (the URL) of
+/// `source`.
+fn documented(docs: &str, mention: &str, entry: &str, source: &str) {
+    assert!(docs.contains(mention), "docs/clients.md lacks {entry}");
+    let url = source.split_whitespace().next().unwrap();
+    assert!(
+        docs.contains(url),
+        "docs/clients.md lacks the source of {entry}: {url}"
+    );
+}
+
+fn clients_doc() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/clients.md")).unwrap()
+}
+
 #[test]
 fn every_release_is_documented_with_its_source() {
-    let docs =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/clients.md")).unwrap();
+    let docs = clients_doc();
     for release in clients::releases::RELEASES {
-        assert!(
-            docs.contains(&format!("| {} |", release.name)),
-            "docs/clients.md lacks release {}",
-            release.name
-        );
-        let url = release.source.split_whitespace().next().unwrap();
-        assert!(
-            docs.contains(url),
-            "docs/clients.md lacks the source of {}: {url}",
-            release.name
-        );
+        let mention = format!("| {} |", release.name);
+        documented(&docs, &mention, release.name, release.source);
     }
 }
 
 #[test]
 fn every_rule_is_documented_with_its_source() {
-    let docs =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/clients.md")).unwrap();
+    let docs = clients_doc();
     let all = clients::COMMON_RULES
         .iter()
         .chain(Client::ALL.iter().flat_map(|c| c.rules().iter()));
     for rule in all {
-        assert!(
-            docs.contains(&format!("`{}`", rule.id)),
-            "docs/clients.md lacks rule {}",
-            rule.id
-        );
-        let url = rule.source.split_whitespace().next().unwrap();
-        assert!(
-            docs.contains(url),
-            "docs/clients.md lacks the source of {}: {url}",
-            rule.id
-        );
+        documented(&docs, &format!("`{}`", rule.id), rule.id, rule.source);
     }
 }

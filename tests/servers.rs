@@ -84,9 +84,22 @@ fn tests() -> Vec<(&'static str, Test)> {
 
 /// Runs `mailtls check` with the lab's DNS and CA; returns (exit status, stdout, stderr).
 fn mailtls(ca: &str, args: &[&str]) -> (i32, String, String) {
+    let mut full = vec![
+        "check",
+        "--dns",
+        lab::DNS,
+        "--ca-file",
+        ca,
+        "--timeout",
+        "5",
+    ];
+    full.extend_from_slice(args);
+    run_mailtls(&full)
+}
+
+/// Runs the binary with `args` and no colour; returns (exit status, stdout, stderr).
+fn run_mailtls(args: &[&str]) -> (i32, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
-        .arg("check")
-        .args(["--dns", lab::DNS, "--ca-file", ca, "--timeout", "5"])
         .args(args)
         .env("NO_COLOR", "1")
         .output()
@@ -98,13 +111,17 @@ fn mailtls(ca: &str, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// Parses a JSON report, or fails with what was printed.
+fn json_of(stdout: &str, stderr: &str) -> Result<Value, Failed> {
+    serde_json::from_str(stdout)
+        .map_err(|e| format!("not JSON ({e}); stdout: {stdout}\nstderr: {stderr}").into())
+}
+
 fn check_json(ca: &str, host: &str, extra: &[&str]) -> Result<(i32, Value), Failed> {
     let mut args = vec![host, "--json"];
     args.extend_from_slice(extra);
     let (status, stdout, stderr) = mailtls(ca, &args);
-    let json: Value = serde_json::from_str(&stdout)
-        .map_err(|e| format!("not JSON ({e}); stdout: {stdout}\nstderr: {stderr}"))?;
-    Ok((status, json))
+    Ok((status, json_of(&stdout, &stderr)?))
 }
 
 fn ensure(condition: bool, what: impl FnOnce() -> String) -> Result<(), Failed> {

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use anstyle::{AnsiColor, Style};
+use super::style::{BOLD, DIM, GREEN, RED, YELLOW};
 use serde::Serialize;
 
 use super::settings::{self, AccountSettings, ServerSetting};
@@ -14,20 +14,10 @@ use crate::diagnose::discovery::{DiscoveryReport, Entry, Status};
 use crate::discover::autoconfig::Security;
 use crate::service::TlsMode;
 
-const BOLD: Style = Style::new().bold();
-const RED: Style = AnsiColor::Red.on_default().bold();
-const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
-const GREEN: Style = AnsiColor::Green.on_default().bold();
-const DIM: Style = Style::new().dimmed();
-
 /// Renders the text report (styles stripped by the caller's stream off a terminal).
 pub fn render(report: &DiscoveryReport) -> String {
     let mut out = String::new();
-    let style = match report.verdict {
-        Verdict::Ok => GREEN,
-        Verdict::Warn => YELLOW,
-        Verdict::Fail | Verdict::Unknown => RED,
-    };
+    let style = super::style::verdict(report.verdict);
     let _ = writeln!(out, "{style}{}{style:#}", report.summary);
     for fix in &report.fixes {
         let _ = writeln!(out, "  {BOLD}→{BOLD:#} {fix}");

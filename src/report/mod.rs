@@ -3,6 +3,7 @@
 pub mod discovery;
 pub mod reputation;
 pub mod settings;
+pub mod style;
 pub mod text;
 pub mod wire;
 

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use anstyle::{AnsiColor, Style};
+use super::style::{BOLD, DIM, GREEN, RED, YELLOW};
 use serde::Serialize;
 
 use crate::analyze::dnsbl::Status;
@@ -13,21 +13,11 @@ use crate::diagnose::reputation::{
     AddressReputation, Listing, MISMATCH_STATEMENT, NameReputation, Reputation,
 };
 
-const BOLD: Style = Style::new().bold();
-const RED: Style = AnsiColor::Red.on_default().bold();
-const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
-const GREEN: Style = AnsiColor::Green.on_default().bold();
-const DIM: Style = Style::new().dimmed();
-
 /// Renders the text report (ANSI styles; the caller's stream strips them off a terminal or
 /// under `NO_COLOR`).
 pub fn render(reputation: &Reputation) -> String {
     let mut out = String::new();
-    let style = match reputation.verdict {
-        Verdict::Ok => GREEN,
-        Verdict::Warn => YELLOW,
-        Verdict::Fail | Verdict::Unknown => RED,
-    };
+    let style = super::style::verdict(reputation.verdict);
     let _ = writeln!(out, "{style}{}{style:#}", reputation.summary);
     for fix in &reputation.fixes {
         let _ = writeln!(out, "  {BOLD}→{BOLD:#} {fix}");

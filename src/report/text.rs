@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use anstyle::{AnsiColor, Style};
+use super::style::{BOLD, DIM, GREEN, RED, YELLOW};
 
 use super::settings;
 use crate::analyze::cert::date;
@@ -12,21 +12,11 @@ use crate::clients::{Client, Outcome};
 use crate::diagnose::{Code, Diagnosis, Severity, Verdict};
 use crate::probe::hello::TlsVersion;
 
-const BOLD: Style = Style::new().bold();
-const RED: Style = AnsiColor::Red.on_default().bold();
-const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
-const GREEN: Style = AnsiColor::Green.on_default().bold();
-const DIM: Style = Style::new().dimmed();
-
 /// Renders the report. Styles are ANSI escapes; the caller's stream strips them when the output
 /// is not a terminal or `NO_COLOR` is set (anstream does both).
 pub fn render(diagnosis: &Diagnosis) -> String {
     let mut out = String::new();
-    let verdict_style = match diagnosis.verdict {
-        Verdict::Ok => GREEN,
-        Verdict::Warn => YELLOW,
-        Verdict::Fail | Verdict::Unknown => RED,
-    };
+    let verdict_style = super::style::verdict(diagnosis.verdict);
     let _ = writeln!(
         out,
         "{verdict_style}{}{verdict_style:#}",

@@ -30,27 +30,23 @@ pub fn tests() -> Vec<(&'static str, Test)> {
 
 /// Runs `mailtls reputation` with the lab's DNS and the given zone file.
 fn reputation(ca: &str, zones: &str, args: &[&str]) -> (i32, String, String) {
-    let zone_file = lab::zone_file(ca, zones);
-    let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
-        .arg("reputation")
-        .args(["--dns", lab::DNS, "--timeout", "2", "--dnsbl"])
-        .arg(&zone_file)
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the mailtls binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let zone_file = lab::zone_file(ca, zones).display().to_string();
+    let mut full = vec![
+        "reputation",
+        "--dns",
+        lab::DNS,
+        "--timeout",
+        "2",
+        "--dnsbl",
+        &zone_file,
+    ];
+    full.extend_from_slice(args);
+    super::run_mailtls(&full)
 }
 
 fn reputation_json(ca: &str, zones: &str, host: &str) -> Result<(i32, Value), Failed> {
     let (status, stdout, stderr) = reputation(ca, zones, &[host, "--json"]);
-    let json = serde_json::from_str(&stdout)
-        .map_err(|e| format!("not JSON ({e}); stdout: {stdout}\nstderr: {stderr}"))?;
-    Ok((status, json))
+    Ok((status, super::json_of(&stdout, &stderr)?))
 }
 
 fn listing<'a>(listings: &'a Value, zone: &str) -> Result<&'a Value, Failed> {
