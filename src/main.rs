@@ -425,10 +425,30 @@ fn check_failure(error: CheckError) -> Failure {
 }
 
 /// `check user@domain`, or a mail domain: discover the servers clients are sent to, check them.
+/// Blocklists, reverse DNS and SMTP names for `options.target`, reusing `known_smtp` probes.
+fn judge_reputation(
+    runtime: &tokio::runtime::Runtime,
+    options: &CheckOptions,
+    zones: Vec<Zone>,
+    known_smtp: &[mailtls::observation::EndpointObservation],
+) -> Result<diagnose::reputation::Reputation, Failure> {
+    let options = ReputationOptions {
+        target: options.target.clone(),
+        zones,
+        dns_server: options.dns_server,
+        step_timeout: options.step_timeout,
+    };
+    let observed = runtime
+        .block_on(reputation::observe(&options, known_smtp))
+        .map_err(reputation_failure)?;
+    Ok(diagnose::reputation::judge(&observed, &options.zones))
+}
+
 fn run_discovery(
     runtime: &tokio::runtime::Runtime,
     args: &CheckArgs,
     options: &CheckOptions,
+    zones: Option<Vec<Zone>>,
 ) -> Result<u8, Failure> {
     let address = discovery::address(&args.host).map_err(|e| Failure::usage(e.into()))?;
     let anchors = check::load_anchors(&options.ca_files)
@@ -438,13 +458,33 @@ fn run_discovery(
         .map_err(check_failure)?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let report = diagnose::discovery::judge(&observed, &anchors, now);
+    // For a mail domain, reputation follows its MX hosts; reuse the port-25 probes made.
+    let known_smtp: Vec<_> = observed
+        .hosts
+        .iter()
+        .flat_map(|h| h.endpoints.iter().cloned())
+        .collect();
+    let reputation = zones
+        .map(|zones| judge_reputation(runtime, options, zones, &known_smtp))
+        .transpose()?;
+    let status = report
+        .verdict
+        .exit_code()
+        .max(reputation.as_ref().map_or(0, |r| r.verdict.exit_code()));
     if args.json {
-        write_json(&report::discovery::wire(&report, now))?;
+        let mut wire = report::discovery::wire(&report, now);
+        wire.reputation = reputation.as_ref().map(report::reputation::wire);
+        write_json(&wire)?;
     } else {
+        let mut text = report::discovery::render(&report);
+        if let Some(reputation) = &reputation {
+            text.push_str("\nReputation\n");
+            text.push_str(&report::reputation::render(reputation));
+        }
         let mut stdout = anstream::stdout();
-        let _ = stdout.write_all(report::discovery::render(&report).as_bytes());
+        let _ = stdout.write_all(text.as_bytes());
     }
-    Ok(report.verdict.exit_code())
+    Ok(status)
 }
 
 fn run_check(args: CheckArgs) -> Result<u8, Failure> {
@@ -463,7 +503,7 @@ fn run_check(args: CheckArgs) -> Result<u8, Failure> {
             None => false,
         };
     if discover {
-        return run_discovery(&runtime, &args, &options);
+        return run_discovery(&runtime, &args, &options, zones);
     }
     let (observations, mut diagnosis) = runtime
         .block_on(check::run(&options))
@@ -474,21 +514,9 @@ fn run_check(args: CheckArgs) -> Result<u8, Failure> {
         }
     }
     // The reputation part reuses the port-25 probes the check already made.
-    let reputation = match zones {
-        Some(zones) => {
-            let options = ReputationOptions {
-                target: options.target.clone(),
-                zones,
-                dns_server: options.dns_server,
-                step_timeout: options.step_timeout,
-            };
-            let observed = runtime
-                .block_on(reputation::observe(&options, &observations.endpoints))
-                .map_err(reputation_failure)?;
-            Some(diagnose::reputation::judge(&observed, &options.zones))
-        }
-        None => None,
-    };
+    let reputation = zones
+        .map(|zones| judge_reputation(&runtime, &options, zones, &observations.endpoints))
+        .transpose()?;
     let status = diagnosis
         .verdict
         .exit_code()

@@ -135,6 +135,9 @@ pub struct Wire {
     pub settings: Vec<WireClientSettings>,
     /// The full check report of every host handed out.
     pub hosts: Vec<wire::Report>,
+    /// With `--reputation`: blocklists, reverse DNS and SMTP names of the domain's MX hosts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reputation: Option<super::reputation::Wire>,
 }
 
 /// One client's settings.
@@ -201,5 +204,6 @@ pub fn wire(report: &DiscoveryReport, checked_at: i64) -> Wire {
             .iter()
             .map(|h| wire::report(h, checked_at))
             .collect(),
+        reputation: None,
     }
 }

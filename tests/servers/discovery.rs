@@ -28,6 +28,10 @@ pub fn tests() -> Vec<(&'static str, Test)> {
             "discovery_fetches_refuse_inside_addresses",
             fetches_refuse_inside_addresses,
         ),
+        (
+            "discovery_with_reputation_follows_mx",
+            with_reputation_follows_mx,
+        ),
     ]
 }
 
@@ -254,4 +258,30 @@ fn fetches_refuse_inside_addresses(ca: &str) -> Result<(), Failed> {
         fetched.as_ref().is_ok_and(|t| t.contains("<clientConfig")),
         || format!("fetched with permission: {fetched:?}"),
     )
+}
+
+/// `--reputation` on a mail domain examines its MX hosts: DISC_BAD's MX is MISMATCH's address,
+/// which the lab's zen.bl.test lists.
+fn with_reputation_follows_mx(ca: &str) -> Result<(), Failed> {
+    let zones = lab::zone_file(ca, lab::ZONES).display().to_string();
+    let (status, json) = check_json(
+        ca,
+        &format!("jane@{}", lab::DISC_BAD),
+        &["--reputation", "--dnsbl", &zones],
+    )?;
+    expect_eq("exit status", 2, status)?;
+    let reputation = &json["reputation"];
+    expect_eq(
+        "reputation verdict",
+        Some("fail"),
+        reputation["verdict"].as_str(),
+    )?;
+    expect_eq(
+        "the MX host's address",
+        Some(lab::MISMATCH.address),
+        reputation["addresses"][0]["address"].as_str(),
+    )?;
+    ensure(json["discovery"].as_array().is_some(), || {
+        "the discovery report is still there".into()
+    })
 }
