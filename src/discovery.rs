@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::analyze::chain::TrustAnchors;
 use crate::check::{self, CheckError, CheckOptions};
 use crate::discover::autoconfig::{self, Address, Security, ServerEntry};
-use crate::discover::dns::{Dns, DnsError};
+use crate::discover::dns::{Dns, DnsError, lookup_names};
 use crate::observation::Observations;
 use crate::probe::https::{self, Fetcher, Request};
 use crate::service::{Protocol, Service};
@@ -183,17 +183,19 @@ pub async fn observe(
     records.extend(guesses);
 
     // Fetch from inside addresses only when the domain's own servers live there.
-    let names: Vec<String> = records
+    let mut names: Vec<String> = records
         .iter()
         .flat_map(|r| r.servers.iter().map(|s| s.hostname.clone()))
         .chain([domain.clone()])
         .collect();
-    let mut allow_private = false;
-    for name in names.iter().take(16) {
-        if let Ok(addresses) = dns.addresses(name).await {
-            allow_private |= addresses.iter().copied().any(https::is_inside);
-        }
-    }
+    names.sort();
+    names.dedup();
+    names.truncate(MAX_HOSTS * 2);
+    let allow_private = lookup_names(&dns, names)
+        .await
+        .iter()
+        .flat_map(|lookup| lookup.addresses.iter().copied())
+        .any(https::is_inside);
     records.extend(documents(&dns, address, anchors, allow_private, options).await);
 
     // Every host handed out, with the ports it was handed out with.
