@@ -116,12 +116,21 @@ pub fn judge(
                 observations.domain
             ),
         )
-    } else if broken > 0 || bad_documents > 0 {
+    } else if broken > 0 {
         (
             Verdict::Fail,
             format!(
-                "Problem: {} of the servers handed out for {} make clients warn; fix the provisioning below.",
-                broken.max(bad_documents),
+                "Problem: {broken} of the servers handed out for {} make clients warn; fix the \
+                 provisioning below.",
+                observations.domain
+            ),
+        )
+    } else if bad_documents > 0 {
+        (
+            Verdict::Fail,
+            format!(
+                "Problem: {} serves its provisioning with an invalid HTTPS certificate, so clients \
+                 refuse it and guess.",
                 observations.domain
             ),
         )
@@ -381,5 +390,98 @@ fn working_settings(entries: &[Entry], hosts: &[Diagnosis]) -> AccountSettings {
     AccountSettings {
         incoming: pick(Direction::Incoming),
         outgoing: pick(Direction::Outgoing),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(
+        source: Source,
+        record: &str,
+        port: u16,
+        status: Status,
+        instead: Option<&str>,
+    ) -> Entry {
+        Entry {
+            source,
+            url_or_record: record.to_string(),
+            hostname: "mail.example.test".to_string(),
+            port: Some(port),
+            security: Some(Security::Tls),
+            status,
+            detail: None,
+            instead: instead.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn fixes_join_ports_per_source_and_name() {
+        let entries = vec![
+            entry(
+                Source::Autoconfig,
+                "https://autoconfig.example.test/x",
+                993,
+                Status::NameNotCovered,
+                Some("host.example.net"),
+            ),
+            entry(
+                Source::Autoconfig,
+                "https://autoconfig.example.test/x",
+                465,
+                Status::NameNotCovered,
+                Some("host.example.net"),
+            ),
+            entry(
+                Source::Mx,
+                "example.test",
+                25,
+                Status::NameNotCovered,
+                Some("host.example.net"),
+            ),
+            entry(
+                Source::Srv,
+                "_imaps._tcp.example.test",
+                993,
+                Status::Works,
+                None,
+            ),
+        ];
+        let fixes = provisioning_fixes(&entries);
+        assert_eq!(fixes.len(), 2, "{fixes:?}");
+        assert!(
+            fixes[0].contains("(ports 993, 465)") && fixes[0].contains("hand out host.example.net")
+        );
+        // MX is server-to-server: the name is on the certificate, not "verified" on a client port.
+        assert!(fixes[1].contains("(port 25)") && fixes[1].contains("(on the certificate)"));
+    }
+
+    #[test]
+    fn source_errors_and_plaintext_get_their_own_fixes() {
+        let mut broken = entry(
+            Source::Autoconfig,
+            "https://autoconfig.example.test/x",
+            0,
+            Status::SourceError,
+            None,
+        );
+        broken.hostname.clear();
+        broken.port = None;
+        broken.detail = Some("not well-formed XML: oops".to_string());
+        let mut clear = entry(
+            Source::Autodiscover,
+            "https://autodiscover.example.test/y",
+            110,
+            Status::Plaintext,
+            None,
+        );
+        clear.security = Some(Security::Plain);
+        let fixes = provisioning_fixes(&[broken, clear]);
+        assert!(
+            fixes[0].contains("cannot be used (not well-formed XML: oops)"),
+            "{fixes:?}"
+        );
+        assert!(fixes[1].contains("without encryption"), "{fixes:?}");
     }
 }
