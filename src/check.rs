@@ -77,10 +77,7 @@ pub async fn observe(
     options: &CheckOptions,
     anchors: &TrustAnchors,
 ) -> Result<Observations, CheckError> {
-    let dns = match options.dns_server {
-        Some(server) => Dns::server(server, options.step_timeout),
-        None => Dns::system(options.step_timeout)?,
-    };
+    let dns = Dns::configured(options.dns_server, options.step_timeout)?;
     let target = options.target.clone();
     let addresses = match &target {
         Target::Ip(ip) => vec![*ip],

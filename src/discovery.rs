@@ -130,7 +130,7 @@ pub fn address(input: &str) -> Result<Address, crate::target::TargetError> {
 /// probe NAME itself: it has MX records naming other hosts, or no address of its own but MX or
 /// SRV records (a name with neither is left to `check`, which says it does not resolve).
 pub async fn is_mail_domain(options: &CheckOptions, name: &str) -> bool {
-    let Ok(dns) = resolver(options) else {
+    let Ok(dns) = Dns::configured(options.dns_server, options.step_timeout) else {
         return false;
     };
     let (mx, own) = tokio::join!(dns.mx(name), dns.addresses(name));
@@ -157,13 +157,6 @@ pub async fn is_mail_domain(options: &CheckOptions, name: &str) -> bool {
     false
 }
 
-fn resolver(options: &CheckOptions) -> Result<Dns, DnsError> {
-    match options.dns_server {
-        Some(server) => Ok(Dns::server(server, options.step_timeout)),
-        None => Dns::system(options.step_timeout),
-    }
-}
-
 /// Discovers and checks. `options` carries the resolver, timeout, anchors and probe switches
 /// used for every host.
 pub async fn observe(
@@ -171,7 +164,7 @@ pub async fn observe(
     options: &CheckOptions,
     anchors: &TrustAnchors,
 ) -> Result<DiscoveryObservations, CheckError> {
-    let dns = resolver(options)?;
+    let dns = Dns::configured(options.dns_server, options.step_timeout)?;
     let domain = address.domain.clone();
     let (srv, mx, guesses) = tokio::join!(
         srv_records(&dns, &domain),

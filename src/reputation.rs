@@ -50,10 +50,7 @@ pub async fn observe(
     options: &ReputationOptions,
     known_smtp: &[EndpointObservation],
 ) -> Result<ReputationObservations, ReputationError> {
-    let dns = match options.dns_server {
-        Some(server) => Dns::server(server, options.step_timeout),
-        None => Dns::system(options.step_timeout)?,
-    };
+    let dns = Dns::configured(options.dns_server, options.step_timeout)?;
     let hosts = hosts(&dns, &options.target).await?;
     let mut observations = ReputationObservations {
         target: options.target.clone(),

@@ -71,6 +71,14 @@ impl Dns {
         Ok(Dns::new(builder.build(), timeout))
     }
 
+    /// The resolver a command runs with: `server` (from `--dns`) when given, else the system's.
+    pub fn configured(server: Option<SocketAddr>, timeout: Duration) -> Result<Dns, DnsError> {
+        match server {
+            Some(address) => Ok(Dns::server(address, timeout)),
+            None => Dns::system(timeout),
+        }
+    }
+
     /// A specific resolver, e.g. a local test DNS or the admin's own recursive resolver.
     pub fn server(address: SocketAddr, timeout: Duration) -> Dns {
         let group = NameServerConfigGroup::from_ips_clear(&[address.ip()], address.port(), true);
