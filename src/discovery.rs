@@ -145,16 +145,7 @@ pub async fn is_mail_domain(options: &CheckOptions, name: &str) -> bool {
     if !exchangers.is_empty() {
         return true;
     }
-    for (service, _, _) in SRV_SERVICES {
-        if dns
-            .srv(&format!("{service}.{name}"))
-            .await
-            .is_ok_and(|r| !r.is_empty())
-        {
-            return true;
-        }
-    }
-    false
+    !srv_records(&dns, name).await.is_empty()
 }
 
 /// Discovers and checks. `options` carries the resolver, timeout, anchors and probe switches
