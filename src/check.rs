@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use crate::concurrent::in_order;
 
 use crate::analyze::chain::{AnchorError, TrustAnchors};
 use crate::diagnose::{self, Diagnosis};
@@ -174,8 +174,7 @@ async fn probe_versions(
     settings: ProbeSettings,
     skip: bool,
 ) -> Vec<Vec<VersionProbe>> {
-    let mut tasks = JoinSet::new();
-    for (index, endpoint) in endpoints.iter().enumerate() {
+    in_order(endpoints.iter().map(|endpoint| {
         let questions = if skip {
             Vec::new()
         } else {
@@ -186,14 +185,9 @@ async fn probe_versions(
             address: endpoint.address,
             sni: endpoint.sni.clone(),
         };
-        tasks.spawn(async move {
-            let answers = probe::versions::probe_versions(&request, questions, settings).await;
-            (index, answers)
-        });
-    }
-    let mut answers: Vec<(usize, Vec<VersionProbe>)> = tasks.join_all().await;
-    answers.sort_by_key(|(index, _)| *index);
-    answers.into_iter().map(|(_, a)| a).collect()
+        async move { probe::versions::probe_versions(&request, questions, settings).await }
+    }))
+    .await
 }
 
 /// Re-probes every endpoint that presented a certificate, once per candidate name as SNI.

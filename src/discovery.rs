@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analyze::chain::TrustAnchors;
 use crate::check::{self, CheckError, CheckOptions};
+use crate::concurrent::in_order;
 use crate::discover::autoconfig::{self, Address, Security, ServerEntry};
 use crate::discover::dns::{Dns, DnsError, lookup_names};
 use crate::observation::Observations;
@@ -194,22 +195,19 @@ pub async fn observe(
             }
         }
     }
-    let mut checks = tokio::task::JoinSet::new();
-    for (index, (host, services)) in hosts.into_iter().take(MAX_HOSTS).enumerate() {
-        let Ok(target) = Target::parse(&host) else {
-            continue;
-        };
-        let mut host_options = options.clone();
-        host_options.target = target;
-        host_options.services = services;
-        host_options.services.sort();
-        let anchors = anchors.clone();
-        checks.spawn(async move { (index, check::observe(&host_options, &anchors).await) });
-    }
-    let mut done: Vec<(usize, Result<Observations, CheckError>)> = checks.join_all().await;
-    done.sort_by_key(|(index, _)| *index);
+    let checks = hosts
+        .into_iter()
+        .take(MAX_HOSTS)
+        .filter_map(|(host, mut services)| {
+            let mut host_options = options.clone();
+            host_options.target = Target::parse(&host).ok()?;
+            services.sort();
+            host_options.services = services;
+            let anchors = anchors.clone();
+            Some(async move { check::observe(&host_options, &anchors).await })
+        });
     // A host that does not resolve is reported per entry; it has no observations.
-    let hosts = done.into_iter().filter_map(|(_, r)| r.ok()).collect();
+    let hosts = in_order(checks).await.into_iter().flatten().collect();
     Ok(DiscoveryObservations {
         email: address.email(),
         domain,
@@ -219,11 +217,10 @@ pub async fn observe(
 }
 
 async fn srv_records(dns: &Dns, domain: &str) -> Vec<Record> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, (service, protocol, security)) in SRV_SERVICES.iter().copied().enumerate() {
+    let lookups = SRV_SERVICES.iter().map(|&(service, protocol, security)| {
         let dns = dns.clone();
         let name = format!("{service}.{domain}");
-        tasks.spawn(async move {
+        async move {
             let mut record = Record::new(Source::Srv, name.clone());
             match dns.srv(&name).await {
                 Ok(answers) => {
@@ -242,14 +239,12 @@ async fn srv_records(dns: &Dns, domain: &str) -> Vec<Record> {
                 }
                 Err(error) => record.error = Some(error.to_string()),
             }
-            (index, record)
-        });
-    }
-    let mut records: Vec<(usize, Record)> = tasks.join_all().await;
-    records.sort_by_key(|(index, _)| *index);
-    records
+            record
+        }
+    });
+    in_order(lookups)
+        .await
         .into_iter()
-        .map(|(_, r)| r)
         .filter(|r| !r.servers.is_empty() || r.not_offered)
         .collect()
 }
@@ -376,11 +371,10 @@ async fn documents(
                 .collect();
         }
     };
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, (source, request)) in asks.into_iter().enumerate() {
+    let fetches = asks.into_iter().map(|(source, request)| {
         let fetcher = fetcher.clone();
         let address = address.clone();
-        tasks.spawn(async move {
+        async move {
             let mut record = Record::new(source, request.url.clone());
             match fetcher.fetch(&request).await {
                 Ok(text) => {
@@ -400,12 +394,10 @@ async fn documents(
                     record.error = Some(error.to_string());
                 }
             }
-            (index, record)
-        });
-    }
-    let mut records: Vec<(usize, Record)> = tasks.join_all().await;
-    records.sort_by_key(|(index, _)| *index);
-    records.into_iter().map(|(_, r)| r).collect()
+            record
+        }
+    });
+    in_order(fetches).await
 }
 
 #[cfg(test)]

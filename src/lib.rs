@@ -18,6 +18,7 @@
 //! - [`analyze`]: parses certificates, matches names (RFC 6125/9525), validates the chain.
 //! - [`diagnose`]: turns analyses into problems with stable codes, finds the cause and the fix.
 //! - [`check`]: runs the pipeline for `mailtls check`.
+//! - [`concurrent`]: independent network work at once, results in order.
 //! - [`discovery`]: from an email address or mail domain to the servers clients are sent to.
 //! - [`reputation`]: runs the blocklist, reverse DNS and SMTP-name lookups of `mailtls reputation`.
 //! - [`crypto`]: the one rustls crypto provider, shared by probing and chain validation.
@@ -28,6 +29,7 @@
 pub mod analyze;
 pub mod check;
 pub mod clients;
+pub mod concurrent;
 pub mod crypto;
 pub mod diagnose;
 pub mod discover;

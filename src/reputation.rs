@@ -8,7 +8,7 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use tokio::task::JoinSet;
+use crate::concurrent::in_order;
 
 use crate::analyze::dnsbl::{self, Zone, ZoneKind};
 use crate::discover::dns::{Dns, DnsError, lookup_names, lookup_ptrs};
@@ -203,29 +203,24 @@ async fn hosts(dns: &Dns, target: &Target) -> Result<Vec<HostLookup>, Reputation
         .filter(|(_, host)| !host.is_empty() && host != name)
         .take(MAX_MX_HOSTS)
         .collect();
-    let mut tasks = JoinSet::new();
-    for (index, (preference, host)) in exchangers.into_iter().enumerate() {
-        let dns = dns.clone();
-        tasks.spawn(async move {
-            let lookup = dns.addresses(&host).await;
-            let (addresses, error) = match lookup {
-                Ok(addresses) => (addresses, None),
-                Err(error) => (Vec::new(), Some(error.to_string())),
-            };
-            (
-                index,
+    hosts.extend(
+        in_order(exchangers.into_iter().map(|(preference, host)| {
+            let dns = dns.clone();
+            async move {
+                let (addresses, error) = match dns.addresses(&host).await {
+                    Ok(addresses) => (addresses, None),
+                    Err(error) => (Vec::new(), Some(error.to_string())),
+                };
                 HostLookup {
                     name: host,
                     role: HostRole::Mx { preference },
                     addresses,
                     error,
-                },
-            )
-        });
-    }
-    let mut exchangers: Vec<(usize, HostLookup)> = tasks.join_all().await;
-    exchangers.sort_by_key(|(index, _)| *index);
-    hosts.extend(exchangers.into_iter().map(|(_, host)| host));
+                }
+            }
+        }))
+        .await,
+    );
     if hosts.iter().all(|h| h.addresses.is_empty()) {
         return Err(DnsError::NotFound(name.clone()).into());
     }

@@ -30,17 +30,14 @@ pub async fn fetch_all(urls: Vec<String>, timeout: Duration) -> Vec<AiaFetch> {
                 .collect();
         }
     };
-    let mut tasks = tokio::task::JoinSet::new();
-    for (index, url) in urls.into_iter().enumerate() {
+    crate::concurrent::in_order(urls.into_iter().map(|url| {
         let client = client.clone();
-        tasks.spawn(async move {
+        async move {
             let result = fetch(&client, &url, timeout).await;
-            (index, record(url, result))
-        });
-    }
-    let mut fetches = tasks.join_all().await;
-    fetches.sort_by_key(|(index, _)| *index);
-    fetches.into_iter().map(|(_, fetch)| fetch).collect()
+            record(url, result)
+        }
+    }))
+    .await
 }
 
 /// The record of one fetch.

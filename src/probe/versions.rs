@@ -12,11 +12,11 @@
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::hello::{self, Offer, Response, TlsVersion};
 use super::{ProbeRequest, ProbeSettings};
+use crate::concurrent::in_order;
 use crate::observation::{Der, EndpointObservation, FailureKind, HelloAnswer, VersionProbe};
 
 /// Most bytes read for one answer: a ServerHello and a long certificate chain fit.
@@ -77,14 +77,11 @@ async fn ask_all(
     questions: Vec<(TlsVersion, Offer)>,
     settings: ProbeSettings,
 ) -> Vec<VersionProbe> {
-    let mut tasks = JoinSet::new();
-    for (index, (version, offer)) in questions.iter().copied().enumerate() {
+    in_order(questions.into_iter().map(|(version, offer)| {
         let request = request.clone();
-        tasks.spawn(async move { (index, ask(&request, version, offer, settings).await) });
-    }
-    let mut answers: Vec<(usize, VersionProbe)> = tasks.join_all().await;
-    answers.sort_by_key(|(index, _)| *index);
-    answers.into_iter().map(|(_, probe)| probe).collect()
+        async move { ask(&request, version, offer, settings).await }
+    }))
+    .await
 }
 
 /// One question: connect, STARTTLS if needed, send the ClientHello, read the answer.
