@@ -217,14 +217,7 @@ fn run_provision(args: ProvisionArgs) -> Result<u8, Failure> {
         .parse()
         .map_err(|e: String| Failure::usage(anyhow::anyhow!("--format: {e}")))?;
     let address = discovery::address(&args.domain).map_err(|e| Failure::usage(e.into()))?;
-    for path in &args.ca_files {
-        if !path.is_file() {
-            return Err(Failure::usage(anyhow::anyhow!(
-                "--ca-file {}: no such file",
-                path.display()
-            )));
-        }
-    }
+    existing_files(&args.ca_files)?;
     let options = CheckOptions {
         target: Target::Dns(address.domain.clone()),
         services: service::ALL.to_vec(),
@@ -354,6 +347,40 @@ fn write_json(value: &impl serde::Serialize) -> Result<(), Failure> {
         })
 }
 
+/// Checks that every `--ca-file` exists, so a typo is a usage error before any network work.
+fn existing_files(paths: &[PathBuf]) -> Result<(), Failure> {
+    match paths.iter().find(|path| !path.is_file()) {
+        Some(path) => Err(Failure::usage(anyhow::anyhow!(
+            "--ca-file {}: no such file",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Prints a report and, with `--reputation`, its reputation part; returns the worse of the two
+/// exit statuses. `wire` builds the JSON form given the reputation's, `text` the text form.
+fn print_report<W: serde::Serialize>(
+    json: bool,
+    status: u8,
+    reputation: Option<&diagnose::reputation::Reputation>,
+    wire: impl FnOnce(Option<report::reputation::Wire>) -> W,
+    text: impl FnOnce() -> String,
+) -> Result<u8, Failure> {
+    if json {
+        write_json(&wire(reputation.map(report::reputation::wire)))?;
+    } else {
+        let mut text = text();
+        if let Some(reputation) = reputation {
+            text.push_str("\nReputation\n");
+            text.push_str(&report::reputation::render(reputation));
+        }
+        let mut stdout = anstream::stdout();
+        let _ = stdout.write_all(text.as_bytes());
+    }
+    Ok(status.max(reputation.map_or(0, |r| r.verdict.exit_code())))
+}
+
 /// Parses `--dns`.
 fn parse_dns(text: Option<&str>) -> Result<Option<std::net::SocketAddr>, Failure> {
     text.map(dns::parse_server)
@@ -382,14 +409,7 @@ fn check_options(args: &CheckArgs) -> Result<CheckOptions, Failure> {
         services
     };
     let dns_server = parse_dns(args.dns.as_deref())?;
-    for path in &args.ca_files {
-        if !path.is_file() {
-            return Err(Failure::usage(anyhow::anyhow!(
-                "--ca-file {}: no such file",
-                path.display()
-            )));
-        }
-    }
+    existing_files(&args.ca_files)?;
     Ok(CheckOptions {
         target,
         services,
@@ -462,29 +482,22 @@ fn run_discovery(
     let known_smtp: Vec<_> = observed
         .hosts
         .iter()
-        .flat_map(|h| h.endpoints.iter().cloned())
+        .flat_map(|h| h.endpoints.iter().filter(|e| e.service.port == 25).cloned())
         .collect();
     let reputation = zones
         .map(|zones| judge_reputation(runtime, options, zones, &known_smtp))
         .transpose()?;
-    let status = report
-        .verdict
-        .exit_code()
-        .max(reputation.as_ref().map_or(0, |r| r.verdict.exit_code()));
-    if args.json {
-        let mut wire = report::discovery::wire(&report, now);
-        wire.reputation = reputation.as_ref().map(report::reputation::wire);
-        write_json(&wire)?;
-    } else {
-        let mut text = report::discovery::render(&report);
-        if let Some(reputation) = &reputation {
-            text.push_str("\nReputation\n");
-            text.push_str(&report::reputation::render(reputation));
-        }
-        let mut stdout = anstream::stdout();
-        let _ = stdout.write_all(text.as_bytes());
-    }
-    Ok(status)
+    print_report(
+        args.json,
+        report.verdict.exit_code(),
+        reputation.as_ref(),
+        |reputation| {
+            let mut wire = report::discovery::wire(&report, now);
+            wire.reputation = reputation;
+            wire
+        },
+        || report::discovery::render(&report),
+    )
 }
 
 fn run_check(args: CheckArgs) -> Result<u8, Failure> {
@@ -517,23 +530,16 @@ fn run_check(args: CheckArgs) -> Result<u8, Failure> {
     let reputation = zones
         .map(|zones| judge_reputation(&runtime, &options, zones, &observations.endpoints))
         .transpose()?;
-    let status = diagnosis
-        .verdict
-        .exit_code()
-        .max(reputation.as_ref().map_or(0, |r| r.verdict.exit_code()));
-    if args.json {
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let mut wire = report::wire::report(&diagnosis, now);
-        wire.reputation = reputation.as_ref().map(report::reputation::wire);
-        write_json(&wire)?;
-    } else {
-        let mut text = report::text::render(&diagnosis);
-        if let Some(reputation) = &reputation {
-            text.push_str("\nReputation\n");
-            text.push_str(&report::reputation::render(reputation));
-        }
-        let mut stdout = anstream::stdout();
-        let _ = stdout.write_all(text.as_bytes());
-    }
-    Ok(status)
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    print_report(
+        args.json,
+        diagnosis.verdict.exit_code(),
+        reputation.as_ref(),
+        |reputation| {
+            let mut wire = report::wire::report(&diagnosis, now);
+            wire.reputation = reputation;
+            wire
+        },
+        || report::text::render(&diagnosis),
+    )
 }
