@@ -3,8 +3,6 @@
 //! that never answers), the PTR records, and an MX; Postfix gives the banners (GOOD says its PTR
 //! name, every other address says mx.lab.test).
 
-use std::process::Command;
-
 use libtest_mimic::Failed;
 use serde_json::Value;
 
@@ -256,17 +254,23 @@ fn mail_domain_follows_mx(ca: &str) -> Result<(), Failed> {
     name_listing(&json, lab::MAIL_DOMAIN, "dbl.bl.test").map(|_| ())
 }
 
-fn check_with_reputation(ca: &str) -> Result<(), Failed> {
+/// `mailtls check HOST --reputation --json` with the lab's zones: the exit status and the report,
+/// whose reputation part must say "listed" (the lab lists MISMATCH's address).
+pub(super) fn check_listed(ca: &str, host: &str) -> Result<(i32, Value), Failed> {
     let zones = lab::zone_file(ca, lab::ZONES).display().to_string();
-    let (status, json) =
-        super::check_json(ca, lab::MISMATCH.name, &["--reputation", "--dnsbl", &zones])?;
-    expect_eq("exit status", 2, status)?;
-    let reputation = &json["reputation"];
+    let (status, json) = super::check_json(ca, host, &["--reputation", "--dnsbl", &zones])?;
     expect_eq(
         "reputation verdict",
         Some("fail"),
-        reputation["verdict"].as_str(),
+        json["reputation"]["verdict"].as_str(),
     )?;
+    Ok((status, json))
+}
+
+fn check_with_reputation(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_listed(ca, lab::MISMATCH.name)?;
+    expect_eq("exit status", 2, status)?;
+    let reputation = &json["reputation"];
     expect_eq(
         "port 25 reused from the check",
         Some(lab::MISMATCH.address),
@@ -283,14 +287,18 @@ fn bad_zone_file(ca: &str) -> Result<(), Failed> {
     std::fs::create_dir_all(&dir)?;
     let file = dir.join("bad.zones");
     std::fs::write(&file, "ip zen.bl.test codes=weird\n")?;
-    let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
-        .args(["reputation", lab::GOOD.name, "--dns", lab::DNS, "--dnsbl"])
-        .arg(&file)
-        .output()?;
+    let path = file.display().to_string();
+    let (status, _, stderr) = super::run_mailtls(&[
+        "reputation",
+        lab::GOOD.name,
+        "--dns",
+        lab::DNS,
+        "--dnsbl",
+        &path,
+    ]);
     let _ = std::fs::remove_dir_all(&dir);
     let _ = ca;
-    expect_eq("exit status (usage)", Some(64), output.status.code())?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    expect_eq("exit status (usage)", 64, status)?;
     expect_eq("one line", 1, stderr.lines().count())?;
     ensure(stderr.contains("line 1"), || {
         format!("the error names the line: {stderr}")

@@ -46,6 +46,18 @@ fn statuses(endpoint: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The statuses of `endpoint`'s versions are `expected`.
+fn expect_versions(what: &str, endpoint: &Value, expected: &[&str]) -> Result<(), Failed> {
+    expect_eq(
+        what,
+        expected.to_vec(),
+        statuses(endpoint)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    )
+}
+
 fn release<'a>(endpoint: &'a Value, name: &str) -> Result<&'a Value, Failed> {
     endpoint["tls_clients"]
         .as_array()
@@ -58,15 +70,15 @@ fn tls12_and_13(ca: &str) -> Result<(), Failed> {
     expect_eq("exit status", 0, status)?;
     for port in [25, 587, 465, 143, 993, 110, 995] {
         let e = endpoint(&json, port)?;
-        expect_eq(
+        expect_versions(
             &format!("versions on {port}"),
-            vec![
+            e,
+            &[
                 "TLSv1.0:refused",
                 "TLSv1.1:refused",
                 "TLSv1.2:accepted",
                 "TLSv1.3:accepted",
             ],
-            statuses(e).iter().map(String::as_str).collect::<Vec<_>>(),
         )?;
         expect_eq(
             &format!("no weak suites on {port}"),
@@ -109,15 +121,15 @@ fn tls13_only(ca: &str) -> Result<(), Failed> {
     expect_eq("exit status", 0, status)?;
     for port in [587, 993, 995] {
         let e = endpoint(&json, port)?;
-        expect_eq(
+        expect_versions(
             &format!("versions on {port}"),
-            vec![
+            e,
+            &[
                 "TLSv1.0:refused",
                 "TLSv1.1:refused",
                 "TLSv1.2:refused",
                 "TLSv1.3:accepted",
             ],
-            statuses(e).iter().map(String::as_str).collect::<Vec<_>>(),
         )?;
         expect_eq(
             &format!("Windows 10 Outlook on {port}"),
@@ -141,16 +153,16 @@ fn legacy_only_implicit_tls(ca: &str) -> Result<(), Failed> {
     expect_eq("exit status", 2, status)?;
     let e = endpoint(&json, 993)?;
     expect_eq("result", Some("legacy-tls-only"), e["result"].as_str())?;
-    expect_eq(
+    expect_versions(
         "versions",
-        vec![
+        e,
+        &[
             "SSLv3:refused",
             "TLSv1.0:accepted",
             "TLSv1.1:refused",
             "TLSv1.2:refused",
             "TLSv1.3:refused",
         ],
-        statuses(e).iter().map(String::as_str).collect::<Vec<_>>(),
     )?;
     // rustls could not talk to it, but the TLS 1.0 probe read the certificate.
     expect_eq(
@@ -193,16 +205,16 @@ fn legacy_allowed_on_starttls(ca: &str) -> Result<(), Failed> {
     expect_eq("exit status", 0, status)?;
     for port in [25, 587] {
         let e = endpoint(&json, port)?;
-        expect_eq(
+        expect_versions(
             &format!("versions through STARTTLS on {port}"),
-            vec![
+            e,
+            &[
                 "SSLv3:refused",
                 "TLSv1.0:accepted",
                 "TLSv1.1:accepted",
                 "TLSv1.2:accepted",
                 "TLSv1.3:accepted",
             ],
-            statuses(e).iter().map(String::as_str).collect::<Vec<_>>(),
         )?;
         let tls10 = &e["tls_versions"][1];
         ensure(
@@ -217,15 +229,15 @@ fn no_versions_flag(ca: &str) -> Result<(), Failed> {
     let (_, json) = check_json(ca, lab::GOOD.name, &["--ports", "993", "--no-versions"])?;
     let e = endpoint(&json, 993)?;
     // Only what the main handshake showed.
-    expect_eq(
+    expect_versions(
         "versions without probes",
-        vec![
+        e,
+        &[
             "TLSv1.0:unknown",
             "TLSv1.1:unknown",
             "TLSv1.2:unknown",
             "TLSv1.3:accepted",
         ],
-        statuses(e).iter().map(String::as_str).collect::<Vec<_>>(),
     )?;
     expect_eq("weak not learned", Value::Null, e["weak_ciphers"].clone())?;
     let (status, json) = check_json(ca, lab::LEGACY.name, &["--ports", "993", "--no-versions"])?;
