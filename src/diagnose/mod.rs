@@ -259,7 +259,13 @@ pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -
                 .filter(|leaf| Some(*leaf) != observation.leaf())
                 .and_then(|leaf| CertInfo::parse(&leaf.0).ok());
             let versions = analyze::versions::summarize(observation);
-            let mut problems = endpoint_problems(observations, observation, analysis.as_ref(), now);
+            let mut problems = endpoint_problems(
+                observations,
+                observation,
+                analysis.as_ref(),
+                versions.as_ref(),
+                now,
+            );
             if let Some(report) = &versions {
                 versions::problems(observation, report, &mut problems);
             }
@@ -362,11 +368,18 @@ fn endpoint_problems(
     observations: &Observations,
     observation: &EndpointObservation,
     analysis: Option<&CertAnalysis>,
+    versions: Option<&VersionReport>,
     now: i64,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     let relay = observation.service.direction() == Direction::Relay;
-    if let Some(failure) = &observation.failure {
+    // A handshake that failed because the server speaks only TLS 1.0/1.1 (which rustls does
+    // not) is reported by its cause, `legacy-tls-only` (see `versions`), not as a failure.
+    let explained = |failure: &crate::observation::Failure| {
+        failure.kind == FailureKind::TlsHandshakeFailed
+            && versions.is_some_and(VersionReport::legacy_only)
+    };
+    if let Some(failure) = observation.failure.as_ref().filter(|f| !explained(f)) {
         let (code, severity) = match failure.kind {
             FailureKind::ConnectionRefused => (Code::ConnectionRefused, Severity::Info),
             FailureKind::Timeout => (Code::Timeout, Severity::Warning),

@@ -7,8 +7,8 @@ use crate::probe::hello::TlsVersion;
 use crate::service::Direction;
 
 /// Problems with the TLS versions and suites an endpoint accepts. A legacy-only server also
-/// failed the main handshake (rustls speaks TLS 1.2 and 1.3): that failure is replaced by its
-/// cause.
+/// failed the main handshake (rustls speaks TLS 1.2 and 1.3); `endpoint_problems` leaves that
+/// failure out, and this reports its cause.
 pub(super) fn problems(
     observation: &EndpointObservation,
     report: &VersionReport,
@@ -16,7 +16,6 @@ pub(super) fn problems(
 ) {
     let relay = observation.service.direction() == Direction::Relay;
     if report.legacy_only() {
-        problems.retain(|p| p.code != Code::TlsHandshakeFailed);
         let accepted: Vec<&str> = report
             .accepted_versions()
             .into_iter()
