@@ -148,13 +148,13 @@ impl Fetcher {
             words.push_str(&cause.to_string());
             source = cause.source();
         }
-        if let Some(resolve) = words.split("mailtls-resolve: ").nth(1) {
-            let detail = resolve.split(": ").next().unwrap_or(resolve);
-            return match detail.split_once(' ') {
-                Some(("private", host)) => FetchError::PrivateAddress(host.to_string()),
-                Some((_, host)) => FetchError::NoSuchHost(host.to_string()),
-                None => FetchError::NoSuchHost(detail.to_string()),
-            };
+        // Our resolver's own refusal, carried through reqwest and hyper as a cause.
+        let mut source = std::error::Error::source(error);
+        while let Some(cause) = source {
+            if let Some(refusal) = cause.downcast_ref::<FetchError>() {
+                return refusal.clone();
+            }
+            source = cause.source();
         }
         if error.is_timeout() {
             FetchError::Timeout(self.timeout.as_secs())
@@ -186,14 +186,14 @@ impl reqwest::dns::Resolve for GuardedResolver {
             let addresses = dns
                 .addresses(&host)
                 .await
-                .map_err(|_| format!("mailtls-resolve: nxdomain {host}"))?;
+                .map_err(|_| FetchError::NoSuchHost(host.clone()))?;
             let usable: Vec<SocketAddr> = addresses
                 .into_iter()
                 .filter(|ip| allow_private || !is_inside(*ip))
                 .map(|ip| SocketAddr::new(ip, 0))
                 .collect();
             if usable.is_empty() {
-                return Err(format!("mailtls-resolve: private {host}").into());
+                return Err(FetchError::PrivateAddress(host).into());
             }
             Ok(Box::new(usable.into_iter()) as reqwest::dns::Addrs)
         })
