@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use mailtls::analyze::cert::CertInfo;
 use mailtls::analyze::chain::PathOptions;
-use mailtls::target::Target;
 
 // The test's own loader, so the bench times the same chains; it reads only some fields.
 #[path = "../tests/common/limbo.rs"]
@@ -29,7 +28,6 @@ fn main() {
     if let Ok(filter) = std::env::var("LIMBO_FILTER") {
         cases.retain(|c| c.id.contains(&filter));
     }
-    let unnamed = Target::Dns("unnamed.invalid".to_string());
     let rounds: usize = std::env::var("ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
@@ -65,9 +63,9 @@ fn main() {
                 crls: &crls,
                 max_intermediates: case.max_chain_depth,
             };
-            let verification = mailtls::verify::verify(
+            let verification = mailtls::diagnose::verify::verify(
                 &case.chain,
-                case.target.as_ref().unwrap_or(&unnamed),
+                case.target.as_ref(),
                 &case.anchors,
                 case.at,
                 &options,

@@ -19,6 +19,14 @@ mailtls_install_deps() {
     command -v openssl >/dev/null || missing+=(openssl)
     command -v cc >/dev/null || missing+=(gcc)
     command -v python3 >/dev/null || missing+=(python3)
+    # Real client libraries as oracles: NSS (Thunderbird) and GnuTLS (Evolution, Geary).
+    command -v tstclnt >/dev/null || missing+=(libnss3-tools)
+    command -v gnutls-cli >/dev/null || missing+=(gnutls-bin)
+    # The scan store's second backend: a private server on loopback in the tests.
+    ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+    command -v runuser >/dev/null || missing+=(util-linux)
+    # Python virtual environments, for the tools the tests and benchmarks take from PyPI.
+    python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "mailtls: installing ${missing[*]}" >&2
         # Keep the distribution's own Dovecot/Postfix from starting on 0.0.0.0 during the install:
@@ -38,5 +46,66 @@ mailtls_install_deps() {
         echo "mailtls: a server already listens on all addresses on a mail port (ss -ltnp shows which);" >&2
         echo "         stop it (e.g. systemctl stop postfix dovecot) so the lab can use 127.0.0.x" >&2
         exit 1
+    fi
+}
+
+# Python tools the tests use, in target/tools/venv (PyPI, pinned): kubernetes-validate checks
+# deploy/kubernetes/ against the Kubernetes API schemas; schemathesis (command `st`) fuzzes the
+# HTTP API of `mailtls serve` from its OpenAPI document. Installs only what is missing.
+mailtls_install_tools() {
+    local venv=target/tools/venv
+    local want=()
+    [ -x "$venv/bin/kubernetes-validate" ] || want+=(kubernetes-validate==1.37.0)
+    [ -x "$venv/bin/st" ] || want+=(schemathesis==4.32.5)
+    if [ "${#want[@]}" -gt 0 ]; then
+        echo "mailtls: installing ${want[*]} into $venv" >&2
+        # A venv whose Python is gone (moved tree, other machine) is rebuilt; a working one is kept.
+        if ! "$venv/bin/python" -c '' 2>/dev/null; then
+            rm -rf "$venv"
+            python3 -m venv "$venv"
+        fi
+        "$venv/bin/pip" install -q --disable-pip-version-check "${want[@]}"
+    fi
+}
+
+# The browser tests of `mailtls serve` (tests/browser/serve.mjs): Debian's Chromium, driven by
+# playwright-core from the npm registry (pinned in tests/browser/package-lock.json) into
+# tests/browser/node_modules. Never `npx playwright install`: it downloads a browser build.
+mailtls_install_browser() {
+    if [ ! -x /usr/bin/chromium ]; then
+        if [ "$(id -u)" != 0 ]; then
+            echo "mailtls: Chromium is missing and installing it needs root (apt-get install chromium)" >&2
+            exit 1
+        fi
+        echo "mailtls: installing chromium" >&2
+        # Without recommends: these would bring avahi-daemon, systemd, upower and CUPS helpers,
+        # daemons that start on install. Nothing installed here starts a service.
+        # Output only on failure (apt-get's debconf notes on stderr are noise otherwise).
+        local out
+        if ! out=$(apt-get update -q 2>&1 && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -q --no-install-recommends chromium fonts-liberation 2>&1); then
+            printf '%s\n' "$out" >&2
+            echo "mailtls: installing chromium failed" >&2
+            exit 1
+        fi
+    fi
+    if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+        # Debian's Node.js (18 on bookworm) runs playwright-core too.
+        echo "mailtls: installing nodejs and npm" >&2
+        local out
+        if [ "$(id -u)" != 0 ] || ! out=$(apt-get update -q 2>&1 && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -q --no-install-recommends nodejs npm 2>&1); then
+            printf '%s\n' "${out:-}" >&2
+            echo "mailtls: the browser tests need Node.js and npm; installing them failed" >&2
+            exit 1
+        fi
+    fi
+    local dir=tests/browser want have
+    want=$(sed -n 's/^ *"playwright-core": *"\([^"]*\)".*/\1/p' "$dir/package.json")
+    have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+        "$dir/node_modules/playwright-core/package.json" 2>/dev/null || true)
+    if [ -z "$have" ] || [ "$have" != "$want" ]; then
+        echo "mailtls: installing playwright-core $want into $dir/node_modules" >&2
+        npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
     fi
 }

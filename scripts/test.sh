@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 mailtls_install_deps
+mailtls_install_tools
+mailtls_install_browser
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings

@@ -3,42 +3,69 @@
 //!
 //! # Layout
 //!
-//! The work is a pipeline with I/O at the edges and pure logic in the middle:
+//! A pipeline with I/O at the edges and pure logic in the middle; the library runs every command
+//! through one shared [`engine::Engine`], and the binary is glue. Layers, lowest first (a module
+//! uses only its own layer and those below; `tests/layers.rs` checks it):
 //!
 //! ```text
-//! target -> discover (DNS) -> probe (network; records Observations)
-//!        -> analyze (pure: x509, names, chain) -> diagnose (pure: causes, fix) -> report
+//! base:       vocabulary exit target service address tls_catalog crypto concurrent
+//! records:    observation
+//! network:    probe
+//! judgement:  provisioning -> analyze -> clients -> diagnose
+//! resources:  engine
+//! commands:   run
+//! output:     report
+//! fleet:      scan
+//! web:        serve
 //! ```
 //!
-//! - [`target`]: the host the user typed, parsed once (DNS name in A-label form, or IP literal).
+//! - `vocabulary`: closed vocabularies (codes, verdicts, protocols) with one name table each.
+//! - [`exit`]: the documented exit statuses.
+//! - [`target`]: what the user typed, parsed once: a host (name or IP), an e-mail address.
 //! - [`service`]: the seven mail ports, their protocol and TLS mode.
-//! - [`observation`]: plain, serializable records of what servers and DNS did.
-//! - [`discover`]: DNS lookups (forward, reverse) through the system or a chosen resolver.
-//! - [`probe`]: connects, speaks SMTP/IMAP/POP3 up to STARTTLS, captures the TLS chain.
-//! - [`analyze`]: parses certificates, matches names (RFC 6125/9525), validates the chain.
-//! - [`diagnose`]: turns analyses into problems with stable codes, finds the cause and the fix.
-//! - [`check`]: runs the pipeline for `mailtls check`.
+//! - [`address`]: special-purpose address ranges (loopback, private...) a server must refuse.
+//! - [`tls_catalog`]: TLS versions, the suites probes offer, suite and alert names.
+//! - [`crypto`]: the one rustls crypto provider.
 //! - [`concurrent`]: independent network work at once, results in order.
-//! - [`discovery`]: from an email address or mail domain to the servers clients are sent to.
-//! - [`reputation`]: runs the blocklist, reverse DNS and SMTP-name lookups of `mailtls reputation`.
-//! - [`crypto`]: the one rustls crypto provider, shared by probing and chain validation.
-//! - [`provision`]: corrected autoconfig, .mobileconfig and autodiscover files from verified settings.
-//! - [`report`]: the human text report and the stable JSON wire format.
+//! - [`observation`]: plain serde records of what servers and DNS did (host, discovery,
+//!   reputation, saved files).
+//! - [`probe`]: the network: connection budgets and backoff (rates, pauses after 421,
+//!   tarpits), DNS, STARTTLS dialogues, TLS handshakes, version probes, the HTTP(S) fetcher,
+//!   AIA and blocklist lookups, and the memo a fleet scan shares.
+//! - [`provisioning`]: account settings, autoconfig/autodiscover documents read and written.
+//! - [`analyze`]: certificates, names (RFC 9525), chains, versions, blocklist answers.
+//! - [`clients`]: what Thunderbird, Outlook, Apple Mail, Android apps and Evolution/Geary do,
+//!   rule by rule; the dialogs they show; how they look for a new account's settings.
+//! - [`diagnose`]: planning a check's rounds; problems with stable codes and context; the
+//!   recommendation; discovery, reputation and chain verdicts.
+//! - [`engine`]: the shared resolver, anchors, connection budget, fetcher and (for scans)
+//!   memo.
+//! - [`run`]: the commands, as methods on the engine (check, judge, discover, reputation,
+//!   provision, verify).
+//! - [`report`]: the text reports and every JSON output ([`report::wire`], with its schemas).
+//! - [`scan`]: fleet scans: the list streamed, sharded, checked through one engine, stored in
+//!   SQLite or PostgreSQL, resumable; reports and diffs from the store.
+//! - [`serve`]: the web server: the support-desk page, the JSON API, provisioning endpoints
+//!   that hand out only verified names, Prometheus metrics.
 #![forbid(unsafe_code)]
 
+mod vocabulary;
+
+pub mod address;
 pub mod analyze;
-pub mod check;
 pub mod clients;
 pub mod concurrent;
 pub mod crypto;
 pub mod diagnose;
-pub mod discover;
-pub mod discovery;
+pub mod engine;
+pub mod exit;
 pub mod observation;
 pub mod probe;
-pub mod provision;
+pub mod provisioning;
 pub mod report;
-pub mod reputation;
+pub mod run;
+pub mod scan;
+pub mod serve;
 pub mod service;
 pub mod target;
-pub mod verify;
+pub mod tls_catalog;

@@ -4,38 +4,38 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// The application protocol spoken on a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Protocol {
-    /// SMTP: relay (25), submission (587) and submissions (465).
-    Smtp,
-    /// IMAP (143) and IMAPS (993).
-    Imap,
-    /// POP3 (110) and POP3S (995).
-    Pop3,
+crate::vocabulary::vocabulary! {
+    /// The application protocol spoken on a port.
+    pub enum Protocol {
+        /// SMTP: relay (25), submission (587) and submissions (465).
+        Smtp => "smtp",
+        /// IMAP (143) and IMAPS (993).
+        Imap => "imap",
+        /// POP3 (110) and POP3S (995).
+        Pop3 => "pop3",
+    }
 }
 
-/// How TLS begins on a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TlsMode {
-    /// Plain text first, then the protocol's STARTTLS/STLS command upgrades the connection.
-    Starttls,
-    /// TLS from the first byte (RFC 8314 "implicit TLS").
-    Implicit,
+crate::vocabulary::vocabulary! {
+    /// How TLS begins on a port.
+    pub enum TlsMode {
+        /// Plain text first, then the protocol's STARTTLS/STLS command upgrades the connection.
+        Starttls => "starttls",
+        /// TLS from the first byte (RFC 8314 "implicit TLS").
+        Implicit => "implicit",
+    }
 }
 
-/// What a mail client uses a service for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Reading mail (IMAP, POP3).
-    Incoming,
-    /// Sending mail (submission).
-    Outgoing,
-    /// Server-to-server relay (port 25): not what a mail client should be configured with.
-    Relay,
+crate::vocabulary::vocabulary! {
+    /// What a mail client uses a service for.
+    pub enum Direction {
+        /// Reading mail (IMAP, POP3).
+        Incoming => "incoming",
+        /// Sending mail (submission).
+        Outgoing => "outgoing",
+        /// Server-to-server relay (port 25): not what a mail client should be configured with.
+        Relay => "relay",
+    }
 }
 
 /// One well-known mail service: a port with its protocol and TLS mode.
@@ -103,12 +103,13 @@ impl fmt::Display for Service {
     }
 }
 
-impl fmt::Display for TlsMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl TlsMode {
+    /// The word mail clients use for it: `STARTTLS` or `SSL/TLS`.
+    pub fn label(self) -> &'static str {
+        match self {
             TlsMode::Starttls => "STARTTLS",
             TlsMode::Implicit => "SSL/TLS",
-        })
+        }
     }
 }
 

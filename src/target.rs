@@ -67,7 +67,9 @@ impl Target {
         }
         let without_dot = trimmed.strip_suffix('.').unwrap_or(trimmed);
         // UTS #46 processing maps U-labels (bücher) to A-labels (xn--bcher-kva) and lower-cases.
-        let ascii = idna::domain_to_ascii_strict(without_dot)
+        // Not its strict (STD3) mode, which refuses underscores: they occur in real certificates
+        // and host names (`_dmarc`, `mail_relay`), so the labels are checked below instead.
+        let ascii = idna::domain_to_ascii(without_dot)
             .map_err(|_| invalid("not a valid internationalised domain name"))?;
         if ascii.is_empty() || ascii.len() > MAX_NAME_LEN {
             return Err(invalid("name is empty or longer than 253 characters"));
@@ -86,7 +88,7 @@ impl Target {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
             {
-                return Err(invalid("only letters, digits and '-' are allowed"));
+                return Err(invalid("only letters, digits, '-' and '_' are allowed"));
             }
         }
         if ascii.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
@@ -113,6 +115,123 @@ impl fmt::Display for Target {
     }
 }
 
+/// An e-mail address: where discovery starts, and what fills `%EMAILDOMAIN%` and friends.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Address {
+    /// The part before the @ (`user` when only a domain was given).
+    pub local: String,
+    /// The domain, in A-label form.
+    pub domain: String,
+}
+
+/// Longest local part (RFC 5321 section 4.5.3.1.1).
+const MAX_LOCAL_LEN: usize = 64;
+
+impl Address {
+    /// Parses `user@domain`: exactly one `@`, a local part of printable characters without
+    /// spaces, a valid DNS name after it.
+    pub fn parse(input: &str) -> Result<Address, TargetError> {
+        let trimmed = input.trim();
+        let invalid = |reason| TargetError::Invalid {
+            input: trimmed.to_string(),
+            reason,
+        };
+        let Some((local, domain)) = trimmed.split_once('@') else {
+            return Err(invalid("an e-mail address needs an @"));
+        };
+        if domain.contains('@') {
+            return Err(invalid("an e-mail address has exactly one @"));
+        }
+        if local.is_empty() {
+            return Err(invalid("nothing before the @"));
+        }
+        if domain.is_empty() {
+            return Err(invalid("no domain after the @"));
+        }
+        if local.len() > MAX_LOCAL_LEN {
+            return Err(invalid(
+                "the part before the @ is longer than 64 characters",
+            ));
+        }
+        if local.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid(
+                "the part before the @ contains spaces or control characters",
+            ));
+        }
+        match Target::parse(domain) {
+            Ok(Target::Dns(domain)) => Ok(Address {
+                local: local.to_string(),
+                domain,
+            }),
+            Ok(Target::Ip(_)) => Err(invalid("a mail domain is a name, not an IP address")),
+            Err(TargetError::Invalid { reason, .. }) => Err(invalid(reason)),
+            Err(TargetError::Empty) => Err(invalid("no domain after the @")),
+        }
+    }
+
+    /// The address discovery uses for a bare mail domain: `user@domain`.
+    pub fn for_domain(domain: &str) -> Address {
+        Address {
+            local: "user".to_string(),
+            domain: domain.to_string(),
+        }
+    }
+
+    /// `local@domain`.
+    pub fn email(&self) -> String {
+        format!("{}@{}", self.local, self.domain)
+    }
+
+    /// Fills the placeholders clients fill (`%EMAILADDRESS%`, `%EMAILLOCALPART%`,
+    /// `%EMAILDOMAIN%`).
+    pub fn fill(&self, text: &str) -> String {
+        text.replace("%EMAILADDRESS%", &self.email())
+            .replace("%EMAILLOCALPART%", &self.local)
+            .replace("%EMAILDOMAIN%", &self.domain)
+    }
+}
+
+/// What a user asks about: a host (name or address), or an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// A server name or IP address; a name may turn out to be a mail domain.
+    Host(Target),
+    /// An e-mail address: check the servers its domain sends clients to.
+    Address(Address),
+}
+
+impl Subject {
+    /// Parses what the user typed: anything with an `@` must be an address.
+    pub fn parse(input: &str) -> Result<Subject, TargetError> {
+        if input.contains('@') {
+            Address::parse(input).map(Subject::Address)
+        } else {
+            Target::parse(input).map(Subject::Host)
+        }
+    }
+
+    /// The mail domain meant: an address's domain, or a host name taken as a domain.
+    pub fn mail_domain(&self) -> Result<Address, TargetError> {
+        match self {
+            Subject::Address(address) => Ok(address.clone()),
+            Subject::Host(Target::Dns(name)) => Ok(Address::for_domain(name)),
+            Subject::Host(Target::Ip(ip)) => Err(TargetError::Invalid {
+                input: ip.to_string(),
+                reason: "a mail domain is a name, not an IP address",
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Host(target) => target.fmt(f),
+            Subject::Address(address) => f.write_str(&address.email()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +245,18 @@ mod tests {
         assert_eq!(
             Target::parse("bücher.example"),
             Ok(Target::Dns("xn--bcher-kva.example".into()))
+        );
+    }
+
+    #[test]
+    fn underscores_are_accepted_as_in_real_host_names() {
+        assert_eq!(
+            Target::parse("Foo_Bar.example.com"),
+            Ok(Target::Dns("foo_bar.example.com".into()))
+        );
+        assert_eq!(
+            Target::parse("_dmarc.bücher.example"),
+            Ok(Target::Dns("_dmarc.xn--bcher-kva.example".into()))
         );
     }
 
@@ -155,8 +286,42 @@ mod tests {
             &"a".repeat(64),
             &format!("{}.example", "a.".repeat(130)),
             "exa$mple.com",
+            "exa*mple.com",
+            "*.example.com",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad:?} should be rejected");
         }
+    }
+
+    #[test]
+    fn addresses_need_one_at_a_local_part_and_a_domain() {
+        let a = Address::parse("Jane@Example.COM").unwrap();
+        assert_eq!(
+            (a.local.as_str(), a.domain.as_str()),
+            ("Jane", "example.com")
+        );
+        assert_eq!(
+            Address::for_domain("example.com").email(),
+            "user@example.com"
+        );
+        for bad in [
+            "a@b@c",
+            "@example.com",
+            "user@",
+            "jane@192.0.2.1",
+            "ja ne@example.com",
+            "@",
+        ] {
+            assert!(Address::parse(bad).is_err(), "{bad:?} should be rejected");
+            assert!(Subject::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+        assert_eq!(
+            Subject::parse("mail.example.com").unwrap(),
+            Subject::Host(Target::Dns("mail.example.com".into()))
+        );
+        assert!(matches!(
+            Subject::parse("u@example.com"),
+            Ok(Subject::Address(_))
+        ));
     }
 }

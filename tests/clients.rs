@@ -12,8 +12,8 @@ use std::process::Command;
 use mailtls::analyze::chain::{AnchorOrigin, Extra, Fetched, PathOptions, Trust, TrustAnchors};
 use mailtls::analyze::{self, CertAnalysis};
 use mailtls::clients::{self, Client, ClientVerdict, Facts, Outcome};
+use mailtls::diagnose::verify;
 use mailtls::target::Target;
-use mailtls::verify;
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
@@ -82,7 +82,7 @@ fn analysis(chain: &[Vec<u8>], anchors: &TrustAnchors, extra: Extra<'_>) -> Cert
     let ders: Vec<&[u8]> = chain.iter().map(Vec::as_slice).collect();
     analyze::chain_of(
         &ders,
-        &Target::Dns(NAME.into()),
+        Some(&Target::Dns(NAME.into())),
         anchors,
         extra,
         NOW,
@@ -218,11 +218,11 @@ fn no_eku_fails_in_apple_mail_and_the_strict_profile() {
 fn common_name_only_splits_the_clients() {
     let no_san = |p: &mut CertificateParams| p.subject_alt_names.clear();
     let private = judged(90, AnchorOrigin::Added, no_san);
+    // Current mozilla::pkix never falls back to the CN, not even under a private root.
     assert_eq!(
-        verdict(&private, Client::Thunderbird).1,
-        vec!["thunderbird/cn-fallback-for-private-roots"]
+        verdict(&private, Client::Thunderbird),
+        (Outcome::Fails, vec!["thunderbird/cn-ignored"])
     );
-    assert_eq!(verdict(&private, Client::Thunderbird).0, Outcome::Works);
     assert_eq!(verdict(&private, Client::Outlook).0, Outcome::Warns);
     assert!(
         verdict(&private, Client::AppleMail)
@@ -238,10 +238,7 @@ fn common_name_only_splits_the_clients() {
     let public = judged(90, AnchorOrigin::System, no_san);
     assert_eq!(
         verdict(&public, Client::Thunderbird),
-        (
-            Outcome::Fails,
-            vec!["thunderbird/cn-ignored-for-public-roots"]
-        )
+        (Outcome::Fails, vec!["thunderbird/cn-ignored"])
     );
 }
 
@@ -262,9 +259,18 @@ fn wildcard_edges() {
         ("a.mail.example.test", false),
     ] {
         let target = Target::parse(name).unwrap();
-        let v = verify::verify(&chain, &target, &anchors, NOW, &PathOptions::default()).unwrap();
+        let v = verify::verify(
+            &chain,
+            Some(&target),
+            &anchors,
+            NOW,
+            &PathOptions::default(),
+        )
+        .unwrap();
         assert_eq!(
-            v.rejections.iter().all(|r| r.code != "name-mismatch"),
+            v.rejections
+                .iter()
+                .all(|r| r.code.as_str() != "name-mismatch"),
             covered,
             "{name}"
         );
@@ -324,13 +330,28 @@ fn missing_intermediate_split_verdict_with_aia() {
         verdict(&with_aia, Client::AppleMail),
         (Outcome::Works, vec!["apple/aia-fetch"])
     );
+    // Thunderbird does not fetch, but it preloads public CAs' intermediates.
     assert_eq!(
         verdict(&with_aia, Client::Thunderbird),
-        (Outcome::Fails, vec!["thunderbird/no-aia-fetch"])
+        (Outcome::Works, vec!["thunderbird/no-aia-fetch"])
     );
     assert_eq!(
         verdict(&with_aia, Client::Android),
         (Outcome::Fails, vec!["android/no-aia-fetch"])
+    );
+    // A private CA's intermediate is preloaded nowhere.
+    let private = anchors(&root, AnchorOrigin::Added);
+    let with_aia = judge(&analysis(
+        &chain,
+        &private,
+        Extra {
+            elsewhere: &[],
+            fetched: &fetched,
+        },
+    ));
+    assert_eq!(
+        verdict(&with_aia, Client::Thunderbird),
+        (Outcome::Fails, vec!["thunderbird/no-aia-fetch"])
     );
     // Without the fetched certificate nobody completes the chain.
     let without = judge(&analysis(&chain, &trust, Extra::default()));
@@ -404,14 +425,17 @@ fn rsa_1024_fails_in_apple_mail_and_warns_in_thunderbird() {
     assert_eq!(verdict(&verdicts, Client::Outlook).0, Outcome::Works);
     let strict = verify::verify(
         &[der],
-        &Target::Dns(NAME.into()),
+        Some(&Target::Dns(NAME.into())),
         &anchors(&root, AnchorOrigin::System),
         NOW,
         &PathOptions::default(),
     )
     .unwrap();
     assert!(
-        strict.rejections.iter().any(|r| r.code == "weak-key"),
+        strict
+            .rejections
+            .iter()
+            .any(|r| r.code.as_str() == "weak-key"),
         "{:?}",
         strict.rejections
     );
@@ -481,8 +505,8 @@ fn sha1_signature_fails_for_public_roots_and_in_apple_mail() {
             "leaf.pem",
         ],
     );
-    let chain = verify::load_chain(&dir.join("leaf.pem")).unwrap();
-    let root = verify::load_chain(&dir.join("ca.pem")).unwrap();
+    let chain = mailtls::run::verify::load_chain(&dir.join("leaf.pem")).unwrap();
+    let root = mailtls::run::verify::load_chain(&dir.join("ca.pem")).unwrap();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     for (origin, thunderbird) in [
         (AnchorOrigin::System, Outcome::Fails),
@@ -492,20 +516,24 @@ fn sha1_signature_fails_for_public_roots_and_in_apple_mail() {
         trust.add(&[CertificateDer::from(root[0].clone())], origin);
         let v = verify::verify(
             &chain,
-            &Target::Dns(NAME.into()),
+            Some(&Target::Dns(NAME.into())),
             &trust,
             now,
             &PathOptions::default(),
         )
         .unwrap();
         assert!(
-            v.rejections.iter().any(|r| r.code == "weak-signature"),
+            v.rejections
+                .iter()
+                .any(|r| r.code.as_str() == "weak-signature"),
             "{:?}",
             v.rejections
         );
         // The path itself is sound: only the algorithm is weak.
         assert!(
-            v.rejections.iter().all(|r| r.code != "invalid-chain"),
+            v.rejections
+                .iter()
+                .all(|r| r.code.as_str() != "invalid-chain"),
             "{:?}",
             v.rejections
         );
@@ -538,6 +566,134 @@ fn every_release_is_documented_with_its_source() {
         let mention = format!("| {} |", release.name);
         documented(&docs, &mention, release.name, release.source);
     }
+}
+
+/// The tables of docs/clients.md that come from the code: rules per client, the dialogs each
+/// client shows, and each client's steps when it looks for settings. The test fails when the
+/// file differs; `MAILTLS_UPDATE_DOCS=1 cargo test --test clients` rewrites the marked part.
+fn generated_tables() -> String {
+    use mailtls::clients::dialogs::DIALOGS;
+    use mailtls::clients::discovery::{Reaction, steps};
+    use std::fmt::Write as _;
+    let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+    let yes = |certain: bool| if certain { "yes" } else { "uncertain" };
+    let mut out = String::new();
+    let rules = |out: &mut String, rules: &[clients::Rule]| {
+        out.push_str(
+            "| rule | behaviour | source | certain |\n|------|-----------|--------|---------|\n",
+        );
+        for rule in rules {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                rule.id,
+                cell(rule.summary),
+                cell(rule.source),
+                yes(rule.certain)
+            );
+        }
+        out.push('\n');
+    };
+    out.push_str("### Rules every client applies\n\n");
+    rules(&mut out, clients::COMMON_RULES);
+    for client in Client::ALL {
+        let _ = writeln!(out, "### {} (`{}`)\n", client.name(), client.as_str());
+        rules(&mut out, client.rules());
+    }
+    out.push_str("### The words on the screen\n\n");
+    out.push_str(
+        "The first dialog of a client fits its current versions; `check` names it on every \
+         problem that makes the client warn, and `explain` recognises the words of all of them. \
+         `{server}` is the name the client asked for.\n\n",
+    );
+    out.push_str(
+        "| client | dialog | title | what it says, per fault | when | source | certain |\n",
+    );
+    out.push_str("|---|---|---|---|---|---|---|\n");
+    for dialog in DIALOGS {
+        let mut said: Vec<String> = dialog.text.iter().map(|l| format!("\"{l}\"")).collect();
+        for variant in dialog.variants {
+            said.push(format!(
+                "{}: \"{}\"{}",
+                variant.fault.as_str(),
+                variant.line,
+                if variant.certain { "" } else { " (uncertain)" }
+            ));
+        }
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} | {} | {} |",
+            dialog.client.name(),
+            dialog.id,
+            cell(dialog.title),
+            cell(&said.join("<br>")),
+            dialog.when.as_str(),
+            cell(dialog.source),
+            yes(dialog.certain)
+        );
+    }
+    out.push('\n');
+    for client in Client::ALL {
+        let steps = steps(*client);
+        if steps.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "### How {} looks for a new account's settings\n",
+            client.name()
+        );
+        out.push_str(
+            "| step | asks | on a bad certificate | asked by mailtls | source | certain |\n",
+        );
+        out.push_str("|---|---|---|---|---|---|\n");
+        for (index, step) in steps.iter().enumerate() {
+            let reaction = match step.on_bad_certificate {
+                Reaction::ShowsDialog => "shows a dialog",
+                Reaction::Skips => "skips it silently",
+                Reaction::Uses | Reaction::NotAsked => "-",
+            };
+            let asked = match step.source {
+                Some(source) => format!("yes (`{}`)", source.as_str()),
+                None => format!("no: {}", step.not_asked_because),
+            };
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                index + 1,
+                cell(step.asks),
+                reaction,
+                cell(&asked),
+                cell(step.behaviour_source),
+                yes(step.certain)
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+const BEGIN: &str = "<!-- BEGIN GENERATED by tests/clients.rs: do not edit by hand -->\n";
+const END: &str = "<!-- END GENERATED -->";
+
+#[test]
+fn docs_tables_come_from_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/clients.md");
+    let docs = clients_doc();
+    let (Some(start), Some(end)) = (docs.find(BEGIN), docs.find(END)) else {
+        panic!("docs/clients.md lacks the generated markers");
+    };
+    let generated = generated_tables();
+    let current = &docs[start + BEGIN.len()..end];
+    if std::env::var_os("MAILTLS_UPDATE_DOCS").is_some() {
+        let updated = format!("{}{BEGIN}{generated}{}", &docs[..start], &docs[end..]);
+        std::fs::write(path, updated).unwrap();
+        return;
+    }
+    assert!(
+        current == generated,
+        "docs/clients.md is out of date: run MAILTLS_UPDATE_DOCS=1 cargo test --test clients"
+    );
 }
 
 #[test]

@@ -99,7 +99,7 @@ fn mismatch_with_confirmed_candidate_is_recommended() {
     let pki = pki(&["luna.hosting.example"]);
     let recorded = observations("mail.customer.example", &pki.leaf, true);
     assert_eq!(
-        mailtls::diagnose::candidates(&recorded),
+        mailtls::diagnose::plan::candidates(&recorded),
         ["luna.hosting.example"]
     );
     let diagnosis = diagnose(&recorded, &pki.anchors, NOW);
@@ -132,7 +132,7 @@ fn wildcard_covering_the_ptr_name_is_a_candidate() {
     let pki = pki(&["*.hosting.example"]);
     let recorded = observations("mail.customer.example", &pki.leaf, true);
     assert_eq!(
-        mailtls::diagnose::candidates(&recorded),
+        mailtls::diagnose::plan::candidates(&recorded),
         ["luna.hosting.example"]
     );
     let diagnosis = diagnose(&recorded, &pki.anchors, NOW);

@@ -2,18 +2,31 @@
 //! both to the main probe and to the hand-built ClientHellos of the version probe.
 //! The servers are small tokio listeners on 127.0.0.1 that misbehave on purpose.
 
+#[path = "common/words.rs"]
+mod words;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use mailtls::observation::{EndpointObservation, FailureKind, HelloAnswer};
-use mailtls::probe::hello::{Offer, TlsVersion};
+use mailtls::probe::budget::{ConnectionBudget, Limits};
 use mailtls::probe::versions::probe_versions;
 use mailtls::probe::{ProbeRequest, ProbeSettings, probe};
 use mailtls::service::{Protocol, Service, TlsMode};
+use mailtls::tls_catalog::{Offer, TlsVersion};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 const STEP: Duration = Duration::from_secs(2);
+
+/// Probe settings for one test: the step timeout, and a budget of its own.
+fn settings() -> ProbeSettings {
+    ProbeSettings {
+        // One connection per server here: a retry would find nothing listening.
+        retries: 0,
+        ..ProbeSettings::new(STEP, ConnectionBudget::new(Limits::default()))
+    }
+}
 
 /// Starts a one-connection server running `behave`, returns its address.
 async fn server<F, Fut>(behave: F) -> SocketAddr
@@ -48,16 +61,15 @@ async fn probe_at(
         sni: Some("mail.example.test".to_string()),
     };
     // The outer timeout is the test's own guard against a hang; the probe must finish well before.
-    tokio::time::timeout(
-        Duration::from_secs(30),
-        probe(request, ProbeSettings { step_timeout: STEP }),
-    )
-    .await
-    .expect("the probe finishes within its step timeouts")
+    tokio::time::timeout(Duration::from_secs(30), probe(request, &settings()))
+        .await
+        .expect("the probe finishes within its step timeouts")
 }
 
+/// The recorded failure; its words never show Rust debug text, whatever the server did.
 fn failure(observation: &EndpointObservation) -> (FailureKind, String) {
     let failure = observation.failure.as_ref().expect("a failure is recorded");
+    words::assert_no_debug_text(&failure.detail);
     (failure.kind, failure.detail.clone())
 }
 
@@ -146,7 +158,7 @@ async fn endless_line() {
 }
 
 #[tokio::test]
-async fn slow_drip_greeting_times_out() {
+async fn slow_drip_greeting_is_a_tarpit() {
     let address = server(|mut s| async move {
         for byte in b"220 this greeting arrives one byte every half second\r\n" {
             tokio::time::sleep(Duration::from_millis(500)).await;
@@ -157,17 +169,19 @@ async fn slow_drip_greeting_times_out() {
     })
     .await;
     let observation = probe_at(address, Protocol::Smtp, TlsMode::Starttls).await;
+    // A greeting slower than the step timeout is a tarpit: the server is not checked, which
+    // is not a TLS problem (and with retries, it would have been tried again).
     let (kind, detail) = failure(&observation);
-    assert_eq!(kind, FailureKind::Timeout);
-    assert!(detail.contains("greeting"), "{detail}");
+    assert_eq!(kind, FailureKind::RateLimited);
+    assert!(detail.contains("no complete greeting"), "{detail}");
 }
 
 #[tokio::test]
-async fn silent_server_times_out() {
+async fn silent_server_is_a_tarpit() {
     let address = server(|mut s| async move { drain(&mut s).await }).await;
     let observation = probe_at(address, Protocol::Imap, TlsMode::Starttls).await;
     assert!(observation.reachable);
-    assert_eq!(failure(&observation).0, FailureKind::Timeout);
+    assert_eq!(failure(&observation).0, FailureKind::RateLimited);
 }
 
 #[tokio::test]
@@ -282,7 +296,7 @@ async fn ask_tls10(address: SocketAddr) -> HelloAnswer {
         probe_versions(
             &request,
             vec![(TlsVersion::Tls10, Offer::Modern)],
-            ProbeSettings { step_timeout: STEP },
+            &settings(),
         ),
     )
     .await

@@ -7,10 +7,12 @@
 
 use std::path::PathBuf;
 
-use mailtls::discover::autoconfig::{self, Address, Security, ServerEntry};
-use mailtls::provision::{self, Format};
-use mailtls::report::settings::{AccountSettings, ServerSetting};
+use mailtls::observation::{Security, ServerEntry};
+use mailtls::provisioning::documents as autoconfig;
+use mailtls::provisioning::settings::{AccountSettings, ServerSetting};
+use mailtls::provisioning::write::{self as provision, Format};
 use mailtls::service::{Protocol, Service};
+use mailtls::target::Address;
 
 fn settings() -> AccountSettings {
     AccountSettings {

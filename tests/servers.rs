@@ -6,11 +6,29 @@
 
 #[path = "servers/discovery.rs"]
 mod discovery;
+#[path = "servers/engine.rs"]
+mod engine;
 mod lab;
+#[path = "servers/oracles.rs"]
+mod oracles;
+#[path = "servers/proxy.rs"]
+mod proxy;
 #[path = "servers/reputation.rs"]
 mod reputation;
+#[path = "common/run.rs"]
+mod run;
+#[path = "servers/scan.rs"]
+mod scan;
+#[path = "common/schema.rs"]
+mod schema;
+#[path = "servers/serve.rs"]
+mod serve;
+#[path = "servers/starttls_relay.rs"]
+mod starttls_relay;
 #[path = "servers/versions.rs"]
 mod versions;
+#[path = "common/words.rs"]
+mod words;
 
 use std::process::Command;
 
@@ -19,10 +37,27 @@ use serde_json::Value;
 
 use lab::{Lab, Scenario};
 
+/// The lab's PostgreSQL, for the scan tests (started with the lab).
+static POSTGRES: std::sync::OnceLock<Result<lab::postgres::Postgres, String>> =
+    std::sync::OnceLock::new();
+
+/// The lab's PostgreSQL, or a failure saying why it did not start.
+fn postgres() -> Result<&'static lab::postgres::Postgres, Failed> {
+    match POSTGRES.get() {
+        Some(Ok(postgres)) => Ok(postgres),
+        Some(Err(error)) => Err(format!("PostgreSQL did not start: {error}").into()),
+        None => Err("PostgreSQL was not started".into()),
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
     let dir = Lab::default_dir().join("servers-test");
     let lab = Lab::start(&dir);
+    // Beside the lab directory, not in it: the lab wipes its directory at start.
+    let _ = POSTGRES.set(lab::postgres::Postgres::start(
+        &Lab::default_dir().join("servers-test-postgres"),
+    ));
     let ca_file = lab
         .as_ref()
         .map(|l| l.ca_file.display().to_string())
@@ -38,6 +73,9 @@ fn main() {
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
+    if let Some(Ok(postgres)) = POSTGRES.get() {
+        postgres.stop();
+    }
     Lab::stop(&dir);
     conclusion.exit();
 }
@@ -74,18 +112,31 @@ fn tests() -> Vec<(&'static str, Test)> {
         ("name_that_does_not_resolve", name_that_does_not_resolve),
         ("nothing_listens", nothing_listens),
         ("ports_option_limits_probes", ports_option_limits_probes),
+        (
+            "mismatch_names_each_clients_dialog",
+            mismatch_names_each_clients_dialog,
+        ),
     ];
     own.into_iter()
         .chain(reputation::tests())
         .chain(versions::tests())
         .chain(discovery::tests())
+        .chain(engine::tests())
+        .chain(oracles::tests())
+        .chain(scan::tests())
+        .chain(serve::tests())
         .collect()
 }
 
 /// Runs `mailtls check` with the lab's DNS and CA; returns (exit status, stdout, stderr).
 fn mailtls(ca: &str, args: &[&str]) -> (i32, String, String) {
+    in_lab("check", ca, args)
+}
+
+/// Runs `mailtls COMMAND` with the lab's DNS and CA and a 5 s step, then `args`.
+fn in_lab(command: &str, ca: &str, args: &[&str]) -> (i32, String, String) {
     let mut full = vec![
-        "check",
+        command,
         "--dns",
         lab::DNS,
         "--ca-file",
@@ -97,24 +148,22 @@ fn mailtls(ca: &str, args: &[&str]) -> (i32, String, String) {
     run_mailtls(&full)
 }
 
-/// Runs the binary with `args` and no colour; returns (exit status, stdout, stderr).
+/// Runs the binary with `args` and no colour; returns (exit status, stdout, stderr). Whatever
+/// it prints, text or JSON, never shows Rust debug text.
 fn run_mailtls(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the mailtls binary runs");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let (status, stdout, stderr) = run::mailtls(args);
+    words::assert_no_debug_text(&stdout);
+    words::assert_no_debug_text(&stderr);
+    (status, stdout, stderr)
 }
 
-/// Parses a JSON report, or fails with what was printed.
+/// Parses a JSON report and validates it against the committed schema of its kind, or fails
+/// with what was printed.
 fn json_of(stdout: &str, stderr: &str) -> Result<Value, Failed> {
-    serde_json::from_str(stdout)
-        .map_err(|e| format!("not JSON ({e}); stdout: {stdout}\nstderr: {stderr}").into())
+    let json: Value = serde_json::from_str(stdout)
+        .map_err(|e| format!("not JSON ({e}); stdout: {stdout}\nstderr: {stderr}"))?;
+    schema::validate(&json)?;
+    Ok(json)
 }
 
 fn check_json(ca: &str, host: &str, extra: &[&str]) -> Result<(i32, Value), Failed> {
@@ -531,7 +580,10 @@ fn without_the_test_ca_the_chain_is_unknown(_ca: &str) -> Result<(), Failed> {
             "993",
         ])
         .output()?;
-    let json: Value = serde_json::from_slice(&output.stdout)?;
+    let json = json_of(
+        &String::from_utf8_lossy(&output.stdout),
+        &String::from_utf8_lossy(&output.stderr),
+    )?;
     expect_eq("exit status", Some(2), output.status.code())?;
     expect_eq(
         "result",
@@ -566,5 +618,76 @@ fn ports_option_limits_probes(ca: &str) -> Result<(), Failed> {
             r.sort();
             r
         },
+    )
+}
+
+/// Every problem that makes clients warn names each client's dialog, in its words, with when
+/// it appears and the port that caused it; the text report has a section for it.
+fn mismatch_names_each_clients_dialog(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, lab::MISMATCH.name, &["--no-versions"])?;
+    expect_eq("exit status", 2, status)?;
+    let problem = &endpoint(&json, 993)?["problems"][0];
+    expect_eq("code", Some("name-mismatch"), problem["code"].as_str())?;
+    let dialogs: Vec<(String, String, String, String)> = problem["dialogs"]
+        .as_array()
+        .map(|d| {
+            d.iter()
+                .map(|d| {
+                    (
+                        d["client"].as_str().unwrap_or_default().to_string(),
+                        d["title"].as_str().unwrap_or_default().to_string(),
+                        d["line"].as_str().unwrap_or_default().to_string(),
+                        d["cause"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let outlook = dialogs
+        .iter()
+        .find(|d| d.0 == "outlook")
+        .ok_or_else(|| format!("no Outlook dialog: {dialogs:?}"))?;
+    expect_eq(
+        "Outlook's words",
+        (
+            "Internet Security Warning",
+            "The target principal name is incorrect.",
+            "port 993",
+        ),
+        (outlook.1.as_str(), outlook.2.as_str(), outlook.3.as_str()),
+    )?;
+    let apple = dialogs
+        .iter()
+        .find(|d| d.0 == "apple-mail")
+        .ok_or_else(|| format!("no Apple Mail dialog: {dialogs:?}"))?;
+    ensure(apple.2.contains(lab::MISMATCH.name), || {
+        format!("the server's name in Apple's words: {apple:?}")
+    })?;
+    expect_eq("one dialog per client", 5, dialogs.len())?;
+    // When it appears: checking mail on 993, sending on 587 (the client verdict's dialog).
+    expect_eq(
+        "during, on 993",
+        Some("checking-mail"),
+        problem["dialogs"][0]["during"].as_str(),
+    )?;
+    let outlook_587 = client_verdict(&json, 587, "outlook")?;
+    expect_eq(
+        "Outlook's dialog on 587",
+        (Some("once-per-session"), Some("sending")),
+        (
+            outlook_587["dialog"]["when"].as_str(),
+            outlook_587["dialog"]["during"].as_str(),
+        ),
+    )?;
+    let (_, text, _) = mailtls(ca, &[lab::MISMATCH.name, "--no-versions"]);
+    ensure(
+        text.contains("What users see")
+            && text.contains(&format!(
+                "\"Thunderbird\": The certificate for {} is not valid for that server.",
+                lab::MISMATCH.name
+            ))
+            && text.contains(": when checking mail (ports ")
+            && text.contains(" and when sending (ports 587, 465)"),
+        || text.clone(),
     )
 }

@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use x509_parser::error::X509Error;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::oid_registry::{
     OID_PKIX_ACCESS_DESCRIPTOR_CA_ISSUERS, OID_X509_EXT_SUBJECT_ALT_NAME,
@@ -112,10 +113,27 @@ impl std::fmt::Display for SignatureHash {
     }
 }
 
+/// x509-parser's error in words (its Display wraps debug text, e.g. `NomError(Eof)`).
+fn parse_error(error: x509_parser::nom::Err<X509Error>) -> CertError {
+    use x509_parser::nom::{Err, error::ErrorKind};
+    let words = match error {
+        Err::Incomplete(_) | Err::Error(X509Error::NomError(ErrorKind::Eof)) => {
+            "it ends early (truncated, or not DER at all)".to_string()
+        }
+        Err::Error(X509Error::Der(_) | X509Error::NomError(_))
+        | Err::Failure(X509Error::Der(_) | X509Error::NomError(_)) => {
+            "its DER encoding is malformed (is it a certificate at all?)".to_string()
+        }
+        // The other variants' Display is words: "invalid X.509 name", "invalid date", ...
+        Err::Error(other) | Err::Failure(other) => other.to_string(),
+    };
+    CertError(words)
+}
+
 impl CertInfo {
     /// Parses DER.
     pub fn parse(der: &[u8]) -> Result<CertInfo, CertError> {
-        let (rest, cert) = X509Certificate::from_der(der).map_err(|e| CertError(e.to_string()))?;
+        let (rest, cert) = X509Certificate::from_der(der).map_err(parse_error)?;
         if !rest.is_empty() {
             return Err(CertError(format!("{} bytes of trailing data", rest.len())));
         }

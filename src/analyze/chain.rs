@@ -13,6 +13,7 @@ use webpki::{EndEntityCert, KeyUsage};
 
 use super::budget;
 use super::cert::CertInfo;
+use super::path;
 
 /// Errors loading trust anchors.
 #[derive(Debug, thiserror::Error)]
@@ -27,16 +28,16 @@ pub enum AnchorError {
     },
 }
 
-/// Where a trust anchor came from. Clients treat the two differently: Apple's 398-day limit and
-/// Mozilla's subjectAltName-only rule apply to built-in roots, and Android apps do not trust
-/// user-added CAs at all by default.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AnchorOrigin {
-    /// The operating system's store, standing in for the public roots clients ship with.
-    System,
-    /// Added by the user (`--ca-file`, `--roots`): a private CA.
-    Added,
+crate::vocabulary::vocabulary! {
+    /// Where a trust anchor came from. Clients treat the two differently: Apple's 398-day limit and
+    /// Mozilla's subjectAltName-only rule apply to built-in roots, and Android apps do not trust
+    /// user-added CAs at all by default.
+    pub enum AnchorOrigin {
+        /// The operating system's store, standing in for the public roots clients ship with.
+        System => "system",
+        /// Added by the user (`--ca-file`, `--roots`): a private CA.
+        Added => "added",
+    }
 }
 
 /// The certificates a client trusts.
@@ -48,6 +49,9 @@ pub struct TrustAnchors {
     ders: Vec<Vec<u8>>,
     /// The most name-constraint subtrees any one anchor has (see [`budget::name_checks`]).
     max_constraints: usize,
+    /// Some anchor has a directoryName name constraint, which webpki cannot evaluate
+    /// (see [`path`]).
+    directory_constrained: bool,
     /// Where the anchors came from, for the report.
     pub sources: Vec<String>,
 }
@@ -99,6 +103,7 @@ impl TrustAnchors {
                 if anchor.name_constraints.is_some() {
                     let subtrees = CertInfo::parse(cert).map_or(0, |c| c.name_constraints);
                     self.max_constraints = self.max_constraints.max(subtrees);
+                    self.directory_constrained |= path::directory_constrained(cert);
                 }
                 self.anchors.push(anchor.to_owned());
                 self.origins.push(origin);
@@ -126,6 +131,17 @@ impl TrustAnchors {
         rustls::RootCertStore {
             roots: self.anchors.clone(),
         }
+    }
+
+    /// The certificates (DER) of the anchors a user added (`--ca-file`), e.g. to save with
+    /// observations so they can be judged again elsewhere.
+    pub fn added(&self) -> Vec<Vec<u8>> {
+        self.ders
+            .iter()
+            .zip(&self.origins)
+            .filter(|(_, origin)| **origin == AnchorOrigin::Added)
+            .map(|(der, _)| der.clone())
+            .collect()
     }
 
     /// Number of anchors.
@@ -318,7 +334,11 @@ pub fn trust(
             // A list that cannot be read cannot vouch that nothing is revoked.
             Err(error) => {
                 return bare(Trust::Invalid {
-                    reason: format!("revocation list {} cannot be read: {error}", index + 1),
+                    reason: format!(
+                        "revocation list {} cannot be read: {}",
+                        index + 1,
+                        describe_crl_error(&error)
+                    ),
                 });
             }
         }
@@ -335,7 +355,16 @@ pub fn trust(
         trust,
         path: Some(path),
     };
-    match verify(&sent) {
+    let first = match verify(&sent) {
+        // webpki refuses self-issued intermediates under a path length or name constraint, and
+        // every directoryName constraint; RFC 5280 does not (see `path`).
+        Err(error) if !expiry(&error) => match rfc5280_path(leaf, kept(), anchors, options) {
+            Some(path) => return done(Trust::Trusted, path),
+            None => Err(error),
+        },
+        other => other,
+    };
+    match first {
         Ok(path) => return done(Trust::Trusted, path),
         Err(webpki::Error::UnknownIssuer) => {}
         // An expired intermediate is reported by `dates`; the path itself is sound.
@@ -427,10 +456,78 @@ fn bare(trust: Trust) -> TrustReport {
     TrustReport { trust, path: None }
 }
 
+fn expiry(error: &webpki::Error) -> bool {
+    matches!(
+        error,
+        webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }
+    )
+}
+
+/// The path [`path::build`] finds for a chain of a shape webpki refuses, when there is one. Not
+/// with revocation lists, which that builder does not read.
+fn rfc5280_path<'c>(
+    leaf: &CertInfo,
+    kept: impl Iterator<Item = &'c CertInfo>,
+    anchors: &TrustAnchors,
+    options: &PathOptions<'_>,
+) -> Option<ChainPath> {
+    let intermediates: Vec<&[u8]> = kept.map(|c| c.der.as_slice()).collect();
+    if !options.crls.is_empty() || !(anchors.directory_constrained || path::wanted(&intermediates))
+    {
+        return None;
+    }
+    let candidates: Vec<(&[u8], &[u8])> = anchors
+        .anchors
+        .iter()
+        .zip(&anchors.ders)
+        .map(|(anchor, der)| (anchor.subject.as_ref(), der.as_slice()))
+        .collect();
+    let found = path::build(
+        &leaf.der,
+        &intermediates,
+        &candidates,
+        options.max_intermediates,
+    )?;
+    Some(ChainPath {
+        anchor: *anchors.origins.get(found.anchor)?,
+        anchor_der: anchors.ders.get(found.anchor)?.clone(),
+        intermediates: found
+            .intermediates
+            .iter()
+            .map(|&i| intermediates.get(i).map(|der| der.to_vec()))
+            .collect::<Option<_>>()?,
+    })
+}
+
 /// What path building is held to, once the revocation lists are parsed.
 struct Limits<'a> {
     crls: &'a [&'a webpki::CertRevocationList<'a>],
     max_intermediates: Option<usize>,
+}
+
+/// Why webpki cannot read a revocation list, in words (its own Display is debug text).
+pub fn describe_crl_error(error: &webpki::Error) -> &'static str {
+    use webpki::Error as E;
+    match error {
+        E::BadDer | E::BadDerTime | E::TrailingData(_) => {
+            "its DER encoding is malformed (is it a revocation list at all?)"
+        }
+        E::UnsupportedCrlVersion => "it is not a version 2 revocation list",
+        E::UnsupportedCriticalExtension | E::MalformedExtensions | E::ExtensionValueInvalid => {
+            "it has an extension that is malformed or critical and not understood"
+        }
+        E::UnsupportedDeltaCrl => "it is a delta revocation list, which is not supported",
+        E::UnsupportedIndirectCrl => "it is an indirect revocation list, which is not supported",
+        E::UnsupportedRevocationReason | E::UnsupportedRevocationReasonsPartitioning => {
+            "it uses revocation reasons in a way that is not supported"
+        }
+        E::UnsupportedCrlIssuingDistributionPoint => {
+            "its issuing distribution point is not supported"
+        }
+        E::InvalidCrlNumber => "its CRL number is invalid",
+        E::InvalidSerialNumber => "it lists an invalid serial number",
+        _ => "it does not parse as an X.509 revocation list",
+    }
 }
 
 /// webpki's error in words a mail admin can act on.
@@ -461,7 +558,8 @@ fn describe(error: &webpki::Error) -> String {
         | E::MaximumSignatureChecksExceeded => {
             "no path could be built within the chain-building limits".to_string()
         }
-        other => format!("{other:?}"),
+        // webpki's error names are words too (e.g. "UnknownIssuer"); never its debug text.
+        _ => "the chain does not validate".to_string(),
     }
 }
 
@@ -489,8 +587,16 @@ fn verify(
                     .build()
             })
     };
+    // Self-issued intermediates (key rollover) are not counted, as RFC 5280 4.2.1.9 does not
+    // count them against a path length.
     let depth_check = |path: &webpki::VerifiedPath<'_>| match limits.max_intermediates {
-        Some(max) if path.intermediate_certificates().count() > max => {
+        Some(max)
+            if path
+                .intermediate_certificates()
+                .filter(|cert| cert.subject() != cert.issuer())
+                .count()
+                > max =>
+        {
             Err(webpki::Error::MaximumPathDepthExceeded)
         }
         _ => Ok(()),

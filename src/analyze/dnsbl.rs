@@ -9,53 +9,15 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use serde::{Deserialize, Serialize};
-
 pub use crate::observation::DnsblAnswer as Answer;
+pub use crate::observation::{CodeTable, Zone, ZoneKind};
 
-/// What a zone lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ZoneKind {
-    /// IP addresses.
-    Ip,
-    /// Domain names.
-    Domain,
-}
-
-/// How a zone's answers are read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum CodeTable {
-    /// Spamhaus IP zones (ZEN, SBL, XBL, PBL).
-    Spamhaus,
-    /// The Spamhaus Domain Blocklist.
-    SpamhausDbl,
-    /// Any other list: 127.0.0.2 and the like mean listed.
-    Generic,
-}
-
-/// One blocklist zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Zone {
-    /// The zone, e.g. `zen.spamhaus.org`.
-    pub name: String,
-    /// What it lists.
-    pub kind: ZoneKind,
-    /// How its answers are read.
-    pub codes: CodeTable,
-    /// Where a listed address or name can be looked up and removed.
-    pub delist_url: Option<String>,
-}
-
-impl Zone {
-    fn new(name: &str, kind: ZoneKind, codes: CodeTable, delist_url: &str) -> Zone {
-        Zone {
-            name: name.to_string(),
-            kind,
-            codes,
-            delist_url: Some(delist_url.to_string()),
-        }
+fn zone(name: &str, kind: ZoneKind, codes: CodeTable, delist_url: &str) -> Zone {
+    Zone {
+        name: name.to_string(),
+        kind,
+        codes,
+        delist_url: Some(delist_url.to_string()),
     }
 }
 
@@ -65,32 +27,32 @@ pub fn default_zones() -> Vec<Zone> {
     use CodeTable::{Generic, Spamhaus, SpamhausDbl};
     use ZoneKind::{Domain, Ip};
     vec![
-        Zone::new(
+        zone(
             "zen.spamhaus.org",
             Ip,
             Spamhaus,
             "https://check.spamhaus.org/",
         ),
-        Zone::new(
+        zone(
             "ips.backscatterer.org",
             Ip,
             Generic,
             "https://www.backscatterer.org/?target=test",
         ),
-        Zone::new(
+        zone(
             "bl.spamcop.net",
             Ip,
             Generic,
             "https://www.spamcop.net/bl.shtml",
         ),
-        Zone::new(
+        zone(
             "b.barracudacentral.org",
             Ip,
             Generic,
             "https://www.barracudacentral.org/rbl/removal-request",
         ),
-        Zone::new("psbl.surriel.com", Ip, Generic, "https://psbl.org/remove"),
-        Zone::new(
+        zone("psbl.surriel.com", Ip, Generic, "https://psbl.org/remove"),
+        zone(
             "dbl.spamhaus.org",
             Domain,
             SpamhausDbl,
@@ -215,25 +177,25 @@ pub fn domain_query(name: &str, zone: &str) -> String {
     format!("{}.{zone}", name.trim_end_matches('.').to_ascii_lowercase())
 }
 
-/// Whether a zone names the address or name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Listed.
-    Listed,
-    /// Not listed.
-    NotListed,
-    /// The list refused to answer this resolver (public resolver, rate limit, unregistered).
-    Refused,
-    /// No usable answer: timeout, failure, or an answer that is not a listing code.
-    Unknown,
+crate::vocabulary::vocabulary! {
+    /// Whether a zone names the address or name.
+    pub enum ListingStatus {
+        /// Listed.
+        Listed => "listed",
+        /// Not listed.
+        NotListed => "not-listed",
+        /// The list refused to answer this resolver (public resolver, rate limit, unregistered).
+        Refused => "refused",
+        /// No usable answer: timeout, failure, or an answer that is not a listing code.
+        Unknown => "unknown",
+    }
 }
 
 /// An answer, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reading {
     /// Listed or not, or why we cannot say.
-    pub status: Status,
+    pub status: ListingStatus,
     /// The answer in words, e.g. "SBL: a direct spam source".
     pub meaning: String,
 }
@@ -242,22 +204,22 @@ pub struct Reading {
 pub fn read(zone: &Zone, answer: &Answer) -> Reading {
     let reading = |status, meaning: String| Reading { status, meaning };
     match answer {
-        Answer::NotListed => reading(Status::NotListed, "not listed".to_string()),
+        Answer::NotListed => reading(ListingStatus::NotListed, "not listed".to_string()),
         Answer::Timeout => reading(
-            Status::Unknown,
+            ListingStatus::Unknown,
             "no answer in time: could not check".to_string(),
         ),
         Answer::Failed { reason } => reading(
-            Status::Unknown,
+            ListingStatus::Unknown,
             format!("the lookup failed ({reason}): could not check"),
         ),
         Answer::Records { codes, text } => {
             if codes.is_empty() {
-                return reading(Status::NotListed, "not listed".to_string());
+                return reading(ListingStatus::NotListed, "not listed".to_string());
             }
             // An error code anywhere means the rest cannot be trusted either.
             if let Some(refusal) = codes.iter().find_map(|code| refusal(zone, *code)) {
-                return reading(Status::Refused, refusal);
+                return reading(ListingStatus::Refused, refusal);
             }
             let mut meanings: Vec<String> = Vec::new();
             for code in codes {
@@ -265,7 +227,7 @@ pub fn read(zone: &Zone, answer: &Answer) -> Reading {
                     Some(meaning) => meanings.push(meaning),
                     None => {
                         return reading(
-                            Status::Unknown,
+                            ListingStatus::Unknown,
                             format!(
                                 "answered {code}, which is not a listing code (a resolver that \
                                  rewrites answers?): could not check"
@@ -279,7 +241,7 @@ pub fn read(zone: &Zone, answer: &Answer) -> Reading {
             if let Some(reason) = text.first() {
                 meaning.push_str(&format!(" (\"{}\")", excerpt(reason)));
             }
-            reading(Status::Listed, meaning)
+            reading(ListingStatus::Listed, meaning)
         }
     }
 }
@@ -396,10 +358,10 @@ mod tests {
     fn spamhaus_codes_are_read_by_meaning() {
         let zen = zone(CodeTable::Spamhaus);
         let r = read(&zen, &records(&["127.0.0.4"]));
-        assert_eq!(r.status, Status::Listed);
+        assert_eq!(r.status, ListingStatus::Listed);
         assert!(r.meaning.starts_with("XBL"), "{}", r.meaning);
         let r = read(&zen, &records(&["127.0.0.2", "127.0.0.10"]));
-        assert_eq!(r.status, Status::Listed);
+        assert_eq!(r.status, ListingStatus::Listed);
         assert!(r.meaning.contains("SBL") && r.meaning.contains("PBL (by the ISP)"));
         let dbl = zone(CodeTable::SpamhausDbl);
         assert!(
@@ -419,7 +381,7 @@ mod tests {
         ] {
             for table in [CodeTable::Spamhaus, CodeTable::Generic] {
                 let r = read(&zone(table), &records(&[code]));
-                assert_eq!(r.status, Status::Refused, "{code} {table:?}");
+                assert_eq!(r.status, ListingStatus::Refused, "{code} {table:?}");
             }
         }
         // One refusal among listing codes spoils the whole answer.
@@ -427,10 +389,10 @@ mod tests {
             &zone(CodeTable::Spamhaus),
             &records(&["127.0.0.2", "127.255.255.254"]),
         );
-        assert_eq!(r.status, Status::Refused);
+        assert_eq!(r.status, ListingStatus::Refused);
         assert!(r.meaning.contains("public or shared resolver"));
         let r = read(&zone(CodeTable::SpamhausDbl), &records(&["127.0.1.255"]));
-        assert_eq!(r.status, Status::Refused);
+        assert_eq!(r.status, ListingStatus::Refused);
     }
 
     #[test]
@@ -439,22 +401,28 @@ mod tests {
         // A resolver that answers every name with an ad server's address.
         assert_eq!(
             read(&generic, &records(&["198.51.100.7"])).status,
-            Status::Unknown
+            ListingStatus::Unknown
         );
-        assert_eq!(read(&generic, &Answer::Timeout).status, Status::Unknown);
+        assert_eq!(
+            read(&generic, &Answer::Timeout).status,
+            ListingStatus::Unknown
+        );
         let failed = Answer::Failed {
             reason: "SERVFAIL".to_string(),
         };
-        assert_eq!(read(&generic, &failed).status, Status::Unknown);
-        assert_eq!(read(&generic, &Answer::NotListed).status, Status::NotListed);
+        assert_eq!(read(&generic, &failed).status, ListingStatus::Unknown);
+        assert_eq!(
+            read(&generic, &Answer::NotListed).status,
+            ListingStatus::NotListed
+        );
         assert_eq!(
             read(&generic, &records(&["127.0.0.2"])).status,
-            Status::Listed
+            ListingStatus::Listed
         );
         // Spamhaus does not use 127.0.0.8: not a listing we can name.
         assert_eq!(
             read(&zone(CodeTable::Spamhaus), &records(&["127.0.0.8"])).status,
-            Status::Unknown
+            ListingStatus::Unknown
         );
     }
 

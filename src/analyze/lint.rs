@@ -10,15 +10,16 @@ use x509_parser::oid_registry::OID_X509_EXT_CRL_NUMBER;
 use x509_parser::prelude::{CertificateRevocationList, FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
-/// Where a certificate sits in the path; some rules apply only to some positions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Position {
-    /// The server certificate.
-    Leaf,
-    /// An intermediate CA.
-    Intermediate,
-    /// The trust anchor (root).
-    Root,
+crate::vocabulary::vocabulary! {
+    /// Where a certificate sits in the path; some rules apply only to some positions.
+    pub enum Position {
+        /// The server certificate.
+        Leaf => "leaf",
+        /// An intermediate CA.
+        Intermediate => "intermediate",
+        /// The trust anchor (root).
+        Root => "root",
+    }
 }
 
 /// Lints the path: leaf, intermediates (leaf upwards), then the anchor's certificate when known.
@@ -36,7 +37,7 @@ pub fn path(leaf: &[u8], intermediates: &[Vec<u8>], anchor: Option<&[u8]>) -> Ve
     for (der, position) in certs {
         match X509Certificate::from_der(der) {
             Ok((_, cert)) => found.extend(certificate(&cert, position)),
-            Err(error) => found.push(format!("{position:?}: unreadable: {error}")),
+            Err(error) => found.push(format!("{position}: unreadable: {error}")),
         }
     }
     found
@@ -44,7 +45,7 @@ pub fn path(leaf: &[u8], intermediates: &[Vec<u8>], anchor: Option<&[u8]>) -> Ve
 
 /// The rules for one certificate.
 pub fn certificate(cert: &X509Certificate<'_>, position: Position) -> Vec<String> {
-    let who = format!("{position:?} {}", cert.subject());
+    let who = format!("{position} {}", cert.subject());
     let mut found = Vec::new();
     let mut flag = |rule: &str| found.push(format!("{who}: {rule}"));
     let is_ca = position != Position::Leaf;
@@ -224,39 +225,121 @@ pub fn certificate(cert: &X509Certificate<'_>, position: Position) -> Vec<String
     found
 }
 
-/// CA/B BR 7.1.4.3: a CN, if present, must be exactly one of the subjectAltName values (an IP
-/// address in its canonical text form).
+/// CA/B BR 7.1.4.3: a Common Name that stands for one of the subjectAltName values must be a
+/// character-for-character copy of it, in ASCII: the dNSName exactly as encoded (not another
+/// case), an IP address in its canonical text (RFC 3986 dotted decimal for IPv4, RFC 5952 for
+/// IPv6). A host name in Unicode (U-labels) is never such a copy, since a dNSName holds only
+/// ASCII (IA5String, A-labels).
+///
+/// A CN "stands for" a value when it names the same thing once case, IDNA and IP notation are
+/// set aside: that is a CN meant as one of the names but written otherwise, which a client with
+/// a CN fallback could read differently from the subjectAltName. A CN that names none of the
+/// values (a CA's label, a name outside the certificate's names) is left alone: the rule cannot
+/// tell it from the many certificates whose CN is a parent domain of their names, which every
+/// client accepts (see docs/conformance.md).
 fn common_name_in_san(cert: &X509Certificate<'_>) -> Option<String> {
-    let cn = cert
-        .subject()
-        .iter_common_name()
-        .next()?
-        .as_str()
-        .ok()?
-        .to_string();
-    let mut values: Vec<String> = Vec::new();
+    let mut dns: Vec<&str> = Vec::new();
+    let mut ips: Vec<std::net::IpAddr> = Vec::new();
     if let Ok(Some(san)) = cert.subject_alternative_name() {
         for name in &san.value.general_names {
             match name {
-                GeneralName::DNSName(dns) => values.push((*dns).to_string()),
+                GeneralName::DNSName(value) => dns.push(value),
                 GeneralName::IPAddress(bytes) => {
                     if let Ok(octets) = <[u8; 4]>::try_from(*bytes) {
-                        values.push(std::net::IpAddr::from(octets).to_string());
+                        ips.push(std::net::IpAddr::from(octets));
                     } else if let Ok(octets) = <[u8; 16]>::try_from(*bytes) {
-                        values.push(std::net::IpAddr::from(octets).to_string());
+                        ips.push(std::net::IpAddr::from(octets));
                     }
                 }
                 _ => {}
             }
         }
     }
-    if values.contains(&cn) {
-        None
-    } else {
-        Some(format!(
-            "Common Name {cn:?} is not one of the subjectAltName values (CA/B BR 7.1.4.3)"
-        ))
+    cert.subject()
+        .iter_common_name()
+        .filter_map(|cn| cn.as_str().ok())
+        .find_map(|cn| {
+            let meant: Vec<String> = dns
+                .iter()
+                .filter(|value| same_dns_name(cn, value))
+                .map(|value| (*value).to_string())
+                .chain(
+                    lenient_ip(cn)
+                        .filter(|ip| ips.contains(ip))
+                        .map(|ip| ip.to_string()),
+                )
+                .collect();
+            if unicode_host_name(cn) {
+                return Some(format!(
+                    "Common Name \"{cn}\" is a host name in Unicode, which no subjectAltName \
+                     dNSName can hold (CA/B BR 7.1.4.3 requires a copy of one)"
+                ));
+            }
+            let copied = meant.iter().any(|value| value == cn);
+            (!meant.is_empty() && !copied).then(|| {
+                format!(
+                    "Common Name \"{cn}\" stands for the subjectAltName value {} but is not a \
+                     character-for-character copy of it (CA/B BR 7.1.4.3)",
+                    meant.join(", ")
+                )
+            })
+        })
+}
+
+/// A name with non-ASCII characters that IDNA turns into a host name of two labels or more.
+fn unicode_host_name(cn: &str) -> bool {
+    !cn.is_ascii() && idna::domain_to_ascii_strict(cn).is_ok_and(|ascii| ascii.contains('.'))
+}
+
+/// Whether a CN names the same DNS name as a dNSName, case and IDNA (U-label vs A-label) aside.
+fn same_dns_name(cn: &str, value: &str) -> bool {
+    let ascii = idna::domain_to_ascii(cn).unwrap_or_else(|_| cn.to_ascii_lowercase());
+    ascii.eq_ignore_ascii_case(value) || cn.eq_ignore_ascii_case(value)
+}
+
+/// The IP address a CN names in any notation a resolver accepts: IPv6 in any case or
+/// compression, IPv4 as `inet_aton` reads it (dotted parts in decimal, octal with a leading
+/// zero, or hexadecimal with `0x`, the last part filling the remaining bytes).
+fn lenient_ip(cn: &str) -> Option<std::net::IpAddr> {
+    if cn.contains(':') {
+        return cn.parse::<std::net::Ipv6Addr>().ok().map(Into::into);
     }
+    let parts: Vec<&str> = cn.split('.').collect();
+    if parts.len() > 4 {
+        return None;
+    }
+    let mut values = Vec::with_capacity(parts.len());
+    for part in &parts {
+        let (digits, radix) =
+            if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+                (hex, 16)
+            } else if part.len() > 1 && part.starts_with('0') {
+                (&part[1..], 8)
+            } else {
+                (*part, 10)
+            };
+        if digits.is_empty() || digits.len() > 11 || !digits.chars().all(|c| c.is_digit(radix)) {
+            return None;
+        }
+        values.push(u64::from_str_radix(digits, radix).ok()?);
+    }
+    let (last, leading) = values.split_last()?;
+    if leading.iter().any(|v| *v > 255) {
+        return None;
+    }
+    let last_bytes = 4 - leading.len();
+    if *last >= 1u64 << (8 * last_bytes) {
+        return None;
+    }
+    let address = leading
+        .iter()
+        .enumerate()
+        .fold(*last, |address, (index, v)| {
+            address | (v << (24 - 8 * index))
+        });
+    u32::try_from(address)
+        .ok()
+        .map(|a| std::net::IpAddr::from(std::net::Ipv4Addr::from(a)))
 }
 
 /// The exact bit length of an RSA modulus (DER integers may carry a leading zero byte).
@@ -304,4 +387,44 @@ pub fn crl(der: &[u8], certs: &[&[u8]]) -> Vec<String> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_names_are_read_in_every_notation_a_resolver_accepts() {
+        let ip = |text: &str| lenient_ip(text).map(|ip| ip.to_string());
+        assert_eq!(ip("192.168.1.1").as_deref(), Some("192.168.1.1"));
+        assert_eq!(ip("192.168.001.001").as_deref(), Some("192.168.1.1"));
+        assert_eq!(ip("0xC0A80101").as_deref(), Some("192.168.1.1"));
+        assert_eq!(ip("192.168.257").as_deref(), Some("192.168.1.1"));
+        assert_eq!(
+            ip("2001:DB8::8A2E:370:7334").as_deref(),
+            Some("2001:db8::8a2e:370:7334")
+        );
+        assert_eq!(
+            ip("2001:0db8:0000:0000:0000:0000:0000:0001").as_deref(),
+            Some("2001:db8::1")
+        );
+        assert_eq!(ip("256.1.1.1"), None);
+        assert_eq!(ip("1.2.3.4.5"), None);
+        assert_eq!(ip("example.com"), None);
+        assert_eq!(ip("08.1.1.1"), None);
+        assert_eq!(ip("0x"), None);
+        assert_eq!(ip(""), None);
+        assert_eq!(ip("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn common_names_name_a_dns_value_case_and_idna_aside() {
+        assert!(same_dns_name("Example.COM", "example.com"));
+        assert!(same_dns_name("bücher.example", "xn--bcher-kva.example"));
+        assert!(unicode_host_name("test-測試.com"));
+        assert!(!unicode_host_name("Bücher GmbH"));
+        assert!(!unicode_host_name("example.com"));
+        assert!(!same_dns_name("example.com", "foo.example.com"));
+        assert!(!same_dns_name("xn--nxasmq6b.com", "xn--n3h.com"));
+    }
 }

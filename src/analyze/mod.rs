@@ -7,7 +7,9 @@ pub mod chain;
 pub mod dnsbl;
 pub mod lint;
 pub mod names;
+pub mod path;
 pub mod profile;
+pub mod smtp;
 pub mod versions;
 
 use crate::observation::EndpointObservation;
@@ -39,9 +41,10 @@ impl CertAnalysis {
         self.chain.first()
     }
 
-    /// Whether a client with no CN fallback accepts this certificate for the target.
+    /// Whether a client with no CN fallback accepts this certificate for the target (for the
+    /// path alone when no name was checked).
     pub fn accepted(&self) -> bool {
-        matches!(self.name, NameCheck::Covered(_))
+        matches!(self.name, NameCheck::Covered(_) | NameCheck::NotChecked)
             && self.trust == Trust::Trusted
             && self.dates == Dates::Valid
     }
@@ -60,14 +63,22 @@ pub fn certificate(
         .iter()
         .map(|der| der.0.as_slice())
         .collect();
-    chain_of(&ders, target, anchors, extra, now, &PathOptions::default())
+    chain_of(
+        &ders,
+        Some(target),
+        anchors,
+        extra,
+        now,
+        &PathOptions::default(),
+    )
 }
 
 /// Analyses a chain (leaf first) for `target`: the one engine behind `check`, `cert verify` and
-/// the x509-limbo conformance test. `None` when the chain is empty or the leaf is unreadable.
+/// the x509-limbo conformance test. Without a target only the path is judged
+/// ([`NameCheck::NotChecked`]). `None` when the chain is empty or the leaf is unreadable.
 pub fn chain_of(
     ders: &[&[u8]],
-    target: &Target,
+    target: Option<&Target>,
     anchors: &TrustAnchors,
     extra: Extra<'_>,
     now: i64,
@@ -86,7 +97,7 @@ pub fn chain_of(
         return None;
     }
     let leaf = chain.first()?;
-    let name = names::check(leaf, target);
+    let name = target.map_or(NameCheck::NotChecked, |target| names::check(leaf, target));
     let report = chain::trust(&chain, anchors, extra, now, options);
     // Dates of what a client uses: an expired certificate sent but not on the path is harmless.
     let dates = match &report.path {

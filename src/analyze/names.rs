@@ -25,6 +25,8 @@ pub enum NameCheck {
     CommonNameOnly(String),
     /// Not covered at all.
     NotCovered,
+    /// No name was given (`cert verify` without `--name`): only the path is judged.
+    NotChecked,
 }
 
 /// Checks `target` against `cert`.
@@ -83,6 +85,26 @@ pub fn dns_matches(pattern: &str, reference: &str) -> bool {
         }
         None => !pattern.contains('*') && pattern.eq_ignore_ascii_case(reference),
     }
+}
+
+/// A wildcard over a public suffix: `*.co.uk`, `*.s3.amazonaws.com` (the Public Suffix List,
+/// its ICANN and private sections, through the `psl` crate). CA/B BR 3.2.2.6 forbids issuing it
+/// (it would cover every registrant under the suffix); the strict profile refuses to match it.
+/// Single-label parents (`*.com`) already match nothing in [`dns_matches`].
+pub fn public_suffix_wildcard(pattern: &str) -> Option<&str> {
+    let parent = pattern.strip_prefix("*.")?;
+    let parent = parent.strip_suffix('.').unwrap_or(parent);
+    let lower = parent.to_ascii_lowercase();
+    let suffix = psl::suffix(lower.as_bytes())?;
+    (suffix.is_known() && suffix.as_bytes() == lower.as_bytes()).then_some(parent)
+}
+
+/// Whether an entry of `cert`'s subjectAltName other than a public-suffix wildcard covers the
+/// DNS name `reference`.
+pub fn covered_without_public_suffix_wildcard(cert: &CertInfo, reference: &str) -> bool {
+    cert.san_dns
+        .iter()
+        .any(|p| dns_matches(p, reference) && public_suffix_wildcard(p).is_none())
 }
 
 #[cfg(test)]
@@ -167,6 +189,25 @@ mod tests {
         );
         assert_eq!(check(&c, &dns("127.0.0.10")), NameCheck::NotCovered);
         assert!(!dns_matches("*.0.0.10", "127.0.0.10"));
+    }
+
+    #[test]
+    fn wildcards_over_public_suffixes_are_found_with_the_list() {
+        assert_eq!(public_suffix_wildcard("*.co.uk"), Some("co.uk"));
+        assert_eq!(public_suffix_wildcard("*.CO.UK."), Some("CO.UK"));
+        assert_eq!(
+            public_suffix_wildcard("*.s3.amazonaws.com"),
+            Some("s3.amazonaws.com")
+        );
+        assert_eq!(public_suffix_wildcard("*.com"), Some("com"));
+        assert_eq!(public_suffix_wildcard("*.example.co.uk"), None);
+        assert_eq!(public_suffix_wildcard("*.example.com"), None);
+        assert_eq!(public_suffix_wildcard("co.uk"), None);
+        // An unknown top-level domain is not on the list.
+        assert_eq!(public_suffix_wildcard("*.corp.internal"), None);
+        let c = cert(&["*.co.uk", "example.co.uk"], &[], &[]);
+        assert!(covered_without_public_suffix_wildcard(&c, "example.co.uk"));
+        assert!(!covered_without_public_suffix_wildcard(&c, "other.co.uk"));
     }
 
     #[test]

@@ -1,14 +1,11 @@
 //! Which TLS versions an endpoint accepts and which weak suites, read from the main handshake
 //! and the hand-built ClientHellos of `probe::versions`. Pure.
 
-use serde::Serialize;
-
 use crate::observation::{EndpointObservation, HelloAnswer, VersionProbe};
-use crate::probe::hello::{self, Offer, TlsVersion};
+use crate::tls_catalog::{self, Offer, TlsVersion};
 
 /// Whether one version is accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", rename_all = "kebab-case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Support {
     /// Accepted; the suite the server chose from a modern offer.
     Accepted {
@@ -28,17 +25,16 @@ pub enum Support {
 }
 
 /// One version's row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionRow {
     /// The version.
     pub version: TlsVersion,
     /// Accepted, refused or unknown.
-    #[serde(flatten)]
     pub support: Support,
 }
 
 /// A weak suite the server accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WeakSuite {
     /// IANA name.
     pub name: String,
@@ -49,7 +45,7 @@ pub struct WeakSuite {
 }
 
 /// Everything known about an endpoint's versions and suites.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionReport {
     /// SSL 3.0 (when asked) and TLS 1.0 to 1.3, oldest first.
     pub rows: Vec<VersionRow>,
@@ -222,9 +218,9 @@ fn weak_suites(probe: &VersionProbe) -> Option<Vec<WeakSuite>> {
         HelloAnswer::Accepted {
             version, cipher, ..
         } => Some(
-            hello::weakness(*cipher)
+            tls_catalog::weakness(*cipher)
                 .map(|weakness| WeakSuite {
-                    name: hello::cipher_name(*cipher),
+                    name: tls_catalog::cipher_name(*cipher),
                     weakness: weakness.to_string(),
                     version: *version,
                 })
@@ -272,7 +268,7 @@ mod tests {
             version: TlsVersion::from_wire(version),
             version_wire: version,
             cipher,
-            cipher_name: hello::cipher_name(cipher),
+            cipher_name: tls_catalog::cipher_name(cipher),
             certificates: Vec::new(),
         }
     }
@@ -280,7 +276,7 @@ mod tests {
     fn alert(description: u8) -> HelloAnswer {
         HelloAnswer::Alert {
             description,
-            name: hello::alert_name(description).to_string(),
+            name: tls_catalog::alert_name(description).to_string(),
         }
     }
 

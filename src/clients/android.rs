@@ -1,7 +1,7 @@
 //! Mail apps on Android (Gmail, K-9 Mail / Thunderbird for Android): the platform's trust
 //! manager (Conscrypt) and hostname verifier, under the app's network security configuration.
 
-use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, no_fetch};
+use super::{Client, Facts, Fault, Finding, Outcome, Rule, cn_ignored, no_fetch};
 use crate::analyze::chain::AnchorOrigin;
 
 const NO_AIA: Rule = Rule {
@@ -10,6 +10,7 @@ const NO_AIA: Rule = Rule {
               with 'Trust anchor for certification path not found'.",
     source: "https://developer.android.com/privacy-and-security/security-ssl#MissingCa",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const USER_CA: Rule = Rule {
     id: "android/user-ca-not-trusted",
@@ -17,12 +18,14 @@ const USER_CA: Rule = Rule {
               unless their network security configuration opts in.",
     source: "https://developer.android.com/privacy-and-security/security-config#base-config",
     certain: false,
+    fault: Some(Fault::Untrusted),
 };
 const CN: Rule = Rule {
     id: "android/san-required",
     summary: "The platform hostname verifier (OkHostnameVerifier) matches subjectAltName only.",
     source: "https://android.googlesource.com/platform/external/okhttp/+/refs/heads/main/okhttp/src/main/java/com/squareup/okhttp/internal/tls/OkHostnameVerifier.java",
     certain: false,
+    fault: Some(Fault::WrongName),
 };
 const SHA1: Rule = Rule {
     id: "android/sha1",
@@ -30,6 +33,7 @@ const SHA1: Rule = Rule {
               support is being removed across the ecosystem.",
     source: "https://developer.android.com/privacy-and-security/security-ssl",
     certain: false,
+    fault: Some(Fault::Untrusted),
 };
 
 /// Android's own rules.

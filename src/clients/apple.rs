@@ -1,7 +1,7 @@
 //! Apple Mail on iOS, iPadOS and macOS: the Security framework's SSL policy, with the rules
 //! Apple published for TLS server certificates.
 
-use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, fetches};
+use super::{Client, Facts, Fault, Finding, Outcome, Rule, cn_ignored, fetches};
 use crate::analyze::chain::AnchorOrigin;
 use crate::analyze::profile;
 
@@ -17,18 +17,21 @@ const SAN: Rule = Rule {
               (iOS 13, macOS 10.15).",
     source: "https://support.apple.com/en-us/103769",
     certain: true,
+    fault: Some(Fault::WrongName),
 };
 const RSA: Rule = Rule {
     id: "apple/rsa-2048",
     summary: "Server certificates and issuing CAs with RSA keys need at least 2048 bits.",
     source: "https://support.apple.com/en-us/103769",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const SHA2: Rule = Rule {
     id: "apple/sha2-required",
     summary: "Server certificates and issuing CAs must be signed with a SHA-2 family hash.",
     source: "https://support.apple.com/en-us/103769",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const EKU: Rule = Rule {
     id: "apple/eku-required",
@@ -36,12 +39,14 @@ const EKU: Rule = Rule {
               id-kp-serverAuth.",
     source: "https://support.apple.com/en-us/103769",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const VALIDITY_825: Rule = Rule {
     id: "apple/validity-825-days",
     summary: "Certificates issued from 2019-07-01 may be valid for at most 825 days.",
     source: "https://support.apple.com/en-us/103769",
     certain: true,
+    fault: Some(Fault::Dates),
 };
 const VALIDITY_398: Rule = Rule {
     id: "apple/validity-398-days",
@@ -49,6 +54,7 @@ const VALIDITY_398: Rule = Rule {
               for at most 398 days; private roots are exempt.",
     source: "https://support.apple.com/en-us/102028",
     certain: true,
+    fault: Some(Fault::Dates),
 };
 const AIA: Rule = Rule {
     id: "apple/aia-fetch",
@@ -56,6 +62,7 @@ const AIA: Rule = Rule {
               when network fetching is allowed, which is the default for SSL policies.",
     source: "https://developer.apple.com/documentation/security/sectrustsetnetworkfetchallowed(_:_:)",
     certain: false,
+    fault: Some(Fault::Untrusted),
 };
 const PRIVATE_CA: Rule = Rule {
     id: "apple/private-ca-needs-full-trust",
@@ -63,6 +70,7 @@ const PRIVATE_CA: Rule = Rule {
               General > About > Certificate Trust Settings.",
     source: "https://support.apple.com/HT204477 (Trust manually installed certificate profiles in iOS and iPadOS)",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const TLS: Rule = Rule {
     id: "apple/tls-1.2",
@@ -70,6 +78,7 @@ const TLS: Rule = Rule {
               documented.",
     source: "https://developer.apple.com/documentation/ios-ipados-release-notes/ios-ipados-15-release-notes",
     certain: false,
+    fault: None,
 };
 
 /// Apple Mail's own rules.

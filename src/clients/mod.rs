@@ -12,52 +12,41 @@
 
 pub mod android;
 pub mod apple;
+pub mod dialogs;
+pub mod discovery;
+pub mod gnome;
 pub mod outlook;
 pub mod releases;
 pub mod thunderbird;
-
-use std::str::FromStr;
-
-use serde::Serialize;
 
 use crate::analyze::CertAnalysis;
 use crate::analyze::chain::{AnchorOrigin, Dates, Trust};
 use crate::analyze::names::NameCheck;
 use crate::analyze::profile::{self, Weakness, WeaknessKind};
 use crate::analyze::versions::VersionReport;
-use crate::probe::hello::TlsVersion;
+use crate::tls_catalog::TlsVersion;
+use dialogs::Fault;
 
-/// A mail client (family) with its own certificate rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Client {
-    /// Thunderbird on any desktop (NSS, mozilla::pkix, Mozilla's roots).
-    Thunderbird,
-    /// Classic Outlook on Windows (CryptoAPI/Schannel).
-    Outlook,
-    /// Apple Mail on iOS, iPadOS and macOS (Security framework).
-    AppleMail,
-    /// Mail apps on Android (Gmail, K-9 Mail/Thunderbird for Android), platform trust.
-    Android,
+crate::vocabulary::vocabulary! {
+    /// A mail client (family) with its own certificate rules.
+    pub enum Client {
+        /// Thunderbird on any desktop (NSS, mozilla::pkix, Mozilla's roots).
+        Thunderbird => "thunderbird" | "tb",
+        /// Classic Outlook on Windows (CryptoAPI/Schannel).
+        Outlook => "outlook" | "windows",
+        /// Apple Mail on iOS, iPadOS and macOS (Security framework).
+        AppleMail => "apple-mail" | "apple" | "ios" | "macos" | "iphone",
+        /// Mail apps on Android (Gmail, K-9 Mail/Thunderbird for Android), platform trust.
+        Android => "android" | "gmail" | "k9" | "k-9",
+        /// GNOME's mail clients, Evolution and Geary (GIO TLS, GnuTLS).
+        Gnome => "gnome" | "evolution" | "geary" | "gnutls",
+    }
 }
 
 impl Client {
-    /// Every client, in report order.
-    pub const ALL: [Client; 4] = [
-        Client::Thunderbird,
-        Client::Outlook,
-        Client::AppleMail,
-        Client::Android,
-    ];
-
     /// The identifier used by `--client` and in JSON.
     pub fn id(&self) -> &'static str {
-        match self {
-            Client::Thunderbird => "thunderbird",
-            Client::Outlook => "outlook",
-            Client::AppleMail => "apple-mail",
-            Client::Android => "android",
-        }
+        self.as_str()
     }
 
     /// The name for people.
@@ -67,6 +56,7 @@ impl Client {
             Client::Outlook => "Outlook (Windows)",
             Client::AppleMail => "Apple Mail",
             Client::Android => "Android apps",
+            Client::Gnome => "Evolution / Geary",
         }
     }
 
@@ -77,50 +67,21 @@ impl Client {
             Client::Outlook => outlook::RULES,
             Client::AppleMail => apple::RULES,
             Client::Android => android::RULES,
+            Client::Gnome => gnome::RULES,
         }
     }
 }
 
-/// `--client` names a client it does not know.
-#[derive(Debug, thiserror::Error)]
-#[error("unknown client {0:?} (known: thunderbird, outlook, apple-mail, android)")]
-pub struct UnknownClient(String);
-
-impl FromStr for Client {
-    type Err = UnknownClient;
-
-    fn from_str(text: &str) -> Result<Client, UnknownClient> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "thunderbird" | "tb" => Ok(Client::Thunderbird),
-            "outlook" | "windows" => Ok(Client::Outlook),
-            "apple-mail" | "apple" | "ios" | "macos" | "iphone" => Ok(Client::AppleMail),
-            "android" | "gmail" | "k9" | "k-9" => Ok(Client::Android),
-            _ => Err(UnknownClient(text.to_string())),
-        }
-    }
-}
-
-/// What a client does with a server, worst last (so `max` is the verdict).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Connects without a prompt.
-    Works,
-    /// Connects, but with a risk: a behaviour that depends on the version or the device's set-up,
-    /// or that we could not confirm from a source.
-    Warns,
-    /// Refuses the certificate: an error, sometimes with a (dangerous) "accept anyway" button.
-    Fails,
-}
-
-impl Outcome {
-    /// Lower-case word, as in JSON.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::Works => "works",
-            Outcome::Warns => "warns",
-            Outcome::Fails => "fails",
-        }
+crate::vocabulary::vocabulary! {
+    /// What a client does with a server, worst last (so `max` is the verdict).
+    pub enum Outcome {
+        /// Connects without a prompt.
+        Works => "works",
+        /// Connects, but with a risk: a behaviour that depends on the version or the device's set-up,
+        /// or that we could not confirm from a source.
+        Warns => "warns",
+        /// Refuses the certificate: an error, sometimes with a (dangerous) "accept anyway" button.
+        Fails => "fails",
     }
 }
 
@@ -135,10 +96,13 @@ pub struct Rule {
     pub source: &'static str,
     /// Whether the source settles it for current versions; if not, the output says so.
     pub certain: bool,
+    /// The certificate fault its failure shows a dialog for; `None` for rules whose failure
+    /// stops the connection instead (TLS versions).
+    pub fault: Option<Fault>,
 }
 
 /// A rule that applied to one endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Finding {
     /// The rule's identifier.
     pub rule: &'static str,
@@ -150,6 +114,8 @@ pub struct Finding {
     pub detail: String,
     /// Where the rule is documented.
     pub source: &'static str,
+    /// The certificate fault behind it, when its failure shows a certificate dialog.
+    pub fault: Option<Fault>,
 }
 
 impl Finding {
@@ -161,12 +127,13 @@ impl Finding {
             certain: rule.certain,
             detail: detail.into(),
             source: rule.source,
+            fault: rule.fault,
         }
     }
 }
 
 /// One client's verdict on one endpoint.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ClientVerdict {
     /// The client.
     pub client: Client,
@@ -174,12 +141,20 @@ pub struct ClientVerdict {
     pub verdict: Outcome,
     /// The rules that applied, worst first.
     pub rules: Vec<Finding>,
+    /// The certificate dialog the client shows on this server, when its verdict is not `works`
+    /// because of the certificate (a client that cannot connect at all shows an error instead).
+    pub dialog: Option<&'static dialogs::Dialog>,
 }
 
 impl ClientVerdict {
     /// The finding that decided the verdict: the first (worst) one with the verdict's outcome.
     pub fn deciding(&self) -> Option<&Finding> {
         self.rules.iter().find(|f| f.outcome == self.verdict)
+    }
+
+    /// The certificate fault behind the verdict, when the deciding rule is about the certificate.
+    pub fn fault(&self) -> Option<Fault> {
+        self.deciding().and_then(|f| f.fault)
     }
 }
 
@@ -238,36 +213,42 @@ const NAME_NOT_COVERED: Rule = Rule {
     summary: "The server name must match a subjectAltName entry (or, for some clients, the CN).",
     source: "https://www.rfc-editor.org/rfc/rfc9525#section-6",
     certain: true,
+    fault: Some(Fault::WrongName),
 };
 const EXPIRED: Rule = Rule {
     id: "expired",
     summary: "An expired certificate in the chain is rejected.",
     source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3",
     certain: true,
+    fault: Some(Fault::Dates),
 };
 const NOT_YET_VALID: Rule = Rule {
     id: "not-yet-valid",
     summary: "A certificate whose notBefore is in the future is rejected.",
     source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3",
     certain: true,
+    fault: Some(Fault::Dates),
 };
 const SELF_SIGNED: Rule = Rule {
     id: "self-signed",
     summary: "A self-signed server certificate is rejected unless the user adds an exception.",
     source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const UNKNOWN_CA: Rule = Rule {
     id: "unknown-ca",
     summary: "A chain ending in a CA the client's store lacks is rejected.",
     source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const INVALID_CHAIN: Rule = Rule {
     id: "invalid-chain",
     summary: "A chain with a bad signature, wrong key usage or a violated constraint is rejected.",
     source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 /// The TLS handshake did not complete, so no client can connect.
 pub const NO_TLS: Rule = Rule {
@@ -275,6 +256,7 @@ pub const NO_TLS: Rule = Rule {
     summary: "Without a completed TLS handshake no client connects on this port.",
     source: "https://www.rfc-editor.org/rfc/rfc8314",
     certain: true,
+    fault: None,
 };
 
 /// Judges one endpoint for `client`.
@@ -285,6 +267,7 @@ pub fn judge(client: Client, facts: &Facts<'_>) -> ClientVerdict {
         Client::Outlook => outlook::findings(facts),
         Client::AppleMail => apple::findings(facts),
         Client::Android => android::findings(facts),
+        Client::Gnome => gnome::findings(facts),
     });
     verdict(client, rules)
 }
@@ -301,7 +284,7 @@ pub fn judge_no_tls(client: Client, reason: &str) -> ClientVerdict {
 
 fn verdict(client: Client, mut rules: Vec<Finding>) -> ClientVerdict {
     rules.sort_by_key(|f| std::cmp::Reverse(f.outcome));
-    ClientVerdict {
+    let mut verdict = ClientVerdict {
         client,
         verdict: rules
             .iter()
@@ -309,7 +292,14 @@ fn verdict(client: Client, mut rules: Vec<Finding>) -> ClientVerdict {
             .max()
             .unwrap_or(Outcome::Works),
         rules,
-    }
+        dialog: None,
+    };
+    verdict.dialog = verdict
+        .deciding()
+        .filter(|f| f.outcome != Outcome::Works)
+        .and_then(|f| f.fault)
+        .and_then(|fault| dialogs::shown(client, fault, dialogs::Connection::MailServer));
+    verdict
 }
 
 /// The shared rules. Name checks that differ per client (the CN fallback) are left to the

@@ -4,7 +4,7 @@
 //! The new Outlook for Windows syncs IMAP/POP accounts through Microsoft's cloud, so the check
 //! is made by Microsoft's servers, not the PC: docs/clients.md notes it; we do not model it.
 
-use super::{Client, Facts, Finding, Outcome, Rule, fetches};
+use super::{Client, Facts, Fault, Finding, Outcome, Rule, fetches};
 use crate::analyze::names::NameCheck;
 
 const AIA: Rule = Rule {
@@ -14,6 +14,7 @@ const AIA: Rule = Rule {
     source: "https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certgetcertificatechain \
              (and the TechNet article 'Certificate Chaining Engine')",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const CN: Rule = Rule {
     id: "outlook/cn-fallback",
@@ -22,6 +23,7 @@ const CN: Rule = Rule {
     source: "https://learn.microsoft.com/en-us/windows/win32/api/wincrypt/nf-wincrypt-certverifycertificatechainpolicy \
              (CERT_CHAIN_POLICY_SSL)",
     certain: false,
+    fault: Some(Fault::WrongName),
 };
 const SHA1: Rule = Rule {
     id: "outlook/sha1",
@@ -29,12 +31,14 @@ const SHA1: Rule = Rule {
               blocked since 2017; private CAs are not affected.",
     source: "https://learn.microsoft.com/en-us/security-updates/securityadvisories/2017/4010323",
     certain: false,
+    fault: Some(Fault::Untrusted),
 };
 const RSA: Rule = Rule {
     id: "outlook/rsa-key-size",
     summary: "RSA keys under 1024 bits are blocked (KB2661254); 1024 bits are still accepted.",
     source: "https://support.microsoft.com/kb/2661254",
     certain: true,
+    fault: Some(Fault::Untrusted),
 };
 const TLS: Rule = Rule {
     id: "outlook/tls-1.2-minimum",
@@ -42,6 +46,7 @@ const TLS: Rule = Rule {
               Windows 10 still enables them.",
     source: "https://techcommunity.microsoft.com/t5/windows-it-pro-blog/tls-1-0-and-tls-1-1-soon-to-be-disabled-in-windows/ba-p/3887947",
     certain: true,
+    fault: None,
 };
 
 /// Outlook's own rules.

@@ -4,13 +4,11 @@
 //! Each entry cites its source; `certain: false` marks a range no source settles for the mail
 //! client itself (it then follows the platform's documented defaults).
 
-use serde::Serialize;
-
 use crate::analyze::versions::VersionReport;
-use crate::probe::hello::TlsVersion;
+use crate::tls_catalog::TlsVersion;
 
 /// One client release (or family) and its TLS range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Release {
     /// Who, e.g. "Thunderbird 78 and later".
     pub name: &'static str,
@@ -98,7 +96,7 @@ pub static RELEASES: &[Release] = &[
 ];
 
 /// Whether a release can talk to a server, and with which version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compatibility {
     /// The release.
     pub release: &'static str,

@@ -1,32 +1,29 @@
 //! Thunderbird (desktop): NSS with mozilla::pkix, Mozilla's root store, the same certificate
 //! verifier as Firefox (security/certverifier/CertVerifier.cpp).
 
-use super::{Client, Facts, Finding, Outcome, Rule, cn_ignored, no_fetch};
+use super::{Client, Facts, Fault, Finding, Outcome, Rule, cn_ignored, no_fetch};
 use crate::analyze::chain::AnchorOrigin;
-use crate::analyze::names::NameCheck;
 
-const CN_BUILTIN: Rule = Rule {
-    id: "thunderbird/cn-ignored-for-public-roots",
-    summary: "For chains to a built-in (Mozilla) root the name must be in subjectAltName; the \
-              Common Name is ignored.",
-    source: "https://searchfox.org/mozilla-central/source/security/certverifier/CertVerifier.cpp \
-             (BRNameMatchingPolicy, security.pki.name_matching_mode)",
+const CN: Rule = Rule {
+    id: "thunderbird/cn-ignored",
+    summary: "The name must be in subjectAltName: mozilla::pkix never falls back to the subject \
+              Common Name, for built-in and private roots alike (the old \
+              security.pki.name_matching_mode fallback is gone).",
+    source: "https://searchfox.org/mozilla-central/source/security/certverifier/CertVerifier.h \
+             (SkipInvalidSANsForNonBuiltInRootsPolicy::FallBackToCommonName returns No); \
+             security/manager/ssl/tests/unit/test_baseline_requirements_subject_common_name.js",
     certain: true,
-};
-const CN_PRIVATE: Rule = Rule {
-    id: "thunderbird/cn-fallback-for-private-roots",
-    summary: "For chains to a root that is not built in (a private or user-added CA) mozilla::pkix \
-              still falls back to the subject Common Name.",
-    source: "https://searchfox.org/mozilla-central/source/security/certverifier/CertVerifier.cpp \
-             (BRNameMatchingPolicy::Mode::DoNotEnforce unless the root is built in)",
-    certain: true,
+    fault: Some(Fault::WrongName),
 };
 const NO_AIA: Rule = Rule {
     id: "thunderbird/no-aia-fetch",
-    summary: "NSS does not fetch missing intermediates from AIA URLs; it only uses intermediates \
-              it has cached from earlier connections (and, in Firefox, preloaded ones).",
-    source: "https://wiki.mozilla.org/Security/CryptoEngineering/Intermediate_Preloading",
+    summary: "Thunderbird does not fetch missing intermediates from AIA URLs. It preloads the \
+              intermediates public CAs disclose (Intermediate CA Preloading), so a server that \
+              forgets a public CA's intermediate usually still works; a private CA's fails.",
+    source: "https://wiki.mozilla.org/Security/CryptoEngineering/Intermediate_Preloading; \
+             comm-central mail/components/MailGlue.sys.mjs (RemoteSecuritySettings.init)",
     certain: false,
+    fault: Some(Fault::Untrusted),
 };
 const SHA1: Rule = Rule {
     id: "thunderbird/sha1",
@@ -34,6 +31,7 @@ const SHA1: Rule = Rule {
               52); for private roots they were still accepted.",
     source: "https://blog.mozilla.org/security/2017/02/23/the-end-of-sha-1-on-the-public-web/",
     certain: false,
+    fault: Some(Fault::Untrusted),
 };
 const RSA: Rule = Rule {
     id: "thunderbird/rsa-key-size",
@@ -42,33 +40,38 @@ const RSA: Rule = Rule {
     source: "https://searchfox.org/mozilla-central/source/security/certverifier/NSSCertDBTrustDomain.cpp \
              (MIN_RSA_BITS_WEAK)",
     certain: false,
+    fault: Some(Fault::Untrusted),
 };
 const TLS: Rule = Rule {
     id: "thunderbird/tls-1.2-minimum",
     summary: "TLS 1.0 and 1.1 are disabled by default since Thunderbird 78 (security.tls.version.min = 3).",
     source: "https://www.thunderbird.net/en-US/thunderbird/78.0/releasenotes/",
     certain: true,
+    fault: None,
 };
 
 /// Thunderbird's own rules.
-pub static RULES: &[Rule] = &[CN_BUILTIN, CN_PRIVATE, NO_AIA, SHA1, RSA, TLS];
+pub static RULES: &[Rule] = &[CN, NO_AIA, SHA1, RSA, TLS];
 
 /// Thunderbird's findings for one endpoint.
 pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     let client = Client::Thunderbird;
     let mut found = Vec::new();
-    if let NameCheck::CommonNameOnly(cn) = &facts.analysis.name {
-        if facts.anchor() == Some(AnchorOrigin::Added) {
-            found.push(Finding::new(
-                &CN_PRIVATE,
+    found.extend(cn_ignored(&CN, facts, client));
+    // A missing intermediate of a public CA is preloaded; one of a private CA is not.
+    let public = facts.anchor() == Some(AnchorOrigin::System);
+    found.extend(no_fetch(&NO_AIA, facts, client).map(|finding| {
+        if public {
+            Finding::new(
+                &NO_AIA,
                 Outcome::Works,
-                format!("the CA is private, so Thunderbird accepts the Common Name {cn}"),
-            ));
+                "the server does not send its intermediate, but it is a public CA's, which \
+                 Thunderbird preloads",
+            )
         } else {
-            found.extend(cn_ignored(&CN_BUILTIN, facts, client));
+            finding
         }
-    }
-    found.extend(no_fetch(&NO_AIA, facts, client));
+    }));
     found.extend(super::sha1_public_only(&SHA1, facts));
     // Under 1024 bits fails; under 2048 still verifies, with a warning.
     found.extend(

@@ -2,37 +2,43 @@
 //! certificate that covers the name, and if not, what the source should say instead. Then the
 //! settings that work without a warning. Pure.
 
-use serde::Serialize;
-
-use super::{Code, Diagnosis, Severity, Verdict};
+use super::autodiscover::{self, AutodiscoverWarning};
+use super::{Code, Diagnosis, Recommendation, Severity, Verdict, port_list};
 use crate::analyze::chain::TrustAnchors;
-use crate::discover::autoconfig::{Security, ServerEntry};
-use crate::discovery::{DiscoveryObservations, Record, Source};
-use crate::report::settings::{self, AccountSettings};
+use crate::clients::discovery::Walked;
+use crate::clients::{self, Client};
+use crate::observation::{
+    DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind,
+};
+use crate::provisioning::settings::{self, AccountSettings};
 use crate::service::{Direction, Service};
 
-/// What happens to a client sent to one handed-out server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// The certificate covers the name, is valid and trusted.
-    Works,
-    /// The certificate does not cover the name handed out.
-    NameNotCovered,
-    /// Another certificate or TLS problem (the code is in `detail`).
-    CertificateProblem,
-    /// The security handed out is "none": the password travels in clear.
-    Plaintext,
-    /// Nothing answered on that port, or the name does not resolve.
-    Unreachable,
-    /// An SRV record with target "." (RFC 2782): the service is decidedly not offered.
-    NotOffered,
-    /// The source itself failed: not found, malformed, redirect loop, bad certificate.
-    SourceError,
+crate::vocabulary::vocabulary! {
+    /// What happens to a client sent to one handed-out server.
+    pub enum EntryStatus {
+        /// The certificate covers the name, is valid and trusted.
+        Works => "works",
+        /// The certificate does not cover the name handed out.
+        NameNotCovered => "name-not-covered",
+        /// Another certificate or TLS problem (the code is in `detail`).
+        CertificateProblem => "certificate-problem",
+        /// The security handed out is "none": the password travels in clear.
+        Plaintext => "plaintext",
+        /// Nothing answered on that port, or the name does not resolve.
+        Unreachable => "unreachable",
+        /// The server turned every attempt away as busy, or never greeted: not checked.
+        RateLimited => "rate-limited",
+        /// An SRV record with target "." (RFC 2782): the service is decidedly not offered.
+        NotOffered => "not-offered",
+        /// The source itself failed: not found, malformed, redirect loop, bad certificate.
+        SourceError => "source-error",
+        /// mailtls's own resolver gave no answer for the source: nothing is known about it.
+        NotChecked => "not-checked",
+    }
 }
 
 /// One line of the discovery table.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// Where the name came from.
     pub source: Source,
@@ -45,9 +51,11 @@ pub struct Entry {
     /// The security handed out.
     pub security: Option<Security>,
     /// What happens to a client sent there.
-    pub status: Status,
+    pub status: EntryStatus,
     /// The detail: the problem code, the source's error, or the name to use instead.
     pub detail: Option<String>,
+    /// For a source error, its kind.
+    pub error: Option<SourceErrorKind>,
     /// A verified name to hand out instead, when the name handed out is not covered.
     pub instead: Option<String>,
 }
@@ -69,8 +77,15 @@ pub struct DiscoveryReport {
     pub entries: Vec<Entry>,
     /// Settings that work without a warning (verified names only).
     pub settings: AccountSettings,
+    /// The server name to use, as in the host report: the verified incoming server's name, else
+    /// the outgoing one's.
+    pub recommendation: Option<Recommendation>,
     /// The check of every host, for the details.
     pub hosts: Vec<Diagnosis>,
+    /// How Outlook and Thunderbird would look for the settings, step by step.
+    pub walks: Vec<(Client, Vec<Walked>)>,
+    /// Outlook shows a certificate dialog while it looks for the settings.
+    pub autodiscover_warning: Option<AutodiscoverWarning>,
 }
 
 /// Judges `observations` at `now`.
@@ -88,8 +103,40 @@ pub fn judge(
     for record in &observations.records {
         entries.extend(record_entries(record, &hosts));
     }
-    let fixes = provisioning_fixes(&entries);
     let settings = working_settings(&entries, &hosts);
+    let walks: Vec<(Client, Vec<Walked>)> = [Client::Outlook, Client::Thunderbird]
+        .into_iter()
+        .map(|client| {
+            (
+                client,
+                clients::discovery::walk(client, &observations.records, &observations.domain),
+            )
+        })
+        .collect();
+    let verified = settings
+        .incoming
+        .as_ref()
+        .or(settings.outgoing.as_ref())
+        .map(|s| s.host.as_str());
+    let autodiscover_warning = walks
+        .iter()
+        .find(|(client, _)| *client == Client::Outlook)
+        .and_then(|(_, walk)| {
+            autodiscover::judge(
+                walk,
+                &observations.records,
+                &entries,
+                &observations.domain,
+                verified,
+                anchors,
+                now,
+            )
+        });
+    let mut fixes = autodiscover_warning
+        .as_ref()
+        .map(|w| w.fixes.clone())
+        .unwrap_or_default();
+    fixes.extend(provisioning_fixes(&entries, autodiscover_warning.as_ref()));
     let published = entries
         .iter()
         .filter(|e| !matches!(e.source, Source::Guess | Source::Mx) && !e.hostname.is_empty())
@@ -99,16 +146,24 @@ pub fn judge(
         .filter(|e| {
             matches!(
                 e.status,
-                Status::NameNotCovered | Status::CertificateProblem | Status::Plaintext
+                EntryStatus::NameNotCovered
+                    | EntryStatus::CertificateProblem
+                    | EntryStatus::Plaintext
             )
         })
         .count();
     let bad_documents = observations
         .records
         .iter()
-        .filter(|r| r.bad_certificate)
+        .filter(|r| {
+            r.error
+                .as_ref()
+                .is_some_and(|e| e.kind == SourceErrorKind::BadCertificate)
+        })
         .count();
-    let (verdict, summary) = if entries.iter().all(|e| e.hostname.is_empty()) {
+    let (verdict, summary) = if let Some(warning) = &autodiscover_warning {
+        (Verdict::Fail, warning.summary.clone())
+    } else if entries.iter().all(|e| e.hostname.is_empty()) {
         (
             Verdict::Unknown,
             format!(
@@ -130,11 +185,51 @@ pub fn judge(
             Verdict::Fail,
             format!(
                 "Problem: {} serves its provisioning with an invalid HTTPS certificate, so clients \
-                 refuse it and guess.",
-                observations.domain
+                 do not use it: {}.",
+                observations.domain,
+                what_clients_do_with_a_bad_document(&entries)
             ),
         )
-    } else if let Some(error) = entries.iter().find(|e| e.status == Status::SourceError) {
+    } else if let Some((status, silent)) = unanswered(&entries) {
+        let domain = &observations.domain;
+        let why = if status == EntryStatus::RateLimited {
+            "turned the check away as busy (rate-limited; not a TLS problem)"
+        } else {
+            "did not answer on the port handed out"
+        };
+        if entries.iter().any(|e| e.status == EntryStatus::Works) {
+            (
+                Verdict::Warn,
+                format!(
+                    "Warning: {} handed out for {domain} {why}.",
+                    silent.join(", ")
+                ),
+            )
+        } else {
+            (
+                Verdict::Unknown,
+                format!(
+                    "Could not check {domain}: no server handed out could be checked; {} {why}.",
+                    silent.join(", ")
+                ),
+            )
+        }
+    } else if let Some(unknown) = entries.iter().find(|e| e.status == EntryStatus::NotChecked) {
+        (
+            Verdict::Unknown,
+            format!(
+                "Could not finish checking {}: {} ({}) was not checked ({}); run the check \
+                 again.",
+                observations.domain,
+                unknown.url_or_record,
+                unknown.source.as_str(),
+                unknown.detail.clone().unwrap_or_default()
+            ),
+        )
+    } else if let Some(error) = entries
+        .iter()
+        .find(|e| e.status == EntryStatus::SourceError)
+    {
         (
             Verdict::Warn,
             format!(
@@ -161,7 +256,11 @@ pub fn judge(
             ),
         )
     };
+    let recommendation = recommendation(&settings, &hosts, &entries);
     DiscoveryReport {
+        recommendation,
+        walks,
+        autodiscover_warning,
         email: observations.email.clone(),
         domain: observations.domain.clone(),
         verdict,
@@ -173,8 +272,53 @@ pub fn judge(
     }
 }
 
-/// What to change, one line per source and name handed out (ports joined).
-fn provisioning_fixes(entries: &[Entry]) -> Vec<String> {
+/// The settings' server name, with the ports it was verified on: the incoming server's name,
+/// else the outgoing one's.
+fn recommendation(
+    settings: &AccountSettings,
+    hosts: &[Diagnosis],
+    entries: &[Entry],
+) -> Option<Recommendation> {
+    let chosen = settings.incoming.as_ref().or(settings.outgoing.as_ref())?;
+    let name = chosen.host.clone();
+    // Every client port this name was verified on: handed out and working, or confirmed by the
+    // check of a host it reaches.
+    let mut ports: Vec<Service> = entries
+        .iter()
+        .filter(|e| e.status == EntryStatus::Works && e.hostname == name)
+        .filter_map(|e| e.port.and_then(Service::for_port))
+        .chain(
+            hosts
+                .iter()
+                .filter_map(|h| h.recommendation.as_ref())
+                .filter(|r| r.verified && r.server_name == name)
+                .flat_map(|r| r.verified_ports.iter().copied()),
+        )
+        .filter(|s| s.direction() != Direction::Relay)
+        .collect();
+    ports.sort();
+    ports.dedup();
+    let mut reason = format!(
+        "{name} presents a valid, trusted certificate that covers it on {}",
+        port_list(&ports)
+    );
+    match (&settings.incoming, &settings.outgoing) {
+        (Some(incoming), Some(outgoing)) if incoming.host != outgoing.host => reason.push_str(
+            &format!("; send mail through {} (verified too).", outgoing.host),
+        ),
+        _ => reason.push('.'),
+    }
+    Some(Recommendation {
+        server_name: name,
+        verified: true,
+        reason,
+        verified_ports: ports,
+    })
+}
+
+/// What to change, one line per source and name handed out (ports joined). The source behind
+/// Outlook's Autodiscover warning, when there is one, has its own fixes already.
+fn provisioning_fixes(entries: &[Entry], warning: Option<&AutodiscoverWarning>) -> Vec<String> {
     let mut fixes: Vec<String> = Vec::new();
     let mut seen: Vec<(Source, &str, &str)> = Vec::new();
     for entry in entries {
@@ -183,7 +327,7 @@ fn provisioning_fixes(entries: &[Entry]) -> Vec<String> {
             entry.url_or_record.as_str(),
             entry.hostname.as_str(),
         );
-        if seen.contains(&key) {
+        if seen.contains(&key) || warning.is_some_and(|w| w.source_url == entry.url_or_record) {
             continue;
         }
         let ports: Vec<String> = entries
@@ -200,39 +344,37 @@ fn provisioning_fixes(entries: &[Entry]) -> Vec<String> {
         };
         let origin = format!("{} ({})", describe(entry.source), entry.url_or_record);
         let line = match (entry.status, &entry.instead) {
-            (Status::NameNotCovered, Some(instead)) if entry.port == Some(25) => format!(
+            (EntryStatus::NameNotCovered, Some(instead)) if entry.port == Some(25) => format!(
                 "{origin} names {} ({ports}), which its certificate does not cover: name \
                  {instead} (on the certificate) instead.",
                 entry.hostname
             ),
-            (Status::NameNotCovered, Some(instead)) => format!(
+            (EntryStatus::NameNotCovered, Some(instead)) => format!(
                 "{origin} hands out {} ({ports}), which its certificate does not cover: hand out \
                  {instead} instead (verified there).",
                 entry.hostname
             ),
-            (Status::NameNotCovered, None) => format!(
+            (EntryStatus::NameNotCovered, None) => format!(
                 "{origin} hands out {} ({ports}), which its certificate does not cover, and no \
                  covered name was verified: add {} to the certificate.",
                 entry.hostname, entry.hostname
             ),
-            (Status::SourceError, _)
-                if entry
-                    .detail
-                    .as_deref()
-                    .is_some_and(|d| d.contains("certificate")) =>
+            (EntryStatus::SourceError, _)
+                if entry.error == Some(SourceErrorKind::BadCertificate) =>
             {
                 format!(
-                    "{} is served with an invalid HTTPS certificate ({}): clients refuse it and \
-                     fall back to guessing. Fix the web server's certificate.",
+                    "{} is served with an invalid HTTPS certificate ({}): {}. Fix the web \
+                     server's certificate.",
                     entry.url_or_record,
-                    entry.detail.clone().unwrap_or_default()
+                    entry.detail.clone().unwrap_or_default(),
+                    client_reaction(entry.source)
                 )
             }
-            (Status::SourceError, _) => format!(
+            (EntryStatus::SourceError, _) => format!(
                 "{origin} cannot be used ({}): clients skip it and guess. Fix or remove it.",
                 entry.detail.clone().unwrap_or_default()
             ),
-            (Status::Plaintext, _) => format!(
+            (EntryStatus::Plaintext, _) => format!(
                 "{origin} tells clients to connect to {} ({ports}) without encryption: hand out \
                  SSL/TLS (993, 995, 465) or STARTTLS instead.",
                 entry.hostname
@@ -245,18 +387,39 @@ fn provisioning_fixes(entries: &[Entry]) -> Vec<String> {
     fixes
 }
 
+/// What the client that asks `source` does with a document behind an invalid certificate.
+fn client_reaction(source: Source) -> &'static str {
+    match source {
+        Source::Autoconfig | Source::AutoconfigWellKnown => {
+            "Thunderbird skips it without a word and goes on to its next step"
+        }
+        _ => "Outlook shows its \"Security Alert\" and, if the user accepts, goes on",
+    }
+}
+
+/// The reaction to the first bad document, for the summary.
+fn what_clients_do_with_a_bad_document(entries: &[Entry]) -> &'static str {
+    entries
+        .iter()
+        .find(|e| e.error == Some(SourceErrorKind::BadCertificate))
+        .map_or("they skip it", |e| client_reaction(e.source))
+}
+
 fn describe(source: Source) -> &'static str {
     match source {
         Source::Srv => "The SRV record",
         Source::Autoconfig | Source::AutoconfigWellKnown => "The autoconfig file",
-        Source::Autodiscover | Source::AutodiscoverSrv => "Autodiscover",
+        Source::AutodiscoverDomain
+        | Source::Autodiscover
+        | Source::AutodiscoverRedirect
+        | Source::AutodiscoverSrv => "Autodiscover",
         Source::Mx => "The MX record",
         Source::Guess => "The guessed name",
     }
 }
 
 fn record_entries(record: &Record, hosts: &[Diagnosis]) -> Vec<Entry> {
-    let bare = |status, detail: Option<String>| Entry {
+    let bare = |status, detail: Option<String>, error: Option<SourceErrorKind>| Entry {
         source: record.source,
         url_or_record: record.url_or_record.clone(),
         hostname: String::new(),
@@ -264,23 +427,29 @@ fn record_entries(record: &Record, hosts: &[Diagnosis]) -> Vec<Entry> {
         security: None,
         status,
         detail,
+        error,
         instead: None,
     };
     let mut out = Vec::new();
     if record.not_offered {
         out.push(bare(
-            Status::NotOffered,
+            EntryStatus::NotOffered,
             Some("SRV target \".\": not offered".to_string()),
+            None,
         ));
     }
-    if let Some(error) = &record.error {
-        // A missing document or record is normal; only say so for documents that exist.
-        let missing = error.contains("does not resolve")
-            || error.contains("HTTP status 404")
-            || error.contains("no such name");
-        if !missing || record.bad_certificate {
-            out.push(bare(Status::SourceError, Some(error.clone())));
-        }
+    // A missing document or record is normal; only say so for sources that exist.
+    if let Some(error) = record
+        .error
+        .as_ref()
+        .filter(|e| e.kind != SourceErrorKind::NotPublished)
+    {
+        let status = if error.kind == SourceErrorKind::NotChecked {
+            EntryStatus::NotChecked
+        } else {
+            EntryStatus::SourceError
+        };
+        out.push(bare(status, Some(error.detail.clone()), Some(error.kind)));
     }
     for server in &record.servers {
         out.push(server_entry(record, server, hosts));
@@ -295,8 +464,9 @@ fn server_entry(record: &Record, server: &ServerEntry, hosts: &[Diagnosis]) -> E
         hostname: server.hostname.clone(),
         port: Some(server.port),
         security: Some(server.security),
-        status: Status::Unreachable,
+        status: EntryStatus::Unreachable,
         detail: None,
+        error: None,
         instead: None,
     };
     let host = hosts
@@ -314,27 +484,37 @@ fn server_entry(record: &Record, server: &ServerEntry, hosts: &[Diagnosis]) -> E
         });
         return entry;
     };
+    if endpoint
+        .observation
+        .failure
+        .as_ref()
+        .is_some_and(|f| f.kind == crate::observation::FailureKind::RateLimited)
+    {
+        entry.status = EntryStatus::RateLimited;
+        entry.detail = Some(Code::RateLimited.as_str().to_string());
+        return entry;
+    }
     let top = endpoint.problems.iter().find(|p| {
         p.severity == Severity::Error
             || (p.severity == Severity::Warning && p.code.is_certificate())
     });
     entry.status = match top {
-        None if server.security == Security::Plain => Status::Plaintext,
-        None => Status::Works,
+        None if server.security == Security::Plain => EntryStatus::Plaintext,
+        None => EntryStatus::Works,
         Some(problem)
             if matches!(
                 problem.code,
                 Code::NameMismatch | Code::CertLacksName | Code::CnOnly
             ) =>
         {
-            Status::NameNotCovered
+            EntryStatus::NameNotCovered
         }
-        Some(_) => Status::CertificateProblem,
+        Some(_) => EntryStatus::CertificateProblem,
     };
     if let Some(problem) = top {
         entry.detail = Some(problem.code.as_str().to_string());
     }
-    if entry.status == Status::NameNotCovered {
+    if entry.status == EntryStatus::NameNotCovered {
         entry.instead = host
             .recommendation
             .as_ref()
@@ -349,11 +529,32 @@ fn server_entry(record: &Record, server: &ServerEntry, hosts: &[Diagnosis]) -> E
     entry
 }
 
+/// The servers handed out that could not be checked (`host:port`), and why (rate-limited
+/// before unreachable), or `None` when every one was.
+fn unanswered(entries: &[Entry]) -> Option<(EntryStatus, Vec<String>)> {
+    for status in [EntryStatus::RateLimited, EntryStatus::Unreachable] {
+        let mut silent: Vec<String> = entries
+            .iter()
+            .filter(|e| e.status == status && !e.hostname.is_empty())
+            .map(|e| match e.port {
+                Some(port) => format!("{}:{port}", e.hostname),
+                None => e.hostname.clone(),
+            })
+            .collect();
+        silent.sort();
+        silent.dedup();
+        if !silent.is_empty() {
+            return Some((status, silent));
+        }
+    }
+    None
+}
+
 /// The best verified incoming and outgoing server: a name handed out that works, else the name a
 /// host's check verified instead.
 fn working_settings(entries: &[Entry], hosts: &[Diagnosis]) -> AccountSettings {
     let mut working: Vec<(String, Service)> = Vec::new();
-    for entry in entries.iter().filter(|e| e.status == Status::Works) {
+    for entry in entries.iter().filter(|e| e.status == EntryStatus::Works) {
         if let Some(service) = entry.port.and_then(Service::for_port) {
             if service.direction() != Direction::Relay {
                 working.push((entry.hostname.clone(), service));
@@ -401,7 +602,7 @@ mod tests {
         source: Source,
         record: &str,
         port: u16,
-        status: Status,
+        status: EntryStatus,
         instead: Option<&str>,
     ) -> Entry {
         Entry {
@@ -412,6 +613,7 @@ mod tests {
             security: Some(Security::Tls),
             status,
             detail: None,
+            error: None,
             instead: instead.map(str::to_string),
         }
     }
@@ -423,32 +625,32 @@ mod tests {
                 Source::Autoconfig,
                 "https://autoconfig.example.test/x",
                 993,
-                Status::NameNotCovered,
+                EntryStatus::NameNotCovered,
                 Some("host.example.net"),
             ),
             entry(
                 Source::Autoconfig,
                 "https://autoconfig.example.test/x",
                 465,
-                Status::NameNotCovered,
+                EntryStatus::NameNotCovered,
                 Some("host.example.net"),
             ),
             entry(
                 Source::Mx,
                 "example.test",
                 25,
-                Status::NameNotCovered,
+                EntryStatus::NameNotCovered,
                 Some("host.example.net"),
             ),
             entry(
                 Source::Srv,
                 "_imaps._tcp.example.test",
                 993,
-                Status::Works,
+                EntryStatus::Works,
                 None,
             ),
         ];
-        let fixes = provisioning_fixes(&entries);
+        let fixes = provisioning_fixes(&entries, None);
         assert_eq!(fixes.len(), 2, "{fixes:?}");
         assert!(
             fixes[0].contains("(ports 993, 465)") && fixes[0].contains("hand out host.example.net")
@@ -463,21 +665,22 @@ mod tests {
             Source::Autoconfig,
             "https://autoconfig.example.test/x",
             0,
-            Status::SourceError,
+            EntryStatus::SourceError,
             None,
         );
         broken.hostname.clear();
         broken.port = None;
         broken.detail = Some("not well-formed XML: oops".to_string());
+        broken.error = Some(SourceErrorKind::BadDocument);
         let mut clear = entry(
             Source::Autodiscover,
             "https://autodiscover.example.test/y",
             110,
-            Status::Plaintext,
+            EntryStatus::Plaintext,
             None,
         );
         clear.security = Some(Security::Plain);
-        let fixes = provisioning_fixes(&[broken, clear]);
+        let fixes = provisioning_fixes(&[broken, clear], None);
         assert!(
             fixes[0].contains("cannot be used (not well-formed XML: oops)"),
             "{fixes:?}"

@@ -1,56 +1,56 @@
 //! Problems found on a server: data with a stable code, never an `Err`.
 
-use serde::{Deserialize, Serialize};
-
-/// Stable problem identifiers (kebab-case in JSON). The order is the ranking used to pick the
-/// headline: the most specific, most actionable cause first (as webpki ranks its errors).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Code {
-    /// The name used is not on the certificate, but a name on it reaches the same server.
-    NameMismatch,
-    /// The client connected by IP address and the certificate has no matching iPAddress entry.
-    IpAddressUsed,
-    /// No name on the certificate leads to this server: the certificate must change.
-    CertLacksName,
-    /// The name is only in the subject Common Name, which modern clients ignore.
-    CnOnly,
-    /// A certificate in the chain has expired.
-    Expired,
-    /// A certificate in the chain is not valid yet.
-    NotYetValid,
-    /// The server certificate is signed by itself.
-    SelfSigned,
-    /// The chain ends in a CA the trust store does not contain.
-    UnknownCa,
-    /// The server does not send the intermediate certificate(s).
-    IncompleteChain,
-    /// The chain is broken in another way (signature, key usage, malformed).
-    InvalidChain,
-    /// The server does not offer STARTTLS/STLS on a port where clients expect it.
-    StarttlsNotOffered,
-    /// The server refused the STARTTLS/STLS command.
-    StarttlsRefused,
-    /// The server speaks only TLS 1.0/1.1 (or SSL 3.0), which current clients refuse.
-    LegacyTlsOnly,
-    /// The TLS handshake failed.
-    TlsHandshakeFailed,
-    /// The server broke the mail protocol (garbage, endless lines, wrong replies).
-    ProtocolError,
-    /// Ports or addresses present different certificates.
-    DifferentCertPerPort,
-    /// Without SNI the server presents a different certificate.
-    SniDependent,
-    /// The server accepts weak cipher suites (RC4, 3DES, export, NULL, anonymous).
-    WeakCipher,
-    /// The server does not offer TLS 1.3.
-    NoTls13,
-    /// A step took longer than the timeout (often a firewall dropping packets).
-    Timeout,
-    /// The address cannot be reached at all.
-    Unreachable,
-    /// Nothing listens on the port.
-    ConnectionRefused,
+crate::vocabulary::vocabulary! {
+    /// Stable problem identifiers (kebab-case in JSON). The order is the ranking used to pick the
+    /// headline: the most specific, most actionable cause first (as webpki ranks its errors).
+    pub enum Code {
+        /// The name used is not on the certificate, but a name on it reaches the same server.
+        NameMismatch => "name-mismatch",
+        /// The client connected by IP address and the certificate has no matching iPAddress entry.
+        IpAddressUsed => "ip-address-used",
+        /// No name on the certificate leads to this server: the certificate must change.
+        CertLacksName => "cert-lacks-name",
+        /// The name is only in the subject Common Name, which modern clients ignore.
+        CnOnly => "cn-only",
+        /// A certificate in the chain has expired.
+        Expired => "expired",
+        /// A certificate in the chain is not valid yet.
+        NotYetValid => "not-yet-valid",
+        /// The server certificate is signed by itself.
+        SelfSigned => "self-signed",
+        /// The chain ends in a CA the trust store does not contain.
+        UnknownCa => "unknown-ca",
+        /// The server does not send the intermediate certificate(s).
+        IncompleteChain => "incomplete-chain",
+        /// The chain is broken in another way (signature, key usage, malformed).
+        InvalidChain => "invalid-chain",
+        /// The server does not offer STARTTLS/STLS on a port where clients expect it.
+        StarttlsNotOffered => "starttls-not-offered",
+        /// The server refused the STARTTLS/STLS command.
+        StarttlsRefused => "starttls-refused",
+        /// The server speaks only TLS 1.0/1.1 (or SSL 3.0), which current clients refuse.
+        LegacyTlsOnly => "legacy-tls-only",
+        /// The TLS handshake failed.
+        TlsHandshakeFailed => "tls-handshake-failed",
+        /// The server broke the mail protocol (garbage, endless lines, wrong replies).
+        ProtocolError => "protocol-error",
+        /// Ports or addresses present different certificates.
+        DifferentCertPerPort => "different-cert-per-port",
+        /// Without SNI the server presents a different certificate.
+        SniDependent => "sni-dependent",
+        /// The server accepts weak cipher suites (RC4, 3DES, export, NULL, anonymous).
+        WeakCipher => "weak-cipher",
+        /// The server does not offer TLS 1.3.
+        NoTls13 => "no-tls13",
+        /// A step took longer than the timeout (often a firewall dropping packets).
+        Timeout => "timeout",
+        /// The server turned every attempt away as busy, or never greeted: not checked.
+        RateLimited => "rate-limited",
+        /// The address cannot be reached at all.
+        Unreachable => "unreachable",
+        /// Nothing listens on the port.
+        ConnectionRefused => "connection-refused",
+    }
 }
 
 impl Code {
@@ -72,50 +72,22 @@ impl Code {
                 | Code::SniDependent
         )
     }
+}
 
-    /// The kebab-case identifier, as in JSON.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Code::NameMismatch => "name-mismatch",
-            Code::IpAddressUsed => "ip-address-used",
-            Code::CertLacksName => "cert-lacks-name",
-            Code::CnOnly => "cn-only",
-            Code::Expired => "expired",
-            Code::NotYetValid => "not-yet-valid",
-            Code::SelfSigned => "self-signed",
-            Code::UnknownCa => "unknown-ca",
-            Code::IncompleteChain => "incomplete-chain",
-            Code::InvalidChain => "invalid-chain",
-            Code::StarttlsNotOffered => "starttls-not-offered",
-            Code::StarttlsRefused => "starttls-refused",
-            Code::LegacyTlsOnly => "legacy-tls-only",
-            Code::TlsHandshakeFailed => "tls-handshake-failed",
-            Code::ProtocolError => "protocol-error",
-            Code::DifferentCertPerPort => "different-cert-per-port",
-            Code::SniDependent => "sni-dependent",
-            Code::WeakCipher => "weak-cipher",
-            Code::NoTls13 => "no-tls13",
-            Code::Timeout => "timeout",
-            Code::Unreachable => "unreachable",
-            Code::ConnectionRefused => "connection-refused",
-        }
+crate::vocabulary::vocabulary! {
+    /// How bad a problem is for a mail client.
+    pub enum Severity {
+        /// A mail client will warn or fail.
+        Error => "error",
+        /// Something is off but clients configured the usual way will not warn.
+        Warning => "warning",
+        /// Worth knowing, no action needed (e.g. a port that is simply not offered).
+        Info => "info",
     }
 }
 
-/// How bad a problem is for a mail client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// A mail client will warn or fail.
-    Error,
-    /// Something is off but clients configured the usual way will not warn.
-    Warning,
-    /// Worth knowing, no action needed (e.g. a port that is simply not offered).
-    Info,
-}
-
 /// One problem, explained.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Stable identifier.
     pub code: Code,
@@ -123,15 +95,54 @@ pub struct Problem {
     pub severity: Severity,
     /// Plain-words explanation, with the names and dates involved.
     pub message: String,
+    /// The same facts for programs: no code (ours or a user's) should have to read `message`.
+    pub context: Context,
+}
+
+/// The facts behind a problem. Each field is filled where it applies to the problem's code
+/// (docs/json.md lists which).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// The server name (or address) the client used.
+    pub expected_name: Option<String>,
+    /// The names the certificate presents (subjectAltName; the subject CN when it has none).
+    pub presented_names: Vec<String>,
+    /// A name that would work instead: on the certificate and pointing to the same server.
+    pub suggested_name: Option<String>,
+    /// Whether a test connection with `suggested_name` was accepted on every client port; `None`
+    /// when there is no suggestion.
+    pub suggestion_verified: Option<bool>,
+    /// The ports where the problem was seen.
+    pub ports: Vec<u16>,
+    /// The certificate concerned (its subject), when one is.
+    pub certificate: Option<String>,
+    /// The issuer that is missing or untrusted.
+    pub issuer: Option<String>,
+    /// The date that matters (expiry, start of validity), RFC 3339.
+    pub date: Option<String>,
+    /// A URL involved: where a missing intermediate can be fetched.
+    pub url: Option<String>,
+    /// The client rules (ids in `clients` and docs/clients.md) that decide what mail clients do
+    /// about this problem.
+    pub rules: Vec<&'static str>,
+    /// The dialogs mail clients show because of it, and where.
+    pub dialogs: Vec<crate::clients::dialogs::Shown>,
 }
 
 impl Problem {
-    /// A problem of `code` with `severity`.
+    /// A problem of `code` with `severity`, with no context yet.
     pub fn new(code: Code, severity: Severity, message: impl Into<String>) -> Problem {
         Problem {
             code,
             severity,
             message: message.into(),
+            context: Context::default(),
         }
+    }
+
+    /// The same problem with its context filled in by `fill`.
+    pub fn with(mut self, fill: impl FnOnce(&mut Context)) -> Problem {
+        fill(&mut self.context);
+        self
     }
 }

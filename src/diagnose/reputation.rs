@@ -10,10 +10,10 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use super::Verdict;
 use crate::analyze::cert::CertInfo;
-use crate::analyze::dnsbl::{self, Status, Zone};
+use crate::analyze::dnsbl::{self, ListingStatus, Zone};
 use crate::analyze::names::{self, NameCheck};
+use crate::analyze::smtp::banner_name;
 use crate::observation::{DnsblAnswer, EndpointObservation, HostRole, ReputationObservations};
-use crate::reputation::banner_name;
 use crate::target::Target;
 
 /// The plain answer to "can certificate warnings get us listed?", shown in every report.
@@ -28,7 +28,7 @@ pub struct Listing {
     /// The zone.
     pub zone: String,
     /// Listed, not listed, refused, unknown.
-    pub status: Status,
+    pub status: ListingStatus,
     /// The A records the zone answered.
     pub codes: Vec<Ipv4Addr>,
     /// The answer in words.
@@ -113,8 +113,9 @@ pub struct Reputation {
     pub zones_asked: usize,
 }
 
-/// Judges `observations`, read with the `zones` that were asked.
-pub fn judge(observations: &ReputationObservations, zones: &[Zone]) -> Reputation {
+/// Judges `observations`, reading each list's answers by the zone's code table.
+pub fn judge(observations: &ReputationObservations) -> Reputation {
+    let zones = observations.zones.as_slice();
     let addresses: Vec<AddressReputation> = observations
         .addresses()
         .into_iter()
@@ -144,9 +145,12 @@ pub fn judge(observations: &ReputationObservations, zones: &[Zone]) -> Reputatio
             .flat_map(|a| &a.listings)
             .chain(names.iter().flat_map(|n| &n.listings))
     };
-    let count = |status: Status| all_listings().filter(|l| l.status == status).count();
-    let (listed, answered) = (count(Status::Listed), count(Status::NotListed));
-    let unchecked = count(Status::Refused) + count(Status::Unknown);
+    let count = |status: ListingStatus| all_listings().filter(|l| l.status == status).count();
+    let (listed, answered) = (
+        count(ListingStatus::Listed),
+        count(ListingStatus::NotListed),
+    );
+    let unchecked = count(ListingStatus::Refused) + count(ListingStatus::Unknown);
 
     let mut fixes = Vec::new();
     let mut notes = Vec::new();
@@ -154,13 +158,17 @@ pub fn judge(observations: &ReputationObservations, zones: &[Zone]) -> Reputatio
         for l in address
             .listings
             .iter()
-            .filter(|l| l.status == Status::Listed)
+            .filter(|l| l.status == ListingStatus::Listed)
         {
             fixes.push(listing_fix(&address.address.to_string(), l));
         }
     }
     for name in &names {
-        for l in name.listings.iter().filter(|l| l.status == Status::Listed) {
+        for l in name
+            .listings
+            .iter()
+            .filter(|l| l.status == ListingStatus::Listed)
+        {
             fixes.push(listing_fix(&name.name, l));
         }
     }
@@ -168,7 +176,7 @@ pub fn judge(observations: &ReputationObservations, zones: &[Zone]) -> Reputatio
         dns_fixes(address, &mut fixes, &mut notes);
     }
     let refused: Vec<&str> = all_listings()
-        .filter(|l| l.status == Status::Refused)
+        .filter(|l| l.status == ListingStatus::Refused)
         .map(|l| l.zone.as_str())
         .collect();
     if !refused.is_empty() {
@@ -187,13 +195,13 @@ pub fn judge(observations: &ReputationObservations, zones: &[Zone]) -> Reputatio
             .flat_map(|a| {
                 a.listings
                     .iter()
-                    .filter(|l| l.status == Status::Listed)
+                    .filter(|l| l.status == ListingStatus::Listed)
                     .map(move |l| format!("{} is on {}", a.address, l.zone))
             })
             .chain(names.iter().flat_map(|n| {
                 n.listings
                     .iter()
-                    .filter(|l| l.status == Status::Listed)
+                    .filter(|l| l.status == ListingStatus::Listed)
                     .map(move |l| format!("{} is on {}", n.name, l.zone))
             }))
             .collect();
@@ -207,7 +215,7 @@ pub fn judge(observations: &ReputationObservations, zones: &[Zone]) -> Reputatio
         )
     } else if unchecked > 0 {
         let zones_unchecked = all_listings()
-            .filter(|l| matches!(l.status, Status::Refused | Status::Unknown))
+            .filter(|l| matches!(l.status, ListingStatus::Refused | ListingStatus::Unknown))
             .map(|l| l.zone.as_str())
             .collect::<Vec<_>>();
         (
@@ -457,8 +465,7 @@ fn dedup_join(items: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::dnsbl::{CodeTable, ZoneKind};
-    use crate::observation::{DnsblLookup, HostLookup, PtrLookup};
+    use crate::observation::{CodeTable, DnsblLookup, HostLookup, PtrLookup, ZoneKind};
 
     const ADDRESS: &str = "192.0.2.25";
 
@@ -501,6 +508,7 @@ mod tests {
                 })
                 .collect(),
             smtp: Vec::new(),
+            zones: zones(),
         }
     }
 
@@ -513,10 +521,10 @@ mod tests {
 
     #[test]
     fn refusals_alone_mean_could_not_check_never_listed() {
-        let judged = judge(
-            &observed(&["mx.example"], [refused(), DnsblAnswer::Timeout]),
-            &zones(),
-        );
+        let judged = judge(&observed(
+            &["mx.example"],
+            [refused(), DnsblAnswer::Timeout],
+        ));
         assert_eq!(judged.verdict, Verdict::Unknown);
         assert!(
             judged.summary.starts_with("Could not check"),
@@ -533,7 +541,7 @@ mod tests {
             codes: vec!["127.0.0.10".parse().unwrap()],
             text: Vec::new(),
         };
-        let judged = judge(&observed(&[], [listed, DnsblAnswer::NotListed]), &zones());
+        let judged = judge(&observed(&[], [listed, DnsblAnswer::NotListed]));
         assert_eq!(judged.verdict, Verdict::Fail);
         assert_eq!(
             judged.summary,
@@ -555,13 +563,10 @@ mod tests {
 
     #[test]
     fn clean_but_unconfirmed_reverse_dns_is_a_warning() {
-        let judged = judge(
-            &observed(
-                &["mx.example"],
-                [DnsblAnswer::NotListed, DnsblAnswer::NotListed],
-            ),
-            &zones(),
-        );
+        let judged = judge(&observed(
+            &["mx.example"],
+            [DnsblAnswer::NotListed, DnsblAnswer::NotListed],
+        ));
         assert_eq!(judged.verdict, Verdict::Warn);
         assert!(judged.summary.starts_with("Not listed"));
         assert!(judged.fixes[0].contains("does not resolve back"));

@@ -2,19 +2,16 @@
 //!
 //! Lists are run by volunteers or throttle by resolver, so a run must not hammer them: the
 //! questions are deduplicated before any is sent (the resolver's cache then covers repeats of
-//! the TXT lookups), at most [`MAX_IN_FLIGHT`] are outstanding, and each has the resolver's
-//! timeout and attempt limit.
+//! the TXT lookups), each takes a place in the connection budget for the resolver's address
+//! (so all jobs of an engine together keep to its per-address limit), and each has the
+//! resolver's timeout and attempt limit.
 
-use std::sync::Arc;
-
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::discover::dns::{Dns, DnsError};
+use super::budget::ConnectionBudget;
+use super::dns::{Dns, DnsError};
+use super::memo::ProbeMemo;
 use crate::observation::{DnsblAnswer, DnsblLookup};
-
-/// Most blocklist lookups outstanding at once.
-pub const MAX_IN_FLIGHT: usize = 8;
 
 /// One question: which zone, about what, and the name to look up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,23 +24,44 @@ pub struct Question {
     pub query: String,
 }
 
-/// Asks every question once; answers come back in the order of first appearance.
-pub async fn ask_all(dns: &Dns, questions: Vec<Question>) -> Vec<DnsblLookup> {
+/// Asks every question once (with a memo, once for all jobs); answers come back in the order of
+/// first appearance.
+pub async fn ask_all(
+    dns: &Dns,
+    budget: &ConnectionBudget,
+    memo: Option<&ProbeMemo>,
+    questions: Vec<Question>,
+) -> Vec<DnsblLookup> {
     let mut unique: Vec<Question> = Vec::new();
     for question in questions {
         if !unique.iter().any(|q| q.query == question.query) {
             unique.push(question);
         }
     }
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let resolver = dns.server_address();
     let mut tasks = JoinSet::new();
     for (index, question) in unique.iter().cloned().enumerate() {
         let dns = dns.clone();
-        let permits = Arc::clone(&permits);
+        let budget = budget.clone();
+        let memo = memo.cloned();
         tasks.spawn(async move {
-            // The semaphore is never closed, so a permit always comes.
-            let _permit = permits.acquire_owned().await.ok();
-            (index, ask(&dns, &question.query).await)
+            let asked = async {
+                let permit = match resolver {
+                    Some(address) => Some(budget.acquire(address).await),
+                    None => None,
+                };
+                let answer = ask(&dns, &question.query).await;
+                // A question holds no connection: its place goes back at once.
+                if let Some(permit) = permit {
+                    permit.release();
+                }
+                answer
+            };
+            let answer = match memo {
+                Some(memo) => memo.dnsbl(question.query.clone(), asked).await,
+                None => asked.await,
+            };
+            (index, answer)
         });
     }
     let mut answers: Vec<Option<DnsblAnswer>> = vec![None; unique.len()];

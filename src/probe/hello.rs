@@ -7,127 +7,12 @@
 //! connection is closed. The parsing of the server's messages is done by tls-parser; this file
 //! frames records and decides what they mean.
 
-use serde::{Deserialize, Serialize};
 use tls_parser::{TlsExtension, TlsMessage, TlsMessageHandshake};
 
-/// A protocol version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum TlsVersion {
-    /// SSL 3.0 (RFC 6101), prohibited by RFC 7568.
-    #[serde(rename = "SSLv3")]
-    Ssl3,
-    /// TLS 1.0 (RFC 2246), deprecated by RFC 8996.
-    #[serde(rename = "TLSv1.0")]
-    Tls10,
-    /// TLS 1.1 (RFC 4346), deprecated by RFC 8996.
-    #[serde(rename = "TLSv1.1")]
-    Tls11,
-    /// TLS 1.2 (RFC 5246).
-    #[serde(rename = "TLSv1.2")]
-    Tls12,
-    /// TLS 1.3 (RFC 8446).
-    #[serde(rename = "TLSv1.3")]
-    Tls13,
-}
+use crate::tls_catalog::TlsVersion;
 
-impl TlsVersion {
-    /// The four TLS versions, oldest first.
-    pub const TLS: [TlsVersion; 4] = [
-        TlsVersion::Tls10,
-        TlsVersion::Tls11,
-        TlsVersion::Tls12,
-        TlsVersion::Tls13,
-    ];
-
-    /// The version's wire number.
-    pub fn wire(self) -> u16 {
-        match self {
-            TlsVersion::Ssl3 => 0x0300,
-            TlsVersion::Tls10 => 0x0301,
-            TlsVersion::Tls11 => 0x0302,
-            TlsVersion::Tls12 => 0x0303,
-            TlsVersion::Tls13 => 0x0304,
-        }
-    }
-
-    /// The version with this wire number.
-    pub fn from_wire(wire: u16) -> Option<TlsVersion> {
-        [TlsVersion::Ssl3]
-            .into_iter()
-            .chain(TlsVersion::TLS)
-            .find(|v| v.wire() == wire)
-    }
-
-    /// The name rustls and OpenSSL print, e.g. `TLSv1.2`.
-    pub fn name(self) -> &'static str {
-        match self {
-            TlsVersion::Ssl3 => "SSLv3",
-            TlsVersion::Tls10 => "TLSv1.0",
-            TlsVersion::Tls11 => "TLSv1.1",
-            TlsVersion::Tls12 => "TLSv1.2",
-            TlsVersion::Tls13 => "TLSv1.3",
-        }
-    }
-
-    /// Parses `TLSv1.2`, `TLSv1_2` (rustls' Debug form) and the like.
-    pub fn parse(text: &str) -> Option<TlsVersion> {
-        let normal = text.replace('_', ".");
-        [TlsVersion::Ssl3]
-            .into_iter()
-            .chain(TlsVersion::TLS)
-            .find(|v| v.name() == normal || (normal == "TLSv1" && *v == TlsVersion::Tls10))
-    }
-}
-
-impl std::fmt::Display for TlsVersion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// What a ClientHello offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Offer {
-    /// What a current client offers for that version (AEAD and CBC suites, ECDHE first).
-    Modern,
-    /// Only weak suites: RC4, 3DES, single DES, export, NULL encryption, anonymous.
-    Weak,
-}
-
-/// TLS 1.3 suites: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
-const TLS13_SUITES: [u16; 3] = [0x1301, 0x1302, 0x1303];
-/// TLS 1.2 AEAD suites, ECDHE then DHE then RSA key exchange.
-const AEAD_SUITES: [u16; 12] = [
-    0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0x009e, 0x009f, 0x009c, 0x009d, 0xc023, 0xc027,
-];
-/// CBC suites with SHA-1 MACs, the best TLS 1.0 and 1.1 can do.
-const CBC_SUITES: [u16; 8] = [
-    0xc009, 0xc013, 0xc00a, 0xc014, 0x0033, 0x0039, 0x002f, 0x0035,
-];
-/// Weak suites: RC4, 3DES, DES, export, NULL, anonymous.
-const WEAK_SUITES: [u16; 28] = [
-    0xc011, 0xc007, 0x0005, 0x0004, // RC4
-    0xc012, 0xc008, 0x0016, 0x000a, // 3DES
-    0x0015, 0x0009, // single DES
-    0x0003, 0x0006, 0x0008, 0x0014, 0x0062, 0x0064, // export
-    0xc010, 0xc006, 0x003b, 0x0002, 0x0001, // NULL encryption
-    0x0034, 0x003a, 0x00a6, 0x0018, 0x001b, 0xc018, 0xc019, // anonymous
-];
 /// TLS_EMPTY_RENEGOTIATION_INFO_SCSV (RFC 5746): says we would do secure renegotiation.
 const RENEGOTIATION_SCSV: u16 = 0x00ff;
-
-/// The suites a probe offers for `version`.
-pub fn suites(version: TlsVersion, offer: Offer) -> Vec<u16> {
-    match (version, offer) {
-        (TlsVersion::Tls13, _) => TLS13_SUITES.to_vec(),
-        (_, Offer::Weak) => WEAK_SUITES.to_vec(),
-        (TlsVersion::Tls12, Offer::Modern) => {
-            AEAD_SUITES.iter().chain(&CBC_SUITES).copied().collect()
-        }
-        (_, Offer::Modern) => CBC_SUITES.to_vec(),
-    }
-}
 
 /// The ClientHello record for `version` offering `suites`, with SNI when `server_name` is given.
 /// `random` supplies the 32-byte client random, the TLS 1.3 session id and key share.
@@ -399,59 +284,10 @@ fn not_tls(bytes: &[u8]) -> String {
     format!("the server answered with something that is not TLS: \"{text}\"")
 }
 
-/// An alert description's name (RFC 8446 6.2, RFC 5246 7.2).
-pub fn alert_name(description: u8) -> &'static str {
-    match description {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        22 => "record_overflow",
-        40 => "handshake_failure",
-        42 => "bad_certificate",
-        47 => "illegal_parameter",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        112 => "unrecognized_name",
-        _ => "unknown alert",
-    }
-}
-
-/// The IANA name of a cipher suite, e.g. `TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256`.
-pub fn cipher_name(id: u16) -> String {
-    tls_parser::TlsCipherSuite::from_id(id)
-        .map(|suite| suite.name.to_string())
-        .unwrap_or_else(|| format!("0x{id:04x}"))
-}
-
-/// Why a suite is weak, when it is: RC4, 3DES, DES, export, NULL encryption, anonymous.
-pub fn weakness(id: u16) -> Option<&'static str> {
-    use tls_parser::{TlsCipherAu, TlsCipherEnc, TlsCipherKx};
-    let suite = tls_parser::TlsCipherSuite::from_id(id)?;
-    if suite.name.contains("EXPORT") {
-        return Some("export-grade");
-    }
-    match (suite.enc, suite.au, suite.kx) {
-        (TlsCipherEnc::Null, _, _) => Some("no encryption (NULL)"),
-        (_, TlsCipherAu::Null, kx) if kx != TlsCipherKx::Tls13 => {
-            Some("anonymous (no server authentication)")
-        }
-        (TlsCipherEnc::Rc4, _, _) => Some("RC4"),
-        (TlsCipherEnc::TripleDes, _, _) => Some("3DES (Sweet32)"),
-        (TlsCipherEnc::Des, _, _) | (TlsCipherEnc::Rc2, _, _) => Some("DES/RC2 (56 bits or less)"),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tls_catalog::{Offer, alert_name, suites};
 
     const RANDOM: [u8; 96] = [7; 96];
 
@@ -658,31 +494,5 @@ mod tests {
         ));
         assert_eq!(read_response(&[]), Response::Incomplete);
         assert_eq!(read_response(&[22, 3]), Response::Incomplete);
-    }
-
-    #[test]
-    fn weak_suites_are_named() {
-        assert_eq!(weakness(0x0005), Some("RC4"));
-        assert_eq!(weakness(0x000a), Some("3DES (Sweet32)"));
-        assert_eq!(weakness(0x0003), Some("export-grade"));
-        assert_eq!(weakness(0x0002), Some("no encryption (NULL)"));
-        assert_eq!(
-            weakness(0x0034),
-            Some("anonymous (no server authentication)")
-        );
-        assert_eq!(weakness(0xc02f), None);
-        assert_eq!(weakness(0x1301), None);
-        for suite in WEAK_SUITES {
-            assert!(
-                weakness(suite).is_some(),
-                "0x{suite:04x} is offered as weak"
-            );
-        }
-        for suite in AEAD_SUITES.iter().chain(&CBC_SUITES).chain(&TLS13_SUITES) {
-            assert_eq!(weakness(*suite), None, "0x{suite:04x}");
-        }
-        assert_eq!(cipher_name(0x1301), "TLS_AES_128_GCM_SHA256");
-        assert_eq!(TlsVersion::parse("TLSv1_2"), Some(TlsVersion::Tls12));
-        assert_eq!(TlsVersion::parse("TLSv1"), Some(TlsVersion::Tls10));
     }
 }

@@ -42,7 +42,7 @@ pub enum DialogueError {
     #[error("the server sent a reply longer than {MAX_REPLY_LINES} lines")]
     TooManyLines,
     /// The server answered something the protocol does not allow here.
-    #[error("unexpected answer to {to}: {reply:?}")]
+    #[error("unexpected answer to {to}: \"{reply}\"")]
     Unexpected {
         /// The command or step we were at.
         to: &'static str,
@@ -53,16 +53,41 @@ pub enum DialogueError {
     #[error("the server does not offer {0}")]
     NotOffered(&'static str),
     /// The server answered the STARTTLS/STLS command with an error.
-    #[error("the server refused {command}: {reply:?}")]
+    #[error("the server refused {command}: \"{reply}\"")]
     Refused {
         /// STARTTLS or STLS.
         command: &'static str,
         /// The server's reply (truncated).
         reply: String,
     },
+    /// The server turned the connection away at its greeting, for now: SMTP `421` (or another
+    /// 4xx), IMAP `* BYE`, POP3 `-ERR`. Usually too many connections from one address.
+    #[error("the server turned the connection away at its greeting: \"{reply}\"")]
+    Busy {
+        /// The greeting (truncated).
+        reply: String,
+    },
+    /// The server accepted the connection but did not complete its greeting in time: a tarpit
+    /// (or a greeting delay longer than the step timeout).
+    #[error("the server accepted the connection but sent no complete greeting within {seconds} s")]
+    Silent {
+        /// The step timeout, in seconds.
+        seconds: u64,
+    },
     /// The socket failed.
-    #[error("network error: {0}")]
+    #[error("network error: {}", super::tls::io_error_words(.0))]
     Io(#[from] std::io::Error),
+}
+
+impl DialogueError {
+    /// The same error, read as the answer to a greeting: a timeout there means a silent
+    /// (tarpitting) server.
+    pub fn at_greeting(self) -> DialogueError {
+        match self {
+            DialogueError::Timeout { seconds, .. } => DialogueError::Silent { seconds },
+            other => other,
+        }
+    }
 }
 
 /// A text connection: reads bounded lines, writes commands, and keeps a transcript.
@@ -186,15 +211,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConn<S> {
 }
 
 /// Truncates a server line for use in a message.
+/// A server's line for a message: control characters shown as `\xNN` (a hostile server must
+/// not be able to move the cursor of whoever reads the report), at most 120 characters.
 pub fn excerpt(line: &str) -> String {
     const MAX: usize = 120;
-    if line.chars().count() <= MAX {
-        line.to_string()
-    } else {
-        let mut cut: String = line.chars().take(MAX).collect();
-        cut.push('…');
-        cut
+    let mut out = String::new();
+    for (count, c) in line.chars().enumerate() {
+        if count == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
     }
+    out
 }
 
 /// A scripted server for tests of hostile behaviour, where the client stops reading early (which a
@@ -323,5 +356,6 @@ mod tests {
     fn excerpt_cuts_long_lines() {
         assert_eq!(excerpt("short"), "short");
         assert_eq!(excerpt(&"x".repeat(500)).chars().count(), 121);
+        assert_eq!(excerpt("220 \u{1b}[2Jhi\r"), "220 \\x1b[2Jhi\\x0d");
     }
 }

@@ -96,6 +96,10 @@ impl ServerCertVerifier for DangerCaptureVerifier {
     }
 }
 
+/// What a failed handshake leaves: why, in words, and the connection when it is still there
+/// (not after a timeout), so it can be closed politely.
+pub type HandshakeFailure = (String, Option<TcpStream>);
+
 /// Runs a TLS handshake over `tcp`. Sends SNI = `sni` when given. Returns what was observed and,
 /// when the handshake finished, the stream (for a polite goodbye).
 pub async fn handshake(
@@ -103,13 +107,21 @@ pub async fn handshake(
     sni: Option<&str>,
     address: IpAddr,
     step: Duration,
-) -> (TlsObservation, Result<TlsStream<TcpStream>, String>) {
+) -> (
+    TlsObservation,
+    Result<TlsStream<TcpStream>, HandshakeFailure>,
+) {
     let verifier = Arc::new(DangerCaptureVerifier::new());
     let config = match ClientConfig::builder_with_provider(PROVIDER.clone())
         .with_protocol_versions(rustls::ALL_VERSIONS)
     {
         Ok(builder) => builder,
-        Err(error) => return (TlsObservation::default(), Err(error.to_string())),
+        Err(error) => {
+            return (
+                TlsObservation::default(),
+                Err((error.to_string(), Some(tcp))),
+            );
+        }
     };
     let mut config = config
         .dangerous()
@@ -123,7 +135,8 @@ pub async fn handshake(
         Some(Err(_)) | None => ServerName::IpAddress(address.into()),
     };
     let connector = TlsConnector::from(Arc::new(config));
-    let result = tokio::time::timeout(step, connector.connect(server_name, tcp)).await;
+    let result =
+        tokio::time::timeout(step, connector.connect(server_name, tcp).into_fallible()).await;
     let mut observation = TlsObservation {
         chain: verifier.take(),
         ..TlsObservation::default()
@@ -131,21 +144,38 @@ pub async fn handshake(
     match result {
         Err(_) => (
             observation,
-            Err(format!("no TLS handshake within {} s", step.as_secs())),
+            Err((
+                format!("no TLS handshake within {} s", step.as_secs()),
+                None,
+            )),
         ),
-        Ok(Err(error)) => (observation, Err(describe_tls_error(&error))),
+        Ok(Err((error, tcp))) => (observation, Err((describe_tls_error(&error), Some(tcp)))),
         Ok(Ok(stream)) => {
             let (_, connection) = stream.get_ref();
             observation.version = connection.protocol_version().map(|v| {
                 v.as_str()
                     .map(|s| s.replace("TLSv1_", "TLSv1."))
-                    .unwrap_or_else(|| format!("{v:?}"))
+                    .unwrap_or_else(|| format!("0x{:04x}", u16::from(v)))
             });
             observation.cipher = connection
                 .negotiated_cipher_suite()
                 .map(|suite| suite.suite().as_str().unwrap_or("unknown").to_string());
             (observation, Ok(stream))
         }
+    }
+}
+
+/// Why rustls and the server found nothing in common, in words.
+fn incompatibility(reason: &rustls::PeerIncompatible) -> &'static str {
+    use rustls::PeerIncompatible as P;
+    match reason {
+        P::NoCipherSuitesInCommon => "no cipher suite in common",
+        P::ServerDoesNotSupportTls12Or13 | P::Tls12NotOffered | P::Tls12NotOfferedOrEnabled => {
+            "the server speaks neither TLS 1.2 nor TLS 1.3"
+        }
+        P::NoKxGroupsInCommon => "no key exchange group in common",
+        P::NoSignatureSchemesInCommon => "no signature algorithm in common",
+        _ => "the server's TLS settings exclude every current client",
     }
 }
 
@@ -158,16 +188,17 @@ fn describe_tls_error(error: &std::io::Error) -> String {
         Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge)) => {
             "the server sent a handshake message larger than 64 KiB (an oversized certificate chain?)".to_string()
         }
-        Some(rustls::Error::InvalidMessage(_)) | Some(rustls::Error::InappropriateMessage { .. }) => {
-            format!("the server did not answer with valid TLS ({error}); is TLS enabled on this port?")
+        Some(tls @ (rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. })) => {
+            format!(
+                "the server did not answer with valid TLS ({}); is TLS enabled on this port?",
+                error_words(tls)
+            )
         }
-        Some(rustls::Error::AlertReceived(alert)) => {
-            format!("the server aborted the handshake with the TLS alert {alert:?}")
-        }
-        Some(rustls::Error::PeerIncompatible(reason)) => {
-            format!("no common TLS version or cipher suite (TLS 1.2 and 1.3 offered): {reason:?}")
-        }
-        Some(other) => other.to_string(),
+        Some(rustls::Error::PeerIncompatible(reason)) => format!(
+            "no common TLS version or cipher suite (TLS 1.2 and 1.3 offered): {}",
+            incompatibility(reason)
+        ),
+        Some(other) => error_words(other),
         None => match error.kind() {
             std::io::ErrorKind::UnexpectedEof => {
                 "the server closed the connection during the TLS handshake".to_string()
@@ -177,5 +208,120 @@ fn describe_tls_error(error: &std::io::Error) -> String {
             }
             _ => error.to_string(),
         },
+    }
+}
+
+/// A socket error in words; a TLS error inside it is said as [`error_words`] says it.
+pub fn io_error_words(error: &std::io::Error) -> String {
+    match error
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    {
+        Some(tls) => error_words(tls),
+        None => error.to_string(),
+    }
+}
+
+/// A rustls error in words. rustls's own messages put its enums in Rust's debug form
+/// ("received corrupt message of type InvalidContentType", "peer misbehaved:
+/// IllegalTlsInnerPlaintext"); a report says "invalid content type" instead.
+pub fn error_words(error: &rustls::Error) -> String {
+    use rustls::Error as E;
+    match error {
+        E::InappropriateMessage { got_type, .. } => format!(
+            "the server sent an unexpected {} message",
+            spaced(&format!("{got_type:?}"))
+        ),
+        E::InappropriateHandshakeMessage { got_type, .. } => format!(
+            "the server sent an unexpected handshake message ({})",
+            spaced(&format!("{got_type:?}"))
+        ),
+        E::InvalidMessage(what) => format!(
+            "the server sent a malformed TLS message ({})",
+            spaced(&format!("{what:?}"))
+        ),
+        E::PeerIncompatible(reason) => incompatibility(reason).to_string(),
+        E::PeerMisbehaved(what) => format!(
+            "the server broke the TLS protocol ({})",
+            spaced(&format!("{what:?}"))
+        ),
+        E::AlertReceived(alert) => format!(
+            "the server aborted the handshake with the TLS alert {}",
+            crate::tls_catalog::alert_name(u8::from(*alert))
+        ),
+        E::NoCertificatesPresented => "the server sent no certificate".to_string(),
+        E::DecryptError => "a message from the server could not be decrypted".to_string(),
+        E::PeerSentOversizedRecord => {
+            "the server sent a TLS record larger than the protocol allows".to_string()
+        }
+        E::HandshakeNotComplete => "the TLS handshake did not complete".to_string(),
+        other => format!("TLS failed ({})", spaced(&format!("{other:?}"))),
+    }
+}
+
+/// A debug-formatted enum value in words: `MissingData("ServerHello")` becomes
+/// "missing data (server hello)".
+fn spaced(debug: &str) -> String {
+    let mut words = String::with_capacity(debug.len() + 8);
+    let mut previous = ' ';
+    for c in debug.chars() {
+        match c {
+            '"' | '{' | '}' => {}
+            '(' => words.push_str(" ("),
+            c if c.is_ascii_uppercase() => {
+                if previous.is_ascii_lowercase() || previous.is_ascii_digit() {
+                    words.push(' ');
+                }
+                words.push(c.to_ascii_lowercase());
+            }
+            c => words.push(c),
+        }
+        previous = c;
+    }
+    words.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rustls_errors_are_said_in_words() {
+        let cases = [
+            (
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType),
+                "the server sent a malformed TLS message (invalid content type)",
+            ),
+            (
+                rustls::Error::InvalidMessage(rustls::InvalidMessage::MissingData("ServerHello")),
+                "the server sent a malformed TLS message (missing data (server hello))",
+            ),
+            (
+                rustls::Error::PeerMisbehaved(
+                    rustls::PeerMisbehaved::IllegalMiddleboxChangeCipherSpec,
+                ),
+                "the server broke the TLS protocol (illegal middlebox change cipher spec)",
+            ),
+            (
+                rustls::Error::InappropriateMessage {
+                    expect_types: vec![rustls::ContentType::Handshake],
+                    got_type: rustls::ContentType::ApplicationData,
+                },
+                "the server sent an unexpected application data message",
+            ),
+        ];
+        for (error, words) in cases {
+            assert_eq!(error_words(&error), words);
+        }
+        let wrapped = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::PeerMisbehaved(rustls::PeerMisbehaved::TooMuchEarlyDataReceived),
+        );
+        assert_eq!(
+            io_error_words(&wrapped),
+            "the server broke the TLS protocol (too much early data received)"
+        );
+        // What rustls itself would have said, and what a report must never show.
+        assert!(wrapped.to_string().contains("TooMuchEarlyDataReceived"));
     }
 }

@@ -14,10 +14,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use super::hello::{self, Offer, Response, TlsVersion};
-use super::{ProbeRequest, ProbeSettings};
+use super::budget::{self, Permit};
+use super::hello::{self, Response};
+use super::{ProbeRequest, ProbeSettings, Ready};
 use crate::concurrent::in_order;
 use crate::observation::{Der, EndpointObservation, FailureKind, HelloAnswer, VersionProbe};
+use crate::tls_catalog::{self, Offer, TlsVersion};
 
 /// Most bytes read for one answer: a ServerHello and a long certificate chain fit.
 const READ_CAP: usize = 64 * 1024;
@@ -50,11 +52,31 @@ pub fn questions(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
 }
 
 /// Asks `questions` of the endpoint at once; then TLS 1.0 on its own if the server picked 1.1
-/// when offered both, and SSL 3.0 if it accepted TLS 1.0.
+/// when offered both, and SSL 3.0 if it accepted TLS 1.0. With a memo (a fleet scan), the same
+/// questions are asked of one (address, port) once, whatever the name: which versions a port
+/// speaks is the server's configuration, not the name's.
 pub async fn probe_versions(
     request: &ProbeRequest,
     questions: Vec<(TlsVersion, Offer)>,
-    settings: ProbeSettings,
+    settings: &ProbeSettings,
+) -> Vec<VersionProbe> {
+    if questions.is_empty() {
+        return Vec::new();
+    }
+    match &settings.memo {
+        Some(memo) => {
+            let ask = ask_everything(request, questions.clone(), settings);
+            memo.versions(request.address, request.service, questions, ask)
+                .await
+        }
+        None => ask_everything(request, questions, settings).await,
+    }
+}
+
+async fn ask_everything(
+    request: &ProbeRequest,
+    questions: Vec<(TlsVersion, Offer)>,
+    settings: &ProbeSettings,
 ) -> Vec<VersionProbe> {
     let mut answers = ask_all(request, questions, settings).await;
     let chose = |answers: &[VersionProbe], version: TlsVersion| {
@@ -75,11 +97,12 @@ pub async fn probe_versions(
 async fn ask_all(
     request: &ProbeRequest,
     questions: Vec<(TlsVersion, Offer)>,
-    settings: ProbeSettings,
+    settings: &ProbeSettings,
 ) -> Vec<VersionProbe> {
     in_order(questions.into_iter().map(|(version, offer)| {
         let request = request.clone();
-        async move { ask(&request, version, offer, settings).await }
+        let settings = settings.clone();
+        async move { ask(&request, version, offer, &settings).await }
     }))
     .await
 }
@@ -89,7 +112,7 @@ async fn ask(
     request: &ProbeRequest,
     version: TlsVersion,
     offer: Offer,
-    settings: ProbeSettings,
+    settings: &ProbeSettings,
 ) -> VersionProbe {
     let started = Instant::now();
     let mut scratch = EndpointObservation::new(request.service, request.address, None);
@@ -97,7 +120,9 @@ async fn ask(
         Err(failure) => HelloAnswer::NotSent {
             detail: failure.detail,
         },
-        Ok((stream, _)) => exchange(stream, request, version, offer, settings).await,
+        Ok(Ready { tcp, permit, .. }) => {
+            exchange(tcp, permit, request, version, offer, settings).await
+        }
     };
     VersionProbe {
         asked: version,
@@ -109,10 +134,11 @@ async fn ask(
 
 async fn exchange(
     mut stream: TcpStream,
+    permit: Permit,
     request: &ProbeRequest,
     version: TlsVersion,
     offer: Offer,
-    settings: ProbeSettings,
+    settings: &ProbeSettings,
 ) -> HelloAnswer {
     let mut random = [0u8; 96];
     if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut random).is_err() {
@@ -120,7 +146,7 @@ async fn exchange(
             detail: "no random numbers from the operating system".to_string(),
         };
     }
-    let suites = hello::suites(version, offer);
+    let suites = tls_catalog::suites(version, offer);
     let message = hello::client_hello(version, &suites, request.sni.as_deref(), &random);
     let deadline = Instant::now() + settings.step_timeout;
     let step = async {
@@ -147,15 +173,13 @@ async fn exchange(
         }
     };
     let answer = match tokio::time::timeout_at(deadline, step).await {
-        Err(_) => return HelloAnswer::Timeout,
+        Err(_) => HelloAnswer::Timeout,
         Ok(Err(error)) if error.kind() == std::io::ErrorKind::ConnectionReset => {
-            return HelloAnswer::Closed;
+            HelloAnswer::Closed
         }
-        Ok(Err(error)) => {
-            return HelloAnswer::Invalid {
-                detail: format!("the connection failed: {error}"),
-            };
-        }
+        Ok(Err(error)) => HelloAnswer::Invalid {
+            detail: format!("the connection failed: {error}"),
+        },
         Ok(Ok((received, closed))) => match hello::read_response(&received) {
             Response::Incomplete if received.is_empty() && closed => HelloAnswer::Closed,
             Response::Incomplete => HelloAnswer::Invalid {
@@ -166,7 +190,7 @@ async fn exchange(
             },
             Response::Alert { description, .. } => HelloAnswer::Alert {
                 description,
-                name: hello::alert_name(description).to_string(),
+                name: tls_catalog::alert_name(description).to_string(),
             },
             Response::Invalid(detail) => HelloAnswer::Invalid { detail },
             Response::Hello {
@@ -176,7 +200,7 @@ async fn exchange(
                 version: TlsVersion::from_wire(hello.version),
                 version_wire: hello.version,
                 cipher: hello.cipher,
-                cipher_name: hello::cipher_name(hello.cipher),
+                cipher_name: tls_catalog::cipher_name(hello.cipher),
                 certificates: certificates
                     .unwrap_or_default()
                     .into_iter()
@@ -191,5 +215,6 @@ async fn exchange(
         stream.write_all(&[21, 3, 1, 0, 2, 2, 90]),
     )
     .await;
+    budget::linger(stream, permit);
     answer
 }

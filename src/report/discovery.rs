@@ -1,18 +1,15 @@
 //! The discovery report: the verdict and the provisioning fixes first, then where each source
 //! sends clients and what happens there, then the settings that work without a warning, then a
-//! line per host checked. Also its JSON form (docs/json.md).
+//! line per host checked. (Its JSON form is `wire::domain`.)
 
 use std::fmt::Write as _;
 
 use super::style::{BOLD, DIM, GREEN, RED, YELLOW};
-use serde::Serialize;
 
-use super::settings::{self, AccountSettings, ServerSetting};
-use super::wire;
-use crate::diagnose::Verdict;
-use crate::diagnose::discovery::{DiscoveryReport, Entry, Status};
-use crate::discover::autoconfig::Security;
-use crate::service::TlsMode;
+use super::instructions;
+use crate::clients::discovery::Reaction;
+use crate::diagnose::discovery::{DiscoveryReport, Entry, EntryStatus};
+use crate::observation::Security;
 
 /// Renders the text report (styles stripped by the caller's stream off a terminal).
 pub fn render(report: &DiscoveryReport) -> String {
@@ -32,7 +29,8 @@ pub fn render(report: &DiscoveryReport) -> String {
         write_entry(&mut out, entry);
     }
     let _ = writeln!(out);
-    let card = settings::instructions(&report.settings);
+    write_walks(&mut out, report);
+    let card = instructions::instructions(&report.settings);
     if report.settings.incoming.is_none() && report.settings.outgoing.is_none() {
         let _ = writeln!(
             out,
@@ -65,15 +63,61 @@ pub fn render(report: &DiscoveryReport) -> String {
     out
 }
 
+/// Each modelled client's search for the settings, step by step.
+fn write_walks(out: &mut String, report: &DiscoveryReport) {
+    for (client, walk) in &report.walks {
+        let _ = writeln!(
+            out,
+            "{BOLD}How {} looks for the settings{BOLD:#}",
+            client.name()
+        );
+        // Numbered as docs/clients.md numbers the client's steps, those mailtls cannot ask
+        // included.
+        for (index, walked) in walk.iter().enumerate() {
+            let asked = walked
+                .asked
+                .clone()
+                .unwrap_or_else(|| walked.step.asks.to_string());
+            let (style, what) = match walked.reaction {
+                Reaction::Uses => (GREEN, "uses it".to_string()),
+                Reaction::Skips => (DIM, "skips".to_string()),
+                Reaction::ShowsDialog => (
+                    RED,
+                    walked.dialog.map_or("shows a warning".to_string(), |d| {
+                        format!("shows \"{}\"", d.title)
+                    }),
+                ),
+                Reaction::NotAsked => (DIM, "not asked by mailtls".to_string()),
+            };
+            let _ = writeln!(
+                out,
+                "  {:>2} {}\n     {style}{what}{style:#}: {}",
+                index + 1,
+                shorten(&asked, 90),
+                walked.answer
+            );
+        }
+        if !walk.iter().any(|w| w.reaction == Reaction::Uses) {
+            let _ = writeln!(
+                out,
+                "     {DIM}no settings found this way: the user types them by hand{DIM:#}"
+            );
+        }
+        let _ = writeln!(out);
+    }
+}
+
 fn write_entry(out: &mut String, entry: &Entry) {
     let (style, word) = match entry.status {
-        Status::Works => (GREEN, "works"),
-        Status::NameNotCovered => (RED, "name not on certificate"),
-        Status::CertificateProblem => (RED, "certificate problem"),
-        Status::Plaintext => (RED, "no encryption"),
-        Status::Unreachable => (YELLOW, "unreachable"),
-        Status::NotOffered => (DIM, "not offered"),
-        Status::SourceError => (YELLOW, "source error"),
+        EntryStatus::Works => (GREEN, "works"),
+        EntryStatus::NameNotCovered => (RED, "name not on certificate"),
+        EntryStatus::CertificateProblem => (RED, "certificate problem"),
+        EntryStatus::Plaintext => (RED, "no encryption"),
+        EntryStatus::Unreachable => (YELLOW, "unreachable"),
+        EntryStatus::RateLimited => (YELLOW, "busy, not checked"),
+        EntryStatus::NotOffered => (DIM, "not offered"),
+        EntryStatus::SourceError => (YELLOW, "source error"),
+        EntryStatus::NotChecked => (YELLOW, "not checked"),
     };
     let server = if entry.hostname.is_empty() {
         String::new()
@@ -96,7 +140,7 @@ fn write_entry(out: &mut String, entry: &Entry) {
         (Some(instead), _) => {
             let _ = write!(out, ": use {instead}");
         }
-        (None, Some(detail)) if entry.status != Status::Works => {
+        (None, Some(detail)) if entry.status != EntryStatus::Works => {
             let _ = write!(out, " {DIM}({detail}){DIM:#}");
         }
         _ => {}
@@ -110,100 +154,4 @@ fn shorten(text: &str, width: usize) -> String {
     }
     let kept: String = text.chars().take(width.saturating_sub(1)).collect();
     format!("{kept}…")
-}
-
-/// The JSON form.
-#[derive(Debug, Serialize)]
-pub struct Wire {
-    /// Schema version (the same as `check`'s).
-    pub schema_version: u32,
-    /// The address placeholders were filled with.
-    pub email: String,
-    /// The mail domain.
-    pub domain: String,
-    /// `ok`, `warn`, `fail`, `unknown`.
-    pub verdict: Verdict,
-    /// The exit status for this verdict.
-    pub exit_code: u8,
-    /// The answer in one sentence.
-    pub summary: String,
-    /// What to change in the provisioning.
-    pub fix: Vec<String>,
-    /// Every server handed out, and every source that failed.
-    pub discovery: Vec<Entry>,
-    /// Per client, the settings that work without a warning.
-    pub settings: Vec<WireClientSettings>,
-    /// The full check report of every host handed out.
-    pub hosts: Vec<wire::Report>,
-    /// With `--reputation`: blocklists, reverse DNS and SMTP names of the domain's MX hosts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reputation: Option<super::reputation::Wire>,
-}
-
-/// One client's settings.
-#[derive(Debug, Serialize)]
-pub struct WireClientSettings {
-    /// `thunderbird`, `outlook` or `ios-mail`.
-    pub client: &'static str,
-    /// Reading mail.
-    pub incoming: Option<WireServer>,
-    /// Sending mail.
-    pub outgoing: Option<WireServer>,
-}
-
-/// One server setting.
-#[derive(Debug, Serialize)]
-pub struct WireServer {
-    /// `imap`, `pop3` or `smtp`.
-    pub protocol: crate::service::Protocol,
-    /// Server name to type.
-    pub hostname: String,
-    /// Port.
-    pub port: u16,
-    /// `tls` (SSL/TLS) or `starttls`.
-    pub security: Security,
-}
-
-fn wire_server(server: &ServerSetting) -> WireServer {
-    WireServer {
-        protocol: server.service.protocol,
-        hostname: server.host.clone(),
-        port: server.service.port,
-        security: match server.service.tls_mode {
-            TlsMode::Implicit => Security::Tls,
-            TlsMode::Starttls => Security::Starttls,
-        },
-    }
-}
-
-fn client_settings(settings: &AccountSettings) -> Vec<WireClientSettings> {
-    ["thunderbird", "outlook", "ios-mail"]
-        .into_iter()
-        .map(|client| WireClientSettings {
-            client,
-            incoming: settings.incoming.as_ref().map(wire_server),
-            outgoing: settings.outgoing.as_ref().map(wire_server),
-        })
-        .collect()
-}
-
-/// Builds the JSON form.
-pub fn wire(report: &DiscoveryReport, checked_at: i64) -> Wire {
-    Wire {
-        schema_version: wire::SCHEMA_VERSION,
-        email: report.email.clone(),
-        domain: report.domain.clone(),
-        verdict: report.verdict,
-        exit_code: report.verdict.exit_code(),
-        summary: report.summary.clone(),
-        fix: report.fixes.clone(),
-        discovery: report.entries.clone(),
-        settings: client_settings(&report.settings),
-        hosts: report
-            .hosts
-            .iter()
-            .map(|h| wire::report(h, checked_at))
-            .collect(),
-        reputation: None,
-    }
 }

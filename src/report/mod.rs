@@ -1,20 +1,45 @@
-//! Reports: the human text report and the stable JSON wire format, built from a [`Diagnosis`].
+//! Reports: the human text of every command and its JSON ([`wire`]), built from the values the
+//! commands return. Text leads with the verdict and the fix; styles are ANSI escapes that the
+//! caller's stream strips off a terminal and under `NO_COLOR`.
 
 pub mod discovery;
+pub mod explain;
+pub mod instructions;
 pub mod reputation;
-pub mod settings;
 pub mod style;
 pub mod text;
+pub mod verify;
 pub mod wire;
 
 use crate::diagnose::{Code, Diagnosis, Verdict, port_list};
+use crate::run::check::{CheckReport, Checked};
 use crate::target::Target;
+
+/// The text of `check`: the host or mail-domain report, and with reputation its part.
+pub fn check(report: &CheckReport) -> String {
+    let mut text = match &report.checked {
+        Checked::Host(host) => text::render(&host.diagnosis),
+        Checked::Domain(domain) => discovery::render(&domain.report),
+    };
+    if let Some(reputation) = &report.reputation {
+        text.push_str("\nReputation\n");
+        text.push_str(&reputation::render(&reputation.judged));
+    }
+    text
+}
 
 /// The one-line verdict that opens both reports.
 pub fn summary(diagnosis: &Diagnosis) -> String {
     let target = &diagnosis.target;
     let recommended = diagnosis.recommendation.as_ref();
     match diagnosis.verdict {
+        Verdict::Unknown if diagnosis.endpoints.iter().any(|e| e.observation.reachable) => {
+            format!(
+                "Could not check {target}: every mail port that answered on {} turned us away \
+                 as busy or did not greet in time (rate-limited); not a TLS problem.",
+                address_list(diagnosis)
+            )
+        }
         Verdict::Unknown => format!(
             "Could not check {target}: no mail port answered on {}.",
             address_list(diagnosis)

@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 
 use super::style::{BOLD, DIM, GREEN, RED, YELLOW};
 
-use super::settings;
+use super::instructions;
 use crate::analyze::cert::date;
+use crate::clients::dialogs::{self, During, When};
 use crate::clients::{Client, Outcome};
 use crate::diagnose::{Code, Diagnosis, Severity, Verdict};
-use crate::probe::hello::TlsVersion;
+use crate::provisioning::settings;
+use crate::tls_catalog::TlsVersion;
 
 /// Renders the report. Styles are ANSI escapes; the caller's stream strips them when the output
 /// is not a terminal or `NO_COLOR` is set (anstream does both).
@@ -70,7 +72,7 @@ pub fn render(diagnosis: &Diagnosis) -> String {
             "  {:<6}{:<13}{:<10}{}{style}{result}{style:#} {DIM}{tls}{DIM:#}",
             o.service.port,
             o.service.label(),
-            o.service.tls_mode.to_string(),
+            o.service.tls_mode.label(),
             if many {
                 format!("{:<40}", o.address)
             } else {
@@ -114,6 +116,7 @@ pub fn render(diagnosis: &Diagnosis) -> String {
     }
 
     write_clients(&mut out, diagnosis, many);
+    write_dialogs(&mut out, diagnosis, many);
     write_versions(&mut out, diagnosis, many);
 
     if let Some(recommendation) = &diagnosis.recommendation {
@@ -123,7 +126,7 @@ pub fn render(diagnosis: &Diagnosis) -> String {
             "{BOLD}What to change{BOLD:#} (server name {}, verified)",
             recommendation.server_name
         );
-        for (client, lines) in settings::instructions(&card) {
+        for (client, lines) in instructions::instructions(&card) {
             if lines.is_empty() {
                 continue;
             }
@@ -227,6 +230,80 @@ fn write_clients(out: &mut String, diagnosis: &Diagnosis, many: bool) {
         }
     }
     let _ = writeln!(out);
+}
+
+/// What each client puts on the screen, in its own words, when and where.
+fn write_dialogs(out: &mut String, diagnosis: &Diagnosis, many: bool) {
+    let server = diagnosis.target.to_string();
+    // (client, dialog, words) -> what the user is doing -> the ports.
+    type Places = BTreeMap<Option<During>, Vec<String>>;
+    let mut seen: BTreeMap<(Client, &str, String), Places> = BTreeMap::new();
+    let mut when: BTreeMap<&str, &str> = BTreeMap::new();
+    for endpoint in &diagnosis.endpoints {
+        let port = endpoint.observation.service.port;
+        for verdict in &endpoint.clients {
+            let (Some(dialog), Some(fault)) = (verdict.dialog, verdict.fault()) else {
+                continue;
+            };
+            let line = dialogs::fill(dialog.key_line(fault), &server, Some(port));
+            when.insert(dialog.id, describe_when(dialog.when));
+            let title = dialogs::fill(dialog.title, &server, None);
+            seen.entry((verdict.client, dialog.id, format!("\"{title}\": {line}")))
+                .or_default()
+                .entry(During::of(dialog, Some(port)))
+                .or_default()
+                .push(endpoint.observation.place(many));
+        }
+    }
+    if seen.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{BOLD}What users see{BOLD:#}");
+    for ((client, id, words), places) in &seen {
+        let wheres: Vec<String> = places
+            .iter()
+            .map(|(during, places)| {
+                let ports = format!(
+                    "{} {}",
+                    if places.len() > 1 { "ports" } else { "port" },
+                    places.join(", ")
+                );
+                match during {
+                    Some(during) => format!("{} ({ports})", describe_during(*during)),
+                    None => ports,
+                }
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:<19}{words}\n  {:<19}{DIM}{}: {}{DIM:#}",
+            client.name(),
+            "",
+            when.get(id).copied().unwrap_or_default(),
+            wheres.join(" and ")
+        );
+    }
+    let _ = writeln!(out);
+}
+
+/// What the user is doing when a dialog appears, for people.
+pub fn describe_during(during: During) -> &'static str {
+    match during {
+        During::FindingSettings => "while it looks for the account's settings",
+        During::CheckingMail => "when checking mail",
+        During::Sending => "when sending",
+    }
+}
+
+/// When a dialog appears, for people.
+pub fn describe_when(when: When) -> &'static str {
+    match when {
+        When::AtStart => "at every start",
+        When::EveryConnection => "on every connection until accepted",
+        When::UntilExceptionStored => "until the user stores a permanent exception",
+        When::AccountSetup => "while the account is set up",
+        When::OncePerSession => "once each time it starts, at its first connection",
+    }
 }
 
 /// The versions each port accepts, its weak suites, and the client releases locked out.

@@ -1,5 +1,5 @@
-//! The x509-limbo SERVER test cases, read from `../shared/corpus/x509-limbo.json` into the
-//! engine's types. Shared by the conformance test (`tests/limbo.rs`) and the benchmark
+//! The x509-limbo SERVER test cases, read from `tests/data/x509-limbo/limbo.json` (committed with
+//! its licence and provenance) into the engine's types. Shared by the conformance test (`tests/limbo.rs`) and the benchmark
 //! (`benches/limbo.rs`), so both judge the same chains at the same times.
 
 use std::path::{Path, PathBuf};
@@ -30,11 +30,21 @@ pub struct Case {
     pub crls: Vec<Vec<u8>>,
     /// `max_chain_depth`.
     pub max_chain_depth: Option<usize>,
+    /// `features`, e.g. `has-crl`, `pedantic-rfc5280`.
+    pub features: Vec<String>,
+    /// `conflicts_with`: ids of cases that expect the opposite on the same shape.
+    pub conflicts_with: Vec<String>,
+    /// `signature_algorithms`, `key_usage` and `extended_key_usage` as given.
+    pub signature_algorithms: Vec<String>,
+    /// `key_usage`.
+    pub key_usage: Vec<String>,
+    /// `extended_key_usage`.
+    pub extended_key_usage: Vec<String>,
 }
 
 /// Where the corpus is.
 pub fn corpus_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/x509-limbo.json")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/x509-limbo/limbo.json")
 }
 
 fn pem_ders(text: &str) -> Vec<Vec<u8>> {
@@ -112,7 +122,13 @@ fn case(case: &Value) -> Result<Case, String> {
                 .map(|der| der.to_vec())
         })
         .collect();
+    let owned = |key: &str| strings(key).into_iter().map(str::to_string).collect();
     Ok(Case {
+        features: owned("features"),
+        conflicts_with: owned("conflicts_with"),
+        signature_algorithms: owned("signature_algorithms"),
+        key_usage: owned("key_usage"),
+        extended_key_usage: owned("extended_key_usage"),
         expect_success: case["expected_result"] == "SUCCESS",
         anchors,
         chain,

@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+pub mod fleet;
+pub mod postgres;
+
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use time::OffsetDateTime;
 
@@ -96,6 +99,60 @@ pub const DISC_BAD: &str = "disc-bad.test";
 pub const DISC_BROKEN: &str = "disc-broken.test";
 pub const DISC_LOOP: &str = "disc-loop.test";
 pub const DISC_BADCERT: &str = "disc-badcert.test";
+/// A customer domain on a shared web host: its website (DISC_WEB itself) is served by WEBHOST
+/// with a certificate that names only WEBHOST_NAME, so Outlook's first Autodiscover step gets a
+/// certificate for another name; its mail (SRV and MX) is on mail.good.test and works. No
+/// autoconfig or autodiscover host of its own.
+pub const DISC_WEB: &str = "disc-web.test";
+/// A domain whose SRV and MX records name a host where nothing listens (127.0.0.99): no server
+/// handed out can be checked.
+pub const DISC_DEAD: &str = "disc-dead.test";
+/// A domain whose mail (SRV and MX: mail.good.test) works, but whose autoconfig name is in a
+/// zone the resolver forwards to a server that never answers: the resolver's silence must be
+/// reported as "not checked", not as the domain's fault.
+pub const DISC_SILENT: &str = "disc-silent.test";
+/// Where DISC_DEAD's records point: an address with no server at all.
+pub const DEAD: &str = "127.0.0.99";
+/// The shared web host's HTTPS server (tests/lab/provisioning_server.py again, 404 for all).
+pub const WEBHOST: &str = "127.0.0.24";
+/// The only name on the shared web host's certificate.
+pub const WEBHOST_NAME: &str = "www.webhost.test";
+
+/// For `mailtls serve`'s refusals: a name resolving into each special-purpose range (nothing is
+/// ever sent there: the names exist only to be refused), and a mail domain whose only MX host
+/// resolves into a private range.
+pub const SSRF_NAMES: [(&str, &str); 10] = [
+    ("ssrf-loopback.test", "127.0.0.1"),
+    ("ssrf-private.test", "10.0.0.1"),
+    ("ssrf-linklocal.test", "169.254.169.254"),
+    ("ssrf-cgnat.test", "100.64.0.1"),
+    ("ssrf-multicast.test", "224.0.0.1"),
+    ("ssrf-reserved.test", "240.0.0.1"),
+    ("ssrf-v6-loopback.test", "::1"),
+    ("ssrf-v6-ula.test", "fd00::1"),
+    ("ssrf-v6-linklocal.test", "fe80::1"),
+    ("ssrf-v6-mapped.test", "::ffff:10.0.0.1"),
+];
+/// For `serve`'s provisioning test: a name on an address where nothing listens until the test
+/// starts a TLS server (tests/lab/tls_greeter.py) with `swap.crt` (for this name), then with `swap-other.crt`
+/// (for [`SWAP_OTHER_NAME`] only).
+pub const SWAP: Scenario = Scenario {
+    address: "127.0.0.39",
+    name: "mail.swap.test",
+};
+/// The only name on `swap-other.crt`.
+pub const SWAP_OTHER_NAME: &str = "other.swap.test";
+/// Where `serve`'s XSS test runs a TLS server (tls_greeter.py) with `xss.crt`, whose names are markup.
+pub const XSS: &str = "127.0.0.38";
+/// The names on `xss.crt`.
+pub const XSS_NAMES: [&str; 2] = [
+    "<script>alert(1)</script>.xss.test",
+    "<img src=x onerror=alert(2)>",
+];
+/// A mail domain (MX only) whose exchanger is `ssrf-private.test`.
+pub const SSRF_MX: &str = "ssrf-mx.test";
+/// A mail domain whose autoconfig document (on WEB) names `<script>alert(1)</script>`.
+pub const DISC_XSS: &str = "disc-xss.test";
 
 /// The path of one of the lab's `--dnsbl` files, given the lab's CA file.
 pub fn zone_file(ca_file: &str, name: &str) -> PathBuf {
@@ -114,7 +171,52 @@ pub const LEGACY: Scenario = Scenario {
     name: "mail.legacy.test",
 };
 
-pub const ALL: [Scenario; 11] = [
+/// A certificate with no subjectAltName at all, only the name in its Common Name: GnuTLS (and
+/// NSS's classic verifier) fall back to the CN, mozilla::pkix and Apple do not.
+pub const CN_ONLY: Scenario = Scenario {
+    address: "127.0.0.25",
+    name: "mail.cnonly.test",
+};
+
+/// A hosting server behind many customer names: every name under FLEET_DOMAIN resolves to
+/// FLEET_FRONT, where the engine test puts a counting proxy in front of this server; its
+/// certificate names only FLEET.name, which resolves to FLEET_FRONT too.
+pub const FLEET: Scenario = Scenario {
+    address: "127.0.0.31",
+    name: "luna.fleethosting.test",
+};
+/// A Postfix (25, 587, 465) that answers every connection with `421 4.7.0 ... too many
+/// connections` and closes it, as a server limiting connections per client does.
+pub const BUSY: Scenario = Scenario {
+    address: "127.0.0.32",
+    name: "mx.busy.test",
+};
+/// A Postfix behind postscreen on 25: it sends the first line of its greeting, then waits
+/// [`TARPIT_WAIT`] seconds before the rest (the pregreet test). A client with a shorter
+/// timeout meets a tarpit.
+pub const TARPIT: Scenario = Scenario {
+    address: "127.0.0.34",
+    name: "mx.tarpit.test",
+};
+/// How long TARPIT's postscreen waits before completing its greeting.
+pub const TARPIT_WAIT: u64 = 8;
+
+/// Where FLEET's names point: the proxy the engine test runs (nothing listens otherwise).
+pub const FLEET_FRONT: &str = "127.0.0.30";
+/// Every name under it resolves to FLEET_FRONT.
+pub const FLEET_DOMAIN: &str = "fleet.test";
+
+/// The scan tests' hosting server (see [`fleet`]): its certificate names only SCANHOST.name,
+/// which resolves to SCAN_FRONT, as do the fleet's hosted names; the scan tests run a counting
+/// proxy there.
+pub const SCANHOST: Scenario = Scenario {
+    address: "127.0.0.36",
+    name: "luna.scanhosting.test",
+};
+/// Where the fleet's hosted names point: the scan tests' proxy (nothing listens otherwise).
+pub const SCAN_FRONT: &str = "127.0.0.35";
+
+pub const ALL: [Scenario; 14] = [
     GOOD,
     MISMATCH,
     EXPIRED,
@@ -126,6 +228,9 @@ pub const ALL: [Scenario; 11] = [
     NO_TLS,
     TLS13,
     LEGACY,
+    FLEET,
+    CN_ONLY,
+    SCANHOST,
 ];
 
 /// A running lab.
@@ -207,6 +312,24 @@ fn aia_extension(uri: &str) -> rcgen::CustomExtension {
 
 fn leaf(names: &[&str], issuer: Option<&Ca>, valid: (i64, i64)) -> Result<Issued, String> {
     leaf_with(names, issuer, valid, Vec::new())
+}
+
+/// A leaf naming `name` only in its subject Common Name, with no subjectAltName.
+fn leaf_cn_only(name: &str, issuer: &Ca) -> Result<Issued, String> {
+    let key = KeyPair::generate().map_err(|e| e.to_string())?;
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - time::Duration::days(1);
+    params.not_after = now + time::Duration::days(90);
+    let cert = params
+        .signed_by(&key, &Issuer::from_params(&issuer.params, &issuer.key))
+        .map_err(|e| e.to_string())?;
+    Ok(Issued {
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+    })
 }
 
 fn leaf_with(
@@ -310,6 +433,14 @@ impl Lab {
         }
         add_address(DNS_IP)?;
         add_address(WEB)?;
+        add_address(WEBHOST)?;
+        add_address(FLEET_FRONT)?;
+        add_address(SCAN_FRONT)?;
+        add_address(BUSY.address)?;
+        add_address(TARPIT.address)?;
+        add_address(fleet::WEB)?;
+        add_address(SWAP.address)?;
+        add_address(XSS)?;
         let certs = dir.join("certs");
         let lab = Lab {
             dir: dir.to_path_buf(),
@@ -416,8 +547,45 @@ impl Lab {
             leaf(&[LEGACY.name], Some(&intermediate), current)?,
             &with_chain,
         )?;
+        save(
+            "cnonly",
+            leaf_cn_only(CN_ONLY.name, &intermediate)?,
+            &with_chain,
+        )?;
+        save(
+            "webhost",
+            leaf(&[WEBHOST_NAME], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "fleet",
+            leaf(&[FLEET.name], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "scanhost",
+            leaf(&[SCANHOST.name], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        // For `serve`: a server whose certificate the test swaps (SWAP), and names made to break
+        // an unescaped page (XSS, served by a TLS server the test starts).
+        save(
+            "swap",
+            leaf(&[SWAP.name], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "swap-other",
+            leaf(&[SWAP_OTHER_NAME], Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "xss",
+            leaf(&XSS_NAMES, Some(&intermediate), current)?,
+            &with_chain,
+        )?;
         // The provisioning server: every name it serves except autoconfig.DISC_BADCERT.
-        let web_names: Vec<String> = [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP]
+        let web_names: Vec<String> = [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP, DISC_XSS]
             .iter()
             .map(|d| format!("autoconfig.{d}"))
             .chain([format!("autodiscover.{DISC_GOOD}"), DISC_GOOD.to_string()])
@@ -426,6 +594,18 @@ impl Lab {
         save(
             "web",
             leaf(&web_refs, Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        let fleet_names = fleet::web_names();
+        let fleet_refs: Vec<&str> = fleet_names.iter().map(String::as_str).collect();
+        save(
+            "fleet-web",
+            leaf(&fleet_refs, Some(&intermediate), current)?,
+            &with_chain,
+        )?;
+        save(
+            "busy",
+            leaf(&[BUSY.name, TARPIT.name], Some(&intermediate), current)?,
             &with_chain,
         )?;
         // openssl s_server sends only the first certificate of -cert; -cert_chain adds the rest.
@@ -462,10 +642,20 @@ impl Lab {
             (NO_TLS.name, NO_TLS.address),
             (TLS13.name, TLS13.address),
             (LEGACY.name, LEGACY.address),
+            (FLEET.name, FLEET_FRONT),
+            (CN_ONLY.name, CN_ONLY.address),
+            (SCANHOST.name, SCAN_FRONT),
         ];
         for (name, address) in records {
             let _ = writeln!(conf, "host-record={name},{address}");
         }
+        let _ = writeln!(conf, "address=/{FLEET_DOMAIN}/{FLEET_FRONT}");
+        let _ = writeln!(
+            conf,
+            "host-record={},{}\nhost-record={},{}",
+            BUSY.name, BUSY.address, TARPIT.name, TARPIT.address
+        );
+        conf.push_str(&fleet::dns_records(GOOD.name, SCAN_FRONT, BUSY.name));
         // Blocklists: a listing is an A record (and a TXT reason) on the reversed address.
         let listed = MISMATCH
             .address
@@ -503,9 +693,29 @@ impl Lab {
             mismatch = MISMATCH.address,
             good = GOOD.name
         );
-        for domain in [DISC_GOOD, DISC_BROKEN, DISC_LOOP, DISC_BADCERT] {
+        let _ = writeln!(
+            conf,
+            "srv-host=_imaps._tcp.{DISC_SILENT},{good},993,0,1\n\
+             mx-host={DISC_SILENT},{good},10\n\
+             server=/autoconfig.{DISC_SILENT}/127.0.0.98#5398",
+            good = GOOD.name
+        );
+        let _ = writeln!(
+            conf,
+            "host-record=mail.{DISC_DEAD},{DEAD}\n\
+             srv-host=_imaps._tcp.{DISC_DEAD},mail.{DISC_DEAD},993,0,1\n\
+             mx-host={DISC_DEAD},mail.{DISC_DEAD},10"
+        );
+        for domain in [DISC_GOOD, DISC_BROKEN, DISC_LOOP, DISC_BADCERT, DISC_WEB] {
             let _ = writeln!(conf, "srv-host=_imaps._tcp.{domain},{},993,0,1", GOOD.name);
         }
+        let _ = writeln!(
+            conf,
+            "host-record={DISC_WEB},{WEBHOST}\nhost-record={WEBHOST_NAME},{WEBHOST}\n\
+             srv-host=_submissions._tcp.{DISC_WEB},{good},465,0,1\n\
+             mx-host={DISC_WEB},{good},10",
+            good = GOOD.name
+        );
         for domain in [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP, DISC_BADCERT] {
             let _ = writeln!(conf, "host-record=autoconfig.{domain},{WEB}");
         }
@@ -519,6 +729,16 @@ impl Lab {
             &self.ca_file.with_file_name(BROKEN_ZONES),
             "ip refused.bl.test codes=spamhaus\nip slow.bl.test\n",
         )?;
+        for (name, address) in SSRF_NAMES {
+            let _ = writeln!(conf, "host-record={name},{address}");
+        }
+        let _ = writeln!(conf, "host-record={},{}", SWAP.name, SWAP.address);
+        let _ = writeln!(
+            conf,
+            "mx-host={SSRF_MX},ssrf-private.test,10\nhost-record=autoconfig.{DISC_XSS},{WEB}\n\
+             mx-host={DISC_XSS},{},10",
+            GOOD.name
+        );
         let path = self.dir.join("dnsmasq.conf");
         write(&path, &conf)?;
         run_daemon(
@@ -560,6 +780,9 @@ impl Lab {
             (UNKNOWN_CA, "unknownca"),
             (NO_CHAIN, "nochain"),
             (SPLIT, "split"),
+            (FLEET, "fleet"),
+            (CN_ONLY, "cnonly"),
+            (SCANHOST, "scanhost"),
         ];
         for (scenario, file) in per_address {
             let (crt, key) = self.cert_files(file);
@@ -616,7 +839,11 @@ impl Lab {
                 .arg(format!("alternate_config_directories = {value}")))?;
         }
         run(Command::new("chown").arg("postfix").arg(dir.join("data")))?;
-        let addresses: Vec<&str> = ALL.iter().map(|s| s.address).collect();
+        let addresses: Vec<&str> = ALL
+            .iter()
+            .map(|s| s.address)
+            .chain([BUSY.address, TARPIT.address])
+            .collect();
         let (good_crt, good_key) = self.cert_files("good");
         run(Command::new("postconf")
             .arg("-c")
@@ -661,6 +888,9 @@ impl Lab {
             (SNI, "sni"),
             (TLS13, "tls13"),
             (LEGACY, "legacy"),
+            (FLEET, "fleet"),
+            (CN_ONLY, "cnonly"),
+            (SCANHOST, "scanhost"),
         ];
         for (scenario, file) in per_address {
             let (crt, key) = self.cert_files(file);
@@ -696,6 +926,7 @@ impl Lab {
                     .arg(entry))?;
             }
         }
+        self.postfix_busy_and_tarpit(&conf)?;
         let a = NO_TLS.address;
         for entry in [
             format!("{a}:smtp/inet={a}:smtp inet n - n - - smtpd -o smtpd_tls_security_level=none"),
@@ -726,6 +957,44 @@ impl Lab {
         })
     }
 
+    /// BUSY: every client is turned away at connect time with 421 (an access map evaluated
+    /// before the greeting); TARPIT: postscreen's greeting delay on 25.
+    fn postfix_busy_and_tarpit(&self, conf: &Path) -> Result<(), String> {
+        let (crt, key) = self.cert_files("busy");
+        let tls = format!("-o smtpd_tls_cert_file={crt} -o smtpd_tls_key_file={key}");
+        run(Command::new("postconf").arg("-c").arg(conf).arg("-e").args([
+            "busy_restrictions = check_client_access static:{421 4.7.0 Error: too many connections from your address}",
+            "postscreen_greet_action = ignore",
+            &format!("postscreen_greet_wait = {TARPIT_WAIT}s"),
+            "postscreen_dnsbl_sites =",
+            "postscreen_access_list =",
+            // A client that waited for the whole greeting is not remembered as good for long.
+            "postscreen_greet_ttl = 1s",
+        ]))?;
+        let b = BUSY.address;
+        let t = TARPIT.address;
+        for entry in [
+            format!(
+                "{b}:smtp/inet={b}:smtp inet n - n - - smtpd {tls} -o smtpd_delay_reject=no -o smtpd_client_restrictions=$busy_restrictions"
+            ),
+            format!(
+                "{b}:submission/inet={b}:submission inet n - n - - smtpd {tls} -o smtpd_delay_reject=no -o smtpd_client_restrictions=$busy_restrictions"
+            ),
+            format!(
+                "{b}:smtps/inet={b}:smtps inet n - n - - smtpd {tls} -o smtpd_tls_wrappermode=yes -o smtpd_delay_reject=no -o smtpd_client_restrictions=$busy_restrictions"
+            ),
+            format!("{t}:smtp/inet={t}:smtp inet n - n - 1 postscreen"),
+            format!("smtpd/pass=smtpd pass - - n - - smtpd {tls}"),
+        ] {
+            run(Command::new("postconf")
+                .arg("-c")
+                .arg(conf)
+                .arg("-M")
+                .arg(entry))?;
+        }
+        Ok(())
+    }
+
     /// A real HTTP server (Python's http.server) for the AIA caIssuers URL of NO_CHAIN.
     /// LEGACY's 993: TLS 1.0 only, at OpenSSL security level 0 (OpenSSL 3 refuses TLS 1.0
     /// otherwise), with anonymous suites allowed (Debian's OpenSSL 3 has no RC4 or 3DES). `-www` answers after the handshake without reading stdin.
@@ -745,21 +1014,30 @@ impl Lab {
         )
     }
 
+    /// The provisioning HTTPS server (WEB) and the shared web host (WEBHOST): the same script,
+    /// each with its own certificate.
     fn start_provisioning_server(&self) -> Result<(), String> {
-        let (crt, key) = self.cert_files("web");
-        let script = format!(
-            "python3 {} {WEB} {crt} {key} {} >{} 2>&1 & echo $! >{}",
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("tests/lab/provisioning_server.py")
-                .display(),
-            self.dir.join("web.log").display(),
-            self.dir.join("web.out").display(),
-            self.dir.join("web.pid").display()
-        );
-        run_daemon(
-            Command::new("sh").arg("-c").arg(script),
-            &self.dir.join("web.start"),
-        )
+        for (address, cert, name) in [
+            (WEB, "web", "web"),
+            (WEBHOST, "webhost", "webhost"),
+            (fleet::WEB, "fleet-web", "fleet-web"),
+        ] {
+            let (crt, key) = self.cert_files(cert);
+            let script = format!(
+                "python3 {} {address} {crt} {key} {} >{} 2>&1 & echo $! >{}",
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/lab/provisioning_server.py")
+                    .display(),
+                self.dir.join(format!("{name}.log")).display(),
+                self.dir.join(format!("{name}.out")).display(),
+                self.dir.join(format!("{name}.pid")).display()
+            );
+            run_daemon(
+                Command::new("sh").arg("-c").arg(script),
+                &self.dir.join(format!("{name}.start")),
+            )?;
+        }
+        Ok(())
     }
 
     fn start_aia_server(&self) -> Result<(), String> {
@@ -779,6 +1057,20 @@ impl Lab {
     fn wait_until_listening(&self) -> Result<(), String> {
         let mut expected: Vec<SocketAddr> = Vec::new();
         expected.push(format!("{WEB}:443").parse().map_err(|e| format!("{e}"))?);
+        expected.push(
+            format!("{WEBHOST}:443")
+                .parse()
+                .map_err(|e| format!("{e}"))?,
+        );
+        for address in [
+            format!("{}:443", fleet::WEB),
+            format!("{}:25", BUSY.address),
+            format!("{}:587", BUSY.address),
+            format!("{}:465", BUSY.address),
+            format!("{}:25", TARPIT.address),
+        ] {
+            expected.push(address.parse().map_err(|e| format!("{e}"))?);
+        }
         expected.push(
             format!("{}:{AIA_PORT}", NO_CHAIN.address)
                 .parse()
@@ -837,6 +1129,8 @@ impl Lab {
             dir.join("aia.pid"),
             dir.join("s_server.pid"),
             dir.join("web.pid"),
+            dir.join("webhost.pid"),
+            dir.join("fleet-web.pid"),
         ] {
             if let Ok(pid) = std::fs::read_to_string(&pid_file) {
                 let pid = pid.trim().to_string();

@@ -10,11 +10,21 @@ Answers by Host header:
   autoconfig.disc-broken.test    malformed XML
   autoconfig.disc-loop.test      a redirect to itself
   autodiscover.disc-good.test    an autodiscover POX response naming mail.good.test (POST)
+  autoconfig.cNNNN.hosted.test   a clientConfig naming mail.%EMAILDOMAIN% (the lab's fleet)
+  autoconfig.disc-xss.test       a clientConfig naming <script>alert(1)</script> (escaped as XML)
 Everything else is 404.
+
+The log has a line per request ("HOST METHOD PATH ...") and, as each connection arrives, a line
+"open N" with the connections open at that moment: what the server sees of a client's
+politeness.
 """
 import http.server
 import ssl
 import sys
+import threading
+
+OPEN = 0
+OPEN_LOCK = threading.Lock()
 
 CONFIG = """<?xml version="1.0" encoding="UTF-8"?>
 <clientConfig version="1.1">
@@ -44,7 +54,39 @@ AUTODISCOVER = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
+class Server(http.server.ThreadingHTTPServer):
+    # A fleet scan fetches hundreds of documents at once: the default backlog of 5 drops
+    # connections, and the clients' SYN retries then look like a server that does not answer.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
+    def setup(self):
+        global OPEN
+        with OPEN_LOCK:
+            OPEN += 1
+            sys.stderr.write("open %d\n" % OPEN)
+        # The TLS handshake runs here, in the request's thread, not in accept(): a slow client
+        # must not hold up every other connection.
+        self.request.settimeout(15)
+        try:
+            self.request.do_handshake()
+            super().setup()
+        except BaseException:
+            # finish() does not run when setup() fails.
+            with OPEN_LOCK:
+                OPEN -= 1
+            raise
+
+    def finish(self):
+        global OPEN
+        try:
+            super().finish()
+        finally:
+            with OPEN_LOCK:
+                OPEN -= 1
+
     def host(self):
         return (self.headers.get("Host") or "").split(":")[0].lower()
 
@@ -68,6 +110,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             body = CONFIG % {"domain": domain, "host": "mail.good.test"}
         elif host == "autoconfig.disc-bad.test":
             body = CONFIG % {"domain": "disc-bad.test", "host": "mail.%EMAILDOMAIN%"}
+        elif host.startswith("autoconfig.") and host.endswith(".hosted.test"):
+            body = CONFIG % {"domain": host.split(".", 1)[1], "host": "mail.%EMAILDOMAIN%"}
+        elif host == "autoconfig.disc-xss.test":
+            body = CONFIG % {"domain": "disc-xss.test", "host": "&lt;script&gt;alert(1)&lt;/script&gt;"}
         elif host == "autoconfig.disc-broken.test":
             body = "<clientConfig><emailProvider><incomingServer type='imap'>"
         elif host == "autoconfig.disc-loop.test":
@@ -84,16 +130,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.answer(404)
 
     def log_message(self, format, *args):
-        sys.stderr.write("%s %s\n" % (self.host(), format % args))
+        host = self.host() if getattr(self, "headers", None) else "-"
+        sys.stderr.write("%s %s\n" % (host, format % args))
 
 
 def main():
     address, cert, key, log = sys.argv[1:5]
     sys.stderr = open(log, "a", buffering=1)
-    server = http.server.ThreadingHTTPServer((address, 443), Handler)
+    server = Server((address, 443), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.socket = context.wrap_socket(
+        server.socket, server_side=True, do_handshake_on_connect=False
+    )
     server.serve_forever()
 
 

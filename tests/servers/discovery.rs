@@ -8,7 +8,7 @@ use std::process::Command;
 use libtest_mimic::Failed;
 use serde_json::Value;
 
-use super::{Test, check_json, ensure, expect_eq, lab};
+use super::{Test, check_json, ensure, expect_eq, in_lab, json_of, lab, run_mailtls};
 
 pub fn tests() -> Vec<(&'static str, Test)> {
     vec![
@@ -32,7 +32,207 @@ pub fn tests() -> Vec<(&'static str, Test)> {
             "discovery_with_reputation_follows_mx",
             with_reputation_follows_mx,
         ),
+        (
+            "discovery_outlook_autodiscover_warning",
+            outlook_autodiscover_warning,
+        ),
+        (
+            "discovery_nothing_handed_out_answers",
+            nothing_handed_out_answers,
+        ),
+        (
+            "discovery_silent_resolver_is_not_checked",
+            silent_resolver_is_not_checked,
+        ),
     ]
+}
+
+/// The resolver never answers for the domain's autoconfig name, while its mail servers work:
+/// the report says that source was not checked and the answer is "could not finish" (exit 3),
+/// neither "all good" nor a fault of the domain's.
+fn silent_resolver_is_not_checked(ca: &str) -> Result<(), Failed> {
+    // A step timeout of 1 s: the silent name costs two attempts of 1 s, not of 5.
+    let address = format!("jane@{}", lab::DISC_SILENT);
+    let (status, stdout, stderr) = run_mailtls(&[
+        "check",
+        &address,
+        "--json",
+        "--no-versions",
+        "--dns",
+        lab::DNS,
+        "--ca-file",
+        ca,
+        "--timeout",
+        "1",
+    ]);
+    let json = json_of(&stdout, &stderr)?;
+    expect_eq("exit status", 3, status)?;
+    expect_eq("verdict", Some("unknown"), json["verdict"].as_str())?;
+    let summary = json["summary"].as_str().unwrap_or_default();
+    ensure(
+        summary.starts_with(&format!("Could not finish checking {}", lab::DISC_SILENT))
+            && summary.contains(&format!("autoconfig.{}", lab::DISC_SILENT))
+            && summary.contains("timed out"),
+        || format!("summary: {summary}"),
+    )?;
+    let entries: Vec<&Value> = json["discovery"].as_array().into_iter().flatten().collect();
+    ensure(
+        entries.iter().any(|e| {
+            e["source"] == "autoconfig"
+                && e["status"] == "not-checked"
+                && e["error"] == "not-checked"
+        }),
+        || format!("the autoconfig entry is not-checked: {entries:?}"),
+    )?;
+    ensure(
+        entries
+            .iter()
+            .filter(|e| e["source"] == "srv")
+            .all(|e| e["status"] == "works"),
+        || format!("the SRV record's server works: {entries:?}"),
+    )?;
+    // Thunderbird's walk does not pretend to know what that step would have answered.
+    let thunderbird = json["client_discovery"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["client"] == "thunderbird")
+        .ok_or("no Thunderbird walk")?;
+    ensure(
+        thunderbird["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| {
+                s["reaction"] == "not-asked"
+                    && s["asked"]
+                        .as_str()
+                        .is_some_and(|u| u.contains(&format!("autoconfig.{}", lab::DISC_SILENT)))
+            }),
+        || format!("Thunderbird's autoconfig step: {thunderbird}"),
+    )
+}
+
+/// Every server the domain hands out is silent: the answer is "could not check" (exit 3), not
+/// "all good".
+fn nothing_handed_out_answers(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, &format!("jane@{}", lab::DISC_DEAD), &[])?;
+    expect_eq("exit status", 3, status)?;
+    expect_eq("verdict", Some("unknown"), json["verdict"].as_str())?;
+    let summary = json["summary"].as_str().unwrap_or_default();
+    ensure(
+        summary.starts_with("Could not check disc-dead.test")
+            && summary.contains(&format!("mail.{}:993", lab::DISC_DEAD)),
+        || format!("summary: {summary}"),
+    )?;
+    ensure(
+        json["discovery"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| !e["hostname"].as_str().unwrap_or_default().is_empty())
+            .all(|e| e["status"] == "unreachable"),
+        || format!("every entry unreachable: {}", json["discovery"]),
+    )
+}
+
+/// The customer's website answers Outlook's first Autodiscover step with the web host's
+/// certificate: that is the cause of Outlook's dialog, the mail servers are fine, and the fixes
+/// come in order of effort, the SRV record with its honest caveat first.
+fn outlook_autodiscover_warning(ca: &str) -> Result<(), Failed> {
+    let (status, json) = check_json(ca, &format!("jane@{}", lab::DISC_WEB), &[])?;
+    expect_eq("exit status", 2, status)?;
+    let url = format!("https://{}/autodiscover/autodiscover.xml", lab::DISC_WEB);
+    let warning = &json["autodiscover_warning"];
+    // Numbered as docs/clients.md numbers Outlook's steps: 2 is https://DOMAIN/autodiscover/.
+    expect_eq("step", Some(2), warning["step"].as_u64())?;
+    expect_eq("url", Some(url.as_str()), warning["url"].as_str())?;
+    expect_eq(
+        "the web host's name",
+        serde_json::json!([lab::WEBHOST_NAME]),
+        warning["presented_names"].clone(),
+    )?;
+    expect_eq(
+        "dialog",
+        Some("outlook/security-alert"),
+        warning["dialog"]["id"].as_str(),
+    )?;
+    ensure(
+        warning["dialog"]["line"]
+            .as_str()
+            .is_some_and(|l| l.contains("does not match the name of the site")),
+        || format!("the dialog's words: {}", warning["dialog"]),
+    )?;
+    expect_eq(
+        "mail servers fine",
+        serde_json::json!([lab::GOOD.name]),
+        warning["mail_servers_fine"].clone(),
+    )?;
+    let summary = json["summary"].as_str().unwrap_or_default();
+    ensure(
+        summary.contains("Outlook shows \"Security Alert\" at every start")
+            && summary.contains(lab::WEBHOST_NAME)
+            && summary.contains("mail servers themselves are fine"),
+        || summary.to_string(),
+    )?;
+    let fix: Vec<&str> = json["fix"]
+        .as_array()
+        .map(|f| f.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    ensure(
+        fix.len() >= 3
+            && fix[0].contains(&format!("_autodiscover._tcp.{}", lab::DISC_WEB))
+            && fix[0].contains("only after the earlier steps fail cleanly")
+            && fix[1].contains(&format!(
+                "Add {} to the website's certificate",
+                lab::DISC_WEB
+            ))
+            && fix[2].contains("not answer"),
+        || format!("fixes in order of effort: {fix:#?}"),
+    )?;
+    // Outlook's walk: the SCP step is not asked, the first step shows the dialog, the rest skip.
+    let outlook = json["client_discovery"]
+        .as_array()
+        .and_then(|w| w.iter().find(|c| c["client"] == "outlook"))
+        .ok_or("no walk for Outlook")?;
+    let reactions: Vec<&str> = outlook["steps"]
+        .as_array()
+        .map(|s| s.iter().filter_map(|s| s["reaction"].as_str()).collect())
+        .unwrap_or_default();
+    expect_eq(
+        "Outlook's steps",
+        vec![
+            "not-asked",
+            "shows-dialog",
+            "skips",
+            "skips",
+            "skips",
+            "not-asked",
+        ],
+        reactions,
+    )?;
+    // Thunderbird skips the same certificate without a word.
+    let thunderbird = json["client_discovery"]
+        .as_array()
+        .and_then(|w| w.iter().find(|c| c["client"] == "thunderbird"))
+        .ok_or("no walk for Thunderbird")?;
+    ensure(
+        thunderbird["steps"].as_array().is_some_and(|steps| {
+            steps.iter().any(|s| {
+                s["reaction"] == "skips"
+                    && s["answer"]
+                        .as_str()
+                        .is_some_and(|a| a.contains(lab::WEBHOST_NAME))
+            })
+        }),
+        || format!("Thunderbird's steps: {}", thunderbird["steps"]),
+    )?;
+    // The settings that work are still the verified mail server.
+    expect_eq(
+        "recommendation",
+        Some(lab::GOOD.name),
+        json["recommendation"]["server_name"].as_str(),
+    )
 }
 
 fn entries<'a>(json: &'a Value, source: &str) -> Vec<&'a Value> {
@@ -188,9 +388,16 @@ fn autoconfig_with_bad_certificate(ca: &str) -> Result<(), Failed> {
     let (status, json) = check_json(ca, lab::DISC_BADCERT, &[])?;
     expect_eq("exit status", 2, status)?;
     let detail = source_error(&json);
-    ensure(detail.contains("certificate"), || {
-        format!("bad HTTPS certificate reported: {}", json["discovery"])
-    })?;
+    // Said in words, with the names the certificate presents: the web server's certificate
+    // names the other lab sites, not autoconfig.disc-badcert.test.
+    ensure(
+        detail.contains(&format!(
+            "the HTTPS certificate is for autoconfig.{}",
+            lab::DISC_GOOD
+        )) && detail.contains(&format!("not for autoconfig.{}", lab::DISC_BADCERT))
+            && !detail.contains("DnsName("),
+        || format!("bad HTTPS certificate reported in words: {detail}"),
+    )?;
     ensure(
         json["fix"]
             .to_string()
@@ -213,6 +420,20 @@ fn provision_writes_only_verified_names(ca: &str) -> Result<(), Failed> {
     ensure(!text.contains(&format!("mail.{}", lab::DISC_BAD)), || {
         format!("the uncovered name is not: {text}")
     })?;
+    // The same as JSON: the settings and the document, as the schema says.
+    let (status, stdout, stderr) = in_lab(
+        "provision",
+        ca,
+        &[lab::DISC_BAD, "--format", "thunderbird", "--json"],
+    );
+    expect_eq("exit status with --json", 0, status)?;
+    let json = json_of(&stdout, &stderr)?;
+    let document = json["document"].as_str().unwrap_or_default();
+    ensure(
+        document.contains(&format!("<hostname>{}</hostname>", lab::HOSTING_NAME))
+            && !document.contains(&format!("mail.{}", lab::DISC_BAD)),
+        || format!("the JSON carries the verified document only: {stdout}"),
+    )?;
     let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
         .args(["provision", "nothing.test", "--format", "mobileconfig"])
         .args(["--dns", lab::DNS, "--timeout", "2"])
@@ -224,38 +445,38 @@ fn provision_writes_only_verified_names(ca: &str) -> Result<(), Failed> {
 /// The HTTPS fetcher refuses loopback and private addresses unless told the domain lives there:
 /// the lab's provisioning server is on 127.0.0.23, so the same URL is refused, then fetched.
 fn fetches_refuse_inside_addresses(ca: &str) -> Result<(), Failed> {
-    use mailtls::analyze::chain::TrustAnchors;
-    use mailtls::discover::dns::Dns;
-    use mailtls::probe::https::{FetchError, Fetcher, Request};
+    use mailtls::engine::{Engine, EngineOptions};
+    use mailtls::probe::http::{FetchError, Policy, Scheme};
 
-    let mut anchors = TrustAnchors::default();
-    anchors.add_pem_file(std::path::Path::new(ca))?;
-    let dns = Dns::server(lab::DNS.parse()?, std::time::Duration::from_secs(3));
-    let request = Request {
-        url: format!("https://autoconfig.{}/mail/config-v1.1.xml", lab::DISC_GOOD),
-        body: None,
-    };
+    let engine = Engine::new(EngineOptions {
+        dns_server: Some(lab::DNS.parse()?),
+        system_roots: false,
+        ca_files: vec![ca.into()],
+        step_timeout: std::time::Duration::from_secs(3),
+        ..EngineOptions::default()
+    })?;
+    let url = format!("https://autoconfig.{}/mail/config-v1.1.xml", lab::DISC_GOOD);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let fetch = |allow_private: bool| {
-        let fetcher = Fetcher::new(
-            dns.clone(),
-            anchors.root_store(),
-            allow_private,
-            std::time::Duration::from_secs(3),
-        )
-        .map_err(|e| e.to_string())?;
-        Ok::<_, String>(runtime.block_on(fetcher.fetch(&request)))
+    let fetch = |allow_inside: bool| {
+        let policy = Policy {
+            scheme: Scheme::Https,
+            max_body: 256 * 1024,
+            allow_inside,
+        };
+        runtime.block_on(engine.fetcher().fetch(&url, None, policy))
     };
-    let refused = fetch(false)?;
+    let refused = fetch(false);
     ensure(
-        matches!(refused, Err(FetchError::PrivateAddress(_))),
+        matches!(&refused, Err(f) if matches!(f.error, FetchError::PrivateAddress(_))),
         || format!("refused without permission: {refused:?}"),
     )?;
-    let fetched = fetch(true)?;
+    let fetched = fetch(true);
     ensure(
-        fetched.as_ref().is_ok_and(|t| t.contains("<clientConfig")),
+        fetched
+            .as_ref()
+            .is_ok_and(|f| String::from_utf8_lossy(&f.body).contains("<clientConfig")),
         || format!("fetched with permission: {fetched:?}"),
     )
 }

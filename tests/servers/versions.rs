@@ -193,6 +193,30 @@ fn legacy_only_implicit_tls(ca: &str) -> Result<(), Failed> {
             .contains("thunderbird/tls-1.2-minimum"),
         || format!("the TLS rule decided: {thunderbird}"),
     )?;
+    // Failing or warning on TLS versions shows no certificate dialog (the certificate is fine):
+    // the client cannot connect, or connects, rather than asking about a certificate.
+    for client in ["thunderbird", "gnome"] {
+        let verdict = super::client_verdict(&json, 993, client)?;
+        ensure(verdict["verdict"] != "works", || {
+            format!("{client} is held back by TLS 1.0: {verdict}")
+        })?;
+        ensure(verdict["dialog"].is_null(), || {
+            format!("{client} shows no certificate dialog for a TLS version: {verdict}")
+        })?;
+    }
+    ensure(
+        e["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|p| p["dialogs"].as_array().is_some_and(|d| d.is_empty())),
+        || {
+            format!(
+                "no problem here names a certificate dialog: {}",
+                e["problems"]
+            )
+        },
+    )?;
     expect_eq(
         "Thunderbird 68 still works",
         Some(true),

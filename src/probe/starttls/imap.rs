@@ -60,8 +60,17 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut LineConn<S>,
 ) -> Result<Hello, DialogueError> {
     let deadline = conn.deadline();
-    let greeting = conn.read_line(deadline, "the IMAP greeting").await?;
+    let greeting = conn
+        .read_line(deadline, "the IMAP greeting")
+        .await
+        .map_err(DialogueError::at_greeting)?;
     let upper = greeting.to_ascii_uppercase();
+    // RFC 9051 7.1.5: a BYE greeting rejects the connection (too many, shutting down).
+    if upper.starts_with("* BYE") {
+        return Err(DialogueError::Busy {
+            reply: excerpt(&greeting),
+        });
+    }
     if !(upper.starts_with("* OK") || upper.starts_with("* PREAUTH")) {
         return Err(DialogueError::Unexpected {
             to: "the IMAP greeting (expected * OK)",
@@ -118,13 +127,12 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// LOGOUT, expecting `* BYE` and a tagged OK.
+/// Sends LOGOUT. The `* BYE`, the tagged OK and the close are awaited in the background by
+/// [`crate::probe::budget::linger`], so leaving costs the report no round trip.
 pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut LineConn<S>,
 ) -> Result<(), DialogueError> {
-    command(conn, "a3", "LOGOUT", "the reply to LOGOUT")
-        .await
-        .map(drop)
+    conn.send("a3 LOGOUT").await
 }
 
 #[cfg(test)]

@@ -51,7 +51,7 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// Says goodbye (QUIT / LOGOUT) and reads the answer; errors are of no interest by then.
+/// Says goodbye (QUIT / LOGOUT) without waiting for the answer; errors are of no interest by then.
 pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(
     protocol: Protocol,
     conn: &mut LineConn<S>,

@@ -29,10 +29,12 @@ async fn status<S: AsyncRead + AsyncWrite + Unpin>(
 pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut LineConn<S>,
 ) -> Result<Hello, DialogueError> {
-    let (ok, greeting) = status(conn, "the POP3 greeting").await?;
+    let (ok, greeting) = status(conn, "the POP3 greeting")
+        .await
+        .map_err(DialogueError::at_greeting)?;
+    // A -ERR greeting turns the connection away (RFC 2449: [SYS/TEMP], [IN-USE]).
     if !ok {
-        return Err(DialogueError::Unexpected {
-            to: "the POP3 greeting (expected +OK)",
+        return Err(DialogueError::Busy {
             reply: excerpt(&greeting),
         });
     }
@@ -89,12 +91,11 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// QUIT, expecting `+OK`.
+/// Sends QUIT; its `+OK` and the close are awaited in the background (see `budget::linger`).
 pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut LineConn<S>,
 ) -> Result<(), DialogueError> {
-    conn.send("QUIT").await?;
-    status(conn, "the reply to QUIT").await.map(drop)
+    conn.send("QUIT").await
 }
 
 #[cfg(test)]
@@ -158,7 +159,10 @@ mod tests {
             .read(b"-ERR [SYS/TEMP] overloaded\r\n")
             .build();
         let mut c = conn(mock);
-        assert!(hello(&mut c).await.is_err());
+        assert!(matches!(
+            hello(&mut c).await,
+            Err(DialogueError::Busy { .. })
+        ));
     }
 
     #[tokio::test]

@@ -68,8 +68,16 @@ pub async fn hello<S: AsyncRead + AsyncWrite + Unpin>(
     ehlo_name: &str,
 ) -> Result<Hello, DialogueError> {
     let deadline = conn.deadline();
-    let greeting = read_reply(conn, deadline, "the SMTP greeting").await?;
+    let greeting = read_reply(conn, deadline, "the SMTP greeting")
+        .await
+        .map_err(DialogueError::at_greeting)?;
     let greeting_text = format!("{} {}", greeting.code, greeting.lines.join(" / "));
+    // 421 (RFC 5321 4.2.3: service not available, closing): busy or too many connections.
+    if (400..500).contains(&greeting.code) {
+        return Err(DialogueError::Busy {
+            reply: excerpt(&greeting_text),
+        });
+    }
     if greeting.code != 220 {
         return Err(DialogueError::Unexpected {
             to: "the SMTP greeting (expected 220)",
@@ -127,15 +135,11 @@ pub async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-/// QUIT, expecting 221.
+/// Sends QUIT; its 221 and the close are awaited in the background (see `budget::linger`).
 pub async fn goodbye<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut LineConn<S>,
 ) -> Result<(), DialogueError> {
-    conn.send("QUIT").await?;
-    let deadline = conn.deadline();
-    read_reply(conn, deadline, "the reply to QUIT")
-        .await
-        .map(drop)
+    conn.send("QUIT").await
 }
 
 #[cfg(test)]
@@ -222,6 +226,31 @@ mod tests {
         let mut c = conn(mock);
         let error = hello(&mut c, "x").await.unwrap_err();
         assert!(error.to_string().contains("554"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn too_many_connections_is_busy_not_a_protocol_error() {
+        let mock = Builder::new()
+            .read(b"421 4.7.0 mx.example Error: too many connections from 192.0.2.1\r\n")
+            .build();
+        let mut c = conn(mock);
+        let error = hello(&mut c, "x").await.unwrap_err();
+        assert!(matches!(error, DialogueError::Busy { .. }), "{error}");
+        assert!(
+            error.to_string().contains("too many connections"),
+            "{error}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_greeting_that_never_completes_is_silence() {
+        // postscreen-style: the first line of a multi-line greeting, then nothing.
+        let stream = hostile_server(vec![(Duration::ZERO, b"220-mx.example\r\n".to_vec())]);
+        let mut c = LineConn::new(stream, Duration::from_secs(5), Vec::new());
+        assert!(matches!(
+            hello(&mut c, "x").await,
+            Err(DialogueError::Silent { seconds: 5 })
+        ));
     }
 
     #[tokio::test]

@@ -1,0 +1,111 @@
+//! Does the chain reach a trusted root, and if not, why not: self-signed, an unknown CA, a
+//! forgotten intermediate (sent on another port? fetchable from AIA?), or broken otherwise.
+
+use super::Endpoint;
+use crate::analyze::chain::Trust;
+use crate::diagnose::problem::{Code, Problem};
+
+/// Which clients fetch a missing intermediate from its AIA URL, and which do not.
+const AIA_RULES: [&str; 4] = [
+    "outlook/aia-fetch",
+    "apple/aia-fetch",
+    "thunderbird/no-aia-fetch",
+    "android/no-aia-fetch",
+];
+
+pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
+    let severity = endpoint.cert_severity();
+    let Some(analysis) = endpoint.analysis else {
+        // A chain was sent but its leaf cannot be read.
+        let unreadable = endpoint
+            .observation
+            .tls
+            .as_ref()
+            .is_some_and(|tls| !tls.chain.is_empty());
+        return if unreadable {
+            vec![
+                Problem::new(
+                    Code::InvalidChain,
+                    severity,
+                    "the server's certificate cannot be parsed",
+                )
+                .with(|c| c.rules = vec!["invalid-chain"]),
+            ]
+        } else {
+            Vec::new()
+        };
+    };
+    let Some(leaf) = analysis.leaf() else {
+        return Vec::new();
+    };
+    let certificate = Some(leaf.subject.clone());
+    let problem = match &analysis.trust {
+        Trust::Trusted => return Vec::new(),
+        Trust::SelfSigned => Problem::new(
+            Code::SelfSigned,
+            severity,
+            format!(
+                "The certificate ({}) is self-signed: no client trusts it unless each user \
+                 accepts it by hand, which teaches users to accept a man in the middle. Install a \
+                 certificate from a public CA (e.g. Let's Encrypt).",
+                leaf.display_name()
+            ),
+        )
+        .with(|c| c.rules = vec!["self-signed"]),
+        Trust::UnknownCa { issuer } => Problem::new(
+            Code::UnknownCa,
+            severity,
+            format!(
+                "The certificate chains to \"{issuer}\", which is not a trusted CA. Only devices \
+                 where that CA was installed by hand will accept it; use a certificate from a \
+                 public CA."
+            ),
+        )
+        .with(|c| {
+            c.issuer = Some(issuer.clone());
+            c.rules = vec!["unknown-ca"];
+        }),
+        Trust::IncompleteChain {
+            missing,
+            found_elsewhere,
+            fetched_from,
+        } => Problem::new(
+            Code::IncompleteChain,
+            severity,
+            if *found_elsewhere {
+                format!(
+                    "This port does not send the intermediate certificate \"{missing}\", which \
+                     other ports of this server do send. Add it after the server certificate in \
+                     this service's certificate file (the \"fullchain\" file)."
+                )
+            } else if let Some(url) = fetched_from {
+                format!(
+                    "The server does not send the intermediate certificate \"{missing}\". Outlook \
+                     on Windows and Apple Mail fetch it from {url} and connect; Thunderbird and \
+                     Android apps do not, and fail. Add the intermediate after the server \
+                     certificate in the server's certificate file (e.g. fullchain.pem)."
+                )
+            } else {
+                format!(
+                    "The server sends only its own certificate; the issuing certificate \
+                     \"{missing}\" is missing (or it belongs to a CA that is not trusted). \
+                     Configure the full chain (server certificate followed by the \
+                     intermediates, e.g. fullchain.pem)."
+                )
+            },
+        )
+        .with(|c| {
+            c.issuer = Some(missing.clone());
+            c.url = fetched_from.clone();
+            // Whether a client completes the chain itself is its AIA rule.
+            c.rules = AIA_RULES.to_vec();
+        }),
+        Trust::Invalid { reason } => Problem::new(
+            Code::InvalidChain,
+            severity,
+            format!("The certificate chain is not valid: {reason}."),
+        )
+        .with(|c| c.rules = vec!["invalid-chain"]),
+    };
+    vec![problem.with(|c| c.certificate = certificate)]
+}

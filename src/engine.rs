@@ -1,0 +1,302 @@
+//! The engine: everything a command needs that is costly to build or must be shared, built once
+//! from options and shared by any number of concurrent jobs (cloning an engine shares it).
+//!
+//! - the resolver, with its cache (`--dns`, or the system's);
+//! - the trust anchors (the system store and `--ca-file`s), loaded once;
+//! - the connection budget every connection of every job counts against (in all, and per
+//!   address: a thousand checks of names hosted on one server keep to its limit together);
+//! - the HTTP(S) fetcher for provisioning documents and AIA issuers, on the same resolver,
+//!   anchors and budget;
+//! - the step timeout, the EHLO name and how often to retry a server that turns us away;
+//! - for a fleet scan, a memo of answers shared by every job (each endpoint probed once).
+//!
+//! There is no global state besides the crypto provider (`crypto::PROVIDER`, immutable). The
+//! commands are methods on the engine, one file each under [`crate::run`]. Every job is
+//! cancel-safe: dropping its future closes its connections and returns their places in the
+//! budget.
+//!
+//! ```no_run
+//! use mailtls::engine::{Engine, EngineOptions};
+//! use mailtls::run::check::CheckOptions;
+//! use mailtls::target::Subject;
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let engine = Engine::new(EngineOptions::default())?;
+//! let options = CheckOptions::default();
+//! // Any number of checks at once, sharing the resolver's cache and the budget.
+//! let jobs: Vec<_> = ["mail.example.com", "jane@example.org"]
+//!     .into_iter()
+//!     .map(|input| {
+//!         let (engine, options) = (engine.clone(), options.clone());
+//!         tokio::spawn(async move {
+//!             let subject = Subject::parse(input)?;
+//!             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(
+//!                 engine.check(&subject, &options).await?,
+//!             )
+//!         })
+//!     })
+//!     .collect();
+//! for job in jobs {
+//!     let report = job.await?.map_err(|e| e.to_string())?;
+//!     println!("{}", mailtls::report::check(&report));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+
+use crate::analyze::chain::{AnchorError, TrustAnchors};
+use crate::observation::Observations;
+use crate::probe::ProbeSettings;
+use crate::probe::budget::{ConnectionBudget, Limits};
+use crate::probe::dns::{Dns, DnsError};
+use crate::probe::http::Fetcher;
+use crate::probe::memo::{MemoOptions, ProbeMemo};
+use crate::service::Service;
+use crate::target::Target;
+
+/// Default limit for each step (connect, each reply, the handshake, each DNS query).
+pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How to build an engine.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Resolver to use instead of the system's.
+    pub dns_server: Option<SocketAddr>,
+    /// Trust the operating system's store (the public roots clients ship with).
+    pub system_roots: bool,
+    /// Also trust the CA certificates in these PEM files (a private CA).
+    pub ca_files: Vec<PathBuf>,
+    /// Limit for each step.
+    pub step_timeout: Duration,
+    /// Connections in flight, in all and per address, and new connections per second per
+    /// address.
+    pub limits: Limits,
+    /// The name to greet SMTP servers with; `None`: our address as a literal.
+    pub ehlo_name: Option<String>,
+    /// How many more times to try an endpoint that turned us away as busy or never greeted.
+    pub retries: u32,
+    /// At most so many DNS questions per second; `None`: no limit.
+    pub dns_rate: Option<NonZeroU32>,
+    /// Share answers between jobs (a fleet scan): each endpoint probed once, each host checked
+    /// once. `None` for anything long-lived, which must not answer from the past.
+    pub memo: Option<MemoOptions>,
+    /// Never resolve to, or connect to, addresses in special-purpose ranges (loopback,
+    /// private, link-local, CGNAT, multicast, reserved): for a server on the internet.
+    pub refuse_special: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> EngineOptions {
+        EngineOptions {
+            dns_server: None,
+            system_roots: true,
+            ca_files: Vec::new(),
+            step_timeout: DEFAULT_STEP_TIMEOUT,
+            limits: Limits::default(),
+            ehlo_name: None,
+            retries: crate::probe::DEFAULT_RETRIES,
+            dns_rate: None,
+            memo: None,
+            refuse_special: false,
+        }
+    }
+}
+
+impl EngineOptions {
+    /// Options for the commands that judge offline (`judge`, `cert verify`): the anchors only.
+    /// The resolver is set to loopback so that building the engine never depends on the
+    /// system's DNS configuration; nothing is ever asked of it.
+    pub fn offline(system_roots: bool, ca_files: Vec<PathBuf>) -> EngineOptions {
+        EngineOptions {
+            dns_server: Some(SocketAddr::from(([127, 0, 0, 1], 53))),
+            system_roots,
+            ca_files,
+            ..EngineOptions::default()
+        }
+    }
+}
+
+/// Why an engine could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The resolver could not be set up.
+    #[error(transparent)]
+    Dns(#[from] DnsError),
+    /// A CA file could not be loaded.
+    #[error("cannot load CA file {0}")]
+    Anchors(#[from] AnchorError),
+}
+
+impl EngineError {
+    /// The documented exit status: 64 for a bad CA file (the user's input), 3 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            EngineError::Anchors(_) | EngineError::Dns(DnsError::BadServer(_)) => {
+                crate::exit::USAGE
+            }
+            EngineError::Dns(_) => crate::exit::UNKNOWN,
+        }
+    }
+}
+
+/// The shared engine. Cheap to clone; every clone is the same engine.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    dns: Dns,
+    anchors: TrustAnchors,
+    probe: ProbeSettings,
+    fetcher: Fetcher,
+    /// With a memo: every host checked, by what was asked of it.
+    hosts: Option<Cache<HostKey, Arc<Observations>>>,
+}
+
+impl Engine {
+    /// Builds the engine: sets up the resolver, loads the anchors, creates the budget.
+    pub fn new(options: EngineOptions) -> Result<Engine, EngineError> {
+        let dns = match options.dns_server {
+            Some(address) => Dns::server(address, options.step_timeout),
+            None => Dns::system(options.step_timeout)?,
+        }
+        .with_rate(options.dns_rate);
+        let dns = if options.refuse_special {
+            dns.refusing_special()
+        } else {
+            dns
+        };
+        let mut anchors = if options.system_roots {
+            TrustAnchors::system()
+        } else {
+            TrustAnchors::default()
+        };
+        for path in &options.ca_files {
+            anchors.add_pem_file(path)?;
+        }
+        // A connection keeps its place until the server has closed it, as long as a step may
+        // take: a slow server is not sent the next connection early.
+        let budget = ConnectionBudget::with_linger(options.limits, options.step_timeout);
+        let mut fetcher = Fetcher::new(
+            dns.clone(),
+            budget.clone(),
+            anchors.root_store(),
+            options.step_timeout,
+        );
+        if let Some(memo) = options.memo {
+            fetcher = fetcher.with_memo(memo.max_bytes / 8);
+        }
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                dns,
+                anchors,
+                probe: ProbeSettings {
+                    ehlo_name: options.ehlo_name,
+                    retries: options.retries,
+                    refuse_special: options.refuse_special,
+                    // Endpoints, versions and DNS: half; whole hosts: three eighths; fetches: the
+                    // rest.
+                    memo: options.memo.map(|memo| {
+                        ProbeMemo::new(MemoOptions {
+                            max_bytes: memo.max_bytes / 2,
+                        })
+                    }),
+                    ..ProbeSettings::new(options.step_timeout, budget)
+                },
+                fetcher,
+                hosts: options.memo.map(|memo| {
+                    Cache::builder()
+                        .max_capacity(memo.max_bytes / 8 * 3)
+                        .weigher(|_, observations: &Arc<Observations>| host_weight(observations))
+                        .build()
+                }),
+            }),
+        })
+    }
+
+    /// The shared resolver.
+    pub fn dns(&self) -> &Dns {
+        &self.inner.dns
+    }
+
+    /// The trust anchors.
+    pub fn anchors(&self) -> &TrustAnchors {
+        &self.inner.anchors
+    }
+
+    /// The probes' settings: step timeout and connection budget.
+    pub fn probe_settings(&self) -> &ProbeSettings {
+        &self.inner.probe
+    }
+
+    /// The connection budget.
+    pub fn budget(&self) -> &ConnectionBudget {
+        &self.inner.probe.budget
+    }
+
+    /// The HTTP(S) fetcher.
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.inner.fetcher
+    }
+
+    /// The limit for each step.
+    pub fn step_timeout(&self) -> Duration {
+        self.inner.probe.step_timeout
+    }
+
+    /// The observations of one host: checked by `observe` unless, with a memo, a job already
+    /// asked the same of it.
+    pub(crate) async fn host_once<F, E>(&self, key: HostKey, observe: F) -> Result<Observations, E>
+    where
+        F: Future<Output = Result<Observations, E>>,
+        E: Clone + Send + Sync + 'static,
+    {
+        match &self.inner.hosts {
+            None => observe.await,
+            Some(hosts) => hosts
+                .try_get_with(key, async { observe.await.map(Arc::new) })
+                .await
+                .map(|shared| Observations::clone(&shared))
+                .map_err(|error| E::clone(&error)),
+        }
+    }
+}
+
+/// What is asked of a host: the same key, the same observations.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HostKey {
+    /// The host.
+    pub target: Target,
+    /// Its ports.
+    pub services: Vec<Service>,
+    /// `--no-sni`.
+    pub no_sni: bool,
+    /// `--no-aia`.
+    pub no_aia: bool,
+    /// `--no-versions`.
+    pub no_versions: bool,
+}
+
+/// About how many bytes a host's observations take.
+fn host_weight(observations: &Observations) -> u32 {
+    let endpoints = observations
+        .endpoints
+        .iter()
+        .chain(&observations.without_sni)
+        .chain(observations.candidates.iter().flat_map(|c| &c.endpoints));
+    let bytes: u64 = endpoints
+        .map(|e| u64::from(crate::probe::memo::weight(e)))
+        .sum::<u64>()
+        + 1024;
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}

@@ -1,0 +1,164 @@
+//! What discovery learned: every source asked (SRV, autoconfig, autodiscover, MX, guesses),
+//! what each handed out, and a full check of every host handed out.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Der, Observations};
+use crate::service::Protocol;
+
+/// Longest document read (a clientConfig is a few KiB).
+pub const MAX_DOCUMENT: usize = 256 * 1024;
+
+crate::vocabulary::vocabulary! {
+    /// How a client is told to secure a connection.
+    pub enum Security {
+        /// TLS from the first byte ("SSL/TLS", implicit TLS).
+        Tls => "tls",
+        /// STARTTLS / STLS.
+        Starttls => "starttls",
+        /// None: the password travels in clear.
+        Plain => "plain",
+    }
+}
+
+impl Security {
+    /// The word clients use.
+    pub fn label(self) -> &'static str {
+        match self {
+            Security::Tls => "SSL/TLS",
+            Security::Starttls => "STARTTLS",
+            Security::Plain => "none",
+        }
+    }
+}
+
+/// One server a provisioning source hands out.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ServerEntry {
+    /// IMAP, POP3 or SMTP.
+    pub protocol: Protocol,
+    /// The host name, placeholders filled in.
+    pub hostname: String,
+    /// The port.
+    pub port: u16,
+    /// The connection security.
+    pub security: Security,
+}
+
+crate::vocabulary::vocabulary! {
+    /// Where a server name came from.
+    pub enum Source {
+        /// RFC 6186 / RFC 8314 SRV record.
+        Srv => "srv",
+        /// Thunderbird autoconfig at autoconfig.DOMAIN.
+        Autoconfig => "autoconfig",
+        /// Thunderbird autoconfig at DOMAIN/.well-known.
+        AutoconfigWellKnown => "autoconfig-well-known",
+        /// Outlook autodiscover (POX) at the domain itself: https://DOMAIN/autodiscover/...,
+        /// Outlook's first step, answered by whatever serves the domain's website.
+        AutodiscoverDomain => "autodiscover-domain",
+        /// Outlook autodiscover (POX) at https://autodiscover.DOMAIN/autodiscover/...
+        Autodiscover => "autodiscover",
+        /// Outlook's HTTP redirect method: http://autodiscover.DOMAIN/autodiscover/... answering
+        /// with a redirect to an HTTPS autodiscover URL.
+        AutodiscoverRedirect => "autodiscover-redirect",
+        /// Outlook autodiscover reached through the `_autodiscover._tcp` SRV record.
+        AutodiscoverSrv => "autodiscover-srv",
+        /// MX record: where mail for the domain is delivered (port 25).
+        Mx => "mx",
+        /// A name clients try when nothing is published.
+        Guess => "guess",
+    }
+}
+
+/// What one source said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The source.
+    pub source: Source,
+    /// The DNS name asked or the URL fetched.
+    pub url_or_record: String,
+    /// The servers it hands out (placeholders filled).
+    pub servers: Vec<ServerEntry>,
+    /// The SRV record says the service is not offered (target ".").
+    pub not_offered: bool,
+    /// Why it gave nothing usable.
+    pub error: Option<SourceError>,
+    /// For a document fetched over HTTPS: the chain its server presented (valid or not), leaf
+    /// first. Clients judge it as they judge a mail server's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub https_chain: Vec<Der>,
+    /// For a document: the URL of the server that answered (after redirects) or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<String>,
+}
+
+/// Why a source gave nothing usable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceError {
+    /// What kind of failure.
+    pub kind: SourceErrorKind,
+    /// The detail, in words.
+    pub detail: String,
+}
+
+crate::vocabulary::vocabulary! {
+    /// The kinds of source failure, by what they mean for a client.
+    pub enum SourceErrorKind {
+        /// Nothing is published there: no such DNS name or record, or HTTP 404. Normal.
+        NotPublished => "not-published",
+        /// The document's HTTPS certificate is not valid for its host.
+        BadCertificate => "bad-certificate",
+        /// The document is not well-formed, not the expected kind, or lists no server.
+        BadDocument => "bad-document",
+        /// An autodiscover answer that redirects elsewhere.
+        Redirect => "redirect",
+        /// Redirects in a circle, too many, or to another scheme.
+        BadRedirect => "bad-redirect",
+        /// The host resolves only to inside addresses, and was not fetched.
+        InsideAddress => "inside-address",
+        /// No answer, a refused connection, a timeout, or another HTTP error status.
+        Unreachable => "unreachable",
+        /// mailtls's own resolver gave no answer (it timed out or failed): nothing is known
+        /// about the source, good or bad.
+        NotChecked => "not-checked",
+        /// Anything else (a body too large, a URL that is not one).
+        Other => "other",
+    }
+}
+
+impl Record {
+    /// A record of `source` at `url_or_record` with nothing learned yet.
+    pub fn new(source: Source, url_or_record: String) -> Record {
+        Record {
+            source,
+            url_or_record,
+            servers: Vec::new(),
+            not_offered: false,
+            error: None,
+            https_chain: Vec::new(),
+            answered_by: None,
+        }
+    }
+
+    /// Records why the source gave nothing usable.
+    pub fn fail(&mut self, kind: SourceErrorKind, detail: impl Into<String>) {
+        self.error = Some(SourceError {
+            kind,
+            detail: detail.into(),
+        });
+    }
+}
+
+/// Everything discovery learned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoveryObservations {
+    /// The address the placeholders were filled with.
+    pub email: String,
+    /// The mail domain.
+    pub domain: String,
+    /// One per source asked.
+    pub records: Vec<Record>,
+    /// A full check of every host handed out, on its ports.
+    pub hosts: Vec<Observations>,
+}

@@ -1,0 +1,434 @@
+//! Forward and reverse DNS through the system resolver or one the user names with `--dns`.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use hickory_resolver::TokioResolver;
+use tokio::task::JoinSet;
+
+use super::memo::ProbeMemo;
+use crate::observation::{NameLookup, PtrLookup};
+use hickory_resolver::ResolveError;
+use hickory_resolver::config::{
+    LookupIpStrategy, NameServerConfigGroup, ResolveHosts, ResolverConfig,
+};
+use hickory_resolver::name_server::NameServerPool;
+use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::proto::ProtoErrorKind;
+use hickory_resolver::proto::op::{Query, ResponseCode};
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::proto::xfer::{DnsHandle, DnsRequestOptions, FirstAnswer};
+
+/// Why a DNS question got no usable answer.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum DnsError {
+    /// The system resolver configuration could not be read.
+    #[error("cannot read the system's DNS configuration: {0}")]
+    Config(String),
+    /// `--dns` is not `IP` or `IP:PORT`.
+    #[error("'{0}' is not a resolver address; use IP or IP:PORT, e.g. 127.0.0.53 or [::1]:5353")]
+    BadServer(String),
+    /// The name does not exist (NXDOMAIN) or has no records of the type asked.
+    #[error("{0} does not resolve (no such name or no address records)")]
+    NotFound(String),
+    /// No answer within the timeout, after the configured attempts.
+    #[error("DNS lookup of {0} timed out")]
+    Timeout(String),
+    /// The resolver failed: SERVFAIL, refused, a malformed answer.
+    #[error("DNS lookup of {name} failed: {reason}")]
+    Failed {
+        /// What was looked up.
+        name: String,
+        /// The resolver's words.
+        reason: String,
+    },
+    /// Every address of the name is in a range this resolver was told to refuse (`mailtls
+    /// serve` without `--allow-private`).
+    #[error("{name} resolves to {address}, {}, which this server does not connect to", range.describe())]
+    Refused {
+        /// What was looked up.
+        name: String,
+        /// The first refused address.
+        address: IpAddr,
+        /// Its range.
+        range: crate::address::Range,
+    },
+}
+
+/// A DNS resolver with a bounded timeout and a small number of attempts.
+#[derive(Clone)]
+pub struct Dns {
+    resolver: TokioResolver,
+    /// The same name servers without the resolver in front, for PTR lookups: the resolver
+    /// answers every name under 127.in-addr.arpa with "localhost" itself (RFC 6761), and a
+    /// report must show what DNS says (the test lab lives in 127.0.0.0/8).
+    servers: NameServerPool<TokioConnectionProvider>,
+    timeout: Duration,
+    /// At most so many questions per second, when set (a fleet scan must not flood the
+    /// resolver).
+    rate: Option<Arc<DefaultDirectRateLimiter>>,
+    /// Drop addresses in special-purpose ranges from every answer (DNS-rebinding protection
+    /// for a server on the internet): nothing this resolver returns can aim a probe inside.
+    refuse_special: bool,
+}
+
+impl std::fmt::Debug for Dns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dns")
+            .field("name_servers", &self.resolver.config().name_servers())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dns {
+    /// The system's resolver (`/etc/resolv.conf`), including `/etc/hosts`.
+    pub fn system(timeout: Duration) -> Result<Dns, DnsError> {
+        let mut builder =
+            TokioResolver::builder_tokio().map_err(|e| DnsError::Config(e.to_string()))?;
+        configure(builder.options_mut(), timeout, ResolveHosts::Always);
+        Ok(Dns::new(builder.build(), timeout))
+    }
+
+    /// The resolver a command runs with: `server` (from `--dns`) when given, else the system's.
+    pub fn configured(server: Option<SocketAddr>, timeout: Duration) -> Result<Dns, DnsError> {
+        match server {
+            Some(address) => Ok(Dns::server(address, timeout)),
+            None => Dns::system(timeout),
+        }
+    }
+
+    /// A specific resolver, e.g. a local test DNS or the admin's own recursive resolver.
+    pub fn server(address: SocketAddr, timeout: Duration) -> Dns {
+        let group = NameServerConfigGroup::from_ips_clear(&[address.ip()], address.port(), true);
+        let config = ResolverConfig::from_parts(None, Vec::new(), group);
+        let mut builder =
+            TokioResolver::builder_with_config(config, TokioConnectionProvider::default());
+        configure(builder.options_mut(), timeout, ResolveHosts::Never);
+        Dns::new(builder.build(), timeout)
+    }
+
+    fn new(resolver: TokioResolver, timeout: Duration) -> Dns {
+        let servers = NameServerPool::from_config(
+            resolver.config().name_servers().to_vec().into(),
+            resolver.options().clone(),
+            TokioConnectionProvider::default(),
+        );
+        Dns {
+            resolver,
+            servers,
+            timeout,
+            rate: None,
+            refuse_special: false,
+        }
+    }
+
+    /// The same resolver, asked at most `per_second` questions per second (`None`: no limit).
+    pub fn with_rate(mut self, per_second: Option<NonZeroU32>) -> Dns {
+        // Evenly spaced, no burst: a burst of questions is what overflows a resolver's queue.
+        self.rate = per_second.map(|rate| {
+            Arc::new(RateLimiter::direct(
+                Quota::per_second(rate).allow_burst(NonZeroU32::MIN),
+            ))
+        });
+        self
+    }
+
+    /// The same resolver, leaving out every address in a special-purpose range
+    /// ([`crate::address::special`]) from its address answers.
+    pub fn refusing_special(mut self) -> Dns {
+        self.refuse_special = true;
+        self
+    }
+
+    /// Waits for the rate, if there is one. Answers from the cache count too: the limit is on
+    /// questions, an upper bound of what reaches the server.
+    async fn pace(&self) {
+        if let Some(rate) = &self.rate {
+            rate.until_ready().await;
+        }
+    }
+
+    /// The address of the (first) name server asked: where every query goes.
+    pub fn server_address(&self) -> Option<IpAddr> {
+        self.resolver
+            .config()
+            .name_servers()
+            .first()
+            .map(|server| server.socket_addr.ip())
+    }
+
+    /// All A and AAAA addresses of `name` (an ASCII name without trailing dot), sorted.
+    pub async fn addresses(&self, name: &str) -> Result<Vec<IpAddr>, DnsError> {
+        self.pace().await;
+        let lookup = self
+            .resolver
+            .lookup_ip(absolute(name)?)
+            .await
+            .map_err(|e| classify(name, &e))?;
+        let mut addresses: Vec<IpAddr> = lookup.iter().collect();
+        addresses.sort();
+        addresses.dedup();
+        if self.refuse_special {
+            let refused = addresses
+                .iter()
+                .find_map(|ip| crate::address::special(*ip).map(|range| (*ip, range)));
+            addresses.retain(|ip| crate::address::special(*ip).is_none());
+            if let (true, Some((address, range))) = (addresses.is_empty(), refused) {
+                return Err(DnsError::Refused {
+                    name: name.to_string(),
+                    address,
+                    range,
+                });
+            }
+        }
+        if addresses.is_empty() {
+            return Err(DnsError::NotFound(name.to_string()));
+        }
+        Ok(addresses)
+    }
+
+    /// The A records of `name`, sorted: what a DNS blocklist answers for a listed entry.
+    pub async fn ipv4(&self, name: &str) -> Result<Vec<Ipv4Addr>, DnsError> {
+        self.pace().await;
+        let lookup = self
+            .resolver
+            .ipv4_lookup(absolute(name)?)
+            .await
+            .map_err(|e| classify(name, &e))?;
+        let mut addresses: Vec<Ipv4Addr> = lookup.iter().map(|a| a.0).collect();
+        addresses.sort();
+        addresses.dedup();
+        Ok(addresses)
+    }
+
+    /// The TXT records of `name`, each one's strings joined (lossy UTF-8).
+    pub async fn txt(&self, name: &str) -> Result<Vec<String>, DnsError> {
+        self.pace().await;
+        let lookup = self
+            .resolver
+            .txt_lookup(absolute(name)?)
+            .await
+            .map_err(|e| classify(name, &e))?;
+        Ok(lookup
+            .iter()
+            .map(|txt| {
+                txt.iter()
+                    .map(|part| String::from_utf8_lossy(part).into_owned())
+                    .collect::<String>()
+            })
+            .collect())
+    }
+
+    /// The MX records of `domain` as (preference, exchange), lowest preference first. A "."
+    /// exchange (RFC 7505 null MX: the domain takes no mail) is kept as an empty name.
+    pub async fn mx(&self, domain: &str) -> Result<Vec<(u16, String)>, DnsError> {
+        self.pace().await;
+        let lookup = self
+            .resolver
+            .mx_lookup(absolute(domain)?)
+            .await
+            .map_err(|e| classify(domain, &e))?;
+        let mut records: Vec<(u16, String)> = lookup
+            .iter()
+            .map(|mx| (mx.preference(), plain(&mx.exchange().to_ascii())))
+            .collect();
+        records.sort();
+        records.dedup();
+        Ok(records)
+    }
+
+    /// The SRV records of `name` as (priority, weight, port, target), in RFC 2782 order (lowest
+    /// priority first, then highest weight). A target of "." (RFC 2782: the service is decidedly
+    /// not offered) is kept as an empty name.
+    pub async fn srv(&self, name: &str) -> Result<Vec<(u16, u16, u16, String)>, DnsError> {
+        self.pace().await;
+        let lookup = self
+            .resolver
+            .srv_lookup(absolute(name)?)
+            .await
+            .map_err(|e| classify(name, &e))?;
+        let mut records: Vec<(u16, u16, u16, String)> = lookup
+            .iter()
+            .map(|srv| {
+                (
+                    srv.priority(),
+                    srv.weight(),
+                    srv.port(),
+                    plain(&srv.target().to_ascii()),
+                )
+            })
+            .collect();
+        records.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(a.3.cmp(&b.3)));
+        records.dedup();
+        Ok(records)
+    }
+
+    /// The PTR names of `address`, lower case and without the trailing dot; empty when none.
+    pub async fn ptr(&self, address: IpAddr) -> Result<Vec<String>, DnsError> {
+        self.pace().await;
+        let name = address.to_string();
+        let query = Query::query(Name::from(address), RecordType::PTR);
+        let mut options = DnsRequestOptions::default();
+        options.recursion_desired = true;
+        let answer = self.servers.lookup(query, options).first_answer();
+        // The pool has its own per-attempt timeout; this bounds the attempts together.
+        let limit = self.timeout * 3;
+        let response = match tokio::time::timeout(limit, answer).await {
+            Err(_) => return Err(DnsError::Timeout(name)),
+            Ok(Err(error)) if error.is_nx_domain() || error.is_no_records_found() => {
+                return Ok(Vec::new());
+            }
+            Ok(Err(error)) if matches!(error.kind(), ProtoErrorKind::Timeout) => {
+                return Err(DnsError::Timeout(name));
+            }
+            Ok(Err(error)) => {
+                return Err(DnsError::Failed {
+                    name,
+                    reason: error.to_string(),
+                });
+            }
+            Ok(Ok(response)) => response,
+        };
+        if response.response_code() == ResponseCode::NXDomain {
+            return Ok(Vec::new());
+        }
+        if response.response_code() != ResponseCode::NoError {
+            return Err(DnsError::Failed {
+                name,
+                reason: response.response_code().to_string(),
+            });
+        }
+        let mut names: Vec<String> = response
+            .answers()
+            .iter()
+            .filter_map(|record| match record.data() {
+                RData::PTR(ptr) => Some(plain(&ptr.0.to_ascii())),
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+}
+
+/// `name` made absolute (a trailing dot), so no search domain is ever appended.
+fn absolute(name: &str) -> Result<Name, DnsError> {
+    Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).map_err(|e| DnsError::Failed {
+        name: name.to_string(),
+        reason: e.to_string(),
+    })
+}
+
+/// A DNS name as people write it: lower case, no trailing dot.
+fn plain(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    lower.strip_suffix('.').map(str::to_string).unwrap_or(lower)
+}
+
+/// Sorts a resolver error into no-such-name, timeout, or failure.
+fn classify(name: &str, error: &ResolveError) -> DnsError {
+    if error.is_nx_domain() || error.is_no_records_found() {
+        DnsError::NotFound(name.to_string())
+    } else if error
+        .proto()
+        .is_some_and(|p| matches!(p.kind(), ProtoErrorKind::Timeout))
+    {
+        DnsError::Timeout(name.to_string())
+    } else {
+        DnsError::Failed {
+            name: name.to_string(),
+            reason: error.to_string(),
+        }
+    }
+}
+
+/// Reverse DNS of every address, at once; a failed lookup counts as no PTR. With a memo (a
+/// fleet scan), each address is looked up once.
+pub async fn lookup_ptrs(
+    dns: &Dns,
+    addresses: &[IpAddr],
+    memo: Option<&ProbeMemo>,
+) -> Vec<PtrLookup> {
+    let mut tasks = JoinSet::new();
+    for address in addresses.iter().copied() {
+        let dns = dns.clone();
+        let memo = memo.cloned();
+        tasks.spawn(async move {
+            let lookup = async { dns.ptr(address).await.unwrap_or_default() };
+            let names = match memo {
+                Some(memo) => memo.ptr(address, lookup).await,
+                None => lookup.await,
+            };
+            PtrLookup { address, names }
+        });
+    }
+    let mut lookups: Vec<PtrLookup> = tasks.join_all().await;
+    lookups.sort_by_key(|lookup| lookup.address);
+    lookups
+}
+
+/// Forward DNS of every name, at once; a failed lookup counts as no address.
+pub async fn lookup_names(dns: &Dns, names: Vec<String>) -> Vec<NameLookup> {
+    let mut tasks = JoinSet::new();
+    for name in names {
+        let dns = dns.clone();
+        tasks.spawn(async move {
+            let addresses = dns.addresses(&name).await.unwrap_or_default();
+            NameLookup { name, addresses }
+        });
+    }
+    let mut lookups: Vec<NameLookup> = tasks.join_all().await;
+    lookups.sort_by(|a, b| a.name.cmp(&b.name));
+    lookups
+}
+
+fn configure(
+    options: &mut hickory_resolver::config::ResolverOpts,
+    timeout: Duration,
+    hosts: ResolveHosts,
+) {
+    options.timeout = timeout;
+    options.attempts = 2;
+    options.ip_strategy = LookupIpStrategy::Ipv4AndIpv6;
+    options.use_hosts_file = hosts;
+    // Shared by every job of an engine: a fleet of domains asks about the same hosts often.
+    options.cache_size = 4096;
+}
+
+/// Parses `--dns`: `IP`, `IP:PORT`, `[IPv6]:PORT`; the port defaults to 53.
+pub fn parse_server(text: &str) -> Result<SocketAddr, DnsError> {
+    let bad = || DnsError::BadServer(text.to_string());
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    text.parse::<SocketAddr>().map_err(|_| bad())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_addresses() {
+        assert_eq!(
+            parse_server("127.0.0.53").unwrap(),
+            "127.0.0.53:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_server("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(parse_server("::1").unwrap(), "[::1]:53".parse().unwrap());
+        assert_eq!(
+            parse_server("[::1]:5353").unwrap(),
+            "[::1]:5353".parse().unwrap()
+        );
+        assert!(parse_server("dns.example").is_err());
+        assert!(parse_server("127.0.0.1:99999").is_err());
+    }
+}

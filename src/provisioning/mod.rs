@@ -1,0 +1,7 @@
+//! Provisioning: what tells a mail client which servers to use. Pure: [`settings`] chooses the
+//! account settings among verified servers, [`documents`] reads the autoconfig and autodiscover
+//! documents sources hand out, [`mod@write`] writes corrected ones.
+
+pub mod documents;
+pub mod settings;
+pub mod write;

@@ -1,0 +1,395 @@
+//! `check user@example.com` (or a mail domain): find the servers clients are sent to, the way
+//! clients find them, then check each.
+//!
+//! discover: RFC 6186/8314 SRV records, Thunderbird autoconfig (two URLs), Outlook autodiscover
+//! (two URLs and the `_autodiscover._tcp` SRV), MX, and the names clients guess (`imap.`,
+//! `smtp.`, `mail.`) -> check every host handed out, on the ports handed out, each host once
+//! -> a [`DiscoveryObservations`] record that `diagnose::discovery` judges without I/O.
+
+use std::collections::BTreeMap;
+
+use super::check::{CheckError, CheckOptions};
+use crate::analyze::chain::TrustAnchors;
+use crate::concurrent::in_order;
+use crate::diagnose::discovery::{self, DiscoveryReport};
+use crate::engine::Engine;
+use crate::observation::{
+    DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind,
+};
+use crate::probe::dns::{Dns, DnsError, lookup_names};
+use crate::probe::http::{self, FetchError, FetchFailure, Policy, Scheme};
+use crate::provisioning::documents::{self, DocumentError};
+use crate::service::{Protocol, Service};
+use crate::target::{Address, Target};
+
+/// Most hosts checked (each costs a full check).
+pub const MAX_HOSTS: usize = 8;
+
+/// The SRV services of RFC 6186 and RFC 8314, with what they imply.
+const SRV_SERVICES: [(&str, Protocol, Security); 6] = [
+    ("_submissions._tcp", Protocol::Smtp, Security::Tls),
+    ("_submission._tcp", Protocol::Smtp, Security::Starttls),
+    ("_imaps._tcp", Protocol::Imap, Security::Tls),
+    ("_imap._tcp", Protocol::Imap, Security::Starttls),
+    ("_pop3s._tcp", Protocol::Pop3, Security::Tls),
+    ("_pop3._tcp", Protocol::Pop3, Security::Starttls),
+];
+
+impl Engine {
+    /// Whether a name the user typed is a mail domain, so `check NAME` should discover rather
+    /// than probe NAME itself: it has MX records naming other hosts, or no address of its own
+    /// but MX or SRV records (a name with neither is left to the host check, which says it does
+    /// not resolve). The answers stay in the resolver's cache for what follows.
+    ///
+    /// A resolver that times out or fails on the MX question leaves it undecided: that is an
+    /// error (a guess would turn a busy resolver into "does not resolve").
+    pub async fn is_mail_domain(&self, name: &str) -> Result<bool, DnsError> {
+        let dns = self.dns();
+        let (mx, own) = tokio::join!(dns.mx(name), dns.addresses(name));
+        let exchangers = match mx {
+            Ok(exchangers) => exchangers,
+            Err(DnsError::NotFound(_)) => Vec::new(),
+            Err(error) => return Err(error),
+        };
+        if !exchangers.is_empty() && exchangers.iter().all(|(_, host)| host != name) {
+            return Ok(true);
+        }
+        match own {
+            Err(DnsError::NotFound(_)) => {}
+            Err(error @ (DnsError::Timeout(_) | DnsError::Failed { .. })) => return Err(error),
+            _ => return Ok(false),
+        }
+        // No address of its own: a mail domain if it publishes anything for mail.
+        if !exchangers.is_empty() {
+            return Ok(true);
+        }
+        Ok(!srv_records(dns, name).await.is_empty())
+    }
+
+    /// Discovers where `address`'s domain sends clients, and checks every host handed out (with
+    /// `options`' probe switches) on the ports it was handed out with.
+    pub async fn discover(
+        &self,
+        address: &Address,
+        options: &CheckOptions,
+    ) -> Result<DiscoveryObservations, CheckError> {
+        let dns = self.dns();
+        let domain = address.domain.clone();
+        let (srv, mx, guesses) = tokio::join!(
+            srv_records(dns, &domain),
+            mx_record(dns, &domain),
+            guesses(dns, &domain)
+        );
+        let mut records: Vec<Record> = srv;
+        records.push(mx);
+        records.extend(guesses);
+
+        // Fetch from inside addresses only when the domain's own servers live there.
+        let mut names: Vec<String> = records
+            .iter()
+            .flat_map(|r| r.servers.iter().map(|s| s.hostname.clone()))
+            .chain([domain.clone()])
+            .collect();
+        names.sort();
+        names.dedup();
+        names.truncate(MAX_HOSTS * 2);
+        let allow_inside = lookup_names(dns, names)
+            .await
+            .iter()
+            .flat_map(|lookup| lookup.addresses.iter().copied())
+            .any(http::is_inside);
+        records.extend(self.documents(address, allow_inside).await);
+
+        // Every host handed out, with the ports it was handed out with.
+        let mut hosts: BTreeMap<String, Vec<Service>> = BTreeMap::new();
+        for server in records.iter().flat_map(|r| &r.servers) {
+            if let Some(service) =
+                Service::for_port(server.port).filter(|s| s.protocol == server.protocol)
+            {
+                let ports = hosts.entry(server.hostname.clone()).or_default();
+                if !ports.contains(&service) {
+                    ports.push(service);
+                }
+            }
+        }
+        let checks = hosts
+            .into_iter()
+            .take(MAX_HOSTS)
+            .filter_map(|(host, mut services)| {
+                let target = Target::parse(&host).ok()?;
+                services.sort();
+                let options = CheckOptions {
+                    services,
+                    ..options.clone()
+                };
+                let engine = self.clone();
+                Some(async move { engine.observe_host(&target, &options).await })
+            });
+        // A host that does not resolve is reported per entry; it has no observations.
+        let hosts = in_order(checks).await.into_iter().flatten().collect();
+        Ok(DiscoveryObservations {
+            email: address.email(),
+            domain,
+            records,
+            hosts,
+        })
+    }
+
+    /// Judges discovery observations at `at` with `anchors`.
+    pub fn judge_domain(
+        &self,
+        observations: &DiscoveryObservations,
+        anchors: &TrustAnchors,
+        at: i64,
+    ) -> DiscoveryReport {
+        discovery::judge(observations, anchors, at)
+    }
+
+    /// The autoconfig and autodiscover documents, fetched at once.
+    async fn documents(&self, address: &Address, allow_inside: bool) -> Vec<Record> {
+        let domain = &address.domain;
+        let email = address.email();
+        let mut asks: Vec<(Source, String, Option<String>)> = vec![
+            (
+                Source::Autoconfig,
+                format!(
+                    "https://autoconfig.{domain}/mail/config-v1.1.xml?emailaddress={}",
+                    email.replace('@', "%40")
+                ),
+                None,
+            ),
+            (
+                Source::AutoconfigWellKnown,
+                format!("https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml"),
+                None,
+            ),
+        ];
+        // Outlook's order: the domain itself, then autodiscover.DOMAIN (the HTTP redirect
+        // method and the SRV record are asked below).
+        for (source, host) in [
+            (Source::AutodiscoverDomain, domain.clone()),
+            (Source::Autodiscover, format!("autodiscover.{domain}")),
+        ] {
+            asks.push((
+                source,
+                format!("https://{host}/autodiscover/autodiscover.xml"),
+                Some(documents::autodiscover_request(&email)),
+            ));
+        }
+        let srv_name = format!("_autodiscover._tcp.{domain}");
+        let (srv, redirect) = tokio::join!(
+            self.dns().srv(&srv_name),
+            self.autodiscover_redirect(domain, allow_inside)
+        );
+        if let Some(location) = redirect {
+            asks.push((
+                Source::AutodiscoverRedirect,
+                location,
+                Some(documents::autodiscover_request(&email)),
+            ));
+        }
+        if let Ok(answers) = srv {
+            if let Some((_, _, port, target)) = answers.into_iter().find(|a| !a.3.is_empty()) {
+                asks.push((
+                    Source::AutodiscoverSrv,
+                    format!("https://{target}:{port}/autodiscover/autodiscover.xml"),
+                    Some(documents::autodiscover_request(&email)),
+                ));
+            }
+        }
+        let policy = Policy {
+            scheme: Scheme::Https,
+            max_body: crate::observation::discovery::MAX_DOCUMENT,
+            allow_inside,
+        };
+        let fetches = asks.into_iter().map(|(source, url, body)| {
+            let fetcher = self.fetcher().clone();
+            let address = address.clone();
+            async move {
+                let mut record = Record::new(source, url.clone());
+                match fetcher.fetch(&url, body.as_deref(), policy).await {
+                    Ok(fetched) => {
+                        record.https_chain = fetched.chain;
+                        record.answered_by = Some(fetched.url);
+                        let text = String::from_utf8_lossy(&fetched.body);
+                        let parsed = match source {
+                            Source::Autoconfig | Source::AutoconfigWellKnown => {
+                                documents::parse_client_config(&text, &address)
+                            }
+                            _ => documents::parse_autodiscover(&text),
+                        };
+                        match parsed {
+                            Ok(servers) => record.servers = servers,
+                            Err(error) => {
+                                record.fail(document_error_kind(&error), error.to_string())
+                            }
+                        }
+                    }
+                    Err(FetchFailure { error, url, chain }) => {
+                        record.https_chain = chain;
+                        record.answered_by = Some(url);
+                        record.fail(fetch_error_kind(&error), error.to_string());
+                    }
+                }
+                record
+            }
+        });
+        in_order(fetches).await
+    }
+}
+
+impl Engine {
+    /// Outlook's HTTP redirect method: where http://autodiscover.DOMAIN/autodiscover/... sends
+    /// clients, when it redirects to an HTTPS URL (anything else counts as not offered).
+    async fn autodiscover_redirect(&self, domain: &str, allow_inside: bool) -> Option<String> {
+        let policy = Policy {
+            scheme: Scheme::Http,
+            max_body: crate::observation::discovery::MAX_DOCUMENT,
+            allow_inside,
+        };
+        let url = format!("http://autodiscover.{domain}/autodiscover/autodiscover.xml");
+        match self.fetcher().redirect_of(&url, policy).await {
+            Ok(Some(location)) if location.starts_with("https://") => Some(location),
+            _ => None,
+        }
+    }
+}
+
+/// What a failed fetch means for a client.
+fn fetch_error_kind(error: &FetchError) -> SourceErrorKind {
+    match error {
+        FetchError::NoSuchHost(_) | FetchError::Status(404) => SourceErrorKind::NotPublished,
+        FetchError::BadCertificate(_) => SourceErrorKind::BadCertificate,
+        FetchError::PrivateAddress(_) => SourceErrorKind::InsideAddress,
+        FetchError::Redirect(_) => SourceErrorKind::BadRedirect,
+        FetchError::Connect(_) | FetchError::Status(_) | FetchError::Timeout(_) => {
+            SourceErrorKind::Unreachable
+        }
+        FetchError::Resolver(_) => SourceErrorKind::NotChecked,
+        FetchError::Url(_) | FetchError::TooLarge(_) | FetchError::Other(_) => {
+            SourceErrorKind::Other
+        }
+    }
+}
+
+/// What an unusable document means for a client.
+fn document_error_kind(error: &DocumentError) -> SourceErrorKind {
+    match error {
+        DocumentError::Redirect(_) => SourceErrorKind::Redirect,
+        DocumentError::Malformed(_)
+        | DocumentError::WrongDocument { .. }
+        | DocumentError::Empty => SourceErrorKind::BadDocument,
+    }
+}
+
+async fn srv_records(dns: &Dns, domain: &str) -> Vec<Record> {
+    let lookups = SRV_SERVICES.iter().map(|&(service, protocol, security)| {
+        let dns = dns.clone();
+        let name = format!("{service}.{domain}");
+        async move {
+            let mut record = Record::new(Source::Srv, name.clone());
+            match dns.srv(&name).await {
+                Ok(answers) => {
+                    for (_, _, port, target) in answers {
+                        if target.is_empty() {
+                            record.not_offered = true;
+                        } else {
+                            record.servers.push(ServerEntry {
+                                protocol,
+                                hostname: target,
+                                port,
+                                security,
+                            });
+                        }
+                    }
+                }
+                Err(DnsError::NotFound(name)) => record.fail(
+                    SourceErrorKind::NotPublished,
+                    format!("{name} does not resolve"),
+                ),
+                Err(error) => record.fail(unanswered(&error), error.to_string()),
+            }
+            record
+        }
+    });
+    // A record that was not checked stays: the report must say that something is unknown.
+    in_order(lookups)
+        .await
+        .into_iter()
+        .filter(|r| {
+            !r.servers.is_empty()
+                || r.not_offered
+                || r.error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == SourceErrorKind::NotChecked)
+        })
+        .collect()
+}
+
+async fn mx_record(dns: &Dns, domain: &str) -> Record {
+    let mut record = Record::new(Source::Mx, domain.to_string());
+    match dns.mx(domain).await {
+        Ok(exchangers) => {
+            for (_, host) in exchangers {
+                if host.is_empty() {
+                    record.not_offered = true;
+                    continue;
+                }
+                record.servers.push(ServerEntry {
+                    protocol: Protocol::Smtp,
+                    hostname: host,
+                    port: 25,
+                    security: Security::Starttls,
+                });
+            }
+        }
+        Err(DnsError::NotFound(name)) => record.fail(
+            SourceErrorKind::NotPublished,
+            format!("{name} does not resolve"),
+        ),
+        Err(error) => record.fail(unanswered(&error), error.to_string()),
+    }
+    record
+}
+
+/// What a DNS question that got no usable answer means for its source: our resolver's silence
+/// or failure says nothing about the source; anything else is the source's own fault.
+fn unanswered(error: &DnsError) -> SourceErrorKind {
+    match error {
+        DnsError::Timeout(_) | DnsError::Failed { .. } => SourceErrorKind::NotChecked,
+        _ => SourceErrorKind::Other,
+    }
+}
+
+/// `imap.`, `smtp.` and `mail.` + domain, when they resolve: marked as guesses.
+async fn guesses(dns: &Dns, domain: &str) -> Vec<Record> {
+    let mut out = Vec::new();
+    for (prefix, entries) in [
+        ("imap", vec![(Protocol::Imap, 993, Security::Tls)]),
+        ("smtp", vec![(Protocol::Smtp, 465, Security::Tls)]),
+        (
+            "mail",
+            vec![
+                (Protocol::Imap, 993, Security::Tls),
+                (Protocol::Smtp, 465, Security::Tls),
+            ],
+        ),
+    ] {
+        let host = format!("{prefix}.{domain}");
+        if dns.addresses(&host).await.is_err() {
+            continue;
+        }
+        let mut record = Record::new(Source::Guess, host.clone());
+        record.servers = entries
+            .into_iter()
+            .map(|(protocol, port, security)| ServerEntry {
+                protocol,
+                hostname: host.clone(),
+                port,
+                security,
+            })
+            .collect();
+        out.push(record);
+    }
+    out
+}

@@ -1,0 +1,311 @@
+//! One target's result as the rows the store writes: the target, its endpoints, problems and
+//! discovery records, and its full report as `check --json` prints it. Pure: no I/O.
+
+use std::collections::BTreeSet;
+
+use super::input::Line;
+use crate::diagnose::{Diagnosis, Verdict};
+use crate::exit;
+use crate::report;
+use crate::run::check::{CheckError, CheckReport, Checked};
+
+/// What a target turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A host, checked on its ports.
+    Host,
+    /// A mail domain (or address), checked through what it hands out.
+    Domain,
+    /// Nothing could be checked (e.g. the name does not resolve).
+    None,
+}
+
+impl Kind {
+    /// Its name in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Host => "host",
+            Kind::Domain => "domain",
+            Kind::None => "none",
+        }
+    }
+}
+
+/// One target's rows.
+#[derive(Debug, Clone)]
+pub struct TargetRecord {
+    /// The target, normalised (the key).
+    pub target: String,
+    /// Its line in the input.
+    pub line: u64,
+    /// Its account (CSV).
+    pub account: Option<String>,
+    /// What it was.
+    pub kind: Kind,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The exit status `check` gives it.
+    pub exit_code: u8,
+    /// The one-line answer.
+    pub summary: String,
+    /// The first thing to change, when there is one.
+    pub fix: Option<String>,
+    /// The verified server name to use, when there is one.
+    pub recommendation: Option<String>,
+    /// Why nothing could be checked, when nothing could: `no-such-name`, `dns-timeout` or
+    /// `dns-failed`.
+    pub error: Option<&'static str>,
+    /// When it was checked (Unix seconds).
+    pub checked_at: i64,
+    /// Every endpoint probed.
+    pub endpoints: Vec<EndpointRow>,
+    /// Every problem found.
+    pub problems: Vec<ProblemRow>,
+    /// Where a mail domain sends clients.
+    pub discovery: Vec<DiscoveryRow>,
+    /// The report as `check --json` prints it (`None` when nothing could be checked).
+    pub report: Option<String>,
+}
+
+impl TargetRecord {
+    /// The most important problem's code, or "ok".
+    pub fn headline(&self) -> &str {
+        self.problems
+            .iter()
+            .min_by_key(|p| severity_rank(&p.severity))
+            .map_or("ok", |p| p.code.as_str())
+    }
+
+    /// How many problems of error or warning severity.
+    pub fn serious_problems(&self) -> usize {
+        self.problems
+            .iter()
+            .filter(|p| p.severity != "info")
+            .count()
+    }
+}
+
+/// One (host, address, port) probed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointRow {
+    /// The host name (or address) checked.
+    pub host: String,
+    /// The address connected to.
+    pub address: String,
+    /// The port.
+    pub port: u16,
+    /// The SNI sent.
+    pub sni: Option<String>,
+    /// "ok", "no certificate" or the top problem's code.
+    pub result: String,
+    /// The TLS version negotiated.
+    pub tls_version: Option<String>,
+    /// The leaf's DNS names, comma-separated.
+    pub leaf_names: Option<String>,
+    /// The leaf's expiry (Unix seconds).
+    pub not_after: Option<i64>,
+}
+
+/// One problem, on one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProblemRow {
+    /// The stable code (docs/json.md).
+    pub code: String,
+    /// error, warning or info.
+    pub severity: String,
+    /// The host it was found on.
+    pub server: String,
+    /// The port, for an endpoint's problem.
+    pub port: Option<u16>,
+    /// The discovery sources that sent clients to `server`, comma-separated (mail domains).
+    pub source: Option<String>,
+    /// The name a client used.
+    pub expected_name: Option<String>,
+    /// The names the certificate presents, comma-separated.
+    pub presented_names: Option<String>,
+    /// A name on the certificate that reaches the same server.
+    pub suggested_name: Option<String>,
+    /// Whether a connection with `suggested_name` was accepted on every client port.
+    pub verified: bool,
+}
+
+/// One discovery entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiscoveryRow {
+    /// The source (srv, autoconfig, mx, ...).
+    pub source: String,
+    /// The record or URL.
+    pub url_or_record: String,
+    /// The name handed out.
+    pub hostname: String,
+    /// The port handed out.
+    pub port: Option<u16>,
+    /// The security handed out.
+    pub security: Option<String>,
+    /// What happens to a client sent there.
+    pub status: String,
+    /// The problem code or the source's error.
+    pub detail: Option<String>,
+    /// For a source error, its kind.
+    pub error: Option<String>,
+    /// A verified name to hand out instead.
+    pub instead: Option<String>,
+}
+
+/// The rows for `line`, checked at `checked_at` with `result`.
+pub fn record(
+    line: &Line,
+    result: &Result<CheckReport, CheckError>,
+    checked_at: i64,
+) -> TargetRecord {
+    let mut record = TargetRecord {
+        target: line.key.clone(),
+        line: line.line,
+        account: line.account.clone(),
+        kind: Kind::None,
+        verdict: Verdict::Unknown,
+        exit_code: exit::UNKNOWN,
+        summary: String::new(),
+        fix: None,
+        recommendation: None,
+        error: None,
+        checked_at,
+        endpoints: Vec::new(),
+        problems: Vec::new(),
+        discovery: Vec::new(),
+        report: None,
+    };
+    let report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            record.summary = format!("Could not check {}: {error}.", line.key);
+            record.error = Some(error_code(error));
+            return record;
+        }
+    };
+    record.exit_code = report.exit_code();
+    record.report = serde_json::to_string(&report::wire::check::output(report)).ok();
+    match &report.checked {
+        Checked::Host(host) => {
+            let diagnosis = &host.diagnosis;
+            record.kind = Kind::Host;
+            record.verdict = diagnosis.verdict;
+            record.summary = report::summary(diagnosis);
+            record.fix = report::fix(diagnosis).into_iter().next();
+            record.recommendation = diagnosis
+                .recommendation
+                .as_ref()
+                .map(|r| r.server_name.clone());
+            add_host(&mut record, diagnosis, None);
+        }
+        Checked::Domain(domain) => {
+            let judged = &domain.report;
+            record.kind = Kind::Domain;
+            record.verdict = judged.verdict;
+            record.summary = judged.summary.clone();
+            record.fix = judged.fixes.first().cloned();
+            record.recommendation = judged
+                .recommendation
+                .as_ref()
+                .map(|r| r.server_name.clone());
+            for entry in &judged.entries {
+                record.discovery.push(DiscoveryRow {
+                    source: entry.source.as_str().to_string(),
+                    url_or_record: entry.url_or_record.clone(),
+                    hostname: entry.hostname.clone(),
+                    port: entry.port,
+                    security: entry.security.map(|s| s.as_str().to_string()),
+                    status: entry.status.as_str().to_string(),
+                    detail: entry.detail.clone(),
+                    error: entry.error.map(|e| e.as_str().to_string()),
+                    instead: entry.instead.clone(),
+                });
+            }
+            for diagnosis in &judged.hosts {
+                let host = diagnosis.target.to_string();
+                let sources: BTreeSet<&str> = judged
+                    .entries
+                    .iter()
+                    .filter(|e| e.hostname == host)
+                    .map(|e| e.source.as_str())
+                    .collect();
+                let sources = (!sources.is_empty())
+                    .then(|| sources.into_iter().collect::<Vec<_>>().join(","));
+                add_host(&mut record, diagnosis, sources);
+            }
+        }
+    }
+    record
+}
+
+/// A host's endpoints and problems.
+fn add_host(record: &mut TargetRecord, diagnosis: &Diagnosis, source: Option<String>) {
+    let host = diagnosis.target.to_string();
+    for endpoint in &diagnosis.endpoints {
+        let observation = &endpoint.observation;
+        let leaf = endpoint.analysis.as_ref().and_then(|a| a.leaf());
+        record.endpoints.push(EndpointRow {
+            host: host.clone(),
+            address: observation.address.to_string(),
+            port: observation.service.port,
+            sni: observation.sni.clone(),
+            result: endpoint.result().to_string(),
+            tls_version: observation.tls.as_ref().and_then(|t| t.version.clone()),
+            leaf_names: leaf.map(|l| l.san_dns.join(",")),
+            not_after: leaf.map(|l| l.not_after),
+        });
+        for problem in &endpoint.problems {
+            record.problems.push(problem_row(
+                problem,
+                &host,
+                Some(observation.service.port),
+                source.clone(),
+            ));
+        }
+    }
+    for problem in &diagnosis.problems {
+        record
+            .problems
+            .push(problem_row(problem, &host, None, source.clone()));
+    }
+}
+
+fn problem_row(
+    problem: &crate::diagnose::Problem,
+    server: &str,
+    port: Option<u16>,
+    source: Option<String>,
+) -> ProblemRow {
+    let context = &problem.context;
+    ProblemRow {
+        code: problem.code.as_str().to_string(),
+        severity: problem.severity.as_str().to_string(),
+        server: server.to_string(),
+        port,
+        source,
+        expected_name: context.expected_name.clone(),
+        presented_names: (!context.presented_names.is_empty())
+            .then(|| context.presented_names.join(",")),
+        suggested_name: context.suggested_name.clone(),
+        verified: context.suggestion_verified == Some(true),
+    }
+}
+
+/// The stable code of a check that could not run.
+pub fn error_code(error: &CheckError) -> &'static str {
+    use crate::probe::dns::DnsError;
+    match error {
+        CheckError::Dns(DnsError::NotFound(_)) => "no-such-name",
+        CheckError::Dns(DnsError::Timeout(_)) => "dns-timeout",
+        CheckError::Dns(_) => "dns-failed",
+    }
+}
+
+/// error first.
+fn severity_rank(severity: &str) -> u8 {
+    match severity {
+        "error" => 0,
+        "warning" => 1,
+        _ => 2,
+    }
+}

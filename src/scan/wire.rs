@@ -1,0 +1,360 @@
+//! The scan's JSON outputs, stable and schema-checked like the others (docs/json.md,
+//! docs/schema/scan-*.json): one `scan-target` object per line of `scan --json-lines`, the
+//! `scan-report` of `scan report --json`, the `scan-diff` of `scan diff --json`.
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use super::record::TargetRecord;
+use super::store::{ScanInfo, TargetSummary};
+use super::summary::{Change, Diff, Fleet};
+use crate::analyze::cert::rfc3339;
+use crate::report::wire::{self, Header, Kind};
+
+/// One target's result, as `scan --json-lines` streams it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TargetLine {
+    /// Schema version, kind (`scan-target`), mailtls version.
+    #[serde(flatten)]
+    pub header: Header,
+    /// The scan's id.
+    pub scan: String,
+    /// The target's line in the input.
+    pub line: u64,
+    /// The target, normalised.
+    pub target: String,
+    /// The account column (CSV), or null.
+    pub account: Option<String>,
+    /// `host`, `domain`, or `none` when nothing could be checked.
+    pub target_kind: &'static str,
+    /// ok, warn, fail or unknown.
+    pub verdict: String,
+    /// The exit status `check` gives it.
+    pub exit_code: u8,
+    /// The answer in one sentence.
+    pub summary: String,
+    /// The first thing to change, or null.
+    pub fix: Option<String>,
+    /// The verified server name to use, or null.
+    pub recommendation: Option<String>,
+    /// Why nothing could be checked (`no-such-name`, `dns-timeout`, `dns-failed`), or null.
+    pub error: Option<&'static str>,
+    /// Every problem found: code, severity, the server, the port, the sources.
+    pub problems: Vec<ProblemLine>,
+    /// The full report, exactly as `mailtls check TARGET --json` prints it; null when nothing
+    /// could be checked.
+    #[schemars(with = "Option<wire::check::CheckOutput>")]
+    pub report: Option<serde_json::Value>,
+}
+
+/// One problem of a target.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ProblemLine {
+    /// The problem code (docs/json.md).
+    pub code: String,
+    /// error, warning or info.
+    pub severity: String,
+    /// The host it was found on.
+    pub server: String,
+    /// The port, or null for a problem of the server as a whole.
+    pub port: Option<u16>,
+    /// The discovery sources that sent clients to the server, comma-separated, or null.
+    pub source: Option<String>,
+}
+
+/// The `scan-target` line of a record.
+pub fn target_line(scan: &str, record: &TargetRecord) -> TargetLine {
+    TargetLine {
+        header: Header::new(Kind::ScanTarget),
+        scan: scan.to_string(),
+        line: record.line,
+        target: record.target.clone(),
+        account: record.account.clone(),
+        target_kind: record.kind.as_str(),
+        verdict: record.verdict.as_str().to_string(),
+        exit_code: record.exit_code,
+        summary: record.summary.clone(),
+        fix: record.fix.clone(),
+        recommendation: record.recommendation.clone(),
+        error: record.error,
+        problems: record
+            .problems
+            .iter()
+            .map(|p| ProblemLine {
+                code: p.code.clone(),
+                severity: p.severity.clone(),
+                server: p.server.clone(),
+                port: p.port,
+                source: p.source.clone(),
+            })
+            .collect(),
+        report: record
+            .report
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok()),
+    }
+}
+
+/// `scan report --json`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ReportOutput {
+    /// Schema version, kind (`scan-report`), mailtls version.
+    #[serde(flatten)]
+    pub header: Header,
+    /// The scan.
+    pub scan: ScanLine,
+    /// 2 if a target fails, else 1 if one warns, else 3 if one could not be checked, else 0.
+    pub exit_code: u8,
+    /// Targets per verdict.
+    pub verdicts: Verdicts,
+    /// What to fix, most important first.
+    pub fixes: Vec<FixLine>,
+    /// Targets per cause, most first.
+    pub causes: Vec<CauseLine>,
+    /// Every target, in input order.
+    pub targets: Vec<TargetRow>,
+    /// Lines of the input that were not targets.
+    pub rejected: Vec<RejectedLine>,
+}
+
+/// A scan's identity and progress.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ScanLine {
+    /// Its id.
+    pub id: String,
+    /// When it started, RFC 3339.
+    pub created_at: String,
+    /// Its input: a path, or `-`.
+    pub input: String,
+    /// Targets checked.
+    pub targets: u64,
+    /// Workers that started on it.
+    pub runs: u64,
+    /// Workers that reached the end of their share.
+    pub finished_runs: u64,
+}
+
+/// Targets per verdict.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Verdicts {
+    /// No problem.
+    pub ok: u64,
+    /// Warnings only.
+    pub warn: u64,
+    /// A problem that makes clients warn or fail.
+    pub fail: u64,
+    /// Could not be checked.
+    pub unknown: u64,
+}
+
+/// One group of targets sharing a cause on a server.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FixLine {
+    /// The problem code; `source-bad-certificate`, `source-bad-document` or `plaintext` for
+    /// what a discovery source hands out; `no-such-name`, `dns-timeout` or `dns-failed` for
+    /// targets that could not be checked.
+    pub cause: String,
+    /// error or warning.
+    pub severity: String,
+    /// The server: the names its certificate presents, else its host name.
+    pub server: String,
+    /// A name on the certificate verified on every client port: provision it.
+    pub verified_name: Option<String>,
+    /// How many targets.
+    pub targets: u64,
+    /// The names handed out, the target's domain written DOMAIN.
+    pub names: Vec<String>,
+    /// The discovery sources that handed them out.
+    pub sources: Vec<String>,
+    /// A few of the targets.
+    pub examples: Vec<String>,
+    /// The group in one sentence, with what to do.
+    pub sentence: String,
+}
+
+/// Targets per cause.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CauseLine {
+    /// The cause, as in [`FixLine::cause`].
+    pub cause: String,
+    /// How many targets have it.
+    pub targets: u64,
+}
+
+/// One target in a report.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct TargetRow {
+    /// The target.
+    pub target: String,
+    /// Its line in the input.
+    pub line: u64,
+    /// Its account, or null.
+    pub account: Option<String>,
+    /// ok, warn, fail or unknown.
+    pub verdict: String,
+    /// Its exit status.
+    pub exit_code: u8,
+    /// The answer in one sentence.
+    pub summary: String,
+    /// The first thing to change, or null.
+    pub fix: Option<String>,
+    /// The verified server name, or null.
+    pub recommendation: Option<String>,
+}
+
+/// A line that was not a target.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct RejectedLine {
+    /// Its number.
+    pub line: u64,
+    /// Its text (cut).
+    pub text: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// The JSON form of a summary.
+pub fn report(fleet: &Fleet) -> ReportOutput {
+    let count = |v: &str| fleet.verdicts.get(v).copied().unwrap_or(0);
+    ReportOutput {
+        header: Header::new(Kind::ScanReport),
+        scan: scan_line(&fleet.scan),
+        exit_code: fleet.exit_code,
+        verdicts: Verdicts {
+            ok: count("ok"),
+            warn: count("warn"),
+            fail: count("fail"),
+            unknown: count("unknown"),
+        },
+        fixes: fleet
+            .fixes
+            .iter()
+            .map(|f| FixLine {
+                cause: f.cause.clone(),
+                severity: f.severity.clone(),
+                server: f.server.clone(),
+                verified_name: f.verified_name.clone(),
+                targets: f.targets,
+                names: f.names.clone(),
+                sources: f.sources.clone(),
+                examples: f.examples.clone(),
+                sentence: f.sentence.clone(),
+            })
+            .collect(),
+        causes: fleet
+            .causes
+            .iter()
+            .map(|c| CauseLine {
+                cause: c.cause.clone(),
+                targets: c.targets,
+            })
+            .collect(),
+        targets: fleet.targets.iter().map(target_row).collect(),
+        rejected: fleet
+            .rejected
+            .iter()
+            .map(|(line, text, reason)| RejectedLine {
+                line: *line,
+                text: text.clone(),
+                reason: reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+impl From<&ScanInfo> for ScanLine {
+    fn from(scan: &ScanInfo) -> ScanLine {
+        scan_line(scan)
+    }
+}
+
+fn scan_line(scan: &ScanInfo) -> ScanLine {
+    ScanLine {
+        id: scan.id.clone(),
+        created_at: rfc3339(scan.created_at),
+        input: scan.input.clone(),
+        targets: scan.targets,
+        runs: scan.runs,
+        finished_runs: scan.finished_runs,
+    }
+}
+
+fn target_row(t: &TargetSummary) -> TargetRow {
+    TargetRow {
+        target: t.target.clone(),
+        line: t.line,
+        account: t.account.clone(),
+        verdict: t.verdict.clone(),
+        exit_code: t.exit_code,
+        summary: t.summary.clone(),
+        fix: t.fix.clone(),
+        recommendation: t.recommendation.clone(),
+    }
+}
+
+/// `scan diff --json`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DiffOutput {
+    /// Schema version, kind (`scan-diff`), mailtls version.
+    #[serde(flatten)]
+    pub header: Header,
+    /// The older scan.
+    pub old: ScanLine,
+    /// The newer scan.
+    pub new: ScanLine,
+    /// 2 if a target fails that did not, else 1 if one got worse, else 0.
+    pub exit_code: u8,
+    /// Targets that got worse or gained a problem.
+    pub broke: Vec<ChangeLine>,
+    /// Targets that got better or lost a problem.
+    pub fixed: Vec<ChangeLine>,
+    /// Targets only in the new scan.
+    pub added: Vec<String>,
+    /// Targets only in the old scan.
+    pub removed: Vec<String>,
+}
+
+/// One target's change.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ChangeLine {
+    /// The target.
+    pub target: String,
+    /// Its verdict before.
+    pub before: String,
+    /// Its verdict after.
+    pub after: String,
+    /// Problem codes it gained.
+    pub gained: Vec<String>,
+    /// Problem codes it lost.
+    pub lost: Vec<String>,
+}
+
+/// The JSON form of a diff.
+pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> DiffOutput {
+    let change = |c: &Change| ChangeLine {
+        target: c.target.clone(),
+        before: c.before.clone(),
+        after: c.after.clone(),
+        gained: c.gained.clone(),
+        lost: c.lost.clone(),
+    };
+    DiffOutput {
+        header: Header::new(Kind::ScanDiff),
+        old: scan_line(old),
+        new: scan_line(new),
+        exit_code: diff.exit_code,
+        broke: diff.broke.iter().map(change).collect(),
+        fixed: diff.fixed.iter().map(change).collect(),
+        added: diff.added.clone(),
+        removed: diff.removed.clone(),
+    }
+}
+
+/// The scan outputs' schemas, by the name `mailtls schema` knows them by.
+pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
+    vec![
+        ("scan-target", wire::schema::<TargetLine>()),
+        ("scan-report", wire::schema::<ReportOutput>()),
+        ("scan-diff", wire::schema::<DiffOutput>()),
+    ]
+}

@@ -1,0 +1,216 @@
+//! `/metrics`, in the Prometheus (OpenMetrics) text format through `prometheus-client`: checks
+//! served by verdict and their durations, refusals, and for every provisioned domain and
+//! monitored server the verification status, the days until each certificate expires and the
+//! problem codes present, so an alert fires before users see a dialog.
+
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+use super::provision::Provisioner;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VerdictLabel {
+    verdict: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DomainLabel {
+    domain: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabel {
+    server: String,
+    port: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProblemLabel {
+    server: String,
+    port: u16,
+    code: String,
+}
+
+type FloatGauge = Gauge<f64, AtomicU64>;
+
+/// The server's metrics. Cheap to clone (shared).
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    checks: Family<VerdictLabel, Counter>,
+    refused: Family<ReasonLabel, Counter>,
+    duration: Histogram,
+    in_flight: Gauge,
+    verified: Family<DomainLabel, Gauge>,
+    serving: Family<DomainLabel, Gauge>,
+    verified_at: Family<DomainLabel, Gauge>,
+    expiry_days: Family<EndpointLabel, FloatGauge>,
+    not_after: Family<EndpointLabel, Gauge>,
+    problems: Family<ProblemLabel, Gauge>,
+    registry: std::sync::Arc<Mutex<Registry>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    /// Registers every metric.
+    pub fn new() -> Metrics {
+        let metrics = Metrics {
+            checks: Family::default(),
+            refused: Family::default(),
+            duration: Histogram::new(exponential_buckets(0.05, 2.0, 12)),
+            in_flight: Gauge::default(),
+            verified: Family::default(),
+            serving: Family::default(),
+            verified_at: Family::default(),
+            expiry_days: Family::default(),
+            not_after: Family::default(),
+            problems: Family::default(),
+            registry: Default::default(),
+        };
+        if let Ok(mut r) = metrics.registry.lock() {
+            r.register(
+                "mailtls_checks",
+                "Checks finished, by verdict (ok, warn, fail, unknown; error: could not run)",
+                metrics.checks.clone(),
+            );
+            r.register(
+                "mailtls_checks_refused",
+                "Checks refused, by reason (rate-limited, busy, private-address, invalid...)",
+                metrics.refused.clone(),
+            );
+            r.register(
+                "mailtls_check_duration_seconds",
+                "How long checks took",
+                metrics.duration.clone(),
+            );
+            r.register(
+                "mailtls_checks_in_flight",
+                "Checks running now",
+                metrics.in_flight.clone(),
+            );
+            r.register(
+                "mailtls_provisioning_verified",
+                "1 when the last verification of the domain's server names succeeded",
+                metrics.verified.clone(),
+            );
+            r.register(
+                "mailtls_provisioning_serving",
+                "1 when verified settings are handed out for the domain (perhaps older ones)",
+                metrics.serving.clone(),
+            );
+            r.register(
+                "mailtls_provisioning_verified_timestamp_seconds",
+                "When the settings handed out for the domain were verified",
+                metrics.verified_at.clone(),
+            );
+            r.register(
+                "mailtls_certificate_expiry_days",
+                "Days until the certificate a monitored server presents expires (negative: expired)",
+                metrics.expiry_days.clone(),
+            );
+            r.register(
+                "mailtls_certificate_not_after_timestamp_seconds",
+                "When the certificate a monitored server presents expires",
+                metrics.not_after.clone(),
+            );
+            r.register(
+                "mailtls_server_problem",
+                "1 for each problem code found on a monitored server",
+                metrics.problems.clone(),
+            );
+        }
+        metrics
+    }
+
+    /// A check finished with `verdict` after `seconds`.
+    pub fn finished(&self, verdict: &str, seconds: f64) {
+        self.checks
+            .get_or_create(&VerdictLabel {
+                verdict: verdict.to_string(),
+            })
+            .inc();
+        self.duration.observe(seconds);
+    }
+
+    /// A check was refused for `reason`.
+    pub fn refused(&self, reason: &str) {
+        self.refused
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// The gauge of checks running.
+    pub fn in_flight(&self) -> &Gauge {
+        &self.in_flight
+    }
+
+    /// The text exposition, with the provisioning metrics as of now.
+    pub fn render(&self, provisioner: &Provisioner, now: i64) -> String {
+        let Ok(registry) = self.registry.lock() else {
+            return String::new();
+        };
+        for family in [&self.verified, &self.serving, &self.verified_at] {
+            family.clear();
+        }
+        self.expiry_days.clear();
+        self.not_after.clear();
+        self.problems.clear();
+        for (domain, state) in provisioner.states() {
+            let label = DomainLabel { domain };
+            self.verified
+                .get_or_create(&label)
+                .set(i64::from(state.current()));
+            self.serving
+                .get_or_create(&label)
+                .set(i64::from(state.settings.is_some()));
+            if let Some(at) = state.verified_at {
+                self.verified_at.get_or_create(&label).set(at);
+            }
+            for server in state.servers {
+                let endpoint = EndpointLabel {
+                    server: server.server.clone(),
+                    port: server.port,
+                };
+                if let Some(not_after) = server.not_after {
+                    self.not_after.get_or_create(&endpoint).set(not_after);
+                    self.expiry_days
+                        .get_or_create(&endpoint)
+                        .set((not_after - now) as f64 / 86_400.0);
+                }
+                for code in server.problems {
+                    self.problems
+                        .get_or_create(&ProblemLabel {
+                            server: server.server.clone(),
+                            port: server.port,
+                            code: code.to_string(),
+                        })
+                        .set(1);
+                }
+            }
+        }
+        let mut text = String::new();
+        if encode(&mut text, &registry).is_err() {
+            text.clear();
+        }
+        text
+    }
+}

@@ -1,0 +1,217 @@
+//! The support-desk pages, rendered on the server (maud: every value is HTML-escaped unless
+//! marked otherwise, and nothing here marks a value from a server, a certificate or a visitor).
+//! No JavaScript, no external CDN or font: a pending result refreshes itself with a meta tag.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::model::PageModel;
+
+/// The style sheet, also served at `/static/mailtls.css`.
+pub const CSS: &str = include_str!("mailtls.css");
+
+/// The head of every page; `refresh`: reload every so many seconds.
+fn head(title: &str, refresh: Option<u32>) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            @if let Some(seconds) = refresh {
+                meta http-equiv="refresh" content=(seconds);
+            }
+            title { (title) " · mailtls" }
+            link rel="stylesheet" href="/static/mailtls.css";
+        }
+    }
+}
+
+/// A whole page around `body`.
+pub fn layout(title: &str, refresh: Option<u32>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            (head(title, refresh))
+            body {
+                header.top { a href="/" { "mailtls" } span { " · why does my mail app warn about the certificate?" } }
+                main { (body) }
+                footer { "mailtls " (env!("CARGO_PKG_VERSION")) " · " a href="/api/v1/openapi.json" { "API" } " · " a href="/fleet" { "fleet" } }
+            }
+        }
+    }
+}
+
+/// The form: one box, GET to `/check`, so `/check?target=…` is a link to send.
+pub fn form(value: &str) -> Markup {
+    html! {
+        form.check action="/check" method="get" {
+            label for="target" { "Your e-mail address, or the server name your mail app uses" }
+            div.row {
+                input #target type="text" name="target" value=(value) maxlength="320"
+                    placeholder="jane@example.com or mail.example.com" autocomplete="email"
+                    autocapitalize="none" spellcheck="false" required;
+                button type="submit" { "Check" }
+            }
+        }
+    }
+}
+
+/// The front page.
+pub fn index() -> Markup {
+    layout(
+        "Check a mail server's certificate",
+        None,
+        html! {
+            h1 { "Does your mail app say the certificate does not match the server?" }
+            p { "Thunderbird, Outlook and the iPhone's Mail warn when the server's certificate is made out to another name. Type the address or server below: you get what is wrong and exactly what to change, per mail app." }
+            (form(""))
+        },
+    )
+}
+
+/// A check still running: refreshes itself every two seconds.
+pub fn pending(target: &str) -> Markup {
+    layout(
+        "Checking",
+        Some(2),
+        html! {
+            p #state.state { "Checking " strong { (target) } "… this takes up to a minute. This page refreshes by itself." }
+        },
+    )
+}
+
+/// A check that could not run.
+pub fn failed(id: &str, target: &str, message: &str) -> Markup {
+    layout(
+        "Could not check",
+        None,
+        html! {
+            section #verdict.verdict.verdict-unknown {
+                p.word { "Could not check" }
+                h1 { (target) }
+                p { (message) }
+            }
+            (links(id, "just now"))
+            (form(target))
+        },
+    )
+}
+
+/// A refusal or an error, with the form to try again.
+pub fn message(title: &str, text: &str, value: &str) -> Markup {
+    layout(
+        title,
+        None,
+        html! {
+            section #message.message { h1 { (title) } p { (text) } }
+            (form(value))
+        },
+    )
+}
+
+/// A finished check; `print` drops the form and the folding for a ticket.
+pub fn result(id: &str, page: &PageModel, print: bool) -> Markup {
+    let word = match page.verdict.as_str() {
+        "ok" => "All good",
+        "warn" => "Warning",
+        "fail" => "Problem",
+        _ => "Could not check",
+    };
+    let body = html! {
+        section #verdict class={ "verdict verdict-" (page.verdict) } {
+            p.word { (word) }
+            h1 { (page.summary) }
+            p.target { "Checked: " code { (page.target) } }
+        }
+        section #fix {
+            h2 { "What to change" }
+            @if page.fix.is_empty() {
+                p { "Nothing: keep the settings as they are." }
+            } @else {
+                ol { @for line in &page.fix { li { (line) } } }
+            }
+            @if let Some(name) = &page.verified_name {
+                p.verified { "Server name verified to work: " code.verified-name { (name) } }
+            }
+            @for client in &page.instructions {
+                h3 { (client.client) }
+                ul.fields { @for line in &client.lines { li { (line) } } }
+            }
+            @if let Some(reason) = &page.verified_reason { p.note { (reason) } }
+        }
+        section #clients {
+            h2 { "What each mail app does now" }
+            @if page.clients.is_empty() {
+                p { "No mail app could connect to a port that offers TLS." }
+            } @else {
+                table {
+                    thead { tr { th { "Mail app" } th { "Today" } th { "What it shows" } } }
+                    tbody {
+                        @for client in &page.clients {
+                            tr class={ "outcome-" (client.verdict) } {
+                                td { (client.client) }
+                                td { (client.verdict) }
+                                td { (client.dialog.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section #blocklist {
+            h2 { "Can these warnings get our address blocklisted?" }
+            p { strong { "No. " } (page.blocklist) }
+        }
+        @if print {
+            section #details { h2 { "Details" } pre { (page.details) } }
+        } @else {
+            details #details {
+                summary { "Details: every port, certificate and source that was checked" }
+                pre { (page.details) }
+            }
+        }
+        (links(id, &page.checked_at))
+    };
+    if print {
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                (head(&page.target, None))
+                body.print { main { (body) } }
+            }
+        }
+    } else {
+        layout(&page.target, None, html! { (body) (form(&page.target)) })
+    }
+}
+
+fn links(id: &str, at: &str) -> Markup {
+    html! {
+        p.links {
+            a #permalink href={ "/r/" (id) } { "Permanent link to this result" }
+            " · "
+            a #print href={ "/r/" (id) "/print" } { "Print view" }
+            " · checked " (at)
+        }
+    }
+}
+
+/// An SVG bar chart drawn on the server: one bar per (label, count), longest first.
+pub fn bar_chart(id: &str, title: &str, bars: &[(String, u64)]) -> Markup {
+    const ROW: usize = 26;
+    const WIDTH: f64 = 640.0;
+    const LABEL: f64 = 330.0;
+    let max = bars.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1) as f64;
+    let height = bars.len().max(1) * ROW + 8;
+    html! {
+        svg id=(id) role="img" aria-label=(title) viewBox={ "0 0 " (WIDTH) " " (height) }
+            xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet" {
+            title { (title) }
+            @for (i, (label, count)) in bars.iter().enumerate() {
+                @let y = i * ROW + 4;
+                @let width = ((WIDTH - LABEL - 60.0) * (*count as f64) / max).max(2.0);
+                text x=(LABEL - 8.0) y=(y + 17) text-anchor="end" font-size="13" { (label) }
+                rect x=(LABEL) y=(y + 3) width=(format!("{width:.1}")) height="18" rx="3" class="bar" {}
+                text x=(LABEL + width + 6.0) y=(y + 17) font-size="13" { (count) }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! Nothing is imported upwards: each top-level module may use only modules of its own layer or
+//! below, in the order docs/architecture.md gives. A new module must be placed in `LAYERS`.
+
+use std::path::{Path, PathBuf};
+
+/// Lowest first. Modules on one line share a layer and may use each other.
+const LAYERS: &[&[&str]] = &[
+    &[
+        "vocabulary",
+        "exit",
+        "target",
+        "service",
+        "address",
+        "tls_catalog",
+        "crypto",
+        "concurrent",
+    ],
+    &["observation"],
+    &["probe"],
+    &["provisioning"],
+    &["analyze"],
+    &["clients"],
+    &["diagnose"],
+    &["engine"],
+    &["run"],
+    &["report"],
+    &["scan"],
+    &["serve"],
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|layer| layer.contains(&module))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("src is readable").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn no_module_imports_a_higher_layer() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut upward = Vec::new();
+    let mut unplaced = Vec::new();
+    for file in files {
+        let relative = file.strip_prefix(&src).expect("under src");
+        let first = relative
+            .components()
+            .next()
+            .and_then(|c| c.as_os_str().to_str())
+            .unwrap_or_default();
+        let module = first.trim_end_matches(".rs");
+        // The binary (main.rs, cli/) sits above everything; lib.rs only declares modules.
+        if matches!(module, "main" | "cli" | "lib") {
+            continue;
+        }
+        let Some(own) = layer_of(module) else {
+            unplaced.push(module.to_string());
+            continue;
+        };
+        // How deep the file's module is: src/probe.rs and src/probe/mod.rs are 1,
+        // src/probe/http.rs is 2. That many `super::` reach the crate's root.
+        let depth = relative.components().count()
+            - usize::from(relative.file_name().is_some_and(|f| f == "mod.rs"));
+        let text = std::fs::read_to_string(&file).expect("readable");
+        for (index, line) in text.lines().enumerate() {
+            // Documentation may point anywhere; only code imports.
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            let from_root = line
+                .match_indices("crate::")
+                .map(|(at, _)| at + "crate::".len());
+            // `super::super::x` climbing to the root names a top-level module too (only a
+            // known module counts: inside a file's own `mod tests`, `super::` goes one less).
+            let climbed = line
+                .match_indices("super::")
+                .filter(|(at, _)| !line[..*at].ends_with("super::"))
+                .filter_map(|(at, _)| {
+                    let mut rest = &line[at..];
+                    let mut climbs = 0;
+                    while let Some(further) = rest.strip_prefix("super::") {
+                        climbs += 1;
+                        rest = further;
+                    }
+                    let name: String = rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    (climbs == depth && layer_of(&name).is_some())
+                        .then_some(line.len() - rest.len())
+                });
+            for at in from_root.chain(climbed) {
+                let used: String = line[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                match layer_of(&used) {
+                    Some(layer) if layer > own => upward.push(format!(
+                        "{}:{}: {module} uses {used}",
+                        relative.display(),
+                        index + 1
+                    )),
+                    Some(_) => {}
+                    None => unplaced.push(used),
+                }
+            }
+        }
+    }
+    unplaced.sort();
+    unplaced.dedup();
+    assert!(
+        unplaced.is_empty(),
+        "modules missing from LAYERS: {unplaced:?}"
+    );
+    assert!(
+        upward.is_empty(),
+        "imports that run upwards:\n{}",
+        upward.join("\n")
+    );
+}
