@@ -377,55 +377,61 @@ fn tls_server(ca: &str, address: &str, cert: &str) -> Result<Tls, Failed> {
     Ok(tls)
 }
 
-/// What each endpoint hands out for `domain`: the incoming host from autoconfig, autodiscover
-/// and the .mobileconfig (each read back by mailtls's own parsers), or the status when none.
+/// One reading of the provisioning endpoints: what each hands out, and both autoconfig answers
+/// as served.
+type Round = ([Result<String, u16>; 4], [String; 2]);
+
+/// What each endpoint hands out for `domain`: the incoming host from autoconfig (both of
+/// Thunderbird's URLs), autodiscover and the .mobileconfig (each read back by mailtls's own
+/// parsers), or the status when none.
 fn handed_out(server: &Server, domain: &str) -> Result<Result<String, u16>, Failed> {
-    // The three are read one after the other; a renewal may land between them, so they are
+    // The four are read one after the other; a renewal may land between them, so they are
     // read until two rounds in a row agree (a few tries at most).
     let mut last = None;
     for _ in 0..5 {
         let now = documents(server, domain)?;
         if last.as_ref() == Some(&now) {
-            return Ok(match now {
-                [Ok(a), Ok(b), Ok(c)] if a == b && b == c => Ok(a),
-                [Err(a), Err(b), Err(c)] if a == b && b == c => Err(a),
-                other => return Err(format!("{domain}: the endpoints disagree: {other:?}").into()),
-            });
+            let (answers, [mail, well_known]) = now;
+            ensure(mail == well_known, || {
+                format!("/.well-known/autoconfig/ answers {well_known}, /mail/ answers {mail}")
+            })?;
+            let first = answers[0].clone();
+            return if answers.iter().all(|answer| *answer == first) {
+                Ok(first)
+            } else {
+                Err(format!("{domain}: the endpoints disagree: {answers:?}").into())
+            };
         }
         last = Some(now);
     }
     Err(format!("{domain}: the endpoints keep changing: {last:?}").into())
 }
 
-/// The incoming host each endpoint hands out for `domain` (autoconfig, autodiscover,
-/// .mobileconfig, each read back by a parser), or its status when not 200.
-fn documents(server: &Server, domain: &str) -> Result<[Result<String, u16>; 3], Failed> {
+/// The incoming host each endpoint hands out for `domain` (autoconfig at /mail/ and at
+/// /.well-known/autoconfig/, autodiscover, .mobileconfig, each read back by a parser), or its
+/// status when not 200; with the two autoconfig answers as served (status and body).
+fn documents(server: &Server, domain: &str) -> Result<Round, Failed> {
     use mailtls::provisioning::documents::{parse_autodiscover, parse_client_config};
     use mailtls::target::Address;
     let address = Address::parse(&format!("jane@{domain}")).map_err(|e| e.to_string())?;
-    let (status, _, xml) = get(&server.url(&format!(
-        "/mail/config-v1.1.xml?emailaddress=jane%40{domain}"
-    )))?;
-    // Thunderbird's second URL serves the same document.
-    let well_known = get(&server.url(&format!(
-        "/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=jane%40{domain}"
-    )))?;
-    ensure(well_known.0 == status && well_known.2 == xml, || {
-        format!(
-            "/.well-known/autoconfig/ answers {} {}, /mail/ answers {status} {xml}",
-            well_known.0, well_known.2
-        )
-    })?;
-    let autoconfig = match status {
-        200 => parse_client_config(&xml, &address)
-            .map_err(|e| format!("{e}: {xml}"))?
-            .into_iter()
-            .find(|s| s.protocol != mailtls::service::Protocol::Smtp)
-            .map(|s| s.hostname)
-            .ok_or_else(|| format!("no incoming server in {xml}"))
-            .map(Ok)?,
-        status => Err(status),
+    let autoconfig_at = |path: &str| -> Result<(Result<String, u16>, String), Failed> {
+        let (status, _, xml) = get(&server.url(&format!(
+            "{path}config-v1.1.xml?emailaddress=jane%40{domain}"
+        )))?;
+        let incoming = match status {
+            200 => Ok(parse_client_config(&xml, &address)
+                .map_err(|e| format!("{e}: {xml}"))?
+                .into_iter()
+                .find(|s| s.protocol != mailtls::service::Protocol::Smtp)
+                .map(|s| s.hostname)
+                .ok_or_else(|| format!("no incoming server in {xml}"))?),
+            status => Err(status),
+        };
+        Ok((incoming, format!("{status} {xml}")))
     };
+    let (autoconfig, mail_body) = autoconfig_at("/mail/")?;
+    // Thunderbird's second URL serves the same document.
+    let (well_known, well_known_body) = autoconfig_at("/.well-known/autoconfig/mail/")?;
     let body = mailtls::provisioning::documents::autodiscover_request(&address.email());
     let (status, _, xml) = request(
         "POST",
@@ -463,7 +469,10 @@ fn documents(server: &Server, domain: &str) -> Result<[Result<String, u16>; 3], 
         }
         status => Err(status),
     };
-    Ok([autoconfig, autodiscover, mobileconfig])
+    Ok((
+        [autoconfig, well_known, autodiscover, mobileconfig],
+        [mail_body, well_known_body],
+    ))
 }
 
 /// Waits until `done` holds (at most 40 s: a few renewals).
