@@ -259,12 +259,16 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
     let _ = runtime.block_on(store.finish_run(&spec.id, &run_id, &outcome.stats, now()));
     let summary = format!(
         "scan {}: {} targets checked by this run, {} skipped as done before, {} duplicate lines, \
-         {} lines rejected",
+         {} lines rejected{}",
         spec.id,
         outcome.stats.targets_done,
         output.skipped_done,
         outcome.stats.duplicates,
-        output.rejected
+        output.rejected,
+        match outcome.stats.retried {
+            0 => String::new(),
+            n => format!(", {n} checks repeated because DNS did not answer"),
+        }
     );
     match outcome.stopped {
         None => {

@@ -20,7 +20,7 @@ use crate::exit;
 use crate::observation::saved::{SAVED_FORMAT, Saved, SavedCheck};
 use crate::observation::{
     AiaFetch, CandidateProbe, Der, DiscoveryObservations, EndpointObservation, Observations,
-    VersionProbe, Zone,
+    SourceErrorKind, VersionProbe, Zone,
 };
 use crate::probe::dns::{DnsError, lookup_names, lookup_ptrs};
 use crate::probe::{self, ProbeRequest, aia, http};
@@ -68,6 +68,15 @@ impl CheckError {
     pub fn exit_code(&self) -> u8 {
         exit::UNKNOWN
     }
+
+    /// Whether the same check may well succeed later: the resolver gave no answer or failed,
+    /// as opposed to a name that does not exist.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            CheckError::Dns(DnsError::Timeout(_) | DnsError::Failed { .. })
+        )
+    }
 }
 
 /// One host checked.
@@ -111,6 +120,21 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// Whether some question went unanswered by mailtls's own resolver (a discovery source
+    /// left `not-checked`): the verdict is `unknown` for a reason on this side, and the same
+    /// check may well finish later.
+    pub fn unfinished(&self) -> bool {
+        match &self.checked {
+            Checked::Host(_) => false,
+            Checked::Domain(domain) => domain.observations.records.iter().any(|record| {
+                record
+                    .error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == SourceErrorKind::NotChecked)
+            }),
+        }
+    }
+
     /// The exit status: the check's verdict, or the reputation's when that is worse.
     pub fn exit_code(&self) -> u8 {
         let check = match &self.checked {

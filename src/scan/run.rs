@@ -27,6 +27,10 @@ use crate::run::check::{CheckError, CheckOptions, CheckReport, now};
 pub const DEFAULT_PARALLEL: usize = 64;
 /// Items read ahead of the checks.
 const READ_AHEAD: usize = 1024;
+/// Waits before checking a target again when its DNS questions went unanswered (a failure on
+/// this side, not the target's): dropped UDP answers under load are retried by the resolver,
+/// and a target that still lost some is checked again twice, later, before it is recorded.
+const UNANSWERED_RETRIES: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(10)];
 /// Waits before each retry of a store that went away (about 15 s in all).
 const STORE_RETRIES: [Duration; 5] = [
     Duration::from_millis(500),
@@ -157,9 +161,14 @@ where
             }
             joined = state.in_flight.join_next(), if !state.in_flight.is_empty() => {
                 // A check that panicked leaves its target undone, for the next run.
-                let Some(Ok((line, result, checked_at))) = joined else {
+                let Some(Ok((line, result, checked_at, attempt))) = joined else {
                     continue;
                 };
+                if let Some(wait) = again_after(&result, attempt) {
+                    state.stats.retried += 1;
+                    state.spawn(engine, options, line, attempt + 1, wait);
+                    continue;
+                }
                 state.in_flight_keys.remove(&line.key);
                 let record = record::record(&line, &result, checked_at);
                 match commit(destination, &record, options.shard).await {
@@ -197,7 +206,20 @@ fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
-type Checked = (Line, Result<CheckReport, CheckError>, i64);
+/// A target, its result, when it was checked, and how many times it had been checked before.
+type Checked = (Line, Result<CheckReport, CheckError>, i64, usize);
+
+/// How long to wait before checking a target again, when its result says mailtls's resolver
+/// gave no answer and retries are left.
+fn again_after(result: &Result<CheckReport, CheckError>, attempt: usize) -> Option<Duration> {
+    let unanswered = match result {
+        Ok(report) => report.unfinished(),
+        Err(error) => error.is_transient(),
+    };
+    unanswered
+        .then(|| UNANSWERED_RETRIES.get(attempt).copied())
+        .flatten()
+}
 
 struct State {
     stats: RunStats,
@@ -261,14 +283,27 @@ impl State {
                 continue;
             }
             self.in_flight_keys.insert(line.key.clone());
-            let engine = engine.clone();
-            let check = options.check.clone();
-            self.in_flight.spawn(async move {
-                let result = engine.check(&line.subject, &check).await;
-                (line, result, now())
-            });
+            self.spawn(engine, options, line, 0, Duration::ZERO);
         }
         Ok(())
+    }
+
+    /// Checks `line` after `wait`, as its `attempt`th retry (0: the first check).
+    fn spawn(
+        &mut self,
+        engine: &Engine,
+        options: &ScanOptions,
+        line: Line,
+        attempt: usize,
+        wait: Duration,
+    ) {
+        let engine = engine.clone();
+        let check = options.check.clone();
+        self.in_flight.spawn(async move {
+            tokio::time::sleep(wait).await;
+            let result = engine.check(&line.subject, &check).await;
+            (line, result, now(), attempt)
+        });
     }
 }
 

@@ -32,6 +32,8 @@ pub struct RunStats {
     pub targets_done: u64,
     /// Lines that repeated a target already read or done.
     pub duplicates: u64,
+    /// Targets checked again because mailtls's resolver left questions unanswered.
+    pub retried: u64,
     /// Why it stopped early, if it did.
     pub stopped: Option<String>,
 }
