@@ -8,7 +8,7 @@ use crate::analyze::chain::TrustAnchors;
 use crate::clients::discovery::Walked;
 use crate::clients::{self, Client};
 use crate::observation::{
-    DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind,
+    DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind, UnansweredHost,
 };
 use crate::provisioning::settings::{self, AccountSettings};
 use crate::service::{Direction, Service};
@@ -32,7 +32,8 @@ crate::vocabulary::vocabulary! {
         NotOffered => "not-offered",
         /// The source itself failed: not found, malformed, redirect loop, bad certificate.
         SourceError => "source-error",
-        /// mailtls's own resolver gave no answer for the source: nothing is known about it.
+        /// mailtls's own resolver gave no answer for the source, or for the address of the
+        /// host handed out: nothing is known about it.
         NotChecked => "not-checked",
     }
 }
@@ -101,7 +102,7 @@ pub fn judge(
         .collect();
     let mut entries: Vec<Entry> = Vec::new();
     for record in &observations.records {
-        entries.extend(record_entries(record, &hosts));
+        entries.extend(record_entries(record, &hosts, &observations.unanswered));
     }
     let settings = working_settings(&entries, &hosts);
     let walks: Vec<(Client, Vec<Walked>)> = [Client::Outlook, Client::Thunderbird]
@@ -163,7 +164,9 @@ pub fn judge(
         .count();
     let (verdict, summary) = if let Some(warning) = &autodiscover_warning {
         (Verdict::Fail, warning.summary.clone())
-    } else if entries.iter().all(|e| e.hostname.is_empty()) {
+    } else if entries.iter().all(|e| e.hostname.is_empty())
+        && !entries.iter().any(|e| e.status == EntryStatus::NotChecked)
+    {
         (
             Verdict::Unknown,
             format!(
@@ -215,14 +218,21 @@ pub fn judge(
             )
         }
     } else if let Some(unknown) = entries.iter().find(|e| e.status == EntryStatus::NotChecked) {
+        let what = if unknown.hostname.is_empty() {
+            format!("{} ({})", unknown.url_or_record, unknown.source.as_str())
+        } else {
+            format!(
+                "{}, handed out by {} ({}),",
+                unknown.hostname,
+                unknown.url_or_record,
+                unknown.source.as_str()
+            )
+        };
         (
             Verdict::Unknown,
             format!(
-                "Could not finish checking {}: {} ({}) was not checked ({}); run the check \
-                 again.",
+                "Could not finish checking {}: {what} was not checked ({}); run the check again.",
                 observations.domain,
-                unknown.url_or_record,
-                unknown.source.as_str(),
                 unknown.detail.clone().unwrap_or_default()
             ),
         )
@@ -418,7 +428,11 @@ fn describe(source: Source) -> &'static str {
     }
 }
 
-fn record_entries(record: &Record, hosts: &[Diagnosis]) -> Vec<Entry> {
+fn record_entries(
+    record: &Record,
+    hosts: &[Diagnosis],
+    unanswered: &[UnansweredHost],
+) -> Vec<Entry> {
     let bare = |status, detail: Option<String>, error: Option<SourceErrorKind>| Entry {
         source: record.source,
         url_or_record: record.url_or_record.clone(),
@@ -452,12 +466,17 @@ fn record_entries(record: &Record, hosts: &[Diagnosis]) -> Vec<Entry> {
         out.push(bare(status, Some(error.detail.clone()), Some(error.kind)));
     }
     for server in &record.servers {
-        out.push(server_entry(record, server, hosts));
+        out.push(server_entry(record, server, hosts, unanswered));
     }
     out
 }
 
-fn server_entry(record: &Record, server: &ServerEntry, hosts: &[Diagnosis]) -> Entry {
+fn server_entry(
+    record: &Record,
+    server: &ServerEntry,
+    hosts: &[Diagnosis],
+    unanswered: &[UnansweredHost],
+) -> Entry {
     let mut entry = Entry {
         source: record.source,
         url_or_record: record.url_or_record.clone(),
@@ -478,9 +497,14 @@ fn server_entry(record: &Record, server: &ServerEntry, hosts: &[Diagnosis]) -> E
             .find(|e| e.observation.service.port == server.port && e.observation.reachable)
     });
     let (Some(host), Some(endpoint)) = (host, endpoint) else {
-        entry.detail = Some(match host {
-            None => "the name does not resolve".to_string(),
-            Some(_) => "nothing answered on that port".to_string(),
+        let silent = unanswered.iter().find(|u| u.name == server.hostname);
+        entry.detail = Some(match (host, silent) {
+            (None, Some(silent)) => {
+                entry.status = EntryStatus::NotChecked;
+                silent.detail.clone()
+            }
+            (None, None) => "the name does not resolve".to_string(),
+            (Some(_), _) => "nothing answered on that port".to_string(),
         });
         return entry;
     };
@@ -686,5 +710,83 @@ mod tests {
             "{fixes:?}"
         );
         assert!(fixes[1].contains("without encryption"), "{fixes:?}");
+    }
+
+    fn observations(
+        records: Vec<Record>,
+        unanswered: Vec<UnansweredHost>,
+    ) -> DiscoveryObservations {
+        DiscoveryObservations {
+            email: "jane@example.test".to_string(),
+            domain: "example.test".to_string(),
+            records,
+            hosts: Vec::new(),
+            unanswered,
+        }
+    }
+
+    #[test]
+    fn an_unanswered_source_is_not_nothing_found() {
+        let mut mx = Record::new(Source::Mx, "example.test".to_string());
+        mx.fail(
+            SourceErrorKind::NotChecked,
+            "DNS lookup of example.test timed out",
+        );
+        let report = judge(
+            &observations(vec![mx], Vec::new()),
+            &TrustAnchors::system(),
+            0,
+        );
+        assert_eq!(report.verdict, Verdict::Unknown);
+        assert!(
+            report.summary.starts_with(
+                "Could not finish checking example.test: example.test (mx) was not checked"
+            ),
+            "{}",
+            report.summary
+        );
+    }
+
+    #[test]
+    fn an_unanswered_host_is_not_a_name_that_does_not_resolve() {
+        let mut srv = Record::new(Source::Srv, "_imaps._tcp.example.test".to_string());
+        for host in ["mail.example.test", "gone.example.test"] {
+            srv.servers.push(ServerEntry {
+                protocol: crate::service::Protocol::Imap,
+                hostname: host.to_string(),
+                port: 993,
+                security: Security::Tls,
+            });
+        }
+        let unanswered = vec![UnansweredHost {
+            name: "mail.example.test".to_string(),
+            detail: "DNS lookup of mail.example.test timed out".to_string(),
+        }];
+        let report = judge(
+            &observations(vec![srv], unanswered),
+            &TrustAnchors::system(),
+            0,
+        );
+        let status = |host: &str| {
+            report
+                .entries
+                .iter()
+                .find(|e| e.hostname == host)
+                .map(|e| (e.status, e.detail.clone().unwrap_or_default()))
+        };
+        assert_eq!(
+            status("mail.example.test"),
+            Some((
+                EntryStatus::NotChecked,
+                "DNS lookup of mail.example.test timed out".to_string()
+            ))
+        );
+        assert_eq!(
+            status("gone.example.test"),
+            Some((
+                EntryStatus::Unreachable,
+                "the name does not resolve".to_string()
+            ))
+        );
     }
 }

@@ -161,4 +161,17 @@ pub struct DiscoveryObservations {
     pub records: Vec<Record>,
     /// A full check of every host handed out, on its ports.
     pub hosts: Vec<Observations>,
+    /// Hosts handed out whose addresses mailtls's own resolver did not answer for: nothing is
+    /// known about them (not even whether the name exists).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unanswered: Vec<UnansweredHost>,
+}
+
+/// A host handed out whose address lookup got no answer from mailtls's resolver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnansweredHost {
+    /// The name handed out.
+    pub name: String,
+    /// What the resolver said, in words.
+    pub detail: String,
 }

@@ -15,6 +15,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use discovery::{
     DiscoveryObservations, Record, Security, ServerEntry, Source, SourceError, SourceErrorKind,
+    UnansweredHost,
 };
 pub use host::{
     AiaFetch, CandidateProbe, EndpointObservation, Failure, FailureKind, HelloAnswer, NameLookup,

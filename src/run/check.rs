@@ -120,18 +120,22 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// Whether some question went unanswered by mailtls's own resolver (a discovery source
-    /// left `not-checked`): the verdict is `unknown` for a reason on this side, and the same
+    /// Whether some question went unanswered by mailtls's own resolver (a discovery source or
+    /// a host handed out left `not-checked`): the verdict is `unknown` for a reason on this side, and the same
     /// check may well finish later.
     pub fn unfinished(&self) -> bool {
         match &self.checked {
             Checked::Host(_) => false,
-            Checked::Domain(domain) => domain.observations.records.iter().any(|record| {
-                record
-                    .error
-                    .as_ref()
-                    .is_some_and(|e| e.kind == SourceErrorKind::NotChecked)
-            }),
+            Checked::Domain(domain) => {
+                let observations = &domain.observations;
+                !observations.unanswered.is_empty()
+                    || observations.records.iter().any(|record| {
+                        record
+                            .error
+                            .as_ref()
+                            .is_some_and(|e| e.kind == SourceErrorKind::NotChecked)
+                    })
+            }
         }
     }
 

@@ -14,9 +14,9 @@ use crate::concurrent::in_order;
 use crate::diagnose::discovery::{self, DiscoveryReport};
 use crate::engine::Engine;
 use crate::observation::{
-    DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind,
+    DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind, UnansweredHost,
 };
-use crate::probe::dns::{Dns, DnsError, lookup_names};
+use crate::probe::dns::{Dns, DnsError};
 use crate::probe::http::{self, FetchError, FetchFailure, Policy, Scheme};
 use crate::provisioning::documents::{self, DocumentError};
 use crate::service::{Protocol, Service};
@@ -93,12 +93,34 @@ impl Engine {
         names.sort();
         names.dedup();
         names.truncate(MAX_HOSTS * 2);
-        let allow_inside = lookup_names(dns, names)
-            .await
+        let lookups = in_order(names.into_iter().map(|name| {
+            let dns = dns.clone();
+            async move { dns.addresses(&name).await }
+        }))
+        .await;
+        let allow_inside = lookups
             .iter()
-            .flat_map(|lookup| lookup.addresses.iter().copied())
+            .flat_map(|lookup| lookup.iter().flatten().copied())
             .any(http::is_inside);
-        records.extend(self.documents(address, allow_inside).await);
+        let inside_unknown = lookups
+            .iter()
+            .any(|lookup| matches!(lookup, Err(DnsError::Timeout(_) | DnsError::Failed { .. })));
+        let mut documents = self.documents(address, allow_inside).await;
+        if inside_unknown {
+            // A refusal rests on knowing that none of the domain's servers live inside; with a
+            // question unanswered, that is not known.
+            for error in documents.iter_mut().filter_map(|r| r.error.as_mut()) {
+                if error.kind == SourceErrorKind::InsideAddress {
+                    error.kind = SourceErrorKind::NotChecked;
+                    error.detail = format!(
+                        "{}, and whether the domain's own servers are inside too is not known: \
+                         DNS did not answer",
+                        error.detail
+                    );
+                }
+            }
+        }
+        records.extend(documents);
 
         // Every host handed out, with the ports it was handed out with.
         let mut hosts: BTreeMap<String, Vec<Service>> = BTreeMap::new();
@@ -123,15 +145,28 @@ impl Engine {
                     ..options.clone()
                 };
                 let engine = self.clone();
-                Some(async move { engine.observe_host(&target, &options).await })
+                Some(async move { (host, engine.observe_host(&target, &options).await) })
             });
-        // A host that does not resolve is reported per entry; it has no observations.
-        let hosts = in_order(checks).await.into_iter().flatten().collect();
+        // A host that does not resolve is reported per entry; it has no observations. One our
+        // resolver did not answer for is unknown, and said so.
+        let mut hosts = Vec::new();
+        let mut unanswered = Vec::new();
+        for (name, result) in in_order(checks).await {
+            match result {
+                Ok(observations) => hosts.push(observations),
+                Err(error) if error.is_transient() => unanswered.push(UnansweredHost {
+                    name,
+                    detail: error.to_string(),
+                }),
+                Err(_) => {}
+            }
+        }
         Ok(DiscoveryObservations {
             email: address.email(),
             domain,
             records,
             hosts,
+            unanswered,
         })
     }
 
@@ -361,7 +396,8 @@ fn unanswered(error: &DnsError) -> SourceErrorKind {
     }
 }
 
-/// `imap.`, `smtp.` and `mail.` + domain, when they resolve: marked as guesses.
+/// `imap.`, `smtp.` and `mail.` + domain, when they resolve: marked as guesses. A guess our
+/// resolver did not answer for is kept as not checked: clients might find a server there.
 async fn guesses(dns: &Dns, domain: &str) -> Vec<Record> {
     let mut out = Vec::new();
     for (prefix, entries) in [
@@ -376,10 +412,16 @@ async fn guesses(dns: &Dns, domain: &str) -> Vec<Record> {
         ),
     ] {
         let host = format!("{prefix}.{domain}");
-        if dns.addresses(&host).await.is_err() {
-            continue;
-        }
         let mut record = Record::new(Source::Guess, host.clone());
+        match dns.addresses(&host).await {
+            Ok(_) => {}
+            Err(error @ (DnsError::Timeout(_) | DnsError::Failed { .. })) => {
+                record.fail(SourceErrorKind::NotChecked, error.to_string());
+                out.push(record);
+                continue;
+            }
+            Err(_) => continue,
+        }
         record.servers = entries
             .into_iter()
             .map(|(protocol, port, security)| ServerEntry {

@@ -111,6 +111,15 @@ pub const DISC_DEAD: &str = "disc-dead.test";
 /// zone the resolver forwards to a server that never answers: the resolver's silence must be
 /// reported as "not checked", not as the domain's fault.
 pub const DISC_SILENT: &str = "disc-silent.test";
+/// A domain whose IMAP SRV record names a host (mail.DISC_SILENT_HOST) in a zone forwarded to
+/// the silent server, while its submission SRV and MX name mail.good.test: the host handed out
+/// must be "not checked", never "does not resolve".
+pub const DISC_SILENT_HOST: &str = "disc-silent-host.test";
+/// A domain whose only server handed out is DISC_SILENT_HOST's silent host and whose autoconfig
+/// is on the lab's web server (an inside address): whether fetching inside is allowed (the
+/// domain's own servers live inside) cannot be known, so the autoconfig is "not checked",
+/// not "refused".
+pub const DISC_SILENT_ONLY: &str = "disc-silent-only.test";
 /// Where DISC_DEAD's records point: an address with no server at all.
 pub const DEAD: &str = "127.0.0.99";
 /// The shared web host's HTTPS server (tests/lab/provisioning_server.py again, 404 for all).
@@ -697,7 +706,13 @@ impl Lab {
             conf,
             "srv-host=_imaps._tcp.{DISC_SILENT},{good},993,0,1\n\
              mx-host={DISC_SILENT},{good},10\n\
-             server=/autoconfig.{DISC_SILENT}/127.0.0.98#5398",
+             server=/autoconfig.{DISC_SILENT}/127.0.0.98#5398
+             srv-host=_imaps._tcp.{DISC_SILENT_HOST},mail.{DISC_SILENT_HOST},993,0,1
+             srv-host=_submissions._tcp.{DISC_SILENT_HOST},{good},465,0,1
+             mx-host={DISC_SILENT_HOST},{good},10
+             server=/mail.{DISC_SILENT_HOST}/127.0.0.98#5398\n\
+             srv-host=_imaps._tcp.{DISC_SILENT_ONLY},mail.{DISC_SILENT_HOST},993,0,1\n\
+             host-record=autoconfig.{DISC_SILENT_ONLY},{WEB}",
             good = GOOD.name
         );
         let _ = writeln!(

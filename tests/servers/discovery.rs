@@ -44,7 +44,103 @@ pub fn tests() -> Vec<(&'static str, Test)> {
             "discovery_silent_resolver_is_not_checked",
             silent_resolver_is_not_checked,
         ),
+        (
+            "discovery_host_the_resolver_left_unanswered",
+            host_left_unanswered,
+        ),
+        (
+            "discovery_inside_fetch_undecided_is_not_checked",
+            inside_fetch_undecided,
+        ),
     ]
+}
+
+/// The only server handed out is a host the resolver never answers for, and the autoconfig
+/// lives on an inside address: without knowing whether the domain's own servers live inside,
+/// the autoconfig is "not checked", never "refused as an inside address".
+fn inside_fetch_undecided(ca: &str) -> Result<(), Failed> {
+    let (status, stdout, stderr) = run_mailtls(&[
+        "check",
+        &format!("jane@{}", lab::DISC_SILENT_ONLY),
+        "--json",
+        "--no-versions",
+        "--dns",
+        lab::DNS,
+        "--ca-file",
+        ca,
+        "--timeout",
+        "1",
+    ]);
+    let json = json_of(&stdout, &stderr)?;
+    expect_eq("exit status", 3, status)?;
+    let entries: Vec<&Value> = json["discovery"].as_array().into_iter().flatten().collect();
+    ensure(
+        entries.iter().any(|e| {
+            e["source"] == "autoconfig"
+                && e["status"] == "not-checked"
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("DNS did not answer"))
+        }),
+        || format!("the autoconfig entry is not-checked: {entries:?}"),
+    )?;
+    ensure(
+        !entries.iter().any(|e| e["error"] == "inside-address"),
+        || format!("no entry may say the fetch was refused: {entries:?}"),
+    )
+}
+
+/// The resolver never answers for a host the SRV record hands out: that entry is "not checked"
+/// with the resolver's words, never "the name does not resolve", and the answer is "could not
+/// finish" (exit 3); the other SRV record's server is still checked and works.
+fn host_left_unanswered(ca: &str) -> Result<(), Failed> {
+    let domain = lab::DISC_SILENT_HOST;
+    let host = format!("mail.{domain}");
+    let (status, stdout, stderr) = run_mailtls(&[
+        "check",
+        &format!("jane@{domain}"),
+        "--json",
+        "--no-versions",
+        "--dns",
+        lab::DNS,
+        "--ca-file",
+        ca,
+        "--timeout",
+        "1",
+    ]);
+    let json = json_of(&stdout, &stderr)?;
+    expect_eq("exit status", 3, status)?;
+    expect_eq("verdict", Some("unknown"), json["verdict"].as_str())?;
+    let summary = json["summary"].as_str().unwrap_or_default();
+    ensure(
+        summary.starts_with(&format!(
+            "Could not finish checking {domain}: {host}, handed out by _imaps._tcp.{domain} (srv), \
+             was not checked ("
+        )) && summary.contains("timed out"),
+        || format!("summary: {summary}"),
+    )?;
+    let entries: Vec<&Value> = json["discovery"].as_array().into_iter().flatten().collect();
+    ensure(
+        entries.iter().any(|e| {
+            e["source"] == "srv" && e["hostname"] == host.as_str() && e["status"] == "not-checked"
+        }),
+        || format!("the SRV entry for {host} is not-checked: {entries:?}"),
+    )?;
+    ensure(
+        !entries.iter().any(|e| {
+            e["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("does not resolve"))
+        }),
+        || format!("no entry may say the name does not resolve: {entries:?}"),
+    )?;
+    ensure(
+        entries.iter().any(|e| {
+            e["url_or_record"] == format!("_submissions._tcp.{domain}").as_str()
+                && e["status"] == "works"
+        }),
+        || format!("the submission SRV record's server works: {entries:?}"),
+    )
 }
 
 /// The resolver never answers for the domain's autoconfig name, while its mail servers work:
