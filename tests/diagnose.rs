@@ -74,10 +74,12 @@ fn observations(target: &str, leaf: &[u8], with_candidate: bool) -> Observations
         names: vec![NameLookup {
             name: "luna.hosting.example".into(),
             addresses: vec!["192.0.2.7".parse().unwrap()],
+            unanswered: false,
         }],
         ptr: vec![PtrLookup {
             address: "192.0.2.7".parse().unwrap(),
             names: vec!["luna.hosting.example".into()],
+            unanswered: false,
         }],
         candidates: if with_candidate {
             vec![CandidateProbe {

@@ -72,6 +72,9 @@ pub struct AddressReputation {
     pub ptr: Vec<String>,
     /// A PTR name resolves back to the address (forward-confirmed reverse DNS).
     pub fcrdns: bool,
+    /// mailtls's resolver did not answer the PTR question, or (when not forward-confirmed) the
+    /// forward question of a PTR name: the reverse DNS is unknown, not wrong.
+    pub dns_unanswered: bool,
     /// The port-25 certificate covers a PTR name (`None` without PTR or certificate).
     pub ptr_on_certificate: Option<bool>,
     /// Each IP zone's answer.
@@ -265,12 +268,8 @@ fn address_reputation(
             HostRole::Mx { preference } => format!("{} (MX {preference})", h.name),
         })
         .collect();
-    let ptr: Vec<String> = observations
-        .ptr
-        .iter()
-        .find(|p| p.address == address)
-        .map(|p| p.names.clone())
-        .unwrap_or_default();
+    let lookup = observations.ptr.iter().find(|p| p.address == address);
+    let ptr: Vec<String> = lookup.map(|p| p.names.clone()).unwrap_or_default();
     let resolves_to = |name: &str| {
         observations
             .forward
@@ -287,6 +286,12 @@ fn address_reputation(
             .unwrap_or(false)
     };
     let fcrdns = ptr.iter().any(|name| resolves_to(name));
+    let dns_unanswered = lookup.is_some_and(|p| p.unanswered)
+        || (!fcrdns
+            && observations
+                .forward
+                .iter()
+                .any(|f| f.unanswered && ptr.contains(&f.name)));
     let smtp_observation: Option<&EndpointObservation> = observations
         .smtp
         .iter()
@@ -347,6 +352,7 @@ fn address_reputation(
         hosts,
         ptr,
         fcrdns,
+        dns_unanswered,
         ptr_on_certificate,
         listings,
         smtp,
@@ -399,6 +405,13 @@ fn listing_fix(subject: &str, listing: &Listing) -> String {
 fn dns_fixes(address: &AddressReputation, fixes: &mut Vec<String>, notes: &mut Vec<String>) {
     let ip = address.address;
     let smtp_name = address.smtp.as_ref().and_then(SmtpNames::name);
+    if address.dns_unanswered {
+        notes.push(format!(
+            "The reverse DNS of {ip} could not be checked: DNS did not answer; run the check \
+             again."
+        ));
+        return;
+    }
     if address.ptr.is_empty() {
         let suggestion = smtp_name
             .map(|n| format!(" naming {n}"))
@@ -495,6 +508,7 @@ mod tests {
             ptr: vec![PtrLookup {
                 address,
                 names: ptr.iter().map(|p| p.to_string()).collect(),
+                unanswered: false,
             }],
             forward: Vec::new(),
             dnsbl: zones()
@@ -571,5 +585,44 @@ mod tests {
         assert!(judged.summary.starts_with("Not listed"));
         assert!(judged.fixes[0].contains("does not resolve back"));
         assert!(!judged.addresses[0].fcrdns);
+    }
+
+    #[test]
+    fn unanswered_reverse_dns_is_unknown_not_missing() {
+        let mut seen = observed(&[], [DnsblAnswer::NotListed, DnsblAnswer::NotListed]);
+        seen.ptr[0].unanswered = true;
+        let judged = judge(&seen);
+        assert!(
+            judged.fixes.iter().all(|f| !f.contains("reverse DNS")),
+            "{:?}",
+            judged.fixes
+        );
+        assert!(
+            judged
+                .notes
+                .iter()
+                .any(|n| n.contains("could not be checked: DNS did not answer")),
+            "{:?}",
+            judged.notes
+        );
+        // A PTR name whose forward lookup went unanswered is not "does not resolve back".
+        let mut seen = observed(
+            &["mx.example"],
+            [DnsblAnswer::NotListed, DnsblAnswer::NotListed],
+        );
+        seen.forward.push(crate::observation::NameLookup {
+            name: "mx.example".to_string(),
+            addresses: Vec::new(),
+            unanswered: true,
+        });
+        let judged = judge(&seen);
+        assert!(
+            judged
+                .fixes
+                .iter()
+                .all(|f| !f.contains("does not resolve back")),
+            "{:?}",
+            judged.fixes
+        );
     }
 }

@@ -149,6 +149,10 @@ pub struct NameLookup {
     pub name: String,
     /// Its A and AAAA addresses.
     pub addresses: Vec<IpAddr>,
+    /// mailtls's own resolver gave no answer (timed out or failed): the addresses are unknown,
+    /// not absent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unanswered: bool,
 }
 
 /// Reverse DNS of one address.
@@ -158,6 +162,10 @@ pub struct PtrLookup {
     pub address: IpAddr,
     /// Its PTR names, without the trailing dot.
     pub names: Vec<String>,
+    /// mailtls's own resolver gave no answer (timed out or failed): the names are unknown, not
+    /// absent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unanswered: bool,
 }
 
 /// A second round of probes made with a candidate server name as SNI, to confirm it works.
@@ -200,6 +208,14 @@ pub struct Observations {
     /// Issuer certificates fetched from AIA URLs of chains that were incomplete.
     #[serde(default)]
     pub aia: Vec<AiaFetch>,
+}
+
+impl Observations {
+    /// Whether mailtls's resolver left a forward or reverse question unanswered: what depends
+    /// on it (a suggested name, its verification) may differ when asked again.
+    pub fn unanswered(&self) -> bool {
+        self.names.iter().any(|n| n.unanswered) || self.ptr.iter().any(|p| p.unanswered)
+    }
 }
 
 /// One hand-built ClientHello and what the server did with it.

@@ -347,8 +347,8 @@ fn classify(name: &str, error: &ResolveError) -> DnsError {
     }
 }
 
-/// Reverse DNS of every address, at once; a failed lookup counts as no PTR. With a memo (a
-/// fleet scan), each address is looked up once.
+/// Reverse DNS of every address, at once; a lookup our resolver did not answer has no names
+/// and says so. With a memo (a fleet scan), each address is looked up once it is answered.
 pub async fn lookup_ptrs(
     dns: &Dns,
     addresses: &[IpAddr],
@@ -359,12 +359,16 @@ pub async fn lookup_ptrs(
         let dns = dns.clone();
         let memo = memo.cloned();
         tasks.spawn(async move {
-            let lookup = async { dns.ptr(address).await.unwrap_or_default() };
+            let lookup = dns.ptr(address);
             let names = match memo {
-                Some(memo) => memo.ptr(address, lookup).await,
-                None => lookup.await,
+                Some(memo) => memo.ptr(address, lookup).await.ok(),
+                None => lookup.await.ok(),
             };
-            PtrLookup { address, names }
+            PtrLookup {
+                address,
+                unanswered: names.is_none(),
+                names: names.unwrap_or_default(),
+            }
         });
     }
     let mut lookups: Vec<PtrLookup> = tasks.join_all().await;
@@ -372,14 +376,23 @@ pub async fn lookup_ptrs(
     lookups
 }
 
-/// Forward DNS of every name, at once; a failed lookup counts as no address.
+/// Forward DNS of every name, at once; a name that does not exist has no address, one our
+/// resolver did not answer for has none either and says so.
 pub async fn lookup_names(dns: &Dns, names: Vec<String>) -> Vec<NameLookup> {
     let mut tasks = JoinSet::new();
     for name in names {
         let dns = dns.clone();
         tasks.spawn(async move {
-            let addresses = dns.addresses(&name).await.unwrap_or_default();
-            NameLookup { name, addresses }
+            let (addresses, unanswered) = match dns.addresses(&name).await {
+                Ok(addresses) => (addresses, false),
+                Err(DnsError::NotFound(_)) => (Vec::new(), false),
+                Err(_) => (Vec::new(), true),
+            };
+            NameLookup {
+                name,
+                addresses,
+                unanswered,
+            }
         });
     }
     let mut lookups: Vec<NameLookup> = tasks.join_all().await;

@@ -127,15 +127,17 @@ impl ProbeMemo {
 
 impl ProbeMemo {
     /// The PTR names of `address`, looked up with `lookup` only if no job has yet.
-    pub async fn ptr<F>(&self, address: IpAddr, lookup: F) -> Vec<String>
+    pub async fn ptr<F, E>(&self, address: IpAddr, lookup: F) -> Result<Vec<String>, Arc<E>>
     where
-        F: Future<Output = Vec<String>>,
+        F: Future<Output = Result<Vec<String>, E>>,
+        E: Send + Sync + 'static,
     {
+        // An unanswered question is not kept: the next job asks again.
         let shared = self
             .ptr
-            .get_with(address, async { Arc::new(lookup.await) })
-            .await;
-        Vec::clone(&shared)
+            .try_get_with(address, async { lookup.await.map(Arc::new) })
+            .await?;
+        Ok(Vec::clone(&shared))
     }
 
     /// The blocklist answer for `query`, asked with `ask` only if no job has yet.
@@ -167,6 +169,27 @@ pub fn weight(observation: &EndpointObservation) -> u32 {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn an_unanswered_ptr_question_is_asked_again() {
+        let memo = ProbeMemo::new(MemoOptions::default());
+        let address: IpAddr = "192.0.2.1".parse().expect("an address");
+        let lost = memo
+            .ptr(address, async { Err::<Vec<String>, _>("timed out") })
+            .await;
+        assert!(lost.is_err());
+        let answered = memo
+            .ptr(address, async {
+                Ok::<_, &str>(vec!["mx.example".to_string()])
+            })
+            .await;
+        assert_eq!(answered.ok(), Some(vec!["mx.example".to_string()]));
+        // Once answered, the answer is kept.
+        let kept = memo
+            .ptr(address, async { Err::<Vec<String>, _>("not asked") })
+            .await;
+        assert_eq!(kept.ok(), Some(vec!["mx.example".to_string()]));
+    }
 
     #[tokio::test]
     async fn one_probe_per_request_however_many_ask_at_once() {

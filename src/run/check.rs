@@ -120,15 +120,16 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// Whether some question went unanswered by mailtls's own resolver (a discovery source or
-    /// a host handed out left `not-checked`): the verdict is `unknown` for a reason on this side, and the same
-    /// check may well finish later.
+    /// Whether some question went unanswered by mailtls's own resolver: a discovery source or
+    /// a host handed out left `not-checked` (the verdict is `unknown`), or a name or PTR lookup
+    /// a suggestion or the reverse DNS rests on. The same check may well finish later.
     pub fn unfinished(&self) -> bool {
-        match &self.checked {
-            Checked::Host(_) => false,
+        let checked = match &self.checked {
+            Checked::Host(host) => host.observations.unanswered(),
             Checked::Domain(domain) => {
                 let observations = &domain.observations;
                 !observations.unanswered.is_empty()
+                    || observations.hosts.iter().any(Observations::unanswered)
                     || observations.records.iter().any(|record| {
                         record
                             .error
@@ -136,7 +137,12 @@ impl CheckReport {
                             .is_some_and(|e| e.kind == SourceErrorKind::NotChecked)
                     })
             }
-        }
+        };
+        let reputation = self.reputation.as_ref().is_some_and(|r| {
+            let seen = &r.observations;
+            seen.ptr.iter().any(|p| p.unanswered) || seen.forward.iter().any(|f| f.unanswered)
+        });
+        checked || reputation
     }
 
     /// The exit status: the check's verdict, or the reputation's when that is worse.
