@@ -59,19 +59,7 @@ pub fn tests() -> Vec<(&'static str, Test)> {
 /// lives on an inside address: without knowing whether the domain's own servers live inside,
 /// the autoconfig is "not checked", never "refused as an inside address".
 fn inside_fetch_undecided(ca: &str) -> Result<(), Failed> {
-    let (status, stdout, stderr) = run_mailtls(&[
-        "check",
-        &format!("jane@{}", lab::DISC_SILENT_ONLY),
-        "--json",
-        "--no-versions",
-        "--dns",
-        lab::DNS,
-        "--ca-file",
-        ca,
-        "--timeout",
-        "1",
-    ]);
-    let json = json_of(&stdout, &stderr)?;
+    let (status, json) = check_silent(ca, &format!("jane@{}", lab::DISC_SILENT_ONLY))?;
     expect_eq("exit status", 3, status)?;
     let entries: Vec<&Value> = json["discovery"].as_array().into_iter().flatten().collect();
     ensure(
@@ -96,19 +84,7 @@ fn inside_fetch_undecided(ca: &str) -> Result<(), Failed> {
 fn host_left_unanswered(ca: &str) -> Result<(), Failed> {
     let domain = lab::DISC_SILENT_HOST;
     let host = format!("mail.{domain}");
-    let (status, stdout, stderr) = run_mailtls(&[
-        "check",
-        &format!("jane@{domain}"),
-        "--json",
-        "--no-versions",
-        "--dns",
-        lab::DNS,
-        "--ca-file",
-        ca,
-        "--timeout",
-        "1",
-    ]);
-    let json = json_of(&stdout, &stderr)?;
+    let (status, json) = check_silent(ca, &format!("jane@{domain}"))?;
     expect_eq("exit status", 3, status)?;
     expect_eq("verdict", Some("unknown"), json["verdict"].as_str())?;
     let summary = json["summary"].as_str().unwrap_or_default();
@@ -143,15 +119,12 @@ fn host_left_unanswered(ca: &str) -> Result<(), Failed> {
     )
 }
 
-/// The resolver never answers for the domain's autoconfig name, while its mail servers work:
-/// the report says that source was not checked and the answer is "could not finish" (exit 3),
-/// neither "all good" nor a fault of the domain's.
-fn silent_resolver_is_not_checked(ca: &str) -> Result<(), Failed> {
-    // A step timeout of 1 s: the silent name costs two attempts of 1 s, not of 5.
-    let address = format!("jane@{}", lab::DISC_SILENT);
+/// `check ADDRESS --json --no-versions` in the lab with a 1 s step: a name the silent server
+/// is asked about costs the resolver's two tries of 1 s, not of 5.
+fn check_silent(ca: &str, address: &str) -> Result<(i32, Value), Failed> {
     let (status, stdout, stderr) = run_mailtls(&[
         "check",
-        &address,
+        address,
         "--json",
         "--no-versions",
         "--dns",
@@ -161,7 +134,15 @@ fn silent_resolver_is_not_checked(ca: &str) -> Result<(), Failed> {
         "--timeout",
         "1",
     ]);
-    let json = json_of(&stdout, &stderr)?;
+    Ok((status, json_of(&stdout, &stderr)?))
+}
+
+/// The resolver never answers for the domain's autoconfig name, while its mail servers work:
+/// the report says that source was not checked and the answer is "could not finish" (exit 3),
+/// neither "all good" nor a fault of the domain's.
+fn silent_resolver_is_not_checked(ca: &str) -> Result<(), Failed> {
+    let address = format!("jane@{}", lab::DISC_SILENT);
+    let (status, json) = check_silent(ca, &address)?;
     expect_eq("exit status", 3, status)?;
     expect_eq("verdict", Some("unknown"), json["verdict"].as_str())?;
     let summary = json["summary"].as_str().unwrap_or_default();
