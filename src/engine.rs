@@ -263,11 +263,18 @@ impl Engine {
     {
         match &self.inner.hosts {
             None => observe.await,
-            Some(hosts) => hosts
-                .try_get_with(key, async { observe.await.map(Arc::new) })
-                .await
-                .map(|shared| Observations::clone(&shared))
-                .map_err(|error| E::clone(&error)),
+            Some(hosts) => {
+                let shared = hosts
+                    .try_get_with(key.clone(), async { observe.await.map(Arc::new) })
+                    .await
+                    .map_err(|error| E::clone(&error))?;
+                // Observations resting on a question our resolver left unanswered are not
+                // kept: the next job (or this target checked again) asks again.
+                if shared.unanswered() {
+                    hosts.invalidate(&key).await;
+                }
+                Ok(Observations::clone(&shared))
+            }
         }
     }
 }

@@ -9,6 +9,8 @@ mod discovery;
 #[path = "servers/engine.rs"]
 mod engine;
 mod lab;
+#[path = "servers/lossy_dns.rs"]
+mod lossy_dns;
 #[path = "servers/oracles.rs"]
 mod oracles;
 #[path = "servers/proxy.rs"]

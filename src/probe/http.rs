@@ -95,7 +95,7 @@ pub enum FetchError {
     #[error("no answer within {0} s")]
     Timeout(u64),
     /// Our resolver gave no answer (a timeout or a failure): nothing is known about the URL.
-    #[error("not checked: {0}")]
+    #[error("{0}")]
     Resolver(String),
     /// Anything else.
     #[error("{0}")]
@@ -218,10 +218,14 @@ impl Fetcher {
             allow_inside: policy.allow_inside,
         };
         let shared = memo
-            .get_with(key, async {
+            .get_with(key.clone(), async {
                 Arc::new(self.follow(url, body, policy).await)
             })
             .await;
+        // Our resolver's silence is not an answer to share: the next job asks again.
+        if matches!(&*shared, Err(failure) if matches!(failure.error, FetchError::Resolver(_))) {
+            memo.invalidate(&key).await;
+        }
         Result::clone(&shared)
     }
 

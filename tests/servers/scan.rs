@@ -42,6 +42,7 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
             "scan_checks_again_what_dns_left_unanswered",
             unanswered_checked_again,
         ),
+        ("scan_through_a_resolver_that_loses_answers", lossy_resolver),
         ("scan_max_duration_stops_resumably", max_duration),
         ("busy_server_is_rate_limited_not_a_tls_problem", busy_server),
         ("tarpit_is_rate_limited", tarpit),
@@ -1509,6 +1510,83 @@ fn kubernetes_job(ca: &str) -> Result<(), Failed> {
     })
 }
 
+/// The number in the summary's "N checks repeated because DNS did not answer", if any.
+fn repeated_checks(stderr: &str) -> Option<u32> {
+    stderr
+        .split(", ")
+        .find_map(|part| {
+            part.trim_end()
+                .strip_suffix(" checks repeated because DNS did not answer")
+        })
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Through a resolver that leaves the first two copies of every SRV and autoconfig question
+/// unanswered (both of mailtls's tries), a scan checks those targets again and records exactly
+/// what a scan through the lab's own resolver records: nothing lost is remembered (the HTTPS
+/// fetch memo, the host memo), nothing is blamed on the domains.
+fn lossy_resolver(ca: &str) -> Result<(), Failed> {
+    let _turn = serial();
+    front()?;
+    let dir = scratch("lossy")?;
+    let db = dir.join("lossy.sqlite").display().to_string();
+    let domains = domains_of(&[Kind::Good, Kind::Hosted, Kind::Autoconfig], 3);
+    let list = write_list(&dir, "lossy.txt", &domains)?;
+    let lossy = super::lossy_dns::start(lab::DNS.parse()?, 3, |name| {
+        name.starts_with('_') || name.starts_with("autoconfig.")
+    })?;
+    let run = |scan: &str, dns: &str| {
+        output_of(
+            Command::new(env!("CARGO_BIN_EXE_mailtls"))
+                .arg("scan")
+                .arg(&list)
+                .args(["--db", &db, "--dns", dns, "--ca-file", ca])
+                .args(["--timeout", "2", "--per-ip-rate", "0", "--scan", scan])
+                .env("NO_COLOR", "1"),
+        )
+    };
+    let (status, _, stderr) = run("clean", lab::DNS);
+    ensure(status == 0, || {
+        format!("through dnsmasq: exit {status}: {stderr}")
+    })?;
+    let (status, _, stderr) = run("lossy", &lossy.address.to_string());
+    ensure(status == 0, || {
+        format!("through the lossy relay: exit {status}: {stderr}")
+    })?;
+    let dropped = lossy.dropped.load(Ordering::SeqCst);
+    ensure(dropped > 0, || "the relay lost no question".to_string())?;
+    ensure(
+        repeated_checks(&stderr).is_some_and(|n| n as usize >= domains.len()),
+        || {
+            format!(
+                "every domain should have been checked again ({dropped} questions lost): {stderr}"
+            )
+        },
+    )?;
+    eprintln!(
+        "lossy resolver: {dropped} questions lost, {} checks repeated, for {} domains",
+        repeated_checks(&stderr).unwrap_or(0),
+        domains.len()
+    );
+    let clean = rows_of(&db, "clean")?;
+    let lossy_rows = rows_of(&db, "lossy")?;
+    expect_eq("targets", domains.len(), clean[0].len())?;
+    for (table, (a, b)) in ["targets", "endpoints", "problems", "discovery"]
+        .iter()
+        .zip(clean.iter().zip(&lossy_rows))
+    {
+        ensure(a == b, || {
+            let first = a.iter().zip(b).find(|(x, y)| x != y);
+            format!(
+                "{table}: {} rows clean, {} lossy; first difference: {first:?}",
+                a.len(),
+                b.len()
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// A domain whose autoconfig name our resolver gets no answer for (its DNS server never
 /// answers) is checked again twice, later, before it is recorded as `unknown`; a domain that
 /// was answered is checked once.
@@ -1531,9 +1609,11 @@ fn unanswered_checked_again(ca: &str) -> Result<(), Failed> {
             .env("NO_COLOR", "1"),
     );
     ensure(status == 0, || format!("exit {status}: {stderr}"))?;
+    // The silent domain is checked three times; the other only again if the lab's DNS lost an
+    // answer twice in a row.
+    let repeated = repeated_checks(&stderr);
     ensure(
-        stderr.contains("2 targets checked by this run")
-            && stderr.contains(", 2 checks repeated because DNS did not answer"),
+        stderr.contains("2 targets checked by this run") && repeated.is_some_and(|n| n >= 2),
         || format!("the summary should count two repeated checks: {stderr}"),
     )?;
     let rows = query(&db, "SELECT target, verdict FROM targets ORDER BY target")?;
