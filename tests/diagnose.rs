@@ -61,12 +61,15 @@ fn endpoint(port: u16, sni: &str, leaf: &[u8]) -> EndpointObservation {
         version: Some("TLSv1.3".into()),
         cipher: Some("TLS13_AES_128_GCM_SHA256".into()),
         chain: vec![Der(leaf.to_vec())],
+        ..TlsObservation::default()
     });
     observation
 }
 
 fn observations(target: &str, leaf: &[u8], with_candidate: bool) -> Observations {
     Observations {
+        aliases: Vec::new(),
+        typed: None,
         target: Target::parse(target).unwrap(),
         addresses: vec!["192.0.2.7".parse().unwrap()],
         endpoints: vec![endpoint(993, target, leaf), endpoint(465, target, leaf)],

@@ -8,6 +8,8 @@
 mod discovery;
 #[path = "servers/engine.rs"]
 mod engine;
+#[path = "common/engines.rs"]
+mod engines;
 mod lab;
 #[path = "servers/lossy_dns.rs"]
 mod lossy_dns;
@@ -27,6 +29,8 @@ mod schema;
 mod serve;
 #[path = "servers/starttls_relay.rs"]
 mod starttls_relay;
+#[path = "common/thunderbird.rs"]
+mod thunderbird;
 #[path = "servers/versions.rs"]
 mod versions;
 #[path = "common/words.rs"]
@@ -430,11 +434,13 @@ fn missing_intermediate(ca: &str) -> Result<(), Failed> {
     ensure(message.contains(&url), || {
         format!("the fix names the AIA URL: {message}")
     })?;
+    // Apple fetches the intermediate too; what it then does depends on the private lab CA
+    // being installed on the device. Thunderbird and Android show their certificate warning.
     for (client, verdict, rule) in [
         ("outlook", "works", "outlook/aia-fetch"),
-        ("apple-mail", "warns", "apple/aia-fetch"),
-        ("thunderbird", "fails", "thunderbird/no-aia-fetch"),
-        ("android", "fails", "android/no-aia-fetch"),
+        ("apple-mail", "depends", "apple/aia-fetch"),
+        ("thunderbird", "warns", "thunderbird/no-aia-fetch"),
+        ("android", "warns", "android/no-aia-fetch"),
     ] {
         let found = client_verdict(&json, 993, client)?;
         expect_eq(
@@ -458,7 +464,7 @@ fn missing_intermediate(ca: &str) -> Result<(), Failed> {
     expect_eq("--client narrows to one", 1, clients.len())?;
     expect_eq(
         "outlook without AIA",
-        "fails",
+        "warns",
         clients[0]["verdict"].as_str().unwrap_or(""),
     )
 }

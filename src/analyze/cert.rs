@@ -56,6 +56,13 @@ pub struct CertInfo {
     /// The extendedKeyUsage extension: `None` when absent, else whether it allows TLS server
     /// authentication (id-kp-serverAuth or anyExtendedKeyUsage).
     pub eku_server_auth: Option<bool>,
+    /// The extendedKeyUsage allows server authentication only through anyExtendedKeyUsage (no
+    /// id-kp-serverAuth), which some verifiers refuse.
+    pub eku_any_only: bool,
+    /// The keyUsage extension, when present.
+    pub key_usage: Option<KeyUsage>,
+    /// It has a critical extension that x509-parser (and so most verifiers) does not know.
+    pub unknown_critical: bool,
     /// The certificate has a subjectAltName extension (of any kind).
     pub has_san: bool,
     /// Names a CA's name constraints are checked against: subjectAltName entries of every kind
@@ -65,11 +72,26 @@ pub struct CertInfo {
     pub name_constraints: usize,
 }
 
+/// The keyUsage bits the clients' rules look at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyUsage {
+    /// digitalSignature: signs (a TLS 1.3 or ECDHE handshake).
+    pub digital_signature: bool,
+    /// keyEncipherment: decrypts (RSA key exchange).
+    pub key_encipherment: bool,
+    /// keyAgreement: (EC)DH with a static key.
+    pub key_agreement: bool,
+    /// keyCertSign: signs certificates (a CA).
+    pub key_cert_sign: bool,
+}
+
 /// The kind and size of a public key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyInfo {
     /// RSA, with its modulus size in bits.
     Rsa(usize),
+    /// An RSA key for PSS signatures only (id-RSASSA-PSS), with its modulus size in bits.
+    RsaPss(usize),
     /// Elliptic curve, with the curve size in bits.
     Ec(usize),
     /// Ed25519 or Ed448.
@@ -82,6 +104,7 @@ impl std::fmt::Display for KeyInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             KeyInfo::Rsa(bits) => write!(f, "RSA {bits} bits"),
+            KeyInfo::RsaPss(bits) => write!(f, "RSA-PSS {bits} bits"),
             KeyInfo::Ec(bits) => write!(f, "EC {bits} bits"),
             KeyInfo::Edwards => f.write_str("EdDSA"),
             KeyInfo::Other => f.write_str("unknown key type"),
@@ -173,7 +196,15 @@ impl CertInfo {
             }
         }
         let is_ca = matches!(cert.basic_constraints(), Ok(Some(bc)) if bc.value.ca);
+        let spki_oid = cert.public_key().algorithm.algorithm.to_id_string();
         let key = match cert.public_key().parsed() {
+            // id-RSASSA-PSS: the key is an RSAPublicKey all the same.
+            _ if spki_oid == "1.2.840.113549.1.1.10" => {
+                x509_parser::public_key::RSAPublicKey::from_der(
+                    &cert.public_key().subject_public_key.data,
+                )
+                .map_or(KeyInfo::Other, |(_, rsa)| KeyInfo::RsaPss(rsa.key_size()))
+            }
             Ok(PublicKey::RSA(rsa)) => KeyInfo::Rsa(rsa.key_size()),
             Ok(PublicKey::EC(ec)) => KeyInfo::Ec(ec.key_size()),
             _ if cert
@@ -187,12 +218,31 @@ impl CertInfo {
             }
             _ => KeyInfo::Other,
         };
-        let eku_server_auth = match cert.extended_key_usage() {
-            Ok(Some(eku)) => Some(eku.value.server_auth || eku.value.any),
+        let (eku_server_auth, eku_any_only) = match cert.extended_key_usage() {
+            Ok(Some(eku)) => (
+                Some(eku.value.server_auth || eku.value.any),
+                eku.value.any && !eku.value.server_auth,
+            ),
             // A malformed EKU allows nothing.
-            Err(_) => Some(false),
-            Ok(None) => None,
+            Err(_) => (Some(false), false),
+            Ok(None) => (None, false),
         };
+        let key_usage = match cert.key_usage() {
+            Ok(Some(usage)) => Some(KeyUsage {
+                digital_signature: usage.value.digital_signature(),
+                key_encipherment: usage.value.key_encipherment(),
+                key_agreement: usage.value.key_agreement(),
+                key_cert_sign: usage.value.key_cert_sign(),
+            }),
+            _ => None,
+        };
+        let unknown_critical = cert.extensions().iter().any(|e| {
+            e.critical
+                && matches!(
+                    e.parsed_extension(),
+                    ParsedExtension::UnsupportedExtension { .. }
+                )
+        });
         let has_san = cert
             .extensions()
             .iter()
@@ -222,6 +272,9 @@ impl CertInfo {
             key,
             signature_hash: signature_hash(&cert.signature_algorithm.algorithm.to_id_string()),
             eku_server_auth,
+            eku_any_only,
+            key_usage,
+            unknown_critical,
             has_san,
             name_count,
             name_constraints,
@@ -294,6 +347,9 @@ pub(crate) fn test_cert(subject: &str, issuer: &str) -> CertInfo {
         key: KeyInfo::Ec(256),
         signature_hash: SignatureHash::Modern,
         eku_server_auth: None,
+        eku_any_only: false,
+        key_usage: None,
+        unknown_critical: false,
         has_san: false,
         name_count: 0,
         name_constraints: 0,

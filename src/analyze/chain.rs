@@ -179,55 +179,120 @@ pub enum Trust {
     },
     /// Something else is wrong with the chain (bad signature, wrong key usage, ...).
     Invalid {
-        /// webpki's reason.
+        /// What is wrong, in words.
         reason: String,
+        /// What is wrong, for the client policies (clients differ on some of these).
+        defect: Defect,
     },
 }
 
-/// The validity dates of a chain at a given time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Dates {
-    /// Every certificate is within its validity period.
-    Valid,
-    /// A certificate expired: which one (0 = leaf), its subject and end date.
-    Expired {
-        /// Position in the chain, 0 for the leaf.
-        index: usize,
-        /// Its subject.
-        subject: String,
-        /// Its notAfter, Unix seconds.
-        not_after: i64,
-    },
-    /// A certificate is not valid yet.
-    NotYetValid {
-        /// Position in the chain, 0 for the leaf.
-        index: usize,
-        /// Its subject.
-        subject: String,
-        /// Its notBefore, Unix seconds.
-        not_before: i64,
-    },
+/// What makes a chain invalid, beyond the anchor and the dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Defect {
+    /// The server certificate is a CA certificate (basicConstraints cA true).
+    CaAsLeaf,
+    /// The server certificate's extendedKeyUsage does not allow TLS server authentication.
+    LeafEku,
+    /// A CA's extendedKeyUsage does not allow TLS server authentication.
+    IssuerEku,
+    /// A certificate that signs another is not a CA (basicConstraints missing or cA false).
+    IssuerNotCa,
+    /// A CA's keyUsage lacks keyCertSign.
+    IssuerKeyUsage,
+    /// The chain is longer than a CA's pathLenConstraint allows.
+    PathLength,
+    /// A name violates a CA's name constraints.
+    NameConstraints,
+    /// A certificate has a critical extension the verifier does not know.
+    UnknownCriticalExtension,
+    /// A signature does not verify.
+    BadSignature,
+    /// A signature algorithm nobody accepts.
+    UnsupportedAlgorithm,
+    /// A certificate is revoked.
+    Revoked,
+    /// The certificate cannot be read, or the chain is beyond the verifier's limits.
+    Unreadable,
+    /// Anything else.
+    Other,
 }
 
-/// Checks validity dates of each certificate (leaf first) at `now` (Unix seconds).
-pub fn dates<'a>(chain: impl IntoIterator<Item = &'a CertInfo>, now: i64) -> Dates {
-    for (index, cert) in chain.into_iter().enumerate() {
-        if now > cert.not_after {
-            return Dates::Expired {
-                index,
-                subject: cert.subject.clone(),
-                not_after: cert.not_after,
-            };
-        }
-        if now < cert.not_before {
-            return Dates::NotYetValid {
-                index,
-                subject: cert.subject.clone(),
-                not_before: cert.not_before,
-            };
-        }
+/// Where a certificate sits on the path a client builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// The server's own certificate.
+    Leaf,
+    /// An intermediate, 1 for the leaf's issuer, counting upwards.
+    Intermediate(usize),
+    /// The trust anchor (root) the path ends in.
+    Anchor,
+}
+
+impl Position {
+    /// A CA certificate (an intermediate or the root), not the server's own.
+    pub fn is_issuer(&self) -> bool {
+        *self != Position::Leaf
     }
-    Dates::Valid
+}
+
+/// Which end of its validity a certificate is outside of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateKind {
+    /// Past its notAfter.
+    Expired,
+    /// Before its notBefore.
+    NotYetValid,
+}
+
+/// One certificate a client checks that is outside its validity dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateFault {
+    /// Where it sits.
+    pub position: Position,
+    /// Its subject.
+    pub subject: String,
+    /// Expired, or not valid yet.
+    pub kind: DateKind,
+    /// The date it crossed (notAfter) or will cross (notBefore), Unix seconds.
+    pub date: i64,
+}
+
+/// Every certificate of `chain` (in path order: the leaf, the intermediates upwards, then the
+/// anchor when given) that is outside its validity at `now` (Unix seconds). Empty: all valid.
+pub fn dates<'a>(
+    chain: impl IntoIterator<Item = &'a CertInfo>,
+    anchor: Option<&CertInfo>,
+    now: i64,
+) -> Vec<DateFault> {
+    let positioned = chain
+        .into_iter()
+        .enumerate()
+        .map(|(index, cert)| {
+            let position = if index == 0 {
+                Position::Leaf
+            } else {
+                Position::Intermediate(index)
+            };
+            (position, cert)
+        })
+        .chain(anchor.map(|cert| (Position::Anchor, cert)));
+    positioned
+        .filter_map(|(position, cert)| {
+            let (kind, date) = if now > cert.not_after {
+                (DateKind::Expired, cert.not_after)
+            } else if now < cert.not_before {
+                (DateKind::NotYetValid, cert.not_before)
+            } else {
+                return None;
+            };
+            Some(DateFault {
+                position,
+                subject: cert.subject.clone(),
+                kind,
+                date,
+            })
+        })
+        .collect()
 }
 
 /// A path a client can build from the leaf to a trust anchor.
@@ -257,6 +322,13 @@ pub struct Extra<'a> {
     pub elsewhere: &'a [Vec<u8>],
     /// Issuers fetched from AIA URLs.
     pub fetched: &'a [Fetched],
+}
+
+impl Extra<'_> {
+    /// Nothing from outside the chain.
+    pub fn is_empty(&self) -> bool {
+        self.elsewhere.is_empty() && self.fetched.is_empty()
+    }
 }
 
 /// Limits a strict validation adds (x509-limbo test cases use them; `check` does not).
@@ -291,6 +363,7 @@ pub fn trust(
         return TrustReport {
             trust: Trust::Invalid {
                 reason: "the server sent no certificate".to_string(),
+                defect: Defect::Unreadable,
             },
             path: None,
         };
@@ -311,6 +384,7 @@ pub fn trust(
                 leaf.name_count,
                 budget::NAME_CHECK_MAX
             ),
+            defect: Defect::Unreadable,
         });
     }
     let capped = || {
@@ -322,6 +396,7 @@ pub fn trust(
                 picked.kept.len(),
                 picked.capped
             ),
+            defect: Defect::Unreadable,
         })
     };
     let sent: Vec<CertificateDer<'_>> = kept()
@@ -339,6 +414,7 @@ pub fn trust(
                         index + 1,
                         describe_crl_error(&error)
                     ),
+                    defect: Defect::Other,
                 });
             }
         }
@@ -348,8 +424,25 @@ pub fn trust(
         crls: &crls,
         max_intermediates: options.max_intermediates,
     };
+    // Trust is decided apart from dates: webpki checks every certificate's dates as it builds,
+    // so a path that fails only because a certificate is outside its dates is built again at a
+    // moment when the certificates on it are all valid (or, when there is no such moment,
+    // without dates by `path`). The dates are then judged on that path, by `dates`: an expired
+    // intermediate never hides an untrusted root, nor the other way round.
     let verify = |intermediates: &[CertificateDer<'_>]| {
-        verify(&leaf.der, intermediates, anchors, at, &limits)
+        let mut result = verify(&leaf.der, intermediates, anchors, at, &limits);
+        for moment in moments(leaf, intermediates) {
+            if !matches!(&result, Err(error) if expiry(error)) {
+                break;
+            }
+            result = verify(&leaf.der, intermediates, anchors, moment, &limits);
+        }
+        if matches!(&result, Err(error) if expiry(error)) && options.crls.is_empty() {
+            let ders: Vec<&[u8]> = intermediates.iter().map(|c| c.as_ref()).collect();
+            result = dateless_path(&leaf.der, &ders, anchors, options.max_intermediates)
+                .ok_or(webpki::Error::UnknownIssuer);
+        }
+        result
     };
     let done = |trust, path| TrustReport {
         trust,
@@ -365,9 +458,25 @@ pub fn trust(
         other => other,
     };
     match first {
-        Ok(path) => return done(Trust::Trusted, path),
+        Ok(path) => {
+            return match issuer_without_cert_sign(&path) {
+                Some(subject) => bare(Trust::Invalid {
+                    reason: format!(
+                        "the CA certificate \"{subject}\" has a keyUsage without keyCertSign, so \
+                         it may not sign certificates"
+                    ),
+                    defect: Defect::IssuerKeyUsage,
+                }),
+                None => done(Trust::Trusted, path),
+            };
+        }
         Err(webpki::Error::UnknownIssuer) => {}
-        // An expired intermediate is reported by `dates`; the path itself is sound.
+        // A self-signed server certificate is that first, whatever else webpki found wrong
+        // with it (a self-signed CA certificate is a "CA used as end entity" to webpki).
+        Err(_) if leaf.self_signed() => return bare(Trust::SelfSigned),
+        // Only with revocation lists (which the dateless builder does not read), when no single
+        // moment has every certificate valid: the path is sound as far as can be told, and the
+        // dates are reported by `dates`.
         Err(webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }) => {
             return bare(Trust::Trusted);
         }
@@ -376,6 +485,7 @@ pub fn trust(
         Err(other) => {
             return bare(Trust::Invalid {
                 reason: describe(&other),
+                defect: defect(&other, leaf),
             });
         }
     }
@@ -451,6 +561,49 @@ pub fn trust(
     bare(trust)
 }
 
+/// Whether a verifier that, for each issuer, takes the first certificate sent with that subject
+/// and never goes back to try another (GnuTLS's `_gnutls_sort_clist`) still reaches a trusted
+/// path. `chain` is as sent, leaf first. Dates aside, like [`trust`].
+pub fn first_match_trusted(chain: &[CertInfo], anchors: &TrustAnchors, now: i64) -> bool {
+    let Some(leaf) = chain.first() else {
+        return false;
+    };
+    let mut walked = vec![leaf.clone()];
+    let mut used = vec![false; chain.len()];
+    let mut current = leaf;
+    // Bounded by the chain: each step uses a certificate not used before.
+    while let Some(next) = chain
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(i, c)| !used[*i] && c.subject == current.issuer && !c.self_signed())
+        .map(|(i, _)| i)
+    {
+        used[next] = true;
+        current = &chain[next];
+        walked.push(current.clone());
+    }
+    trust(
+        &walked,
+        anchors,
+        Extra::default(),
+        now,
+        &PathOptions::default(),
+    )
+    .trust
+        == Trust::Trusted
+}
+
+/// The subject of an intermediate on `path` whose keyUsage lacks keyCertSign: webpki does not
+/// check it, NSS and GnuTLS refuse the chain (RFC 5280 4.2.1.3).
+fn issuer_without_cert_sign(path: &ChainPath) -> Option<String> {
+    path.intermediates
+        .iter()
+        .filter_map(|der| CertInfo::parse(der).ok())
+        .find(|cert| cert.key_usage.is_some_and(|usage| !usage.key_cert_sign))
+        .map(|cert| cert.subject)
+}
+
 /// A verdict without a path.
 fn bare(trust: Trust) -> TrustReport {
     TrustReport { trust, path: None }
@@ -461,6 +614,65 @@ fn expiry(error: &webpki::Error) -> bool {
         error,
         webpki::Error::CertExpired { .. } | webpki::Error::CertNotValidYet { .. }
     )
+}
+
+/// Moments to build a path at when webpki refused one for dates: the middle of the time every
+/// certificate given is valid, then the middle of the leaf's overlap with each intermediate
+/// (a decoy outside the others' dates must not stop the rest). Unreadable certificates are
+/// skipped; at most one moment per certificate.
+fn moments(leaf: &CertInfo, intermediates: &[CertificateDer<'_>]) -> Vec<i64> {
+    use x509_parser::prelude::{FromDer, X509Certificate};
+    let windows: Vec<(i64, i64)> = intermediates
+        .iter()
+        .filter_map(|der| X509Certificate::from_der(der.as_ref()).ok())
+        .map(|(_, cert)| {
+            (
+                cert.validity().not_before.timestamp(),
+                cert.validity().not_after.timestamp(),
+            )
+        })
+        .collect();
+    let middle = |(from, to): (i64, i64)| (from <= to).then(|| from + (to - from) / 2);
+    let leaf_window = (leaf.not_before, leaf.not_after);
+    let overlap = |a: (i64, i64), b: (i64, i64)| (a.0.max(b.0), a.1.min(b.1));
+    let mut out: Vec<i64> = Vec::new();
+    let all = windows.iter().fold(leaf_window, |acc, w| overlap(acc, *w));
+    out.extend(middle(all));
+    for window in &windows {
+        if let Some(moment) = middle(overlap(leaf_window, *window)) {
+            if !out.contains(&moment) {
+                out.push(moment);
+            }
+        }
+    }
+    out
+}
+
+/// A path for `leaf` through `intermediates` (DER) found without looking at dates at all, by
+/// [`path::build`] (the RFC 5280 builder, which holds a path to everything webpki checks but
+/// dates and revocation).
+fn dateless_path(
+    leaf: &[u8],
+    intermediates: &[&[u8]],
+    anchors: &TrustAnchors,
+    max_intermediates: Option<usize>,
+) -> Option<ChainPath> {
+    let candidates: Vec<(&[u8], &[u8])> = anchors
+        .anchors
+        .iter()
+        .zip(&anchors.ders)
+        .map(|(anchor, der)| (anchor.subject.as_ref(), der.as_slice()))
+        .collect();
+    let found = path::build(leaf, intermediates, &candidates, max_intermediates)?;
+    Some(ChainPath {
+        anchor: *anchors.origins.get(found.anchor)?,
+        anchor_der: anchors.ders.get(found.anchor)?.clone(),
+        intermediates: found
+            .intermediates
+            .iter()
+            .map(|&i| intermediates.get(i).map(|der| der.to_vec()))
+            .collect::<Option<_>>()?,
+    })
 }
 
 /// The path [`path::build`] finds for a chain of a shape webpki refuses, when there is one. Not
@@ -476,27 +688,12 @@ fn rfc5280_path<'c>(
     {
         return None;
     }
-    let candidates: Vec<(&[u8], &[u8])> = anchors
-        .anchors
-        .iter()
-        .zip(&anchors.ders)
-        .map(|(anchor, der)| (anchor.subject.as_ref(), der.as_slice()))
-        .collect();
-    let found = path::build(
+    dateless_path(
         &leaf.der,
         &intermediates,
-        &candidates,
+        anchors,
         options.max_intermediates,
-    )?;
-    Some(ChainPath {
-        anchor: *anchors.origins.get(found.anchor)?,
-        anchor_der: anchors.ders.get(found.anchor)?.clone(),
-        intermediates: found
-            .intermediates
-            .iter()
-            .map(|&i| intermediates.get(i).map(|der| der.to_vec()))
-            .collect::<Option<_>>()?,
-    })
+    )
 }
 
 /// What path building is held to, once the revocation lists are parsed.
@@ -527,6 +724,36 @@ pub fn describe_crl_error(error: &webpki::Error) -> &'static str {
         E::InvalidCrlNumber => "its CRL number is invalid",
         E::InvalidSerialNumber => "it lists an invalid serial number",
         _ => "it does not parse as an X.509 revocation list",
+    }
+}
+
+/// What webpki's error says is wrong, for the client policies.
+fn defect(error: &webpki::Error, leaf: &CertInfo) -> Defect {
+    use webpki::Error as E;
+    match error {
+        E::CaUsedAsEndEntity => Defect::CaAsLeaf,
+        // webpki says the same for the server's EKU and a CA's: the leaf's own tells which.
+        E::RequiredEkuNotFoundContext(_) => {
+            if leaf.eku_server_auth == Some(false) || leaf.eku_any_only {
+                Defect::LeafEku
+            } else {
+                Defect::IssuerEku
+            }
+        }
+        E::EndEntityUsedAsCa => Defect::IssuerNotCa,
+        E::PathLenConstraintViolated => Defect::PathLength,
+        E::NameConstraintViolation => Defect::NameConstraints,
+        E::UnsupportedCriticalExtension => Defect::UnknownCriticalExtension,
+        E::InvalidSignatureForPublicKey => Defect::BadSignature,
+        E::UnsupportedSignatureAlgorithmContext(_)
+        | E::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => Defect::UnsupportedAlgorithm,
+        E::CertRevoked => Defect::Revoked,
+        E::BadDer
+        | E::BadDerTime
+        | E::MaximumPathDepthExceeded
+        | E::MaximumPathBuildCallsExceeded
+        | E::MaximumSignatureChecksExceeded => Defect::Unreadable,
+        _ => Defect::Other,
     }
 }
 

@@ -15,7 +15,7 @@ pub mod versions;
 use crate::observation::EndpointObservation;
 use crate::target::Target;
 use cert::CertInfo;
-use chain::{ChainPath, Dates, Extra, PathOptions, Trust, TrustAnchors};
+use chain::{ChainPath, DateFault, Extra, PathOptions, Trust, TrustAnchors};
 use names::NameCheck;
 
 /// What we conclude about one endpoint's certificate.
@@ -29,10 +29,14 @@ pub struct CertAnalysis {
     pub name: NameCheck,
     /// The trust verdict.
     pub trust: Trust,
-    /// The dates verdict.
-    pub dates: Dates,
+    /// Every certificate a client checks (the path's, the anchor's included) that is outside
+    /// its validity dates; empty when all are within them.
+    pub dates: Vec<DateFault>,
     /// The path to a trust anchor, when one was built.
     pub path: Option<ChainPath>,
+    /// Whether a verifier that takes the first certificate sent for each issuer and never tries
+    /// another (GnuTLS) reaches a trusted path too; `None` when no trusted path exists at all.
+    pub first_match_trusted: Option<bool>,
 }
 
 impl CertAnalysis {
@@ -46,7 +50,7 @@ impl CertAnalysis {
     pub fn accepted(&self) -> bool {
         matches!(self.name, NameCheck::Covered(_) | NameCheck::NotChecked)
             && self.trust == Trust::Trusted
-            && self.dates == Dates::Valid
+            && self.dates.is_empty()
     }
 }
 
@@ -99,11 +103,26 @@ pub fn chain_of(
     let leaf = chain.first()?;
     let name = target.map_or(NameCheck::NotChecked, |target| names::check(leaf, target));
     let report = chain::trust(&chain, anchors, extra, now, options);
-    // Dates of what a client uses: an expired certificate sent but not on the path is harmless.
+    // Dates of what a client uses: an expired certificate sent but not on the path is harmless;
+    // an expired root the path ends in is not (NSS and GnuTLS refuse it).
     let dates = match &report.path {
-        Some(path) => chain::dates(profile::examined(&chain, Some(path)), now),
-        None => chain::dates(&chain, now),
+        Some(path) => {
+            let intermediates: Vec<CertInfo> = path
+                .intermediates
+                .iter()
+                .filter_map(|der| CertInfo::parse(der).ok())
+                .collect();
+            let anchor = CertInfo::parse(&path.anchor_der).ok();
+            chain::dates(
+                std::iter::once(leaf).chain(&intermediates),
+                anchor.as_ref(),
+                now,
+            )
+        }
+        None => chain::dates(profile::examined(&chain, None), None, now),
     };
+    let first_match_trusted =
+        (report.trust == Trust::Trusted).then(|| chain::first_match_trusted(&chain, anchors, now));
     Some(CertAnalysis {
         chain,
         unparseable,
@@ -111,5 +130,6 @@ pub fn chain_of(
         trust: report.trust,
         dates,
         path: report.path,
+        first_match_trusted,
     })
 }

@@ -2,7 +2,8 @@
 //!
 //! The rules, as current clients apply them:
 //! - DNS names are compared against subjectAltName dNSName entries, case-insensitively, in A-label
-//!   (ASCII) form; a trailing dot is ignored.
+//!   (ASCII) form; a trailing dot on the name asked for is ignored, one on a presented name matches
+//!   nothing.
 //! - A wildcard is accepted only as the complete left-most label (`*.example.com`), matches exactly
 //!   one label, and needs at least two labels after it (`*.com` matches nothing). Partial
 //!   wildcards (`f*.example.com`, `*mail.example.com`) match nothing (RFC 9525 section 6.3).
@@ -62,7 +63,12 @@ pub fn check(cert: &CertInfo, target: &Target) -> NameCheck {
 /// Whether a presented DNS identifier (possibly a wildcard) matches a reference name.
 /// Both are expected in ASCII form; anything non-ASCII in the pattern matches nothing.
 pub fn dns_matches(pattern: &str, reference: &str) -> bool {
-    let pattern = pattern.strip_suffix('.').unwrap_or(pattern);
+    // A presented name never ends in a dot (RFC 5280 4.2.1.6: preferred name syntax); one that
+    // does matches nothing in NSS or GnuTLS (measured: names/san-trailing-dot). The reference
+    // name may: it is the same name as without the dot.
+    if pattern.ends_with('.') {
+        return false;
+    }
     let reference = reference.strip_suffix('.').unwrap_or(reference);
     if !pattern.is_ascii() || !reference.is_ascii() || pattern.is_empty() || reference.is_empty() {
         return false;
@@ -129,7 +135,8 @@ mod tests {
     fn exact_names_case_insensitive_trailing_dot() {
         assert!(dns_matches("mail.example.com", "mail.example.com"));
         assert!(dns_matches("MAIL.Example.com", "mail.example.COM"));
-        assert!(dns_matches("mail.example.com.", "mail.example.com"));
+        assert!(!dns_matches("mail.example.com.", "mail.example.com"));
+        assert!(dns_matches("mail.example.com", "mail.example.com."));
         assert!(!dns_matches("mail.example.com", "example.com"));
         assert!(!dns_matches("example.com", "mail.example.com"));
     }

@@ -51,6 +51,24 @@ pub struct VersionReport {
     pub rows: Vec<VersionRow>,
     /// Weak suites accepted; `None` when that was not learned.
     pub weak: Option<Vec<WeakSuite>>,
+    /// What the server did with a client's own TLS 1.2 offer, where that was asked (only of
+    /// a server that chose a suite the client does not offer).
+    pub offers: Vec<(Offer, Support)>,
+}
+
+impl VersionReport {
+    /// Whether the server accepts a client's own TLS 1.2 offer: `Some(false)` when it refused
+    /// it, `None` when it was not asked (the suite it chose is one the client offers).
+    pub fn accepts_offer(&self, offer: Offer) -> Option<bool> {
+        self.offers
+            .iter()
+            .find(|(o, _)| *o == offer)
+            .and_then(|(_, support)| match support {
+                Support::Accepted { .. } => Some(true),
+                Support::Refused { .. } => Some(false),
+                Support::Unknown { .. } => None,
+            })
+    }
 }
 
 impl VersionReport {
@@ -121,7 +139,29 @@ pub fn summarize(observation: &EndpointObservation) -> Option<VersionReport> {
         .iter()
         .find(|p| p.offer == Offer::Weak)
         .and_then(weak_suites);
-    Some(VersionReport { rows, weak })
+    let offers = observation
+        .versions
+        .iter()
+        .filter(|p| Offer::CLIENTS.contains(&p.offer))
+        .map(|p| {
+            let support = match &p.answer {
+                HelloAnswer::Accepted { cipher_name, .. } => Support::Accepted {
+                    cipher: cipher_name.clone(),
+                },
+                HelloAnswer::Alert { name, .. } => Support::Refused {
+                    how: format!("alert {name}"),
+                },
+                HelloAnswer::Closed => Support::Refused {
+                    how: "closed the connection".to_string(),
+                },
+                _ => Support::Unknown {
+                    why: "no usable answer to the client's hello".to_string(),
+                },
+            };
+            (p.offer, support)
+        })
+        .collect();
+    Some(VersionReport { rows, weak, offers })
 }
 
 fn support(
@@ -249,6 +289,7 @@ mod tests {
             version: negotiated.map(str::to_string),
             cipher: negotiated.map(|_| "TLS13_AES_256_GCM_SHA384".to_string()),
             chain: Vec::new(),
+            ..TlsObservation::default()
         });
         o.versions = probes;
         o

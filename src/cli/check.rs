@@ -28,7 +28,8 @@ pub struct CheckArgs {
 
 pub fn run(args: CheckArgs) -> Result<u8, Failure> {
     let subject = Subject::parse(&args.host).map_err(|e| Failure::usage(e.into()))?;
-    let options = args.probes.options()?;
+    let mut options = args.probes.options()?;
+    options.typed = Some(args.host.trim().to_string());
     // A file that cannot be written is a usage error before any network work.
     let save = args
         .save

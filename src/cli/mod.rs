@@ -175,6 +175,7 @@ impl ProbeArgs {
             } else {
                 None
             },
+            typed: None,
         })
     }
 }

@@ -48,11 +48,11 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     if facts.anchor() == Some(AnchorOrigin::Added) {
         found.push(Finding::new(
             &USER_CA,
-            Outcome::Fails,
+            Outcome::Warns,
             "the chain ends in a private CA: even when installed on the phone, apps ignore \
              user-added CAs unless they opt in",
         ));
     }
-    found.extend(super::weak_signature(&SHA1, facts, Outcome::Warns));
+    found.extend(super::weak_signature(&SHA1, facts, Outcome::Depends));
     found
 }

@@ -103,15 +103,15 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
         &RSA,
         facts,
         profile::MIN_RSA_BITS,
-        Outcome::Fails,
+        Outcome::Warns,
     ));
-    found.extend(super::weak_signature(&SHA2, facts, Outcome::Fails));
+    found.extend(super::weak_signature(&SHA2, facts, Outcome::Warns));
     if let Some(leaf) = facts.analysis.leaf() {
         if leaf.not_before >= JULY_2019 {
             if leaf.eku_server_auth.is_none() {
                 found.push(Finding::new(
                     &EKU,
-                    Outcome::Fails,
+                    Outcome::Warns,
                     "the server certificate has no extendedKeyUsage extension",
                 ));
             }
@@ -119,7 +119,7 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
             if profile::validity_seconds(leaf) > 825 * DAY {
                 found.push(Finding::new(
                     &VALIDITY_825,
-                    Outcome::Fails,
+                    Outcome::Warns,
                     format!("the server certificate is valid for {days} days (limit 825)"),
                 ));
             } else if leaf.not_before >= SEPTEMBER_2020
@@ -128,7 +128,7 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
             {
                 found.push(Finding::new(
                     &VALIDITY_398,
-                    Outcome::Fails,
+                    Outcome::Warns,
                     format!(
                         "the server certificate is valid for {days} days; publicly trusted \
                          certificates may have at most 398"
@@ -141,7 +141,7 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     if facts.anchor() == Some(AnchorOrigin::Added) {
         found.push(Finding::new(
             &PRIVATE_CA,
-            Outcome::Warns,
+            Outcome::Depends,
             "the chain ends in a private CA: works only on devices where it is installed and \
              fully trusted",
         ));
@@ -149,7 +149,7 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     if facts.legacy_tls() {
         found.push(Finding::new(
             &TLS,
-            Outcome::Warns,
+            Outcome::Depends,
             format!(
                 "the server negotiated {}, deprecated on Apple platforms",
                 facts.tls_version.unwrap_or_default()

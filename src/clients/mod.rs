@@ -20,10 +20,11 @@ pub mod releases;
 pub mod thunderbird;
 
 use crate::analyze::CertAnalysis;
-use crate::analyze::chain::{AnchorOrigin, Dates, Trust};
+use crate::analyze::chain::{AnchorOrigin, DateKind, Defect, Position, Trust};
 use crate::analyze::names::NameCheck;
 use crate::analyze::profile::{self, Weakness, WeaknessKind};
 use crate::analyze::versions::VersionReport;
+use crate::target::Target;
 use crate::tls_catalog::TlsVersion;
 use dialogs::Fault;
 
@@ -75,12 +76,18 @@ impl Client {
 crate::vocabulary::vocabulary! {
     /// What a client does with a server, worst last (so `max` is the verdict).
     pub enum Outcome {
-        /// Connects without a prompt.
+        /// Connects without showing the user anything. A finding may still name a risk (a key
+        /// another client refuses), but this client says nothing about it.
         Works => "works",
-        /// Connects, but with a risk: a behaviour that depends on the version or the device's set-up,
-        /// or that we could not confirm from a source.
+        /// Depends on the device, its version or its set-up, or no source settles it: it
+        /// connects silently on some and not on others; nothing is promised on screen.
+        Depends => "depends",
+        /// Shows the user a certificate warning (its dialog is named) and connects only if the
+        /// user accepts a certificate it could not verify, which is exactly what a man in the
+        /// middle looks like.
         Warns => "warns",
-        /// Refuses the certificate: an error, sometimes with a (dangerous) "accept anyway" button.
+        /// Cannot connect at all: no TLS, no version or cipher suite in common, or a refusal
+        /// with no way past it.
         Fails => "fails",
     }
 }
@@ -96,8 +103,8 @@ pub struct Rule {
     pub source: &'static str,
     /// Whether the source settles it for current versions; if not, the output says so.
     pub certain: bool,
-    /// The certificate fault its failure shows a dialog for; `None` for rules whose failure
-    /// stops the connection instead (TLS versions).
+    /// The certificate fault its dialog is about when the rule makes the client warn; `None`
+    /// for rules that stop the connection instead (TLS versions) or never warn.
     pub fault: Option<Fault>,
 }
 
@@ -108,14 +115,17 @@ pub struct Finding {
     pub rule: &'static str,
     /// What it means for the client.
     pub outcome: Outcome,
-    /// Whether the behaviour is documented for current versions.
+    /// Whether the behaviour is documented (or measured) for current versions.
     pub certain: bool,
     /// What happened, specific to this certificate.
     pub detail: String,
     /// Where the rule is documented.
     pub source: &'static str,
-    /// The certificate fault behind it, when its failure shows a certificate dialog.
+    /// The certificate fault behind it, when it makes the client show a certificate dialog.
     pub fault: Option<Fault>,
+    /// The fault is in a CA certificate (an intermediate or the root), not the server's own:
+    /// some clients report those first.
+    pub issuer: bool,
 }
 
 impl Finding {
@@ -128,7 +138,14 @@ impl Finding {
             detail: detail.into(),
             source: rule.source,
             fault: rule.fault,
+            issuer: false,
         }
+    }
+
+    /// The same finding, about a CA certificate.
+    fn on_issuer(mut self, issuer: bool) -> Finding {
+        self.issuer = issuer;
+        self
     }
 }
 
@@ -141,20 +158,27 @@ pub struct ClientVerdict {
     pub verdict: Outcome,
     /// The rules that applied, worst first.
     pub rules: Vec<Finding>,
-    /// The certificate dialog the client shows on this server, when its verdict is not `works`
-    /// because of the certificate (a client that cannot connect at all shows an error instead).
+    /// When it warns: every certificate fault it warns about, in the order the client reports
+    /// them (the first is the one its notification names). Empty otherwise.
+    pub faults: Vec<Fault>,
+    /// The certificate dialog the client shows on this server: exactly when it warns.
     pub dialog: Option<&'static dialogs::Dialog>,
 }
 
 impl ClientVerdict {
-    /// The finding that decided the verdict: the first (worst) one with the verdict's outcome.
+    /// The finding that decided the verdict: for a warning, the one its dialog names first;
+    /// else the first (worst) one with the verdict's outcome.
     pub fn deciding(&self) -> Option<&Finding> {
-        self.rules.iter().find(|f| f.outcome == self.verdict)
+        let first = self.faults.first().copied();
+        self.rules
+            .iter()
+            .filter(|f| f.outcome == self.verdict)
+            .find(|f| first.is_none() || f.fault.map(|x| shown(self.client, x, f.issuer)) == first)
     }
 
-    /// The certificate fault behind the verdict, when the deciding rule is about the certificate.
+    /// The certificate fault its dialog names, when it warns.
     pub fn fault(&self) -> Option<Fault> {
-        self.deciding().and_then(|f| f.fault)
+        self.faults.first().copied()
     }
 }
 
@@ -165,10 +189,16 @@ pub struct Facts<'a> {
     pub analysis: &'a CertAnalysis,
     /// The negotiated TLS version, e.g. "TLSv1.3", when known.
     pub tls_version: Option<&'a str>,
+    /// The negotiated cipher suite's IANA name, when known.
+    pub tls_cipher: Option<&'a str>,
     /// Weak keys and signatures on the path.
     pub weaknesses: Vec<Weakness>,
     /// The versions the server accepts, when they were asked.
     pub versions: Option<&'a VersionReport>,
+    /// The name (or address) the client asks for, when one was given.
+    pub target: Option<&'a Target>,
+    /// The name as the user typed it, when that differs from `target`.
+    pub typed: Option<&'a str>,
 }
 
 impl<'a> Facts<'a> {
@@ -179,6 +209,9 @@ impl<'a> Facts<'a> {
             tls_version,
             weaknesses: profile::weaknesses(&analysis.chain, analysis.path.as_ref()),
             versions: None,
+            target: None,
+            typed: None,
+            tls_cipher: None,
         }
     }
 
@@ -202,6 +235,7 @@ pub static COMMON_RULES: &[Rule] = &[
     NAME_NOT_COVERED,
     EXPIRED,
     NOT_YET_VALID,
+    ROOT_DATES,
     SELF_SIGNED,
     UNKNOWN_CA,
     INVALID_CHAIN,
@@ -227,6 +261,18 @@ const NOT_YET_VALID: Rule = Rule {
     summary: "A certificate whose notBefore is in the future is rejected.",
     source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1.3",
     certain: true,
+    fault: Some(Fault::Dates),
+};
+const ROOT_DATES: Rule = Rule {
+    id: "root-dates",
+    summary: "A root outside its validity dates: NSS (Thunderbird) and GnuTLS (Evolution, Geary) \
+              refuse the chain, as the fidelity matrix measures; RFC 5280 does not require \
+              checking a trust anchor's dates, and Windows', Apple's and Android's behaviour is \
+              not documented.",
+    source: "https://www.rfc-editor.org/rfc/rfc5280#section-6.1.1; tests/fidelity.rs \
+             (validity/root-expired: SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE, GnuTLS \
+             \"uses expired certificate\")",
+    certain: false,
     fault: Some(Fault::Dates),
 };
 const SELF_SIGNED: Rule = Rule {
@@ -282,35 +328,90 @@ pub fn judge_no_tls(client: Client, reason: &str) -> ClientVerdict {
     verdict(client, vec![Finding::new(&NO_TLS, Outcome::Fails, reason)])
 }
 
+/// The verdict for a client on an endpoint whose certificate cannot be read at all.
+pub fn judge_unreadable(client: Client) -> ClientVerdict {
+    verdict(
+        client,
+        vec![Finding {
+            fault: None,
+            ..Finding::new(
+                &INVALID_CHAIN,
+                Outcome::Fails,
+                "the server's certificate cannot be read, so the client cannot even show it",
+            )
+        }],
+    )
+}
+
+/// The fault `client`'s dialog shows for a finding of `fault`: Thunderbird puts a CA outside
+/// its dates (SEC_ERROR_EXPIRED_ISSUER_CERTIFICATE) in the trust category, not the time one
+/// (measured with the real Thunderbird: validity/intermediate-expired).
+fn shown(client: Client, fault: Fault, issuer: bool) -> Fault {
+    match (client, fault) {
+        (Client::Thunderbird, Fault::Dates) if issuer => Fault::Untrusted,
+        _ => fault,
+    }
+}
+
+/// Where `fault` comes in the order `client` reports faults (lowest first). Thunderbird's
+/// certificate error names the chain first, then the name, then the dates (an expired server
+/// certificate for another name is reported as the name: measured,
+/// combined/expired-and-mismatch). The others name the chain first, then the dates, then the
+/// name (GnuTLS leaves out the dates of a chain whose issuer it does not know; Windows' SSL
+/// policy checks the chain before the name).
+fn rank(client: Client, fault: Fault) -> u8 {
+    match (client, fault) {
+        (_, Fault::Untrusted) => 0,
+        (Client::Thunderbird, Fault::WrongName) => 1,
+        (_, Fault::Dates) => 2,
+        (_, Fault::WrongName) => 3,
+    }
+}
+
 fn verdict(client: Client, mut rules: Vec<Finding>) -> ClientVerdict {
     rules.sort_by_key(|f| std::cmp::Reverse(f.outcome));
-    let mut verdict = ClientVerdict {
+    let verdict = rules
+        .iter()
+        .map(|f| f.outcome)
+        .max()
+        .unwrap_or(Outcome::Works);
+    let mut ranked: Vec<(u8, Fault)> = rules
+        .iter()
+        .filter(|f| verdict == Outcome::Warns && f.outcome == Outcome::Warns)
+        .filter_map(|f| f.fault.map(|fault| shown(client, fault, f.issuer)))
+        .map(|fault| (rank(client, fault), fault))
+        .collect();
+    ranked.sort();
+    let mut faults: Vec<Fault> = Vec::new();
+    for (_, fault) in ranked {
+        if !faults.contains(&fault) {
+            faults.push(fault);
+        }
+    }
+    let dialog = faults
+        .first()
+        .and_then(|fault| dialogs::shown(client, *fault, dialogs::Connection::MailServer));
+    ClientVerdict {
         client,
-        verdict: rules
-            .iter()
-            .map(|f| f.outcome)
-            .max()
-            .unwrap_or(Outcome::Works),
+        verdict,
         rules,
-        dialog: None,
-    };
-    verdict.dialog = verdict
-        .deciding()
-        .filter(|f| f.outcome != Outcome::Works)
-        .and_then(|f| f.fault)
-        .and_then(|fault| dialogs::shown(client, fault, dialogs::Connection::MailServer));
-    verdict
+        faults,
+        dialog,
+    }
 }
 
 /// The shared rules. Name checks that differ per client (the CN fallback) are left to the
-/// client modules: here only "not covered at all" fails.
+/// client modules: here only "not covered at all" warns. A chain defect a client module judges
+/// itself ([`own_defect`]) is left to it too.
 fn common(client: Client, facts: &Facts<'_>) -> Vec<Finding> {
     let analysis = facts.analysis;
     let mut found = Vec::new();
-    if analysis.name == NameCheck::NotCovered {
+    // GnuTLS covers a few names no one else does (its own wildcard rule): gnome says so.
+    let gnome_covers = client == Client::Gnome && gnome::wildcard_covers(facts).is_some();
+    if analysis.name == NameCheck::NotCovered && !gnome_covers {
         found.push(Finding::new(
             &NAME_NOT_COVERED,
-            Outcome::Fails,
+            Outcome::Warns,
             format!(
                 "the certificate does not name this server ({})",
                 analysis
@@ -320,25 +421,53 @@ fn common(client: Client, facts: &Facts<'_>) -> Vec<Finding> {
             ),
         ));
     }
-    match &analysis.dates {
-        Dates::Valid => {}
-        Dates::Expired { subject, .. } => {
-            found.push(Finding::new(
-                &EXPIRED,
-                Outcome::Fails,
-                format!("{subject} has expired"),
-            ));
-        }
-        Dates::NotYetValid { subject, .. } => found.push(Finding::new(
-            &NOT_YET_VALID,
-            Outcome::Fails,
-            format!("{subject} is not valid yet"),
-        )),
+    for fault in &analysis.dates {
+        let which = match fault.position {
+            Position::Leaf => "the server certificate".to_string(),
+            Position::Intermediate(_) => format!("the intermediate {}", fault.subject),
+            Position::Anchor => format!("the root {}", fault.subject),
+        };
+        let finding = match (fault.position, fault.kind) {
+            (Position::Anchor, kind) => {
+                let measured = matches!(client, Client::Thunderbird | Client::Gnome);
+                let mut finding = Finding::new(
+                    &ROOT_DATES,
+                    if measured {
+                        Outcome::Warns
+                    } else {
+                        Outcome::Depends
+                    },
+                    format!(
+                        "{which} {}{}",
+                        match kind {
+                            DateKind::Expired => "has expired",
+                            DateKind::NotYetValid => "is not valid yet",
+                        },
+                        if measured {
+                            ""
+                        } else {
+                            "; whether this client checks a root's dates is not documented"
+                        }
+                    ),
+                );
+                finding.certain = measured;
+                finding
+            }
+            (_, DateKind::Expired) => {
+                Finding::new(&EXPIRED, Outcome::Warns, format!("{which} has expired"))
+            }
+            (_, DateKind::NotYetValid) => Finding::new(
+                &NOT_YET_VALID,
+                Outcome::Warns,
+                format!("{which} is not valid yet"),
+            ),
+        };
+        found.push(finding.on_issuer(fault.position.is_issuer()));
     }
     match &analysis.trust {
         Trust::SelfSigned => found.push(Finding::new(
             &SELF_SIGNED,
-            Outcome::Fails,
+            Outcome::Warns,
             format!(
                 "{} asks the user to accept the certificate by hand",
                 client.name()
@@ -346,15 +475,25 @@ fn common(client: Client, facts: &Facts<'_>) -> Vec<Finding> {
         )),
         Trust::UnknownCa { issuer } => found.push(Finding::new(
             &UNKNOWN_CA,
-            Outcome::Fails,
+            Outcome::Warns,
             format!("\"{issuer}\" is not in {}'s trust store", client.name()),
         )),
-        Trust::Invalid { reason } => {
-            found.push(Finding::new(&INVALID_CHAIN, Outcome::Fails, reason.clone()));
+        Trust::Invalid { reason, defect } if !own_defect(client, *defect, facts) => {
+            found.push(Finding::new(&INVALID_CHAIN, Outcome::Warns, reason.clone()));
         }
-        Trust::Trusted | Trust::IncompleteChain { .. } => {}
+        Trust::Invalid { .. } | Trust::Trusted | Trust::IncompleteChain { .. } => {}
     }
     found
+}
+
+/// Whether `client`'s module judges this chain defect itself (it behaves differently from the
+/// common rule).
+fn own_defect(client: Client, defect: Defect, facts: &Facts<'_>) -> bool {
+    match client {
+        Client::Gnome => gnome::own_defect(defect, facts),
+        Client::Thunderbird => thunderbird::OWN_DEFECTS.contains(&defect),
+        _ => false,
+    }
 }
 
 /// The incomplete-chain finding for clients that never fetch a missing intermediate.
@@ -366,7 +505,7 @@ fn no_fetch(rule: &'static Rule, facts: &Facts<'_>, client: Client) -> Option<Fi
             ..
         } => Some(Finding::new(
             rule,
-            Outcome::Fails,
+            Outcome::Warns,
             if *found_elsewhere {
                 format!(
                     "this port does not send \"{missing}\" and {} does not fetch it",
@@ -401,7 +540,7 @@ fn fetches(rule: &'static Rule, facts: &Facts<'_>, client: Client) -> Option<Fin
         )),
         Trust::IncompleteChain { missing, .. } => Some(Finding::new(
             rule,
-            Outcome::Fails,
+            Outcome::Warns,
             format!(
                 "the intermediate \"{missing}\" is missing and could not be fetched from an AIA \
                  URL, so {} cannot complete the chain either",
@@ -417,7 +556,7 @@ fn cn_ignored(rule: &'static Rule, facts: &Facts<'_>, client: Client) -> Option<
     match &facts.analysis.name {
         NameCheck::CommonNameOnly(cn) => Some(Finding::new(
             rule,
-            Outcome::Fails,
+            Outcome::Warns,
             format!(
                 "the name is only in the Common Name ({cn}), which {} ignores",
                 client.name()
@@ -469,17 +608,17 @@ fn weak_signature(rule: &'static Rule, facts: &Facts<'_>, outcome: Outcome) -> O
     })
 }
 
-/// SHA-1 on the path, for clients that refuse it under public roots only (Mozilla, Microsoft):
-/// fails for a public root, warns for a private one.
+/// SHA-1 on the path, for clients that refuse it under public roots only (Microsoft): warns
+/// for a public root; for a private one it depends (on the version and its policy).
 fn sha1_public_only(rule: &'static Rule, facts: &Facts<'_>) -> Option<Finding> {
     let private = facts.anchor() == Some(AnchorOrigin::Added);
     weak_signature(
         rule,
         facts,
         if private {
-            Outcome::Warns
+            Outcome::Depends
         } else {
-            Outcome::Fails
+            Outcome::Warns
         },
     )
 }

@@ -59,7 +59,7 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     if let NameCheck::CommonNameOnly(cn) = &facts.analysis.name {
         found.push(Finding::new(
             &CN,
-            Outcome::Warns,
+            Outcome::Depends,
             format!(
                 "Windows is expected to accept the Common Name {cn} because there is no DNS \
                  subjectAltName; not confirmed for current Windows"
@@ -68,11 +68,11 @@ pub fn findings(facts: &Facts<'_>) -> Vec<Finding> {
     }
     found.extend(fetches(&AIA, facts, client));
     found.extend(super::sha1_public_only(&SHA1, facts));
-    found.extend(super::rsa_under(&RSA, facts, 1024, Outcome::Fails));
+    found.extend(super::rsa_under(&RSA, facts, 1024, Outcome::Warns));
     if facts.legacy_tls() {
         found.push(Finding::new(
             &TLS,
-            Outcome::Warns,
+            Outcome::Depends,
             format!(
                 "the server negotiated {}: fails on Windows 11, works on Windows 10",
                 facts.tls_version.unwrap_or_default()

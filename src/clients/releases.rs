@@ -166,6 +166,7 @@ mod tests {
                 })
                 .collect(),
             weak: None,
+            offers: Vec::new(),
         }
     }
 

@@ -6,7 +6,7 @@
 //! are fine when they are, and gives the fixes in order of effort.
 
 use super::discovery::{Entry, EntryStatus};
-use crate::analyze::chain::{Dates, Extra, PathOptions, TrustAnchors};
+use crate::analyze::chain::{Extra, PathOptions, TrustAnchors};
 use crate::analyze::names::NameCheck;
 use crate::analyze::{self};
 use crate::clients::dialogs::{Dialog, Fault};
@@ -166,9 +166,9 @@ fn https_fault(
         .leaf()
         .map(|leaf| leaf.presented_names())
         .unwrap_or_default();
-    let fault = match (&analysis.name, &analysis.dates, &analysis.trust) {
-        (NameCheck::Covered(_), Dates::Valid, _) => Fault::Untrusted,
-        (NameCheck::Covered(_), _, _) => Fault::Dates,
+    let fault = match (&analysis.name, analysis.dates.is_empty()) {
+        (NameCheck::Covered(_), true) => Fault::Untrusted,
+        (NameCheck::Covered(_), false) => Fault::Dates,
         _ => Fault::WrongName,
     };
     (fault, presented)

@@ -152,7 +152,13 @@ pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -
                 now,
             });
             rank(&mut problems);
-            let clients = client_verdicts(observation, analysis.as_ref(), versions.as_ref());
+            let clients = client_verdicts(
+                target,
+                observations.typed.as_deref(),
+                observation,
+                analysis.as_ref(),
+                versions.as_ref(),
+            );
             name_dialogs(&mut problems, &clients, observation);
             let compatibility = match &versions {
                 Some(report) if observation.service.direction() != Direction::Relay => {
@@ -219,8 +225,51 @@ pub fn diagnose(observations: &Observations, anchors: &TrustAnchors, now: i64) -
     }
 }
 
+impl Diagnosis {
+    /// Every distinct fault that makes a mail client warn or fail (a problem seen on several
+    /// ports counts once), in the order to fix them: what needs a new certificate first (an
+    /// untrusted or self-signed one, a broken chain, a weak key or signature, a missing name),
+    /// since a new certificate settles its dates and chain too; then the chain the server
+    /// sends; then the dates; then the name clients use; then the TLS settings.
+    pub fn to_fix(&self) -> Vec<&Problem> {
+        let mut all: Vec<&Problem> = self
+            .endpoints
+            .iter()
+            .flat_map(|e| e.problems.iter())
+            .chain(self.problems.iter())
+            .filter(|p| p.severity == Severity::Error)
+            .collect();
+        all.sort_by_key(|p| fix_order(p.code));
+        let mut seen: Vec<(Code, Option<&str>)> = Vec::new();
+        all.retain(|p| {
+            let key = (p.code, p.context.certificate.as_deref());
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
+        all
+    }
+}
+
+/// Where a problem comes in [`Diagnosis::to_fix`], lowest first.
+fn fix_order(code: Code) -> u8 {
+    match code {
+        Code::SelfSigned | Code::UnknownCa => 0,
+        Code::InvalidChain => 1,
+        Code::WeakKey | Code::WeakSignature | Code::KeyUsage => 2,
+        Code::CertLacksName | Code::CnOnly => 3,
+        Code::IncompleteChain | Code::ChainTooLong => 4,
+        Code::Expired | Code::NotYetValid => 5,
+        Code::NameMismatch | Code::IpAddressUsed => 6,
+        Code::DifferentCertPerPort | Code::SniDependent => 7,
+        _ => 8,
+    }
+}
+
 /// Every client's verdict on one endpoint.
 fn client_verdicts(
+    target: &Target,
+    typed: Option<&str>,
     observation: &EndpointObservation,
     analysis: Option<&CertAnalysis>,
     versions: Option<&VersionReport>,
@@ -239,8 +288,16 @@ fn client_verdicts(
                 .or_else(|| versions.and_then(VersionReport::best).map(TlsVersion::name));
             let mut facts = Facts::new(analysis, version);
             facts.versions = versions;
+            facts.target = Some(target);
+            facts.typed = typed;
+            facts.tls_cipher = observation.tls.as_ref().and_then(|t| t.cipher.as_deref());
             clients::judge_all(&facts)
         }
+        // A certificate nobody can read: no client gets as far as asking the user.
+        (None, None) if !observation.chain().is_empty() => Client::ALL
+            .iter()
+            .map(|c| clients::judge_unreadable(*c))
+            .collect(),
         // A server that turned us away taught us nothing about what clients would see.
         (None, Some(failure))
             if observation.reachable && failure.kind != FailureKind::RateLimited =>

@@ -24,6 +24,15 @@ crate::vocabulary::vocabulary! {
         IncompleteChain => "incomplete-chain",
         /// The chain is broken in another way (signature, key usage, malformed).
         InvalidChain => "invalid-chain",
+        /// A certificate on the path has an RSA key under 2048 bits.
+        WeakKey => "weak-key",
+        /// A certificate on the path is signed with SHA-1 (or MD5).
+        WeakSignature => "weak-signature",
+        /// The server certificate's keyUsage does not allow what the handshake does with its
+        /// key.
+        KeyUsage => "key-usage",
+        /// The server sends more certificates than some clients verify.
+        ChainTooLong => "chain-too-long",
         /// The server does not offer STARTTLS/STLS on a port where clients expect it.
         StarttlsNotOffered => "starttls-not-offered",
         /// The server refused the STARTTLS/STLS command.
@@ -68,6 +77,10 @@ impl Code {
                 | Code::UnknownCa
                 | Code::IncompleteChain
                 | Code::InvalidChain
+                | Code::WeakKey
+                | Code::WeakSignature
+                | Code::KeyUsage
+                | Code::ChainTooLong
                 | Code::DifferentCertPerPort
                 | Code::SniDependent
         )

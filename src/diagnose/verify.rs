@@ -6,11 +6,11 @@
 //! within its dates, and no key or signature on the path is weak (RFC 5280 path validation by
 //! rustls-webpki, plus RFC 9525 names and the CA/Browser Forum's algorithm rules).
 
-use crate::analyze::chain::{Dates, Extra, PathOptions, Trust, TrustAnchors};
+use crate::analyze::chain::{DateKind, Extra, PathOptions, Position, Trust, TrustAnchors};
 use crate::analyze::lint;
 use crate::analyze::names::{self, NameCheck};
 use crate::analyze::profile::{self, Weakness, WeaknessKind};
-use crate::analyze::{self, CertAnalysis, cert::CertInfo};
+use crate::analyze::{self, CertAnalysis};
 use crate::clients::{self, Client, ClientVerdict, Facts, Outcome};
 use crate::target::Target;
 
@@ -94,7 +94,7 @@ pub fn verify(
     let analysis = analyze::chain_of(&ders, target, anchors, Extra::default(), at, options)?;
     let facts = Facts::new(&analysis, None);
     let clients = clients::judge_all(&facts);
-    let mut rejections = strict(&analysis, &facts.weaknesses, target, at);
+    let mut rejections = strict(&analysis, &facts.weaknesses, target);
     if let Some(path) = &analysis.path {
         let mut certs: Vec<&[u8]> = path.intermediates.iter().map(Vec::as_slice).collect();
         certs.push(&path.anchor_der);
@@ -114,13 +114,13 @@ pub fn verify(
     })
 }
 
-/// The strict profile, judged at Unix time `at`; `weaknesses` are those of the analysis's path
-/// ([`profile::weaknesses`]), computed once for the strict profile and the clients alike.
+/// The strict profile (the analysis was made at the time judged); `weaknesses` are those of the
+/// analysis's path ([`profile::weaknesses`]), computed once for the strict profile and the
+/// clients alike.
 pub fn strict(
     analysis: &CertAnalysis,
     weaknesses: &[Weakness],
     target: Option<&Target>,
-    at: i64,
 ) -> Vec<Rejection> {
     let mut out = Vec::new();
     let mut reject = |code: RejectionCode, message: String| out.push(Rejection { code, message });
@@ -172,27 +172,25 @@ pub fn strict(
             RejectionCode::IncompleteChain,
             format!("the issuer \"{missing}\" is neither in the chain nor a trust anchor"),
         ),
-        Trust::Invalid { reason } => reject(RejectionCode::InvalidChain, reason.clone()),
+        Trust::Invalid { reason, .. } => reject(RejectionCode::InvalidChain, reason.clone()),
     }
-    match &analysis.dates {
-        Dates::Valid => {}
-        Dates::Expired { subject, .. } => {
-            reject(RejectionCode::Expired, format!("{subject} has expired"))
+    for fault in &analysis.dates {
+        match (fault.position, fault.kind) {
+            (Position::Anchor, _) => reject(
+                RejectionCode::RootDates,
+                format!("the root {} is outside its validity period", fault.subject),
+            ),
+            (_, DateKind::Expired) => reject(
+                RejectionCode::Expired,
+                format!("{} has expired", fault.subject),
+            ),
+            (_, DateKind::NotYetValid) => reject(
+                RejectionCode::NotYetValid,
+                format!("{} is not valid yet", fault.subject),
+            ),
         }
-        Dates::NotYetValid { subject, .. } => reject(
-            RejectionCode::NotYetValid,
-            format!("{subject} is not valid yet"),
-        ),
     }
     if let (Some(path), Some(leaf)) = (&analysis.path, analysis.leaf()) {
-        if let Ok(root) = CertInfo::parse(&path.anchor_der) {
-            if crate::analyze::chain::dates([&root], at) != Dates::Valid {
-                reject(
-                    RejectionCode::RootDates,
-                    format!("the root {} is outside its validity period", root.subject),
-                );
-            }
-        }
         let anchor = (!path.anchor_der.is_empty()).then_some(path.anchor_der.as_slice());
         for message in lint::path(&leaf.der, &path.intermediates, anchor) {
             reject(RejectionCode::Profile, message);

@@ -41,6 +41,43 @@ pub struct Failure {
     pub detail: String,
 }
 
+crate::vocabulary::vocabulary! {
+    /// Whether mailtls checked the server's handshake signature (the proof that it holds the key
+    /// of the certificate it sent).
+    pub enum SignatureStatus {
+        /// It verifies with the certificate's key.
+        Verified => "verified",
+        /// mailtls has no code for this kind of key or scheme (e.g. Ed448); the clients that do
+        /// check it.
+        NotChecked => "not-checked",
+    }
+}
+
+/// The server's signature over the handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandshakeSignature {
+    /// The TLS signature scheme, e.g. `rsa_pss_rsae_sha256`.
+    pub scheme: String,
+    /// Whether it was checked.
+    pub status: SignatureStatus,
+    /// Why it was not, when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+crate::vocabulary::vocabulary! {
+    /// How the TLS observation was completed.
+    pub enum Completion {
+        /// mailtls's own TLS library (rustls) finished the handshake.
+        Handshake => "handshake",
+        /// rustls could not finish it for a limit of its own (no suite, key exchange group or
+        /// signature scheme in common, a certificate message over 64 KiB, an RSA-PSS key in
+        /// TLS 1.2), but a ClientHello like a mail client's got the server's choice of version
+        /// and suite and, in clear (TLS 1.2 and older), its certificates.
+        ClientHello => "client-hello",
+    }
+}
+
 /// What the TLS layer showed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TlsObservation {
@@ -51,6 +88,16 @@ pub struct TlsObservation {
     /// The certificates exactly as the server sent them, leaf first. Captured even when they
     /// are invalid, and even when the handshake failed after the Certificate message.
     pub chain: Vec<Der>,
+    /// The server's handshake signature, when it sent one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<HandshakeSignature>,
+    /// How version, suite and chain were learned; absent when the handshake did not complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion: Option<Completion>,
+    /// When rustls stopped for a limit of its own and a client-like ClientHello completed the
+    /// observation: what stopped rustls, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub library_limit: Option<String>,
 }
 
 /// What one server endpoint (address, port) did during one probe.
@@ -195,6 +242,14 @@ pub struct Observations {
     pub target: Target,
     /// The addresses the target resolved to (or the literal itself).
     pub addresses: Vec<IpAddr>,
+    /// The name as the user typed it, when that differs from `target` (Unicode, upper case, a
+    /// trailing dot).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typed: Option<String>,
+    /// The names the target's CNAME records lead through, in order: the target is an alias of
+    /// the last. Empty when it has addresses of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     /// One observation per (address, port), with SNI = the target name.
     pub endpoints: Vec<EndpointObservation>,
     /// The same endpoints probed without SNI, where that can differ (DNS-name targets only).

@@ -18,8 +18,9 @@ pub use discovery::{
     UnansweredHost,
 };
 pub use host::{
-    AiaFetch, CandidateProbe, EndpointObservation, Failure, FailureKind, HelloAnswer, NameLookup,
-    Observations, PtrLookup, TlsObservation, VersionProbe,
+    AiaFetch, CandidateProbe, Completion, EndpointObservation, Failure, FailureKind,
+    HandshakeSignature, HelloAnswer, NameLookup, Observations, PtrLookup, SignatureStatus,
+    TlsObservation, VersionProbe,
 };
 pub use reputation::{
     CodeTable, DnsblAnswer, DnsblLookup, HostLookup, HostRole, ReputationObservations, Zone,

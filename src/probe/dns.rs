@@ -23,6 +23,9 @@ use hickory_resolver::proto::op::{Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::proto::xfer::{DnsHandle, DnsRequestOptions, FirstAnswer};
 
+/// Most CNAME records of one answer kept (a resolver follows at most a handful anyway).
+const MAX_ALIASES: usize = 8;
+
 /// Why a DNS question got no usable answer.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum DnsError {
@@ -163,12 +166,33 @@ impl Dns {
 
     /// All A and AAAA addresses of `name` (an ASCII name without trailing dot), sorted.
     pub async fn addresses(&self, name: &str) -> Result<Vec<IpAddr>, DnsError> {
+        self.addresses_and_aliases(name)
+            .await
+            .map(|(addresses, _)| addresses)
+    }
+
+    /// The addresses of `name`, as [`Dns::addresses`], and the names its CNAME records lead
+    /// through, in order (empty when `name` has an address of its own).
+    pub async fn addresses_and_aliases(
+        &self,
+        name: &str,
+    ) -> Result<(Vec<IpAddr>, Vec<String>), DnsError> {
         self.pace().await;
         let lookup = self
             .resolver
             .lookup_ip(absolute(name)?)
             .await
             .map_err(|e| classify(name, &e))?;
+        let aliases: Vec<String> = lookup
+            .as_lookup()
+            .records()
+            .iter()
+            .filter_map(|record| match record.data() {
+                RData::CNAME(target) => Some(plain(&target.0.to_ascii())),
+                _ => None,
+            })
+            .take(MAX_ALIASES)
+            .collect();
         let mut addresses: Vec<IpAddr> = lookup.iter().collect();
         addresses.sort();
         addresses.dedup();
@@ -188,7 +212,7 @@ impl Dns {
         if addresses.is_empty() {
             return Err(DnsError::NotFound(name.to_string()));
         }
-        Ok(addresses)
+        Ok((addresses, aliases))
     }
 
     /// The A records of `name`, sorted: what a DNS blocklist answers for a listed entry.

@@ -82,16 +82,25 @@ fn extensions(version: TlsVersion, server_name: Option<&str>, key: &[u8]) -> Vec
         sni.extend_from_slice(name.as_bytes());
         extension(0, &sni);
     }
-    // supported_groups: x25519, secp256r1, secp384r1.
-    extension(10, &[0, 6, 0, 0x1d, 0, 0x17, 0, 0x18]);
+    // supported_groups, as NSS offers them: x25519, secp256r1, secp384r1, secp521r1,
+    // ffdhe2048, ffdhe3072.
+    extension(
+        10,
+        &[
+            0, 12, 0, 0x1d, 0, 0x17, 0, 0x18, 0, 0x19, 0x01, 0x00, 0x01, 0x01,
+        ],
+    );
     // ec_point_formats: uncompressed.
     extension(11, &[1, 0]);
     if version >= TlsVersion::Tls12 {
-        // signature_algorithms: ECDSA P-256/384, RSA-PSS, RSA PKCS#1 SHA-256/384/512, SHA-1.
-        let schemes: [u16; 10] = [
-            0x0403, 0x0503, 0x0804, 0x0805, 0x0806, 0x0401, 0x0501, 0x0601, 0x0201, 0x0203,
+        // signature_algorithms: every scheme a mail client's engine accepts (ECDSA P-256/384/
+        // 521, EdDSA, RSA-PSS with either kind of key, RSA PKCS#1, SHA-1), so that a server
+        // with an unusual key still answers as it would answer them.
+        let schemes: [u16; 16] = [
+            0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a, 0x080b,
+            0x0401, 0x0501, 0x0601, 0x0201, 0x0203,
         ];
-        let mut data = Vec::with_capacity(22);
+        let mut data = Vec::with_capacity(34);
         push_u16(&mut data, (schemes.len() * 2) as u16);
         for scheme in schemes {
             push_u16(&mut data, scheme);

@@ -271,14 +271,19 @@ async fn run(
     observation.tls = Some(tls);
     let stream = match result {
         Ok(stream) => stream,
-        Err((detail, tcp)) => {
-            match tcp {
+        Err(stopped) => {
+            match stopped.tcp {
                 Some(tcp) => budget::linger(tcp, permit),
                 // Timed out: the connection went with the handshake. Dropped, its place stays
                 // taken a moment, so the server has seen it close before the next one arrives.
                 None => drop(permit),
             }
-            return Err(failure(FailureKind::TlsHandshakeFailed, detail));
+            if stopped.ours {
+                if let Some(tls) = observation.tls.as_mut() {
+                    tls.library_limit = Some(stopped.words.clone());
+                }
+            }
+            return Err(failure(FailureKind::TlsHandshakeFailed, stopped.words));
         }
     };
     // After the handshake a TLS 1.3 server sends its session tickets, then (on implicit TLS)

@@ -3,8 +3,13 @@
 //! A normal client aborts on an invalid certificate, which is exactly when we most need to see
 //! it. So the verifier here accepts every chain and keeps a copy: it is named `Danger...` because
 //! the resulting connection proves nothing about whom we talk to. That is fine for us (we never
-//! send credentials or data over it), and the chain is judged afterwards by `analyze`. The
-//! handshake signature is still checked, so the server must hold the key of the leaf it sent.
+//! send credentials or data over it), and the chain is judged afterwards by `analyze`.
+//!
+//! The handshake signature is still checked, so the server must hold the key of the leaf it
+//! sent: with every scheme the clients' engines accept, not only *ring*'s (a 1024-bit RSA key,
+//! P-521, an RSA-PSS key; see [`crate::crypto::verify`]). A scheme nothing here can check
+//! (Ed448) is recorded as not checked rather than failing the observation: our own library's
+//! limits must never decide the report.
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -16,32 +21,145 @@ use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::crypto::PROVIDER;
-use crate::observation::{Der, TlsObservation};
+use crate::crypto::verify::{self, Checked, Hash, Scheme};
+use crate::observation::{Completion, Der, HandshakeSignature, SignatureStatus, TlsObservation};
+
+/// The signature schemes offered, as NSS offers them (strongest first, SHA-1 last): every one
+/// [`scheme`] can check, and Ed448, recorded as not checked.
+const SCHEMES: [u16; 16] = [
+    0x0403, 0x0503, 0x0603, // ECDSA P-256, P-384, P-521
+    0x0807, 0x0808, // Ed25519, Ed448
+    0x0804, 0x0805, 0x0806, // RSA-PSS with rsaEncryption keys
+    0x0809, 0x080a, 0x080b, // RSA-PSS with RSA-PSS keys
+    0x0401, 0x0501, 0x0601, // RSA PKCS#1
+    0x0203, 0x0201, // ECDSA and RSA with SHA-1
+];
+
+/// What a TLS signature scheme means for [`verify`]; `None` for one it cannot check.
+fn scheme(scheme: SignatureScheme) -> Option<Scheme> {
+    Some(match u16::from(scheme) {
+        0x0201 => Scheme::RsaPkcs1(Hash::Sha1),
+        0x0401 => Scheme::RsaPkcs1(Hash::Sha256),
+        0x0501 => Scheme::RsaPkcs1(Hash::Sha384),
+        0x0601 => Scheme::RsaPkcs1(Hash::Sha512),
+        0x0203 => Scheme::Ecdsa(Hash::Sha1),
+        0x0403 => Scheme::Ecdsa(Hash::Sha256),
+        0x0503 => Scheme::Ecdsa(Hash::Sha384),
+        0x0603 => Scheme::Ecdsa(Hash::Sha512),
+        0x0804 | 0x0809 => Scheme::RsaPss(Hash::Sha256),
+        0x0805 | 0x080a => Scheme::RsaPss(Hash::Sha384),
+        0x0806 | 0x080b => Scheme::RsaPss(Hash::Sha512),
+        0x0807 => Scheme::Ed25519,
+        _ => return None,
+    })
+}
+
+/// A signature scheme's IANA name (RFC 8446 4.2.3).
+pub fn scheme_name(value: u16) -> String {
+    match value {
+        0x0201 => "rsa_pkcs1_sha1",
+        0x0203 => "ecdsa_sha1",
+        0x0401 => "rsa_pkcs1_sha256",
+        0x0501 => "rsa_pkcs1_sha384",
+        0x0601 => "rsa_pkcs1_sha512",
+        0x0403 => "ecdsa_secp256r1_sha256",
+        0x0503 => "ecdsa_secp384r1_sha384",
+        0x0603 => "ecdsa_secp521r1_sha512",
+        0x0804 => "rsa_pss_rsae_sha256",
+        0x0805 => "rsa_pss_rsae_sha384",
+        0x0806 => "rsa_pss_rsae_sha512",
+        0x0807 => "ed25519",
+        0x0808 => "ed448",
+        0x0809 => "rsa_pss_pss_sha256",
+        0x080a => "rsa_pss_pss_sha384",
+        0x080b => "rsa_pss_pss_sha512",
+        other => return format!("0x{other:04x}"),
+    }
+    .to_string()
+}
+
+/// What the verifier saw: the chain, and the handshake signature.
+#[derive(Debug, Default)]
+struct Seen {
+    chain: Vec<CertificateDer<'static>>,
+    signature: Option<HandshakeSignature>,
+}
 
 /// Accepts any certificate chain and records it. Never use its connections for anything that
 /// needs to be authentic.
 #[derive(Debug)]
 pub struct DangerCaptureVerifier {
-    captured: Mutex<Vec<CertificateDer<'static>>>,
+    seen: Mutex<Seen>,
 }
 
 impl DangerCaptureVerifier {
     fn new() -> Self {
         DangerCaptureVerifier {
-            captured: Mutex::new(Vec::new()),
+            seen: Mutex::new(Seen::default()),
         }
     }
 
-    fn take(&self) -> Vec<Der> {
+    fn take(&self) -> (Vec<Der>, Option<HandshakeSignature>) {
         // A poisoned lock only means another thread panicked while holding it; the data is
-        // still a plain Vec, so recover it.
-        let mut guard = self.captured.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::take(&mut *guard)
-            .into_iter()
-            .map(|cert| Der(cert.as_ref().to_vec()))
-            .collect()
+        // still plain, so recover it.
+        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let seen = std::mem::take(&mut *guard);
+        (
+            seen.chain
+                .into_iter()
+                .map(|cert| Der(cert.as_ref().to_vec()))
+                .collect(),
+            seen.signature,
+        )
+    }
+
+    /// Checks the handshake signature with the leaf's key and records the result. An invalid
+    /// signature fails the handshake: the server does not hold the key of its certificate.
+    fn check(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+        tls13: bool,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let value = u16::from(dss.scheme);
+        let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadSignature);
+        // TLS 1.3 forbids PKCS#1 v1.5 and SHA-1 handshake signatures (RFC 8446 4.2.3).
+        if tls13 && matches!(value, 0x0201 | 0x0203 | 0x0401 | 0x0501 | 0x0601) {
+            return Err(bad());
+        }
+        let checked = match (scheme(dss.scheme), X509Certificate::from_der(cert.as_ref())) {
+            (None, _) => Checked::Unsupported(format!(
+                "mailtls cannot check {} signatures",
+                scheme_name(value)
+            )),
+            (_, Err(_)) => {
+                Checked::Unsupported("the server certificate cannot be read".to_string())
+            }
+            (Some(scheme), Ok((_, leaf))) => {
+                verify::verify_spki(leaf.public_key().raw, scheme, message, dss.signature())
+                    .map_err(|_| bad())?
+            }
+        };
+        let signature = HandshakeSignature {
+            scheme: scheme_name(value),
+            status: match checked {
+                Checked::Verified => SignatureStatus::Verified,
+                Checked::Unsupported(_) => SignatureStatus::NotChecked,
+            },
+            note: match checked {
+                Checked::Verified => None,
+                Checked::Unsupported(why) => Some(why),
+            },
+        };
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .signature = Some(signature);
+        Ok(HandshakeSignatureValid::assertion())
     }
 }
 
@@ -54,10 +172,12 @@ impl ServerCertVerifier for DangerCaptureVerifier {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let mut guard = self.captured.lock().unwrap_or_else(|p| p.into_inner());
-        guard.clear();
-        guard.push(end_entity.clone().into_owned());
-        guard.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+        let mut guard = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        guard.chain.clear();
+        guard.chain.push(end_entity.clone().into_owned());
+        guard
+            .chain
+            .extend(intermediates.iter().map(|c| c.clone().into_owned()));
         Ok(ServerCertVerified::assertion())
     }
 
@@ -67,12 +187,7 @@ impl ServerCertVerifier for DangerCaptureVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &PROVIDER.signature_verification_algorithms,
-        )
+        self.check(message, cert, dss, false)
     }
 
     fn verify_tls13_signature(
@@ -81,24 +196,27 @@ impl ServerCertVerifier for DangerCaptureVerifier {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &PROVIDER.signature_verification_algorithms,
-        )
+        self.check(message, cert, dss, true)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        PROVIDER
-            .signature_verification_algorithms
-            .supported_schemes()
+        SCHEMES.iter().map(|s| SignatureScheme::from(*s)).collect()
     }
 }
 
-/// What a failed handshake leaves: why, in words, and the connection when it is still there
-/// (not after a timeout), so it can be closed politely.
-pub type HandshakeFailure = (String, Option<TcpStream>);
+/// What a failed handshake leaves: why, in words; whether the limit was our own library's
+/// rather than the server's fault (then a client-like ClientHello may complete the
+/// observation); and the connection when it is still there (not after a timeout), so it can be
+/// closed politely.
+#[derive(Debug)]
+pub struct HandshakeFailure {
+    /// Why, in words.
+    pub words: String,
+    /// rustls stopped at a limit of its own (see [`ours`]).
+    pub ours: bool,
+    /// The connection, when it is still open.
+    pub tcp: Option<TcpStream>,
+}
 
 /// Runs a TLS handshake over `tcp`. Sends SNI = `sni` when given. Returns what was observed and,
 /// when the handshake finished, the stream (for a polite goodbye).
@@ -119,7 +237,11 @@ pub async fn handshake(
         Err(error) => {
             return (
                 TlsObservation::default(),
-                Err((error.to_string(), Some(tcp))),
+                Err(HandshakeFailure {
+                    words: error.to_string(),
+                    ours: true,
+                    tcp: Some(tcp),
+                }),
             );
         }
     };
@@ -137,19 +259,29 @@ pub async fn handshake(
     let connector = TlsConnector::from(Arc::new(config));
     let result =
         tokio::time::timeout(step, connector.connect(server_name, tcp).into_fallible()).await;
+    let (chain, signature) = verifier.take();
     let mut observation = TlsObservation {
-        chain: verifier.take(),
+        chain,
+        signature,
         ..TlsObservation::default()
     };
     match result {
         Err(_) => (
             observation,
-            Err((
-                format!("no TLS handshake within {} s", step.as_secs()),
-                None,
-            )),
+            Err(HandshakeFailure {
+                words: format!("no TLS handshake within {} s", step.as_secs()),
+                ours: false,
+                tcp: None,
+            }),
         ),
-        Ok(Err((error, tcp))) => (observation, Err((describe_tls_error(&error), Some(tcp)))),
+        Ok(Err((error, tcp))) => (
+            observation,
+            Err(HandshakeFailure {
+                words: describe_tls_error(&error),
+                ours: ours(&error),
+                tcp: Some(tcp),
+            }),
+        ),
         Ok(Ok(stream)) => {
             let (_, connection) = stream.get_ref();
             observation.version = connection.protocol_version().map(|v| {
@@ -160,9 +292,30 @@ pub async fn handshake(
             observation.cipher = connection
                 .negotiated_cipher_suite()
                 .map(|suite| suite.suite().as_str().unwrap_or("unknown").to_string());
+            observation.completion = Some(Completion::Handshake);
             (observation, Ok(stream))
         }
     }
+}
+
+/// Whether a failed handshake stopped at a limit of rustls rather than a fault of the server:
+/// nothing in common with rustls's offer (suites, groups, schemes; the server's
+/// handshake_failure or insufficient_security alert says the same), a handshake message over
+/// 64 KiB, or a TLS 1.2 key exchange signed with an RSA-PSS key (which rustls cannot take in
+/// TLS 1.2). A mail client with a wider offer may well connect.
+fn ours(error: &std::io::Error) -> bool {
+    use rustls::{AlertDescription as A, Error as E, InvalidMessage, PeerMisbehaved};
+    matches!(
+        error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>()),
+        Some(
+            E::PeerIncompatible(_)
+                | E::AlertReceived(A::HandshakeFailure | A::InsufficientSecurity)
+                | E::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge)
+                | E::PeerMisbehaved(PeerMisbehaved::SignedKxWithWrongAlgorithm)
+        )
+    )
 }
 
 /// Why rustls and the server found nothing in common, in words.

@@ -18,11 +18,15 @@ use super::budget::{self, Permit};
 use super::hello::{self, Response};
 use super::{ProbeRequest, ProbeSettings, Ready};
 use crate::concurrent::in_order;
-use crate::observation::{Der, EndpointObservation, FailureKind, HelloAnswer, VersionProbe};
+use crate::observation::{
+    Completion, Der, EndpointObservation, FailureKind, HelloAnswer, VersionProbe,
+};
 use crate::tls_catalog::{self, Offer, TlsVersion};
 
-/// Most bytes read for one answer: a ServerHello and a long certificate chain fit.
-const READ_CAP: usize = 64 * 1024;
+/// Most bytes read for one answer: a ServerHello and a certificate message of up to 128 KiB,
+/// the largest handshake message NSS and GnuTLS accept (rustls stops at 64 KiB, so a larger
+/// chain is read here), with the records around them.
+const READ_CAP: usize = 136 * 1024;
 
 /// The questions to ask of an endpoint, given its main probe; empty when TLS never started.
 pub fn questions(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
@@ -49,6 +53,83 @@ pub fn questions(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
     }
     asked.push((TlsVersion::Tls12, Offer::Weak));
     asked
+}
+
+/// The one question asked with `--no-versions`: a TLS 1.2 ClientHello like a mail client's, to
+/// an endpoint whose handshake rustls gave up at a limit of its own (see [`complete`]).
+pub fn completion_question(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
+    let stopped_by_library = main
+        .tls
+        .as_ref()
+        .is_some_and(|tls| tls.library_limit.is_some() && tls.completion.is_none());
+    if stopped_by_library {
+        vec![(TlsVersion::Tls12, Offer::Modern)]
+    } else {
+        Vec::new()
+    }
+}
+
+/// The clients' own TLS 1.2 offers to ask of an endpoint that speaks TLS 1.2 but not 1.3 and
+/// chose a suite some client does not offer (a CBC suite with SHA-256, DHE, ...): whether that
+/// client finds a suite in common at all. Asked after [`complete`], since the suite is known
+/// only then; a current server (TLS 1.3, or an AEAD suite every client offers) is asked
+/// nothing more.
+pub fn client_questions(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
+    let Some(tls) = &main.tls else {
+        return Vec::new();
+    };
+    if tls.version.as_deref().and_then(TlsVersion::parse) != Some(TlsVersion::Tls12) {
+        return Vec::new();
+    }
+    let Some(suite) = tls.cipher.as_deref().and_then(tls_catalog::cipher_id) else {
+        return Vec::new();
+    };
+    Offer::CLIENTS
+        .into_iter()
+        .filter(|offer| !tls_catalog::suites(TlsVersion::Tls12, *offer).contains(&suite))
+        .filter(|offer| !main.versions.iter().any(|p| p.offer == *offer))
+        .map(|offer| (TlsVersion::Tls12, offer))
+        .collect()
+}
+
+/// Completes the observation of an endpoint whose handshake rustls gave up at a limit of its
+/// own (`library_limit`), from the newest client-like ClientHello of TLS 1.2 or later the
+/// server accepted with its certificates: version, suite and chain, as a mail client would have
+/// them. The failure is then rustls's, not the server's, and is dropped; the observation keeps
+/// it in `library_limit` and says how it was completed.
+pub fn complete(endpoint: &mut EndpointObservation) {
+    let stopped = matches!(&endpoint.failure, Some(f) if f.kind == FailureKind::TlsHandshakeFailed);
+    let Some(tls) = endpoint.tls.as_mut() else {
+        return;
+    };
+    if !stopped || tls.library_limit.is_none() || tls.completion.is_some() {
+        return;
+    }
+    let best = endpoint
+        .versions
+        .iter()
+        .filter(|probe| probe.offer == Offer::Modern)
+        .filter_map(|probe| match &probe.answer {
+            HelloAnswer::Accepted {
+                version: Some(version),
+                cipher_name,
+                certificates,
+                ..
+            } if *version >= TlsVersion::Tls12 && !certificates.is_empty() => {
+                Some((*version, cipher_name, certificates))
+            }
+            _ => None,
+        })
+        .max_by_key(|(version, _, _)| *version);
+    if let Some((version, cipher, certificates)) = best {
+        tls.version = Some(version.name().to_string());
+        tls.cipher = Some(cipher.clone());
+        if tls.chain.is_empty() {
+            tls.chain = certificates.clone();
+        }
+        tls.completion = Some(Completion::ClientHello);
+        endpoint.failure = None;
+    }
 }
 
 /// Asks `questions` of the endpoint at once; then TLS 1.0 on its own if the server picked 1.1

@@ -48,6 +48,19 @@ pub fn summary(diagnosis: &Diagnosis) -> String {
             Some(r) => format!("All good: {}", r.reason),
             None => format!("No problems found on {target}."),
         },
+        Verdict::Fail if diagnosis.to_fix().len() > 1 => {
+            let faults = diagnosis.to_fix();
+            let listed: Vec<String> = faults
+                .iter()
+                .enumerate()
+                .map(|(i, p)| format!("{}) {}", i + 1, first_sentence(&p.message).trim_end()))
+                .collect();
+            format!(
+                "Problem: {} things to fix, in this order. {}",
+                count_word(faults.len()),
+                listed.join(" ")
+            )
+        }
         Verdict::Warn | Verdict::Fail => {
             let headline = diagnosis.headline.as_ref();
             let verdict_word = if diagnosis.verdict == Verdict::Fail {
@@ -100,16 +113,33 @@ pub fn fix(diagnosis: &Diagnosis) -> Vec<String> {
             }
         }
     }
-    if let Some(headline) = &diagnosis.headline {
-        let handled = diagnosis
-            .recommendation
-            .as_ref()
-            .is_some_and(|r| Some(r.server_name.as_str()) != target.dns_name())
-            && matches!(headline.code, Code::NameMismatch | Code::IpAddressUsed);
-        if !handled {
-            steps.push(headline.message.clone());
+    // Every fault, in the order to fix them; a name problem the recommendation settles is said
+    // by it above.
+    let renamed = diagnosis
+        .recommendation
+        .as_ref()
+        .is_some_and(|r| Some(r.server_name.as_str()) != target.dns_name());
+    let faults = diagnosis.to_fix();
+    let mut listed: Vec<&str> = Vec::new();
+    for problem in &faults {
+        if renamed && matches!(problem.code, Code::NameMismatch | Code::IpAddressUsed) {
+            continue;
+        }
+        if !listed.contains(&problem.message.as_str()) {
+            listed.push(&problem.message);
         }
     }
+    if faults.is_empty() {
+        // Only warnings: the headline's advice.
+        if let Some(headline) = &diagnosis.headline {
+            let handled =
+                renamed && matches!(headline.code, Code::NameMismatch | Code::IpAddressUsed);
+            if !handled {
+                listed.push(&headline.message);
+            }
+        }
+    }
+    steps.extend(listed.into_iter().map(str::to_string));
     let certificate_error = diagnosis
         .endpoints
         .iter()
@@ -133,6 +163,16 @@ fn address_list(diagnosis: &Diagnosis) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// "two", "three"... for small counts, digits beyond ten.
+fn count_word(n: usize) -> String {
+    const WORDS: [&str; 11] = [
+        "no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    WORDS
+        .get(n)
+        .map_or_else(|| n.to_string(), |w| (*w).to_string())
 }
 
 fn first_sentence(text: &str) -> &str {

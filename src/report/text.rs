@@ -211,12 +211,13 @@ fn write_clients(out: &mut String, diagnosis: &Diagnosis, many: bool) {
         for ((outcome, reason), places) in groups {
             let style = match outcome {
                 Outcome::Works => GREEN,
+                Outcome::Depends => BOLD,
                 Outcome::Warns => YELLOW,
                 Outcome::Fails => RED,
             };
             let _ = write!(
                 out,
-                "  {:<19}{style}{:<6}{style:#} {} {}",
+                "  {:<19}{style}{:<7}{style:#} {} {}",
                 client.name(),
                 outcome.as_str(),
                 if places.len() > 1 { "ports" } else { "port" },

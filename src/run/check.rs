@@ -26,6 +26,7 @@ use crate::probe::dns::{DnsError, lookup_names, lookup_ptrs};
 use crate::probe::{self, ProbeRequest, aia, http};
 use crate::service::{self, Service};
 use crate::target::{Address, Subject, Target};
+use crate::tls_catalog::{Offer, TlsVersion};
 
 /// How to check: which ports, which probes, which verdicts to keep.
 #[derive(Debug, Clone, Default)]
@@ -42,6 +43,10 @@ pub struct CheckOptions {
     pub clients: Vec<Client>,
     /// Also examine blocklists, reverse DNS and SMTP names, asking these zones.
     pub reputation: Option<Vec<Zone>>,
+    /// The server name exactly as the user typed it, when that differs from the normalised
+    /// target (Unicode, upper case, a trailing dot): a client that compares what was typed may
+    /// judge it differently.
+    pub typed: Option<String>,
 }
 
 impl CheckOptions {
@@ -309,9 +314,9 @@ impl Engine {
     ) -> Result<Observations, CheckError> {
         let dns = self.dns();
         let settings = self.probe_settings();
-        let addresses = match target {
-            Target::Ip(ip) => vec![*ip],
-            Target::Dns(name) => dns.addresses(name).await?,
+        let (addresses, aliases) = match target {
+            Target::Ip(ip) => (vec![*ip], Vec::new()),
+            Target::Dns(name) => dns.addresses_and_aliases(name).await?,
         };
         let services = options.services();
         let sni = if options.no_sni {
@@ -339,7 +344,12 @@ impl Engine {
         );
         let mut observations = Observations {
             target: target.clone(),
+            typed: options
+                .typed
+                .clone()
+                .filter(|typed| Some(typed.as_str()) != target.dns_name()),
             addresses,
+            aliases,
             endpoints,
             without_sni: Vec::new(),
             names: Vec::new(),
@@ -363,6 +373,15 @@ impl Engine {
         let (versions, without_sni, ()) = tokio::join!(versions, without_sni, rest);
         for (endpoint, answers) in observations.endpoints.iter_mut().zip(versions) {
             endpoint.versions = answers;
+            probe::versions::complete(endpoint);
+        }
+        // A TLS 1.2 server that chose a suite some client does not offer: ask with that
+        // client's own offer (most servers are asked nothing more).
+        let second = self
+            .ask_versions(&observations.endpoints, probe::versions::client_questions)
+            .await;
+        for (endpoint, answers) in observations.endpoints.iter_mut().zip(second) {
+            endpoint.versions.extend(answers);
         }
         observations.without_sni = without_sni;
         Ok(observations)
@@ -422,12 +441,23 @@ impl Engine {
         endpoints: &[EndpointObservation],
         skip: bool,
     ) -> Vec<Vec<VersionProbe>> {
+        let questions = if skip {
+            probe::versions::completion_question
+        } else {
+            probe::versions::questions
+        };
+        self.ask_versions(endpoints, questions).await
+    }
+
+    /// Asks every endpoint the hellos `questions` picks for it, all endpoints at once; one list
+    /// of answers per endpoint, in order (empty where there was nothing to ask).
+    async fn ask_versions(
+        &self,
+        endpoints: &[EndpointObservation],
+        questions: fn(&EndpointObservation) -> Vec<(TlsVersion, Offer)>,
+    ) -> Vec<Vec<VersionProbe>> {
         in_order(endpoints.iter().map(|endpoint| {
-            let questions = if skip {
-                Vec::new()
-            } else {
-                probe::versions::questions(endpoint)
-            };
+            let questions = questions(endpoint);
             let request = ProbeRequest {
                 service: endpoint.service,
                 address: endpoint.address,

@@ -140,8 +140,10 @@ impl Engine {
             .filter_map(|(host, mut services)| {
                 let target = Target::parse(&host).ok()?;
                 services.sort();
+                // The hosts handed out are names from DNS and documents, not typed by anyone.
                 let options = CheckOptions {
                     services,
+                    typed: None,
                     ..options.clone()
                 };
                 let engine = self.clone();

@@ -360,6 +360,22 @@ fn describe(code: &str) -> (&'static str, &'static str) {
             "has a broken certificate chain",
             "reinstall the certificate",
         ),
+        "weak-key" => (
+            "has a certificate with an RSA key under 2048 bits",
+            "have it reissued with a 2048-bit RSA or an ECDSA key",
+        ),
+        "weak-signature" => (
+            "has a certificate signed with SHA-1",
+            "have it reissued with a SHA-256 signature",
+        ),
+        "key-usage" => (
+            "has a certificate whose keyUsage does not fit its key's use",
+            "have it reissued with digitalSignature (and keyEncipherment for RSA)",
+        ),
+        "chain-too-long" => (
+            "sends more than 16 certificates",
+            "send only the server certificate and its intermediates",
+        ),
         "legacy-tls-only" => ("speaks only TLS 1.0/1.1", "enable TLS 1.2 and 1.3"),
         "starttls-not-offered" => ("offers no STARTTLS", "enable STARTTLS"),
         "starttls-refused" => ("refuses STARTTLS", "fix its TLS configuration"),

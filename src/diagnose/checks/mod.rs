@@ -8,6 +8,7 @@ mod names;
 mod sni;
 mod trust;
 mod versions;
+mod weak;
 
 use super::Problem;
 use super::problem::Severity;
@@ -58,11 +59,12 @@ impl Endpoint<'_> {
 type Check = fn(&Endpoint<'_>) -> Vec<Problem>;
 
 /// Every check of an endpoint.
-const CHECKS: [Check; 6] = [
+const CHECKS: [Check; 7] = [
     failure::check,
     names::check,
     dates::check,
     trust::check,
+    weak::check,
     versions::check,
     sni::check,
 ];

@@ -2,7 +2,7 @@
 //! reaches the same server (use that), or none (the certificate must change)?
 
 use super::Endpoint;
-use crate::analyze::names::NameCheck;
+use crate::analyze::names::{self, NameCheck};
 use crate::diagnose::evidence::{alternatives, presented_list};
 use crate::diagnose::problem::{Code, Problem};
 use crate::target::Target;
@@ -16,6 +16,12 @@ const CN_RULES: [&str; 4] = [
     "apple/san-required",
     "android/san-required",
 ];
+
+/// Whether `leaf` covers the DNS name `name`.
+fn leaf_covers(leaf: &crate::analyze::cert::CertInfo, name: &str) -> bool {
+    Target::parse(name)
+        .is_ok_and(|target| matches!(names::check(leaf, &target), NameCheck::Covered(_)))
+}
 
 pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
     let Some(analysis) = endpoint.analysis else {
@@ -69,6 +75,25 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
                     format!("The certificate is for {presented}, not for {name}."),
                 ),
             };
+            // The name typed may be an alias (CNAME) of a name on the certificate: clients
+            // compare the name typed, never where it points.
+            let alias_of = endpoint
+                .observations
+                .aliases
+                .iter()
+                .find(|alias| leaf_covers(leaf, alias));
+            if let Some(alias) = alias_of {
+                let message = format!(
+                    "{opening} {target} is an alias (CNAME) of {alias}, which the certificate \
+                     names, but mail clients check the name typed, not the name it points to. \
+                     Use {alias} as the server name, or add {target} to the certificate."
+                );
+                return vec![Problem::new(code, severity, message).with(|c| {
+                    facts(c);
+                    c.suggested_name = Some(alias.clone());
+                    c.suggestion_verified = Some(false);
+                })];
+            }
             if let Some(alternative) = alternatives.first() {
                 let message = format!(
                     "{opening} {alternative} is on the certificate and points to the same server \

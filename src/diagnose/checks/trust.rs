@@ -13,6 +13,11 @@ const AIA_RULES: [&str; 4] = [
     "android/no-aia-fetch",
 ];
 
+/// The top of what the server sends is a self-signed root (so nothing is missing above it).
+fn sends_root(analysis: &crate::analyze::CertAnalysis) -> bool {
+    analysis.chain.last().is_some_and(|c| c.self_signed())
+}
+
 pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
     let severity = endpoint.cert_severity();
     let Some(analysis) = endpoint.analysis else {
@@ -58,7 +63,16 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
             format!(
                 "The certificate chains to \"{issuer}\", which is not a trusted CA. Only devices \
                  where that CA was installed by hand will accept it; use a certificate from a \
-                 public CA."
+                 public CA.{}",
+                if sends_root(analysis) {
+                    String::new()
+                } else {
+                    format!(
+                        " If \"{issuer}\" is in fact an intermediate of a trusted CA, the server \
+                         does not send it: add it after the other certificates in the \
+                         certificate file."
+                    )
+                }
             ),
         )
         .with(|c| {
@@ -90,7 +104,8 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
                     "The server sends only its own certificate; the issuing certificate \
                      \"{missing}\" is missing (or it belongs to a CA that is not trusted). \
                      Configure the full chain (server certificate followed by the \
-                     intermediates, e.g. fullchain.pem)."
+                     intermediates, e.g. fullchain.pem). Until it is sent, whether it is within \
+                     its dates and whether it leads to a trusted root cannot be checked."
                 )
             },
         )
@@ -100,7 +115,7 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
             // Whether a client completes the chain itself is its AIA rule.
             c.rules = AIA_RULES.to_vec();
         }),
-        Trust::Invalid { reason } => Problem::new(
+        Trust::Invalid { reason, .. } => Problem::new(
             Code::InvalidChain,
             severity,
             format!("The certificate chain is not valid: {reason}."),

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::{Certificate, ClientVerdict, Header, Kind, Problem, Recommendation};
 use crate::analyze::versions::Support;
 use crate::diagnose::{Diagnosis, EndpointDiagnosis, Verdict};
-use crate::observation::{FailureKind, HelloAnswer, VersionProbe};
+use crate::observation::{Completion, FailureKind, HelloAnswer, SignatureStatus, VersionProbe};
 use crate::run::check::{CheckReport, Checked};
 use crate::service::{Protocol, TlsMode};
 use crate::target::Target;
@@ -113,6 +113,15 @@ pub struct Endpoint {
     pub tls_version: Option<String>,
     /// Negotiated cipher suite.
     pub cipher: Option<String>,
+    /// How version, suite and chain were learned: `handshake` (mailtls's own TLS library
+    /// finished it) or `client-hello` (it stopped at a limit of its own, and a ClientHello like
+    /// a mail client's got the server's answer); null when no handshake completed.
+    pub tls_completion: Option<Completion>,
+    /// What stopped mailtls's own TLS library, when a limit of its own did (then
+    /// `tls_completion` says whether a client-like hello got further).
+    pub tls_library_limit: Option<String>,
+    /// The server's handshake signature: its scheme and whether mailtls checked it.
+    pub handshake_signature: Option<HandshakeSignature>,
     /// The chain as presented, leaf first.
     pub chain: Vec<Certificate>,
     /// The leaf presented to a client that sends no SNI, when it differs.
@@ -135,6 +144,17 @@ pub struct Endpoint {
     pub transcript: Vec<String>,
     /// Probe duration in milliseconds.
     pub elapsed_ms: u64,
+}
+
+/// The server's signature over the handshake (the proof it holds the certificate's key).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct HandshakeSignature {
+    /// The TLS signature scheme, e.g. `rsa_pss_rsae_sha256`.
+    pub scheme: String,
+    /// `verified`, or `not-checked` for a scheme mailtls has no code for (clients do check it).
+    pub status: SignatureStatus,
+    /// Why it was not checked.
+    pub note: Option<String>,
 }
 
 /// Why a probe stopped early.
@@ -329,6 +349,15 @@ fn endpoint(diagnosis: &EndpointDiagnosis, server: &str) -> Endpoint {
         capabilities: observation.capabilities.clone(),
         tls_version: tls.and_then(|t| t.version.clone()),
         cipher: tls.and_then(|t| t.cipher.clone()),
+        tls_completion: tls.and_then(|t| t.completion),
+        tls_library_limit: tls.and_then(|t| t.library_limit.clone()),
+        handshake_signature: tls.and_then(|t| t.signature.as_ref()).map(|signature| {
+            HandshakeSignature {
+                scheme: signature.scheme.clone(),
+                status: signature.status,
+                note: signature.note.clone(),
+            }
+        }),
         chain: diagnosis
             .analysis
             .as_ref()

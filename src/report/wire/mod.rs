@@ -122,6 +122,8 @@ pub struct Dialog {
     pub client: Client,
     /// The window's title.
     pub title: String,
+    /// What is wrong, as far as the dialog's words go: `wrong-name`, `dates` or `untrusted`.
+    pub fault: Fault,
     /// The line that says what is wrong.
     pub line: String,
     /// Every line, as shown.
@@ -152,6 +154,7 @@ impl Dialog {
             id: dialog.id,
             client: dialog.client,
             title: fill(dialog.title),
+            fault,
             line: fill(dialog.key_line(fault)),
             text: dialog.text.iter().map(|line| fill(line)).collect(),
             when: dialog.when,
@@ -272,12 +275,15 @@ impl From<&CertInfo> for Certificate {
 pub struct ClientVerdict {
     /// The client.
     pub client: Client,
-    /// `works`, `warns` or `fails`: the worst of its findings.
+    /// `works`, `depends`, `warns` or `fails`: the worst of its findings (docs/clients.md).
     pub verdict: Outcome,
     /// The rules that applied, worst first.
     pub rules: Vec<Finding>,
-    /// The certificate dialog it shows here, when its verdict is not `works` because of the
-    /// certificate.
+    /// When it warns: the certificate faults it warns about, in the order it reports them
+    /// (`wrong-name`, `dates`, `untrusted`); its dialog's line is about the first. Empty
+    /// otherwise.
+    pub faults: Vec<Fault>,
+    /// The certificate dialog it shows here: exactly when its verdict is `warns`.
     pub dialog: Option<Dialog>,
 }
 
@@ -294,6 +300,9 @@ pub struct Finding {
     pub detail: String,
     /// Where the rule is documented.
     pub source: &'static str,
+    /// The certificate fault a dialog for this rule is about (`wrong-name`, `dates`,
+    /// `untrusted`); null for rules that stop the connection instead (TLS versions, no TLS).
+    pub fault: Option<Fault>,
 }
 
 /// Client verdicts, in order; `server` is the name asked, on `port` when there is one.
@@ -311,6 +320,7 @@ pub fn clients(
                 .map(|(dialog, fault)| Dialog::new(dialog, fault, server, port, None)),
             client: v.client,
             verdict: v.verdict,
+            faults: v.faults.clone(),
             rules: v
                 .rules
                 .iter()
@@ -320,6 +330,7 @@ pub fn clients(
                     certain: f.certain,
                     detail: f.detail.clone(),
                     source: f.source,
+                    fault: f.fault,
                 })
                 .collect(),
         })

@@ -1,5 +1,8 @@
 //! The one rustls crypto provider (ring), shared by the TLS probe and chain validation so it is
-//! built once per process, not per handshake or per chain.
+//! built once per process, not per handshake or per chain; and [`verify`], the signatures the
+//! real clients' engines check that *ring* does not.
+
+pub mod verify;
 
 use std::sync::{Arc, LazyLock};
 
