@@ -109,3 +109,44 @@ mailtls_install_browser() {
         npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error >/dev/null
     fi
 }
+
+# The real Thunderbird, the tests' Thunderbird oracle (tests/thunderbird/oracle.py), at the
+# version pinned in tests/thunderbird/VERSION: the oracle drives internal APIs over Marionette,
+# so another version must not slip in unnoticed. Installing it fails loudly, with the reason,
+# when that exact version is gone from the archive (a security update replaced it): then update
+# the VERSION file, run scripts/fidelity.sh and look at what changed.
+mailtls_install_thunderbird() {
+    local version_file=tests/thunderbird/VERSION want_upstream want_package have
+    want_upstream=$(awk '{print $1}' "$version_file")
+    want_package=$(awk '{print $2}' "$version_file")
+    have=$(dpkg-query -W -f='${Version}' thunderbird 2>/dev/null || true)
+    if [ "$have" = "$want_package" ]; then
+        return
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        echo "mailtls: Thunderbird $want_upstream is missing and installing it needs root" >&2
+        exit 1
+    fi
+    echo "mailtls: installing thunderbird $want_package (found: ${have:-none})" >&2
+    local created_policy=no out
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+        chmod +x /usr/sbin/policy-rc.d
+        created_policy=yes
+    fi
+    if ! out=$(apt-get update -q 2>&1 && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -q --no-install-recommends --allow-downgrades \
+        "thunderbird=$want_package" 2>&1); then
+        [ "$created_policy" = yes ] && rm -f /usr/sbin/policy-rc.d
+        printf '%s\n' "$out" | tail -5 >&2
+        echo "mailtls: Thunderbird $want_package (pinned in $version_file) cannot be installed;" >&2
+        echo "         apt-cache policy thunderbird shows what the archive has now" >&2
+        exit 1
+    fi
+    [ "$created_policy" = yes ] && rm -f /usr/sbin/policy-rc.d
+    have=$(/usr/lib/thunderbird/thunderbird --version 2>/dev/null | awk '{print $NF}')
+    if [ "$have" != "$want_upstream" ]; then
+        echo "mailtls: thunderbird --version says '$have', not $want_upstream" >&2
+        exit 1
+    fi
+}

@@ -54,7 +54,7 @@ pub struct ClientFields {
 pub struct ClientLine {
     /// The client's name.
     pub client: String,
-    /// works, warns or fails.
+    /// works, depends, warns or fails.
     pub verdict: String,
     /// The dialog it shows, in its own words (title: line).
     pub dialog: Option<String>,

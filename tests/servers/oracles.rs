@@ -79,6 +79,11 @@ fn real_thunderbird_agrees(ca: &str) -> Result<(), Failed> {
                         v["dialog"]["fault"].as_str().map(str::to_string),
                     )
                 });
+            // Nothing listens there (mailtls gives no verdict): Thunderbird cannot even connect.
+            if said.is_none() && answer.error.as_deref() == Some("NS_ERROR_CONNECTION_REFUSED") {
+                compared += 1;
+                continue;
+            }
             let (verdict, fault) = answer.expected();
             let expected = (verdict.to_string(), fault.map(str::to_string));
             compared += 1;

@@ -363,8 +363,17 @@ async function forgetTempCerts(keys) {
   const permKeys = new Set();
   for (const x of certdb.getCerts()) { try { permKeys.add(x.dbKey); } catch (e) {} }
   const run = c.protocol == "imap" ? runImap : runSmtp;
-  let r = await run(c.port);
-  let res = describe(r);
+  let r, res;
+  try {
+    r = await run(c.port);
+    res = describe(r);
+  } catch (e) {
+    // The mail code never answered (a server that waits after LOGIN, say): whether TLS itself
+    // succeeded is then asked of the TCPSocket probe below, as for a plain protocol error.
+    if (!String(e).includes("timeout: ")) throw e;
+    r = { secInfo: null };
+    res = { outcome: "error", error: String(e) };
+  }
   const keys = chainKeys(r.secInfo, permKeys);
   if (res.outcome == "error" && !r.secInfo) {
     // The protocol code failed without any TLS error. Did TLS itself succeed?
