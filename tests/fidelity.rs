@@ -35,6 +35,8 @@ mod oracles;
 mod serve;
 #[path = "common/thunderbird.rs"]
 mod thunderbird;
+#[path = "common/words.rs"]
+mod words;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -615,6 +617,41 @@ fn invariants(case: &Case, verdicts: &oracles::Verdicts) -> Vec<String> {
             case.id
         )];
     };
+    // The summary never says all is well while a measured client warns or cannot connect.
+    let troubled = ["thunderbird", "gnome"].iter().any(|client| {
+        verdicts
+            .client(client)
+            .is_some_and(|(v, _)| v == "warns" || v == "fails")
+    });
+    if troubled && verdicts.json["verdict"] == "ok" {
+        broken.push(format!(
+            "{}: the report says ok ({}) while a client warns or fails",
+            case.id, verdicts.json["summary"]
+        ));
+    }
+    // Words for people: never Rust's debug formatting, whatever the server sent.
+    let texts = std::iter::once(&verdicts.json["summary"])
+        .chain(
+            endpoint["problems"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| &p["message"]),
+        )
+        .chain(
+            endpoint["clients"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|c| c["rules"].as_array().into_iter().flatten())
+                .map(|r| &r["detail"]),
+        )
+        .chain(std::iter::once(&endpoint["failure"]["detail"]));
+    for text in texts.filter_map(|t| t.as_str()) {
+        if let Err(message) = words::debug_text(text) {
+            broken.push(format!("{}: {message}", case.id));
+        }
+    }
     for client in endpoint["clients"].as_array().into_iter().flatten() {
         let verdict = client["verdict"].as_str().unwrap_or_default();
         let has_dialog = !client["dialog"].is_null();

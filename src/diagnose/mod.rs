@@ -232,6 +232,32 @@ impl Diagnosis {
     /// since a new certificate settles its dates and chain too; then the chain the server
     /// sends; then the dates; then the name clients use; then the TLS settings.
     pub fn to_fix(&self) -> Vec<&Problem> {
+        let mut all = self.errors_in_fix_order();
+        // One name fault is one thing to fix, however many problems describe it.
+        let family = |p: &Problem| match p.code {
+            Code::NameMismatch
+            | Code::IpAddressUsed
+            | Code::CertLacksName
+            | Code::CnOnly
+            | Code::UnicodeName => (Code::NameMismatch, None),
+            code => (code, p.context.certificate.clone()),
+        };
+        let mut seen: Vec<(Code, Option<String>)> = Vec::new();
+        all.retain(|p| {
+            let key = family(p);
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
+        all
+    }
+}
+
+impl Diagnosis {
+    /// Every problem that makes a mail client warn or fail, in the order to fix them (see
+    /// [`Diagnosis::to_fix`]), each endpoint's included; the same problem may appear once per
+    /// port.
+    pub fn errors_in_fix_order(&self) -> Vec<&Problem> {
         let mut all: Vec<&Problem> = self
             .endpoints
             .iter()
@@ -239,14 +265,7 @@ impl Diagnosis {
             .chain(self.problems.iter())
             .filter(|p| p.severity == Severity::Error)
             .collect();
-        all.sort_by_key(|p| fix_order(p.code));
-        let mut seen: Vec<(Code, Option<&str>)> = Vec::new();
-        all.retain(|p| {
-            let key = (p.code, p.context.certificate.as_deref());
-            let new = !seen.contains(&key);
-            seen.push(key);
-            new
-        });
+        all.sort_by_key(|p| (fix_order(p.code), p.code));
         all
     }
 }
@@ -256,11 +275,11 @@ fn fix_order(code: Code) -> u8 {
     match code {
         Code::SelfSigned | Code::UnknownCa => 0,
         Code::InvalidChain => 1,
-        Code::WeakKey | Code::WeakSignature | Code::KeyUsage => 2,
-        Code::CertLacksName | Code::CnOnly => 3,
-        Code::IncompleteChain | Code::ChainTooLong => 4,
+        Code::WeakKey | Code::WeakSignature | Code::KeyUsage | Code::UnsupportedKey => 2,
+        Code::CnOnly => 3,
+        Code::IncompleteChain | Code::ChainTooLong | Code::UntrustedPathFirst => 4,
         Code::Expired | Code::NotYetValid => 5,
-        Code::NameMismatch | Code::IpAddressUsed => 6,
+        Code::NameMismatch | Code::IpAddressUsed | Code::CertLacksName | Code::UnicodeName => 6,
         Code::DifferentCertPerPort | Code::SniDependent => 7,
         _ => 8,
     }

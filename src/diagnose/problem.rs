@@ -33,6 +33,15 @@ crate::vocabulary::vocabulary! {
         KeyUsage => "key-usage",
         /// The server sends more certificates than some clients verify.
         ChainTooLong => "chain-too-long",
+        /// The certificate sent first for an issuer leads to an untrusted root; a client that
+        /// does not try the other path warns.
+        UntrustedPathFirst => "untrusted-path-first",
+        /// A key some clients cannot use: Ed25519 or RSA-PSS (Thunderbird).
+        UnsupportedKey => "unsupported-key",
+        /// The name was typed in Unicode; a client that compares it as typed warns.
+        UnicodeName => "unicode-name",
+        /// A client finds no TLS 1.2 cipher suite in common with the server.
+        NoCommonSuite => "no-common-suite",
         /// The server does not offer STARTTLS/STLS on a port where clients expect it.
         StarttlsNotOffered => "starttls-not-offered",
         /// The server refused the STARTTLS/STLS command.
@@ -81,6 +90,9 @@ impl Code {
                 | Code::WeakSignature
                 | Code::KeyUsage
                 | Code::ChainTooLong
+                | Code::UnsupportedKey
+                | Code::UnicodeName
+                | Code::UntrustedPathFirst
                 | Code::DifferentCertPerPort
                 | Code::SniDependent
         )

@@ -119,7 +119,7 @@ pub fn fix(diagnosis: &Diagnosis) -> Vec<String> {
         .recommendation
         .as_ref()
         .is_some_and(|r| Some(r.server_name.as_str()) != target.dns_name());
-    let faults = diagnosis.to_fix();
+    let faults = diagnosis.errors_in_fix_order();
     let mut listed: Vec<&str> = Vec::new();
     for problem in &faults {
         if renamed && matches!(problem.code, Code::NameMismatch | Code::IpAddressUsed) {

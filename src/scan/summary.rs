@@ -376,6 +376,22 @@ fn describe(code: &str) -> (&'static str, &'static str) {
             "sends more than 16 certificates",
             "send only the server certificate and its intermediates",
         ),
+        "untrusted-path-first" => (
+            "sends first a certificate that leads to an untrusted root",
+            "send only the certificates that lead to the trusted root",
+        ),
+        "unsupported-key" => (
+            "has an Ed25519 or RSA-PSS key Thunderbird cannot use",
+            "use an RSA (2048 bits or more) or ECDSA P-256 key",
+        ),
+        "unicode-name" => (
+            "is reached by a name typed in Unicode",
+            "type the name's xn-- form in Thunderbird",
+        ),
+        "no-common-suite" => (
+            "offers no TLS 1.2 cipher suite some clients use",
+            "enable ECDHE with AES-GCM (and TLS 1.3)",
+        ),
         "legacy-tls-only" => ("speaks only TLS 1.0/1.1", "enable TLS 1.2 and 1.3"),
         "starttls-not-offered" => ("offers no STARTTLS", "enable STARTTLS"),
         "starttls-refused" => ("refuses STARTTLS", "fix its TLS configuration"),

@@ -61,8 +61,14 @@ pub fn stop_leftovers(dir: &Path) {
     let Ok(pids) = std::fs::read_to_string(dir.join("servers.pid")) else {
         return;
     };
+    let marker = dir.to_string_lossy();
     for pid in pids.split_whitespace() {
-        let _ = Command::new("kill").arg(pid).status();
+        // Only a process still serving from `dir`: the number may belong to another by now.
+        let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker.as_ref()));
+        if ours {
+            let _ = Command::new("kill").arg(pid).stderr(Stdio::null()).status();
+        }
     }
     std::thread::sleep(Duration::from_millis(200));
 }

@@ -4,6 +4,7 @@
 
 mod dates;
 mod failure;
+mod handshake;
 mod names;
 mod sni;
 mod trust;
@@ -59,12 +60,13 @@ impl Endpoint<'_> {
 type Check = fn(&Endpoint<'_>) -> Vec<Problem>;
 
 /// Every check of an endpoint.
-const CHECKS: [Check; 7] = [
+const CHECKS: [Check; 8] = [
     failure::check,
     names::check,
     dates::check,
     trust::check,
     weak::check,
+    handshake::check,
     versions::check,
     sni::check,
 ];

@@ -3,7 +3,7 @@
 
 use super::Endpoint;
 use crate::analyze::chain::Trust;
-use crate::diagnose::problem::{Code, Problem};
+use crate::diagnose::problem::{Code, Problem, Severity};
 
 /// Which clients fetch a missing intermediate from its AIA URL, and which do not.
 const AIA_RULES: [&str; 4] = [
@@ -45,6 +45,9 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
     };
     let certificate = Some(leaf.subject.clone());
     let problem = match &analysis.trust {
+        Trust::Trusted if analysis.first_match_trusted == Some(false) => {
+            untrusted_path_first(analysis, severity)
+        }
         Trust::Trusted => return Vec::new(),
         Trust::SelfSigned => Problem::new(
             Code::SelfSigned,
@@ -123,4 +126,34 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
         .with(|c| c.rules = vec!["invalid-chain"]),
     };
     vec![problem.with(|c| c.certificate = certificate)]
+}
+
+/// The chain is trusted, but only through a certificate sent after another with the same
+/// subject that leads elsewhere (a cross-signed intermediate next to its self-signed twin):
+/// GnuTLS takes the first and never tries the second.
+fn untrusted_path_first(analysis: &crate::analyze::CertAnalysis, severity: Severity) -> Problem {
+    let twin = analysis
+        .chain
+        .iter()
+        .enumerate()
+        .find(|(i, c)| analysis.chain[..*i].iter().any(|e| e.subject == c.subject))
+        .map(|(_, c)| c.subject.clone());
+    let which = twin
+        .as_deref()
+        .map(|s| format!(" for \"{s}\""))
+        .unwrap_or_default();
+    Problem::new(
+        Code::UntrustedPathFirst,
+        severity,
+        format!(
+            "The server sends two certificates{which}, and the first one leads to a root that is \
+             not trusted. Most clients find the other path; Evolution and Geary (GnuTLS) take the \
+             first and warn. Send only the certificate that leads to the trusted root (or put it \
+             first)."
+        ),
+    )
+    .with(|c| {
+        c.issuer = twin;
+        c.rules = vec!["gnome/no-alternative-paths"];
+    })
 }
