@@ -24,8 +24,10 @@
 //! - [`target`]: what the user typed, parsed once: a host (name or IP), an e-mail address.
 //! - [`service`]: the seven mail ports, their protocol and TLS mode.
 //! - [`address`]: special-purpose address ranges (loopback, private...) a server must refuse.
-//! - [`tls_catalog`]: TLS versions, the suites probes offer, suite and alert names.
-//! - [`crypto`]: the one rustls crypto provider.
+//! - [`tls_catalog`]: TLS versions, the suites probes offer (and Thunderbird's and GnuTLS's
+//!   own), suite and alert names.
+//! - [`crypto`]: the one rustls crypto provider, and the signature checks it lacks (weak RSA,
+//!   SHA-1, P-521, RSA-PSS keys) that clients' engines still make.
 //! - [`concurrent`]: independent network work at once, results in order.
 //! - [`observation`]: plain serde records of what servers and DNS did (host, discovery,
 //!   reputation, saved files).

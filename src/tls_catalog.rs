@@ -18,6 +18,12 @@ crate::vocabulary::vocabulary! {
     }
 }
 
+/// The longest handshake message (a certificate list, mostly) mail clients accept: NSS
+/// (Thunderbird) refuses one over `0x1ffff` bytes (`MAX_HANDSHAKE_MSG_LEN`, lib/ssl/ssl3con.c),
+/// GnuTLS (Evolution, Geary) one over 128 KiB (`MAX_HANDSHAKE_PACKET_SIZE`, lib/gnutls_int.h).
+/// rustls stops at 64 KiB, so the probe reads longer ones itself.
+pub const MAX_CLIENT_HANDSHAKE_MESSAGE: u32 = 0x1ffff;
+
 impl TlsVersion {
     /// The four TLS versions, oldest first.
     pub const TLS: [TlsVersion; 4] = [
@@ -219,5 +225,17 @@ mod tests {
         assert_eq!(cipher_name(0x1301), "TLS_AES_128_GCM_SHA256");
         assert_eq!(TlsVersion::parse("TLSv1_2"), Some(TlsVersion::Tls12));
         assert_eq!(TlsVersion::parse("TLSv1"), Some(TlsVersion::Tls10));
+    }
+
+    /// `VersionReport::accepts_offer` relies on it: a server that refuses the modern offer
+    /// refuses every client's own.
+    #[test]
+    fn each_clients_offer_is_within_the_modern_one() {
+        let modern = suites(TlsVersion::Tls12, Offer::Modern);
+        for offer in Offer::CLIENTS {
+            for suite in suites(TlsVersion::Tls12, offer) {
+                assert!(modern.contains(&suite), "{offer:?} 0x{suite:04x}");
+            }
+        }
     }
 }

@@ -59,15 +59,23 @@ pub struct VersionReport {
 impl VersionReport {
     /// Whether the server accepts a client's own TLS 1.2 offer: `Some(false)` when it refused
     /// it, `None` when it was not asked (the suite it chose is one the client offers).
+    ///
+    /// Not asked, it is refused all the same when the server refused both the modern TLS 1.2
+    /// offer (which holds every suite of each client's own, see [`tls_catalog::suites`]) and
+    /// TLS 1.3: the client has nothing left to offer.
     pub fn accepts_offer(&self, offer: Offer) -> Option<bool> {
-        self.offers
+        let asked = self
+            .offers
             .iter()
             .find(|(o, _)| *o == offer)
             .and_then(|(_, support)| match support {
                 Support::Accepted { .. } => Some(true),
                 Support::Refused { .. } => Some(false),
                 Support::Unknown { .. } => None,
-            })
+            });
+        let refused_all = self.accepted(TlsVersion::Tls12) == Some(false)
+            && self.accepted(TlsVersion::Tls13) == Some(false);
+        asked.or((refused_all && Offer::CLIENTS.contains(&offer)).then_some(false))
     }
 }
 
@@ -311,6 +319,7 @@ mod tests {
             cipher,
             cipher_name: tls_catalog::cipher_name(cipher),
             certificates: Vec::new(),
+            certificate_length: None,
         }
     }
 

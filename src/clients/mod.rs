@@ -25,7 +25,7 @@ use crate::analyze::names::NameCheck;
 use crate::analyze::profile::{self, Weakness, WeaknessKind};
 use crate::analyze::versions::VersionReport;
 use crate::target::Target;
-use crate::tls_catalog::TlsVersion;
+use crate::tls_catalog::{Offer, TlsVersion};
 use dialogs::Fault;
 
 crate::vocabulary::vocabulary! {
@@ -240,6 +240,7 @@ pub static COMMON_RULES: &[Rule] = &[
     UNKNOWN_CA,
     INVALID_CHAIN,
     NO_TLS,
+    NOT_OBSERVED,
 ];
 
 const NAME_NOT_COVERED: Rule = Rule {
@@ -305,6 +306,18 @@ pub const NO_TLS: Rule = Rule {
     fault: None,
 };
 
+/// mailtls's own TLS stack stopped where a client's may not, and nothing else told how the
+/// handshake ends.
+pub const NOT_OBSERVED: Rule = Rule {
+    id: "not-observed",
+    summary: "mailtls's TLS library (rustls) gave up at a limit of its own (a handshake message \
+              over 64 KiB in TLS 1.3, a signature it cannot check) and no other probe could \
+              finish the handshake: whether a client connects is not known.",
+    source: "https://docs.rs/rustls/latest/rustls/enum.InvalidMessage.html",
+    certain: false,
+    fault: None,
+};
+
 /// Judges one endpoint for `client`.
 pub fn judge(client: Client, facts: &Facts<'_>) -> ClientVerdict {
     let mut rules = common(client, facts);
@@ -326,6 +339,36 @@ pub fn judge_all(facts: &Facts<'_>) -> Vec<ClientVerdict> {
 /// The verdict for a client on an endpoint that presented no certificate (no TLS).
 pub fn judge_no_tls(client: Client, reason: &str) -> ClientVerdict {
     verdict(client, vec![Finding::new(&NO_TLS, Outcome::Fails, reason)])
+}
+
+/// The verdict for a client on an endpoint whose handshake mailtls could not finish for a
+/// reason of its own (`library_limit`): unknown, unless the server is known to refuse every
+/// cipher suite the client offers (its own offer, measured: Thunderbird's and GnuTLS's).
+pub fn judge_not_observed(
+    client: Client,
+    reason: &str,
+    versions: Option<&VersionReport>,
+) -> ClientVerdict {
+    let own = match client {
+        Client::Thunderbird => Some(Offer::Thunderbird),
+        Client::Gnome => Some(Offer::Gnutls),
+        _ => None,
+    };
+    let refused =
+        own.is_some_and(|offer| versions.and_then(|v| v.accepts_offer(offer)) == Some(false));
+    if refused {
+        return judge_no_tls(
+            client,
+            &format!(
+                "the server refuses every TLS 1.2 and 1.3 cipher suite {} offers ({reason})",
+                client.name()
+            ),
+        );
+    }
+    verdict(
+        client,
+        vec![Finding::new(&NOT_OBSERVED, Outcome::Depends, reason)],
+    )
 }
 
 /// The verdict for a client on an endpoint whose certificate cannot be read at all.

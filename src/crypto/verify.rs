@@ -16,7 +16,6 @@ use rsa::{BigUint, Pkcs1v15Sign, Pss, RsaPublicKey};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha384, Sha512};
 use x509_parser::prelude::FromDer;
-use x509_parser::public_key::PublicKey;
 use x509_parser::x509::SubjectPublicKeyInfo;
 
 /// Largest RSA modulus verified, in bits: what NSS accepts (16384), and a bound on the work.
@@ -266,27 +265,6 @@ macro_rules! ecdsa_verify {
     }};
 }
 use ecdsa_verify;
-
-/// What `public_key` says of itself, for people: "RSA 1024 bits", "P-521".
-pub fn describe_key(spki: &[u8]) -> String {
-    let Ok((_, info)) = SubjectPublicKeyInfo::from_der(spki) else {
-        return "an unreadable key".to_string();
-    };
-    match (key_algorithm(&info), info.parsed()) {
-        (Some(KeyAlgorithm::RsaPss), _) => {
-            match x509_parser::public_key::RSAPublicKey::from_der(&info.subject_public_key.data) {
-                Ok((_, rsa)) => format!("RSA-PSS {} bits", rsa.key_size()),
-                Err(_) => "an unreadable RSA-PSS key".to_string(),
-            }
-        }
-        (_, Ok(PublicKey::RSA(rsa))) => format!("RSA {} bits", rsa.key_size()),
-        (Some(KeyAlgorithm::P256), _) => "P-256".to_string(),
-        (Some(KeyAlgorithm::P384), _) => "P-384".to_string(),
-        (Some(KeyAlgorithm::P521), _) => "P-521".to_string(),
-        (Some(KeyAlgorithm::Ed25519), _) => "Ed25519".to_string(),
-        _ => format!("a {} key", info.algorithm.algorithm.to_id_string()),
-    }
-}
 
 #[cfg(test)]
 mod tests {

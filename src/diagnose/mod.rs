@@ -318,6 +318,11 @@ fn client_verdicts(
             .map(|c| clients::judge_unreadable(*c))
             .collect(),
         // A server that turned us away taught us nothing about what clients would see.
+        // Our TLS library stopped, not the server: what a client does is not known.
+        (None, Some(failure)) if observation.stopped_by_library() => Client::ALL
+            .iter()
+            .map(|c| clients::judge_not_observed(*c, &failure.detail, versions))
+            .collect(),
         (None, Some(failure))
             if observation.reachable && failure.kind != FailureKind::RateLimited =>
         {

@@ -156,6 +156,20 @@ impl EndpointObservation {
         self.chain().first()
     }
 
+    /// Whether the handshake failed at a limit of mailtls's TLS library (`library_limit`) and
+    /// no other probe finished it: then nothing says what a client would see.
+    pub fn stopped_by_library(&self) -> bool {
+        let failed = self
+            .failure
+            .as_ref()
+            .is_some_and(|f| f.kind == FailureKind::TlsHandshakeFailed);
+        failed
+            && self
+                .tls
+                .as_ref()
+                .is_some_and(|tls| tls.library_limit.is_some() && tls.completion.is_none())
+    }
+
     /// The chain the server presented: from the main handshake, or, when that failed (a server
     /// that speaks only TLS 1.0 or 1.1, which rustls does not), from the newest legacy
     /// ClientHello it accepted, whose Certificate message travels in clear.
@@ -303,6 +317,11 @@ pub enum HelloAnswer {
         /// The chain from the Certificate message (TLS 1.2 and older), leaf first.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         certificates: Vec<Der>,
+        /// The length the Certificate message announced, when it did not arrive whole
+        /// (`certificates` is then empty): cut short, or longer than any client reads (see
+        /// [`crate::tls_catalog::MAX_CLIENT_HANDSHAKE_MESSAGE`]), which the probe stops at.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_length: Option<u32>,
     },
     /// A TLS alert.
     Alert {

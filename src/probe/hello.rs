@@ -157,6 +157,8 @@ pub enum Response {
         hello: ServerHello,
         /// The chain from the Certificate message, leaf first.
         certificates: Option<Vec<Vec<u8>>>,
+        /// The length the Certificate message announces, once its header has arrived.
+        certificate_length: Option<u32>,
     },
     /// An alert: level (1 warning, 2 fatal) and description.
     Alert {
@@ -245,14 +247,16 @@ pub fn read_response(bytes: &[u8]) -> Response {
                 cipher: hello.cipher.0,
                 retry: hello.random == HELLO_RETRY_RANDOM,
             };
-            let certificates = if version >= 0x0304 || hello_out.retry {
-                None
-            } else {
-                certificates_after(after)
+            let clear = version < 0x0304 && !hello_out.retry;
+            let certificates = clear.then(|| certificates_after(after)).flatten();
+            let certificate_length = match after {
+                [11, a, b, c, ..] if clear => Some(u32::from_be_bytes([0, *a, *b, *c])),
+                _ => None,
             };
             return Response::Hello {
                 hello: hello_out,
                 certificates,
+                certificate_length,
             };
         }
         Ok(_) => "a handshake message other than ServerHello came first",
@@ -415,6 +419,7 @@ mod tests {
                 retry: false,
             },
             certificates: Some(vec![b"leaf".to_vec(), b"issuer".to_vec()]),
+            certificate_length: Some(certificate_message(&[b"leaf", b"issuer"]).len() as u32 - 4),
         };
         assert_eq!(read_response(&whole), expected);
         // The same flight split across two records, and cut short.
@@ -439,6 +444,23 @@ mod tests {
     }
 
     #[test]
+    fn an_unfinished_certificate_message_announces_its_length() {
+        let mut flight = server_hello(0x0303, 0xc02f, &[]);
+        // A Certificate message that says 200,000 bytes follow; 10 have come.
+        flight.extend([11, 0x03, 0x0d, 0x40]);
+        flight.extend([0; 10]);
+        let Response::Hello {
+            certificates,
+            certificate_length,
+            ..
+        } = read_response(&record(22, &flight))
+        else {
+            panic!("not a hello");
+        };
+        assert_eq!((certificates, certificate_length), (None, Some(200_000)));
+    }
+
+    #[test]
     fn tls13_server_hello_and_hello_retry() {
         // supported_versions (43) = 0x0304 in a ServerHello.
         let extensions = [0, 43, 0, 2, 3, 4];
@@ -448,6 +470,7 @@ mod tests {
         let Response::Hello {
             hello,
             certificates,
+            certificate_length,
         } = read_response(&bytes)
         else {
             panic!("not a hello");
@@ -456,7 +479,7 @@ mod tests {
             (hello.version, hello.cipher, hello.retry),
             (0x0304, 0x1301, false)
         );
-        assert_eq!(certificates, None);
+        assert_eq!((certificates, certificate_length), (None, None));
         let mut retry = server_hello(0x0303, 0x1302, &extensions);
         retry[6..38].copy_from_slice(&HELLO_RETRY_RANDOM);
         let Response::Hello { hello, .. } = read_response(&record(22, &retry)) else {

@@ -339,7 +339,7 @@ fn describe_tls_error(error: &std::io::Error) -> String {
         .and_then(|e| e.downcast_ref::<rustls::Error>());
     match inner {
         Some(rustls::Error::InvalidMessage(rustls::InvalidMessage::HandshakePayloadTooLarge)) => {
-            "the server sent a handshake message larger than 64 KiB (an oversized certificate chain?)".to_string()
+            "the server sent a handshake message over 64 KiB, the most rustls reads (usually a certificate list with far too many certificates)".to_string()
         }
         Some(tls @ (rustls::Error::InvalidMessage(_) | rustls::Error::InappropriateMessage { .. })) => {
             format!(
@@ -402,7 +402,11 @@ pub fn error_words(error: &rustls::Error) -> String {
             "the server aborted the handshake with the TLS alert {}",
             crate::tls_catalog::alert_name(u8::from(*alert))
         ),
-        E::NoCertificatesPresented => "the server sent no certificate".to_string(),
+        E::NoCertificatesPresented => {
+            "the server sent no certificate: configure one for this service (the certificate \
+             file, with its intermediates, and its key)"
+                .to_string()
+        }
         E::DecryptError => "a message from the server could not be decrypted".to_string(),
         E::PeerSentOversizedRecord => {
             "the server sent a TLS record larger than the protocol allows".to_string()

@@ -121,6 +121,29 @@ pub fn complete(endpoint: &mut EndpointObservation) {
             _ => None,
         })
         .max_by_key(|(version, _, _)| *version);
+    let oversized = endpoint
+        .versions
+        .iter()
+        .find_map(|probe| match &probe.answer {
+            HelloAnswer::Accepted {
+                certificate_length: Some(length),
+                ..
+            } if *length > tls_catalog::MAX_CLIENT_HANDSHAKE_MESSAGE => Some(*length),
+            _ => None,
+        });
+    if let (None, Some(length)) = (&best, oversized) {
+        // Not rustls's limit after all: no mail client reads a message this long.
+        tls.library_limit = None;
+        if let Some(failure) = endpoint.failure.as_mut() {
+            failure.detail = format!(
+                "the server's certificate list is {} KiB, more than mail clients accept \
+                 (Thunderbird and Evolution stop at 128 KiB): send only the server certificate \
+                 and its intermediates",
+                length / 1024
+            );
+        }
+        return;
+    }
     if let Some((version, cipher, certificates)) = best {
         tls.version = Some(version.name().to_string());
         tls.cipher = Some(cipher.clone());
@@ -245,7 +268,14 @@ async fn exchange(
                 Response::Hello {
                     certificates,
                     hello,
-                } => certificates.is_some() || hello.version >= 0x0304 || hello.retry,
+                    certificate_length,
+                } => {
+                    certificates.is_some()
+                        || hello.version >= 0x0304
+                        || hello.retry
+                        || certificate_length
+                            .is_some_and(|n| n > tls_catalog::MAX_CLIENT_HANDSHAKE_MESSAGE)
+                }
                 Response::Alert { .. } | Response::Invalid(_) => true,
             };
             if done || received.len() >= READ_CAP {
@@ -277,11 +307,13 @@ async fn exchange(
             Response::Hello {
                 hello,
                 certificates,
+                certificate_length,
             } => HelloAnswer::Accepted {
                 version: TlsVersion::from_wire(hello.version),
                 version_wire: hello.version,
                 cipher: hello.cipher,
                 cipher_name: tls_catalog::cipher_name(hello.cipher),
+                certificate_length: certificate_length.filter(|_| certificates.is_none()),
                 certificates: certificates
                     .unwrap_or_default()
                     .into_iter()

@@ -526,16 +526,21 @@ pub struct Cert {
 impl Cert {
     /// PEM.
     pub fn pem(&self) -> String {
-        use base64::Engine as _;
-        let body = base64::engine::general_purpose::STANDARD.encode(&self.der);
-        let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-        for line in body.as_bytes().chunks(64) {
-            out.push_str(std::str::from_utf8(line).unwrap_or_default());
-            out.push('\n');
-        }
-        out.push_str("-----END CERTIFICATE-----\n");
-        out
+        pem_of(&self.der)
     }
+}
+
+/// A certificate's DER as PEM.
+pub fn pem_of(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in body.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(line).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
 }
 
 /// Writes `spec` for `key`, signed by `issuer` (itself when `None`) with `signature`. `extra`

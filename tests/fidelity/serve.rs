@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::cases::{AIA_ADDRESS, AIA_HOST, Case, DNS_ADDRESS, Matrix, Server, Tls};
+use super::certgen::pem_of;
 
 /// The running servers.
 pub struct Servers {
@@ -30,18 +31,6 @@ impl Drop for Servers {
             let _ = child.wait();
         }
     }
-}
-
-fn pem_of(der: &[u8]) -> String {
-    use base64::Engine as _;
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for line in body.as_bytes().chunks(64) {
-        out.push_str(std::str::from_utf8(line).unwrap_or_default());
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
 }
 
 fn write(path: &Path, text: impl AsRef<[u8]>) -> Result<(), String> {
@@ -240,9 +229,14 @@ fn raw_server(case: &Case, stop: Arc<AtomicBool>) -> Result<(), String> {
         .map(|der| CertificateDer::from(der.clone()))
         .collect();
     let certified = Arc::new(rustls::sign::CertifiedKey::new(chain, key));
+    let versions: &[&rustls::SupportedProtocolVersion] = match case.tls {
+        Tls::Both => &[&rustls::version::TLS13, &rustls::version::TLS12],
+        Tls::Only12 => &[&rustls::version::TLS12],
+        Tls::Only13 => &[&rustls::version::TLS13],
+    };
     let config = Arc::new(
         rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .map_err(|e| e.to_string())?
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(Fixed(certified))),

@@ -39,7 +39,7 @@ import time
 
 DEFAULT_TB_CANDIDATES = ["/usr/lib/thunderbird/thunderbird", "thunderbird"]
 
-USER_JS = r'''// Throwaway profile written by tb_oracle.py
+USER_JS = r'''// Throwaway profile written by tests/thunderbird/oracle.py
 user_pref("marionette.port", 0);
 user_pref("mail.shell.checkDefaultClient", false);
 user_pref("mail.shell.checkDefaultMail", false);
@@ -437,12 +437,12 @@ done({ version: Services.appinfo.version, name: Services.appinfo.name,
 
 
 def fatal(msg, code=2):
-    print(f"tb_oracle: FATAL: {msg}", file=sys.stderr, flush=True)
+    print(f"oracle: FATAL: {msg}", file=sys.stderr, flush=True)
     sys.exit(code)
 
 
 def warn(msg):
-    print(f"tb_oracle: {msg}", file=sys.stderr, flush=True)
+    print(f"oracle: {msg}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------- Marionette
@@ -876,7 +876,7 @@ def main():
         allc = [x for ist in stats["instances"] for x in ist["case_s"]]
         stats["total_case_s"] = round(sum(allc), 2)
         stats["mean_case_s"] = round(sum(allc) / len(allc), 3) if allc else None
-        print("tb_oracle stats: " + json.dumps(stats), file=sys.stderr, flush=True)
+        print("oracle stats: " + json.dumps(stats), file=sys.stderr, flush=True)
     sys.exit(3 if failures else 0)
 
 

@@ -28,6 +28,10 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
         }
         FailureKind::StarttlsNotOffered => (Code::StarttlsNotOffered, Severity::Error),
         FailureKind::StarttlsRefused => (Code::StarttlsRefused, Severity::Error),
+        // Our limit, not necessarily the server's fault: worth a look, not a verdict.
+        FailureKind::TlsHandshakeFailed if observation.stopped_by_library() => {
+            (Code::TlsHandshakeFailed, Severity::Warning)
+        }
         FailureKind::TlsHandshakeFailed => (Code::TlsHandshakeFailed, Severity::Error),
         FailureKind::ProtocolError => (Code::ProtocolError, Severity::Error),
         // Not a TLS problem, and nothing is known about the TLS: worth a look, not an alarm.
@@ -50,6 +54,12 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
              a TLS problem. Check again later, or with fewer connections at a time. ({})",
             observation.service, failure.detail
         ),
+        FailureKind::TlsHandshakeFailed if observation.stopped_by_library() => format!(
+            "mailtls could not finish the TLS handshake, at a limit of its own TLS library: \
+             {}. No other probe could finish it, so what a mail client does is known only \
+             where its verdict below says so.",
+            failure.detail
+        ),
         _ => failure.detail.clone(),
     };
     let no_tls = matches!(
@@ -59,8 +69,11 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
             | FailureKind::TlsHandshakeFailed
             | FailureKind::ProtocolError
     );
+    let unknown = observation.stopped_by_library();
     vec![Problem::new(code, severity, message).with(|c| {
-        if no_tls {
+        if unknown {
+            c.rules = vec!["not-observed"];
+        } else if no_tls {
             c.rules = vec!["no-tls"];
         }
     })]

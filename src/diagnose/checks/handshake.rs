@@ -71,7 +71,7 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
     if let Some(versions) = endpoint.versions {
         let refused: Vec<&str> = [
             (Offer::Thunderbird, "Thunderbird"),
-            (Offer::Gnutls, "Evolution and Geary (GnuTLS)"),
+            (Offer::Gnutls, "Evolution/Geary (GnuTLS)"),
         ]
         .into_iter()
         .filter(|(offer, _)| versions.accepts_offer(*offer) == Some(false))
@@ -82,16 +82,16 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
                 .observation
                 .tls
                 .as_ref()
-                .and_then(|t| t.cipher.clone())
-                .unwrap_or_else(|| "another suite".to_string());
+                .and_then(|t| t.cipher.as_deref())
+                .map(|cipher| format!(" (from a wider offer it chose {cipher})"))
+                .unwrap_or_default();
             problems.push(
                 Problem::new(
                     Code::NoCommonSuite,
                     severity,
                     format!(
-                        "The server speaks TLS 1.2 only with cipher suites {} do not offer (it \
-                         chose {chosen}): they cannot connect. Enable ECDHE with AES-GCM (and \
-                         TLS 1.3).",
+                        "The server accepts none of the cipher suites {} offer{chosen}: they \
+                         cannot connect. Enable ECDHE with AES-GCM (and TLS 1.3).",
                         refused.join(" and ")
                     ),
                 )

@@ -32,7 +32,9 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
                 Problem::new(
                     Code::InvalidChain,
                     severity,
-                    "the server's certificate cannot be parsed",
+                    "The server's certificate cannot be parsed, so no client can use or even \
+                     show it. The certificate file is damaged or holds something else: install \
+                     the certificate again from what the CA issued.",
                 )
                 .with(|c| c.rules = vec!["invalid-chain"]),
             ]

@@ -271,6 +271,10 @@ pub struct TlsAnswer {
     /// Accepted (TLS 1.2 and older): how many certificates the server sent in clear.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificates: Option<usize>,
+    /// Accepted (TLS 1.2 and older): the length in bytes the Certificate message announced,
+    /// when it did not arrive whole (cut short, or longer than clients accept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate_length: Option<u32>,
     /// Alert: the description number and name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<u8>,
@@ -290,6 +294,7 @@ fn tls_probe(probe: &VersionProbe) -> TlsProbe {
         cipher: None,
         cipher_name: None,
         certificates: None,
+        certificate_length: None,
         description: None,
         name: None,
         detail: None,
@@ -301,6 +306,7 @@ fn tls_probe(probe: &VersionProbe) -> TlsProbe {
             cipher,
             cipher_name,
             certificates,
+            certificate_length,
         } => {
             answer.kind = AnswerKind::Accepted;
             answer.version = *version;
@@ -308,6 +314,7 @@ fn tls_probe(probe: &VersionProbe) -> TlsProbe {
             answer.cipher = Some(*cipher);
             answer.cipher_name = Some(cipher_name.clone());
             answer.certificates = Some(certificates.len());
+            answer.certificate_length = *certificate_length;
         }
         HelloAnswer::Alert { description, name } => {
             answer.kind = AnswerKind::Alert;

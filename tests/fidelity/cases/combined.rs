@@ -232,7 +232,7 @@ pub(super) fn combined_group(b: &mut Builder<'_>) -> Result<(), String> {
 pub(super) fn hostile_group(b: &mut Builder<'_>, key: Arc<Key>) -> Result<(), String> {
     let int = b.cas.int.clone();
     let now = b.now;
-    let raw = |b: &mut Builder<'_>, what: &str, about: &str, chain: Vec<Vec<u8>>| {
+    let raw_over = |b: &mut Builder<'_>, what: &str, about: &str, chain: Vec<Vec<u8>>, tls| {
         let base = b.base();
         let address = b.address();
         b.cases.push(Case {
@@ -245,10 +245,13 @@ pub(super) fn hostile_group(b: &mut Builder<'_>, key: Arc<Key>) -> Result<(), St
             cname: None,
             chain,
             key: key.clone(),
-            tls: Tls::Both,
+            tls,
             server: Server::Raw,
             faults: vec![Fault::Structure],
         });
+    };
+    let raw = |b: &mut Builder<'_>, what: &str, about: &str, chain: Vec<Vec<u8>>| {
+        raw_over(b, what, about, chain, Tls::Both);
     };
     let leaf = |b: &mut Builder<'_>, extra: usize, signature: Signature| {
         let base = b.base();
@@ -290,7 +293,18 @@ pub(super) fn hostile_group(b: &mut Builder<'_>, key: Arc<Key>) -> Result<(), St
         b,
         "chain-64k",
         "a 64 KiB chain (the intermediate, then copies of an unrelated CA)",
+        long.clone(),
+    );
+    // The same over TLS 1.3 only, encrypted: rustls stops at 64 KiB and no ClientHello reads
+    // the certificates in clear, so mailtls cannot see what NSS and GnuTLS accept.
+    let good = leaf(b, 0, Signature::With(Hash::Sha256))?;
+    long[0] = good.der;
+    raw_over(
+        b,
+        "chain-64k-tls13",
+        "the 64 KiB chain, TLS 1.3 only",
         long,
+        Tls::Only13,
     );
     let good = leaf(b, 0, Signature::With(Hash::Sha256))?;
     let mut thirty = vec![good.der, int.der.clone()];
