@@ -444,9 +444,20 @@ pub fn trust(
         }
         result
     };
-    let done = |trust, path| TrustReport {
-        trust,
-        path: Some(path),
+    // webpki does not check a CA's keyUsage; NSS and GnuTLS refuse a path through a CA without
+    // keyCertSign, whatever else it is.
+    let done = |trust, path: ChainPath| match issuer_without_cert_sign(&path) {
+        Some(subject) => bare(Trust::Invalid {
+            reason: format!(
+                "the CA certificate \"{subject}\" has a keyUsage without keyCertSign, so it may \
+                 not sign certificates"
+            ),
+            defect: Defect::IssuerKeyUsage,
+        }),
+        None => TrustReport {
+            trust,
+            path: Some(path),
+        },
     };
     let first = match verify(&sent) {
         // webpki refuses self-issued intermediates under a path length or name constraint, and
@@ -458,18 +469,7 @@ pub fn trust(
         other => other,
     };
     match first {
-        Ok(path) => {
-            return match issuer_without_cert_sign(&path) {
-                Some(subject) => bare(Trust::Invalid {
-                    reason: format!(
-                        "the CA certificate \"{subject}\" has a keyUsage without keyCertSign, so \
-                         it may not sign certificates"
-                    ),
-                    defect: Defect::IssuerKeyUsage,
-                }),
-                None => done(Trust::Trusted, path),
-            };
-        }
+        Ok(path) => return done(Trust::Trusted, path),
         Err(webpki::Error::UnknownIssuer) => {}
         // A self-signed server certificate is that first, whatever else webpki found wrong
         // with it (a self-signed CA certificate is a "CA used as end entity" to webpki).
@@ -571,12 +571,14 @@ pub fn first_match_trusted(chain: &[CertInfo], anchors: &TrustAnchors, now: i64)
     let mut walked = vec![leaf.clone()];
     let mut used = vec![false; chain.len()];
     let mut current = leaf;
-    // Bounded by the chain: each step uses a certificate not used before.
+    // Bounded by the chain: each step uses a certificate not used before. A self-signed one
+    // ends the walk, as it ends GnuTLS's.
     while let Some(next) = chain
         .iter()
         .enumerate()
         .skip(1)
-        .find(|(i, c)| !used[*i] && c.subject == current.issuer && !c.self_signed())
+        .filter(|_| !current.self_signed())
+        .find(|(i, c)| !used[*i] && c.subject == current.issuer)
         .map(|(i, _)| i)
     {
         used[next] = true;

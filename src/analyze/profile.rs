@@ -60,7 +60,7 @@ pub fn examined<'a>(chain: &'a [CertInfo], path: Option<&ChainPath>) -> Vec<&'a 
 pub fn weaknesses(chain: &[CertInfo], path: Option<&ChainPath>) -> Vec<Weakness> {
     let mut found = Vec::new();
     for (index, cert) in examined(chain, path).into_iter().enumerate() {
-        if let KeyInfo::Rsa(bits) = cert.key {
+        if let KeyInfo::Rsa(bits) | KeyInfo::RsaPss(bits) = cert.key {
             if bits < MIN_RSA_BITS {
                 found.push(Weakness {
                     index,

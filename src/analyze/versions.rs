@@ -1,7 +1,7 @@
 //! Which TLS versions an endpoint accepts and which weak suites, read from the main handshake
 //! and the hand-built ClientHellos of `probe::versions`. Pure.
 
-use crate::observation::{EndpointObservation, HelloAnswer, VersionProbe};
+use crate::observation::{Completion, EndpointObservation, HelloAnswer, VersionProbe};
 use crate::tls_catalog::{self, Offer, TlsVersion};
 
 /// Whether one version is accepted.
@@ -58,24 +58,17 @@ pub struct VersionReport {
 
 impl VersionReport {
     /// Whether the server accepts a client's own TLS 1.2 offer: `Some(false)` when it refused
-    /// it, `None` when it was not asked (the suite it chose is one the client offers).
-    ///
-    /// Not asked, it is refused all the same when the server refused both the modern TLS 1.2
-    /// offer (which holds every suite of each client's own, see [`tls_catalog::suites`]) and
-    /// TLS 1.3: the client has nothing left to offer.
+    /// it (or refused a wider one, see [`summarize`]), `None` when that is not known (the
+    /// suite it chose is one the client offers).
     pub fn accepts_offer(&self, offer: Offer) -> Option<bool> {
-        let asked = self
-            .offers
+        self.offers
             .iter()
             .find(|(o, _)| *o == offer)
             .and_then(|(_, support)| match support {
                 Support::Accepted { .. } => Some(true),
                 Support::Refused { .. } => Some(false),
                 Support::Unknown { .. } => None,
-            });
-        let refused_all = self.accepted(TlsVersion::Tls12) == Some(false)
-            && self.accepted(TlsVersion::Tls13) == Some(false);
-        asked.or((refused_all && Offer::CLIENTS.contains(&offer)).then_some(false))
+            })
     }
 }
 
@@ -122,7 +115,13 @@ impl VersionReport {
 pub fn summarize(observation: &EndpointObservation) -> Option<VersionReport> {
     let negotiated = observation.tls.as_ref().and_then(|t| {
         let version = TlsVersion::parse(t.version.as_deref()?)?;
-        Some((version, t.cipher.clone().unwrap_or_default()))
+        Some(Negotiated {
+            version,
+            cipher: t.cipher.clone().unwrap_or_default(),
+            // A handshake completed from a ClientHello took the newest version that sent its
+            // certificates in clear: TLS 1.2 even where TLS 1.3 was accepted too.
+            offered_both: t.completion != Some(Completion::ClientHello),
+        })
     });
     if negotiated.is_none() && observation.versions.is_empty() {
         return None;
@@ -147,7 +146,7 @@ pub fn summarize(observation: &EndpointObservation) -> Option<VersionReport> {
         .iter()
         .find(|p| p.offer == Offer::Weak)
         .and_then(weak_suites);
-    let offers = observation
+    let mut offers: Vec<(Offer, Support)> = observation
         .versions
         .iter()
         .filter(|p| Offer::CLIENTS.contains(&p.offer))
@@ -169,22 +168,70 @@ pub fn summarize(observation: &EndpointObservation) -> Option<VersionReport> {
             (p.offer, support)
         })
         .collect();
+    if offers.is_empty() && refuses_every_suite(&observation.versions) {
+        // Each client's own TLS 1.2 suites are within the modern offer (tls_catalog::suites),
+        // so refusing that refused them too.
+        offers = Offer::CLIENTS
+            .into_iter()
+            .map(|offer| {
+                let how = "refused a TLS 1.2 offer holding all of its suites, and TLS 1.3";
+                (
+                    offer,
+                    Support::Refused {
+                        how: how.to_string(),
+                    },
+                )
+            })
+            .collect();
+    }
     Some(VersionReport { rows, weak, offers })
+}
+
+/// Whether the server speaks TLS but refused both the modern TLS 1.2 offer and TLS 1.3 by
+/// saying it found nothing acceptable (a handshake_failure or insufficient_security alert): no
+/// suite in common, not a version it does not speak, and not a server that is not TLS at all.
+fn refuses_every_suite(probes: &[VersionProbe]) -> bool {
+    const NOTHING_ACCEPTABLE: [u8; 2] = [40, 71];
+    let refused = |version: TlsVersion, also: &[u8]| {
+        probes.iter().any(|p| {
+            p.asked == version
+                && p.offer == Offer::Modern
+                && matches!(&p.answer, HelloAnswer::Alert { description, .. }
+                    if NOTHING_ACCEPTABLE.contains(description) || also.contains(description))
+        })
+    };
+    // A TLS 1.2-only server answers TLS 1.3 with protocol_version (70).
+    refused(TlsVersion::Tls12, &[])
+        && refused(TlsVersion::Tls13, &[70])
+        && !probes
+            .iter()
+            .any(|p| matches!(p.answer, HelloAnswer::Accepted { .. }))
+}
+
+/// What the main handshake agreed on.
+struct Negotiated {
+    version: TlsVersion,
+    cipher: String,
+    /// TLS 1.3 and 1.2 were both offered, so choosing 1.2 refused 1.3.
+    offered_both: bool,
 }
 
 fn support(
     version: TlsVersion,
-    negotiated: Option<&(TlsVersion, String)>,
+    negotiated: Option<&Negotiated>,
     probes: &[VersionProbe],
 ) -> Support {
     // The main handshake (rustls offered 1.3 and 1.2) settles those two.
-    if let Some((chosen, cipher)) = negotiated {
-        if *chosen == version {
+    if let Some(negotiated) = negotiated {
+        if negotiated.version == version {
             return Support::Accepted {
-                cipher: cipher.clone(),
+                cipher: negotiated.cipher.clone(),
             };
         }
-        if version == TlsVersion::Tls13 && *chosen == TlsVersion::Tls12 {
+        if version == TlsVersion::Tls13
+            && negotiated.version == TlsVersion::Tls12
+            && negotiated.offered_both
+        {
             return Support::Refused {
                 how: "offered TLS 1.3 and 1.2, the server chose TLS 1.2".to_string(),
             };

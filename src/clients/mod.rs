@@ -311,8 +311,8 @@ pub const NO_TLS: Rule = Rule {
 pub const NOT_OBSERVED: Rule = Rule {
     id: "not-observed",
     summary: "mailtls's TLS library (rustls) gave up at a limit of its own (a handshake message \
-              over 64 KiB in TLS 1.3, a signature it cannot check) and no other probe could \
-              finish the handshake: whether a client connects is not known.",
+              over 64 KiB in TLS 1.3, no suite, group or signature scheme in common with it) and \
+              no other probe could finish the handshake: whether a client connects is not known.",
     source: "https://docs.rs/rustls/latest/rustls/enum.InvalidMessage.html",
     certain: false,
     fault: None,

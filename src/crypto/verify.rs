@@ -1,6 +1,6 @@
-//! Verifies every signature the real clients' engines verify: RSA of any size (PKCS#1 v1.5 and
-//! PSS, with SHA-1 to SHA-512), RSA-PSS keys, ECDSA on P-256, P-384 and P-521 with any of those
-//! digests, and Ed25519.
+//! Verifies every signature the real clients' engines verify: RSA up to 16384 bits (PKCS#1
+//! v1.5 and PSS, with SHA-1 to SHA-512), RSA-PSS keys, ECDSA on P-256, P-384 and P-521 with any
+//! of those digests, and Ed25519.
 //!
 //! *ring*, rustls's provider, verifies fewer: RSA only from 2048 bits (1024 for a few legacy
 //! PKCS#1 digests), no P-521, no ECDSA with a digest other than the curve's, no RSA-PSS keys. A

@@ -28,7 +28,7 @@ use crate::clients::releases::{self, Compatibility};
 use crate::clients::{self, Client, ClientVerdict, Facts};
 use crate::observation::FailureKind;
 use crate::observation::{EndpointObservation, Observations};
-use crate::service::{Direction, Service};
+use crate::service::{Direction, Protocol, Service};
 use crate::target::Target;
 use crate::tls_catalog::TlsVersion;
 use evidence::Evidence;
@@ -232,40 +232,50 @@ impl Diagnosis {
     /// since a new certificate settles its dates and chain too; then the chain the server
     /// sends; then the dates; then the name clients use; then the TLS settings.
     pub fn to_fix(&self) -> Vec<&Problem> {
-        let mut all = self.errors_in_fix_order();
-        // One name fault is one thing to fix, however many problems describe it.
-        let family = |p: &Problem| match p.code {
+        let mut all = self.errors_where();
+        // One name fault is one thing to fix, however many problems describe it; one
+        // certificate fault is one, on however many ports; a server setting (STARTTLS, TLS
+        // versions) is one per protocol, since IMAP, POP3 and SMTP are often separate daemons.
+        let key = |(protocol, p): &(Option<Protocol>, &Problem)| match p.code {
             Code::NameMismatch
             | Code::IpAddressUsed
             | Code::CertLacksName
             | Code::CnOnly
-            | Code::UnicodeName => (Code::NameMismatch, None),
-            code => (code, p.context.certificate.clone()),
+            | Code::UnicodeName => (Code::NameMismatch, None, None),
+            code if code.is_certificate() => (code, p.context.certificate.clone(), None),
+            code => (code, None, *protocol),
         };
-        let mut seen: Vec<(Code, Option<String>)> = Vec::new();
-        all.retain(|p| {
-            let key = family(p);
+        let mut seen = Vec::new();
+        all.retain(|found| {
+            let key = key(found);
             let new = !seen.contains(&key);
             seen.push(key);
             new
         });
-        all
+        all.into_iter().map(|(_, p)| p).collect()
     }
-}
 
-impl Diagnosis {
     /// Every problem that makes a mail client warn or fail, in the order to fix them (see
     /// [`Diagnosis::to_fix`]), each endpoint's included; the same problem may appear once per
     /// port.
     pub fn errors_in_fix_order(&self) -> Vec<&Problem> {
-        let mut all: Vec<&Problem> = self
+        self.errors_where().into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// [`Diagnosis::errors_in_fix_order`], each with the protocol of its endpoint (`None` for
+    /// a server-wide problem).
+    fn errors_where(&self) -> Vec<(Option<Protocol>, &Problem)> {
+        let mut all: Vec<(Option<Protocol>, &Problem)> = self
             .endpoints
             .iter()
-            .flat_map(|e| e.problems.iter())
-            .chain(self.problems.iter())
-            .filter(|p| p.severity == Severity::Error)
+            .flat_map(|e| {
+                let protocol = Some(e.observation.service.protocol);
+                e.problems.iter().map(move |p| (protocol, p))
+            })
+            .chain(self.problems.iter().map(|p| (None, p)))
+            .filter(|(_, p)| p.severity == Severity::Error)
             .collect();
-        all.sort_by_key(|p| (fix_order(p.code), p.code));
+        all.sort_by_key(|(_, p)| (fix_order(p.code), p.code));
         all
     }
 }
@@ -276,10 +286,10 @@ fn fix_order(code: Code) -> u8 {
         Code::SelfSigned | Code::UnknownCa => 0,
         Code::InvalidChain => 1,
         Code::WeakKey | Code::WeakSignature | Code::KeyUsage | Code::UnsupportedKey => 2,
-        Code::CnOnly => 3,
+        Code::CnOnly | Code::CertLacksName => 3,
         Code::IncompleteChain | Code::ChainTooLong | Code::UntrustedPathFirst => 4,
         Code::Expired | Code::NotYetValid => 5,
-        Code::NameMismatch | Code::IpAddressUsed | Code::CertLacksName | Code::UnicodeName => 6,
+        Code::NameMismatch | Code::IpAddressUsed | Code::UnicodeName => 6,
         Code::DifferentCertPerPort | Code::SniDependent => 7,
         _ => 8,
     }
@@ -317,12 +327,12 @@ fn client_verdicts(
             .iter()
             .map(|c| clients::judge_unreadable(*c))
             .collect(),
-        // A server that turned us away taught us nothing about what clients would see.
         // Our TLS library stopped, not the server: what a client does is not known.
         (None, Some(failure)) if observation.stopped_by_library() => Client::ALL
             .iter()
             .map(|c| clients::judge_not_observed(*c, &failure.detail, versions))
             .collect(),
+        // A server that turned us away taught us nothing about what clients would see.
         (None, Some(failure))
             if observation.reachable && failure.kind != FailureKind::RateLimited =>
         {

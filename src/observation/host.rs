@@ -123,7 +123,8 @@ pub struct EndpointObservation {
     /// Why the probe stopped early, when it did.
     pub failure: Option<Failure>,
     /// Hand-built ClientHellos sent to learn which TLS versions and suites the server accepts
-    /// (empty with `--no-versions`, and on probes made only to compare certificates).
+    /// (with `--no-versions` only those a client verdict needs; none on probes made only to
+    /// compare certificates).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<VersionProbe>,
     /// Protocol lines exchanged, `C: ` for ours and `S: ` for the server's (truncated, capped).

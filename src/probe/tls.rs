@@ -302,16 +302,29 @@ pub async fn handshake(
 /// nothing in common with rustls's offer (suites, groups, schemes; the server's
 /// handshake_failure or insufficient_security alert says the same), a handshake message over
 /// 64 KiB, or a TLS 1.2 key exchange signed with an RSA-PSS key (which rustls cannot take in
-/// TLS 1.2). A mail client with a wider offer may well connect.
+/// TLS 1.2). A mail client with a wider offer may well connect. A server that speaks neither
+/// TLS 1.2 nor 1.3 is the server's fault (current clients refuse it too), not rustls's.
 fn ours(error: &std::io::Error) -> bool {
-    use rustls::{AlertDescription as A, Error as E, InvalidMessage, PeerMisbehaved};
+    use rustls::{
+        AlertDescription as A, Error as E, InvalidMessage, PeerIncompatible as P, PeerMisbehaved,
+    };
     matches!(
         error
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>()),
         Some(
-            E::PeerIncompatible(_)
-                | E::AlertReceived(A::HandshakeFailure | A::InsufficientSecurity)
+            E::PeerIncompatible(
+                P::NoCipherSuitesInCommon
+                    | P::NoKxGroupsInCommon
+                    | P::NoSignatureSchemesInCommon
+                    | P::NoCertificateRequestSignatureSchemesInCommon
+                    | P::UncompressedEcPointsRequired
+                    | P::NoEcPointFormatsInCommon
+                    | P::ExtendedMasterSecretExtensionRequired
+                    | P::KeyShareExtensionRequired
+                    | P::SignatureAlgorithmsExtensionRequired
+                    | P::SupportedVersionsExtensionRequired
+            ) | E::AlertReceived(A::HandshakeFailure | A::InsufficientSecurity)
                 | E::InvalidMessage(InvalidMessage::HandshakePayloadTooLarge)
                 | E::PeerMisbehaved(PeerMisbehaved::SignedKxWithWrongAlgorithm)
         )

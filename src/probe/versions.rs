@@ -55,8 +55,9 @@ pub fn questions(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
     asked
 }
 
-/// The one question asked with `--no-versions`: a TLS 1.2 ClientHello like a mail client's, to
-/// an endpoint whose handshake rustls gave up at a limit of its own (see [`complete`]).
+/// The question asked with `--no-versions` (beside [`client_questions`], asked either way): a
+/// TLS 1.2 ClientHello like a mail client's, to an endpoint whose handshake rustls gave up at a
+/// limit of its own (see [`complete`]).
 pub fn completion_question(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
     let stopped_by_library = main
         .tls
@@ -136,10 +137,10 @@ pub fn complete(endpoint: &mut EndpointObservation) {
         tls.library_limit = None;
         if let Some(failure) = endpoint.failure.as_mut() {
             failure.detail = format!(
-                "the server's certificate list is {} KiB, more than mail clients accept \
-                 (Thunderbird and Evolution stop at 128 KiB): send only the server certificate \
-                 and its intermediates",
-                length / 1024
+                "the server's certificate list is {length} bytes, more than mail clients accept \
+                 (Thunderbird and Evolution stop at 128 KiB, {} bytes): send only the server \
+                 certificate and its intermediates",
+                tls_catalog::MAX_CLIENT_HANDSHAKE_MESSAGE
             );
         }
         return;

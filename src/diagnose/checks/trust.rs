@@ -131,8 +131,9 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
 }
 
 /// The chain is trusted, but only through a certificate sent after another with the same
-/// subject that leads elsewhere (a cross-signed intermediate next to its self-signed twin):
-/// GnuTLS takes the first and never tries the second.
+/// subject that leads elsewhere (a CA certificate cross-signed by an untrusted root, sent
+/// before its twin that leads to a trusted one): GnuTLS takes the first and never tries the
+/// second.
 fn untrusted_path_first(analysis: &crate::analyze::CertAnalysis, severity: Severity) -> Problem {
     let twin = analysis
         .chain

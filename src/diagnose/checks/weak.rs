@@ -44,23 +44,30 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
             // RSA key exchange decrypts with the key; every other exchange signs with it.
             let signs = !cipher.starts_with("TLS_RSA_WITH");
             let none = !(usage.digital_signature || usage.key_encipherment || usage.key_agreement);
-            if none || (signs && !usage.digital_signature) {
+            let lacking = if signs {
+                (!usage.digital_signature).then_some("digitalSignature, which this handshake needs")
+            } else {
+                (!usage.key_encipherment)
+                    .then_some("keyEncipherment, which RSA key exchange (the suite chosen) needs")
+            };
+            if none || lacking.is_some() {
                 problems.push(
                     Problem::new(
                         Code::KeyUsage,
                         severity,
-                        if none {
-                            "The server certificate's keyUsage allows its key neither to sign nor \
-                             to exchange keys: Thunderbird refuses it with no way past it, and \
-                             GnuTLS (Evolution, Geary) stops the handshake. Have it reissued with \
-                             digitalSignature (and keyEncipherment for an RSA key)."
-                                .to_string()
-                        } else {
-                            "The server certificate's keyUsage lacks digitalSignature, which this \
-                             handshake needs: GnuTLS (Evolution, Geary) stops with \"Key usage \
-                             violation\"; Thunderbird lets it pass. Have it reissued with \
-                             digitalSignature (and keyEncipherment for an RSA key)."
-                                .to_string()
+                        match lacking {
+                            Some(needs) if !none => format!(
+                                "The server certificate's keyUsage lacks {needs}: GnuTLS \
+                                 (Evolution, Geary) stops with \"Key usage violation\"; \
+                                 Thunderbird lets it pass. Have it reissued with \
+                                 digitalSignature (and keyEncipherment for an RSA key)."
+                            ),
+                            _ => "The server certificate's keyUsage allows its key neither to \
+                                  sign nor to exchange keys: Thunderbird refuses it with no way \
+                                  past it, and GnuTLS (Evolution, Geary) stops the handshake. \
+                                  Have it reissued with digitalSignature (and keyEncipherment for \
+                                  an RSA key)."
+                                .to_string(),
                         },
                     )
                     .with(|c| {
@@ -108,9 +115,13 @@ fn weaknesses(endpoint: &Endpoint<'_>, severity: crate::diagnose::Severity) -> V
                     severity,
                     format!(
                         "{whose} has a {bits}-bit RSA key. Apple devices refuse keys under {} \
-                         bits, and public CAs no longer issue them; Thunderbird and Outlook \
-                         still accept it. {}",
+                         bits, and public CAs no longer issue them; {}. {}",
                         profile::MIN_RSA_BITS,
+                        if bits < 1024 {
+                            "Thunderbird and Outlook warn about one under 1024 bits"
+                        } else {
+                            "Thunderbird and Outlook still accept it"
+                        },
                         if weakness.index == 0 {
                             "Make a new key (RSA 2048 bits or ECDSA P-256) and have the \
                              certificate reissued for it."
@@ -124,8 +135,9 @@ fn weaknesses(endpoint: &Endpoint<'_>, severity: crate::diagnose::Severity) -> V
                     Code::WeakSignature,
                     severity,
                     format!(
-                        "{whose} is signed with {hash}. Apple devices and GnuTLS (Evolution, \
-                         Geary) refuse it, and public CAs stopped issuing it in 2016. {}",
+                        "{whose} is signed with {hash}. Apple devices, Thunderbird and GnuTLS \
+                         (Evolution, Geary) refuse it, and public CAs stopped issuing it in \
+                         2016. {}",
                         if weakness.index == 0 {
                             "Have the certificate reissued with a SHA-256 signature."
                         } else {
