@@ -235,18 +235,44 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let limit = permit.budget.linger;
+    use std::io::ErrorKind;
     let close = async move {
         let _ = stream.shutdown().await;
         let mut sink = [0u8; 4096];
         let mut read = 0;
+        let mut closed = false;
         while read < LINGER_READ_CAP {
             match stream.read(&mut sink).await {
-                Ok(0) | Err(_) => break,
+                Ok(0) => {
+                    closed = true;
+                    break;
+                }
+                // A TCP close without TLS's close_notify, or a reset, is a close all the same.
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        ErrorKind::UnexpectedEof
+                            | ErrorKind::ConnectionReset
+                            | ErrorKind::ConnectionAborted
+                            | ErrorKind::BrokenPipe
+                    ) =>
+                {
+                    closed = true;
+                    break;
+                }
+                // Any other error (TLS's) says nothing of whether the server has closed yet.
+                Err(_) => break,
                 Ok(n) => read += n,
             }
         }
-        // The server has closed too.
-        permit.release();
+        drop(stream);
+        if closed {
+            // The server has closed too.
+            permit.release();
+        } else {
+            // Closed by dropping: the place is held a moment more (see `Permit`'s `Drop`).
+            drop(permit);
+        }
     };
     match tokio::runtime::Handle::try_current() {
         Ok(runtime) => {

@@ -100,8 +100,31 @@ fn many_checks_keep_the_per_address_limit(ca: &str) -> Result<(), Failed> {
         Ok::<_, Failed>((reports, counted))
     })?;
     let (reports, (peak, total)) = reports;
+    // What could have given a place back before the server saw its connection close: a
+    // connection dropped at a timeout (its place is held only a moment).
+    let timed_out = reports
+        .iter()
+        .filter_map(|(_, report)| match &report.checked {
+            Checked::Host(host) => Some(host),
+            _ => None,
+        })
+        .flat_map(|host| host.diagnosis.endpoints.iter())
+        .filter(|e| {
+            e.observation
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.kind == mailtls::observation::FailureKind::Timeout)
+                || e.observation
+                    .versions
+                    .iter()
+                    .any(|p| matches!(p.answer, mailtls::observation::HelloAnswer::Timeout))
+        })
+        .count();
     expect_eq(
-        "most connections the server saw at once (the limit, reached and kept)",
+        &format!(
+            "most connections the server saw at once (the limit, reached and kept; endpoints \
+             with a timeout: {timed_out})"
+        ),
         PER_ADDRESS,
         peak,
     )?;
