@@ -6,6 +6,8 @@ use tokio::task::JoinSet;
 
 /// Runs every future as its own task and returns their outputs in the order given (not the
 /// order they finish). A task that panics propagates the panic, as `JoinSet::join_all` does.
+/// A task cancelled by the runtime shutting down (nothing here aborts one) leaves this future
+/// waiting until the shutdown drops it too, rather than panicking in its last moments.
 pub async fn in_order<F>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output>
 where
     F: Future + Send + 'static,
@@ -15,7 +17,14 @@ where
     for (index, future) in futures.into_iter().enumerate() {
         tasks.spawn(async move { (index, future.await) });
     }
-    let mut done: Vec<(usize, F::Output)> = tasks.join_all().await;
+    let mut done: Vec<(usize, F::Output)> = Vec::with_capacity(tasks.len());
+    while let Some(result) = tasks.join_next().await {
+        match result {
+            Ok(output) => done.push(output),
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => std::future::pending::<()>().await,
+        }
+    }
     done.sort_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, output)| output).collect()
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use hickory_resolver::TokioResolver;
-use tokio::task::JoinSet;
 
 use super::memo::ProbeMemo;
+use crate::concurrent::in_order;
 use crate::observation::{NameLookup, PtrLookup};
 use hickory_resolver::ResolveError;
 use hickory_resolver::config::{
@@ -378,11 +378,10 @@ pub async fn lookup_ptrs(
     addresses: &[IpAddr],
     memo: Option<&ProbeMemo>,
 ) -> Vec<PtrLookup> {
-    let mut tasks = JoinSet::new();
-    for address in addresses.iter().copied() {
+    let mut lookups: Vec<PtrLookup> = in_order(addresses.iter().copied().map(|address| {
         let dns = dns.clone();
         let memo = memo.cloned();
-        tasks.spawn(async move {
+        async move {
             let lookup = dns.ptr(address);
             let names = match memo {
                 Some(memo) => memo.ptr(address, lookup).await.ok(),
@@ -393,9 +392,9 @@ pub async fn lookup_ptrs(
                 unanswered: names.is_none(),
                 names: names.unwrap_or_default(),
             }
-        });
-    }
-    let mut lookups: Vec<PtrLookup> = tasks.join_all().await;
+        }
+    }))
+    .await;
     lookups.sort_by_key(|lookup| lookup.address);
     lookups
 }
@@ -403,10 +402,9 @@ pub async fn lookup_ptrs(
 /// Forward DNS of every name, at once; a name that does not exist has no address, one our
 /// resolver did not answer for has none either and says so.
 pub async fn lookup_names(dns: &Dns, names: Vec<String>) -> Vec<NameLookup> {
-    let mut tasks = JoinSet::new();
-    for name in names {
+    let mut lookups: Vec<NameLookup> = in_order(names.into_iter().map(|name| {
         let dns = dns.clone();
-        tasks.spawn(async move {
+        async move {
             let (addresses, unanswered) = match dns.addresses(&name).await {
                 Ok(addresses) => (addresses, false),
                 Err(DnsError::NotFound(_)) => (Vec::new(), false),
@@ -417,9 +415,9 @@ pub async fn lookup_names(dns: &Dns, names: Vec<String>) -> Vec<NameLookup> {
                 addresses,
                 unanswered,
             }
-        });
-    }
-    let mut lookups: Vec<NameLookup> = tasks.join_all().await;
+        }
+    }))
+    .await;
     lookups.sort_by(|a, b| a.name.cmp(&b.name));
     lookups
 }
