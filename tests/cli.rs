@@ -186,8 +186,9 @@ fn explain_refuses_what_it_cannot_read() {
     for (input, expected) in [
         (b"".to_vec(), "nothing to explain"),
         (b"\x00\x01\x02binary".to_vec(), "not text"),
-        (vec![0xff, 0xfe, 0x41], "not text"),
-        (vec![b'a'; 1024 * 1024], "longer than"),
+        // UTF-16 with a lone surrogate.
+        (vec![0xff, 0xfe, 0x00, 0xd8], "not text"),
+        (vec![b'a'; 1024 * 1024 + 1], "longer than"),
     ] {
         let (status, stdout, stderr) = mailtls_with_input(&["explain"], &input);
         assert_eq!(status, 64, "{stderr}");

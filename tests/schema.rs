@@ -58,7 +58,7 @@ fn every_vocabulary_value_is_documented() {
         dialogs::{During, Fault, When},
         discovery::Reaction,
     };
-    use mailtls::diagnose::explain::{Closeness, Mechanism};
+    use mailtls::diagnose::explain::{Closeness, Finding, Mechanism, Producer};
     use mailtls::observation::discovery::Source;
     let vocabularies = [
         names(mailtls::diagnose::Code::ALL, |c| c.as_str()),
@@ -72,6 +72,8 @@ fn every_vocabulary_value_is_documented() {
         names(During::ALL, |c| c.as_str()),
         names(Closeness::ALL, |c| c.as_str()),
         names(Mechanism::ALL, |c| c.as_str()),
+        names(Finding::ALL, |c| c.as_str()),
+        names(Producer::ALL, |c| c.as_str()),
         names(Source::ALL, |c| c.as_str()),
     ];
     let missing: Vec<&str> = vocabularies

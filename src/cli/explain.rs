@@ -11,8 +11,10 @@ use super::Failure;
 
 #[derive(Args, Debug)]
 pub struct ExplainArgs {
-    /// The dialog's text, as the user saw it (any part of it; quotes and line breaks are fine).
-    /// Without it, or with `-`, the text is read from standard input.
+    /// What the user saw or a log says: a dialog's words (any part of them; quotes and line
+    /// breaks are fine), an error code, a library's exception, server log lines. Without it, or
+    /// with `-`, it is read from standard input (UTF-8, UTF-16 or Latin-1; HTML and RTF markup
+    /// is taken off).
     text: Option<String>,
     /// Print the result as JSON (schema: docs/schema/explain.json).
     #[arg(long)]
@@ -20,16 +22,17 @@ pub struct ExplainArgs {
 }
 
 pub fn run(args: &ExplainArgs) -> Result<u8, Failure> {
-    let text = match args.text.as_deref() {
-        Some(text) if text != "-" => text.to_string(),
-        _ => read_stdin()?,
-    };
-    let explained = explain::explain(&text).map_err(|e| Failure::usage(e.into()))?;
-    if explained.matches.is_empty() {
+    let explained = match args.text.as_deref() {
+        Some(text) if text != "-" => explain::explain(text),
+        _ => explain::explain_bytes(&read_stdin()?),
+    }
+    .map_err(|e| Failure::usage(e.into()))?;
+    if !explained.recognised() {
         let clients: Vec<&str> = Client::ALL.iter().map(Client::name).collect();
         return Err(Failure::usage(anyhow::anyhow!(
-            "not recognised: the text matches none of the dialogs mailtls knows ({}); to check \
-             a server anyway, run mailtls check YOUR-MAIL-SERVER or mailtls check you@YOUR-DOMAIN",
+            "not recognised: the text holds none of the certificate errors and dialogs mailtls \
+             knows ({}; library errors and server logs); to check a server anyway, run mailtls \
+             check YOUR-MAIL-SERVER or mailtls check you@YOUR-DOMAIN",
             clients.join(", ")
         )));
     }
@@ -41,8 +44,9 @@ pub fn run(args: &ExplainArgs) -> Result<u8, Failure> {
     Ok(mailtls::exit::OK)
 }
 
-/// Standard input, at most [`MAX_TEXT`] bytes (one more is read to tell that it is longer).
-fn read_stdin() -> Result<String, Failure> {
+/// Standard input, at most [`MAX_TEXT`] bytes (one more is read to tell that it is longer), in
+/// any encoding.
+fn read_stdin() -> Result<Vec<u8>, Failure> {
     let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
@@ -52,5 +56,5 @@ fn read_stdin() -> Result<String, Failure> {
     if bytes.len() > MAX_TEXT {
         return Err(Failure::usage(ExplainError::TooLong.into()));
     }
-    String::from_utf8(bytes).map_err(|_| Failure::usage(ExplainError::Binary.into()))
+    Ok(bytes)
 }

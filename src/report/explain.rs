@@ -1,5 +1,6 @@
-//! The text of `mailtls explain`: the dialog recognised, when it appears, and what causes it,
-//! most likely first, each with the command that finds out.
+//! The text of `mailtls explain`: what the text says is wrong (its error messages and the dialog
+//! it matches), the names it carries, the name to use when it names the certificate's own, and
+//! what causes it, most likely first, each with the command that finds out.
 
 use std::fmt::Write as _;
 
@@ -12,10 +13,21 @@ use crate::diagnose::explain::Explanation;
 pub fn render(explanation: &Explanation) -> String {
     let mut out = String::new();
     let target = explanation.target();
+    for found in &explanation.messages {
+        let message = found.message;
+        let _ = writeln!(
+            out,
+            "{BOLD}Recognised:{BOLD:#} {}: {}.",
+            message.producer.name(),
+            message.finding.describe()
+        );
+    }
     let server = explanation
-        .hosts
-        .first()
-        .map_or("your mail server", String::as_str);
+        .facts
+        .asked
+        .as_deref()
+        .or(explanation.hosts.first().map(String::as_str))
+        .unwrap_or("your mail server");
     for found in &explanation.matches {
         let dialog = found.dialog;
         let _ = writeln!(
@@ -36,13 +48,46 @@ pub fn render(explanation: &Explanation) -> String {
             dialog.client.name(),
             describe_when(dialog.when)
         );
-        let _ = writeln!(out);
-        let _ = writeln!(out, "{BOLD}What causes it, most likely first{BOLD:#}");
-        for (index, mechanism) in found.mechanisms.iter().enumerate() {
-            let _ = writeln!(out, "  {}. {}", index + 1, mechanism.describe());
-            let _ = writeln!(out, "     Find out: {}", mechanism.command(target));
+    }
+    let facts = &explanation.facts;
+    match (&facts.asked, facts.certificate_names.as_slice()) {
+        (Some(asked), []) => {
+            let _ = writeln!(out, "  The client asked for {asked}.");
         }
+        (Some(asked), names) => {
+            let _ = writeln!(
+                out,
+                "  The client asked for {asked}; the certificate is for {}.",
+                names.join(", ")
+            );
+        }
+        (None, []) => {}
+        (None, names) => {
+            let _ = writeln!(out, "  The certificate is for {}.", names.join(", "));
+        }
+    }
+    if let Some(address) = facts
+        .address
+        .as_ref()
+        .filter(|a| facts.asked.as_ref() != Some(*a))
+    {
+        let _ = writeln!(out, "  The server's address: {address}.");
+    }
+    if let Some(candidate) = explanation.candidate() {
         let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "{BOLD}The name to use:{BOLD:#} {candidate}, the certificate's own name. Check that \
+             it works on every port, then set it as the incoming and outgoing server in the \
+             account (and in the provisioning, if the account was set up automatically):"
+        );
+        let _ = writeln!(out, "  mailtls check {candidate}");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{BOLD}What causes it, most likely first{BOLD:#}");
+    for (index, mechanism) in explanation.mechanisms.iter().enumerate() {
+        let _ = writeln!(out, "  {}. {}", index + 1, mechanism.describe());
+        let _ = writeln!(out, "     Find out: {}", mechanism.command(target));
     }
     out
 }
