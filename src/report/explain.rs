@@ -19,7 +19,7 @@ pub fn render(explanation: &Explanation) -> String {
             out,
             "{BOLD}Recognised:{BOLD:#} {}: {}.",
             message.producer.name(),
-            message.finding.describe()
+            found.finding.describe()
         );
     }
     let server = explanation

@@ -47,10 +47,13 @@ pub fn matches(text: &str) -> Vec<Match> {
     let given: HashSet<&str> = words.split(' ').collect();
     let mut matches: Vec<Match> = Vec::new();
     for dialog in DIALOGS {
+        // The closest line; of equally close ones, a line that names a fault (the text may
+        // hold the dialog's introduction too), then the longer.
+        let names_fault = |line: &str| dialog.variants.iter().any(|v| v.line == line);
         let best = std::iter::once(dialog.title)
             .chain(dialog.lines())
             .filter_map(|line| closeness(&words, &given, line).map(|c| (c, line)))
-            .max_by_key(|(c, line)| (*c, line.len()));
+            .max_by_key(|(c, line)| (*c, names_fault(line), line.len()));
         if let Some((closeness, line)) = best {
             let fault = dialog
                 .variants

@@ -3,7 +3,7 @@
 //! security certificate for mail.x; the certificate is only valid for luna.y"), never guessed
 //! from a name merely standing in the text.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 
@@ -18,76 +18,175 @@ pub struct Facts {
     pub address: Option<String>,
 }
 
-/// A name: a host name (wildcards allowed, for certificate names) or an IP address.
-const NAME: &str =
-    r"(\*\.)?[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?)*\.?";
-const IPV4: &str = r"\d{1,3}(?:\.\d{1,3}){3}";
+/// A name with a dot (a host name, wildcards allowed) or an address.
+const DOTTED: &str = r"(?:\*\.)?[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?)+\.?|\[[0-9a-f:.]+\]|[0-9a-f]*:[0-9a-f:]+";
+/// Any name, a single label too (`localhost`, `mail04`, `*`): only where the wording says
+/// exactly where a name stands.
+const LABEL: &str =
+    r"(?:\*\.)?[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9])?)*\.?|\*";
+const IP: &str = r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}";
+/// Quotes around a name, of every kind.
+const Q: &str = r#"["'`‘’“”]?"#;
 
-/// Wordings that say which name was asked for (group `asked`) and which the certificate has
-/// (group `cert`, possibly a list).
-static WORDINGS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    let n = format!(r"(?:{NAME}|\[[0-9a-f:.]+\])");
-    // A list of names: "a, b, c" or "a b" or "'a', 'b'".
-    let list = format!(r#"['"]?{n}['"]?(?:(?:,\s*|\s+and\s+|\s+)['"]?{n}['"]?)*"#);
-    [
-        // NSS / Firefox / Thunderbird error pages.
-        format!(r"(?P<asked>{n})(?::\d+)? uses an invalid security certificate"),
-        format!(r"certificate that is not valid for (?P<asked>{n})"),
-        format!(r"the certificate is not valid for the name (?P<asked>{n})"),
-        format!(r"only valid for (?:the following names: )?(?P<cert>{list})"),
-        // Thunderbird's exception dialog, older Firefox: "Location: mail.x:993".
-        format!(r"location:\s*(?:[a-z]+://)?(?P<asked>{n}):\d+"),
-        // Apple Mail.
-        format!(r#"the identity of ["']?(?P<asked>{n})["']? cannot be verified"#),
-        format!(r#"verify the identity of (?:the server )?["']?(?P<asked>{n})["']?"#),
-        // Java, Apache HttpClient, Android.
-        format!(
-            r"certificate for <(?P<asked>{n})> doesn't match any of the subject alternative names: \[(?P<cert>{list})\]"
-        ),
-        format!(r"no subject alternative dns name matching (?P<asked>{n}) found"),
-        format!(r"no subject alternative names matching ip address (?P<asked>{IPV4}) found"),
-        format!(r"no name matching (?P<asked>{n}) found"),
-        format!(r"hostname (?P<asked>{n}) not verified"),
-        // Python.
-        format!(r"certificate is not valid for '(?P<asked>{n})'"),
-        format!(r"hostname '(?P<asked>{n})' doesn't match (?:either of )?(?P<cert>{list})"),
-        // Go.
-        format!(r"x509: certificate is valid for (?P<cert>{list}), not (?P<asked>{n})"),
-        format!(r"x509: cannot validate certificate for (?P<asked>{n})"),
-        // curl.
-        format!(r"target host name '(?P<asked>{n})'"),
-        format!(r"certificate subject name '(?P<cert>{n})' does not match"),
-        // PHP.
-        format!(r"peer certificate cn=.(?P<cert>{n}). did not match expected cn=.(?P<asked>{n})."),
-        // Postfix: "... for mail.x[192.0.2.1]:25", "... to mail.x[192.0.2.1]:25".
-        format!(
-            r"(?:established to|verification failed for|mismatch for|handshake failed for|ssl_connect error to) (?P<asked>{n})\[(?P<ip>{IPV4}|[0-9a-f:]+)\]"
-        ),
-        format!(r"subject_cn=(?P<cert>{n})"),
-        // Roundcube / PHP streams: "ssl://mail.x:993", "tls://mail.x:587".
-        format!(r"(?:ssl|tls|imaps|imap|smtps|pop3s)://(?P<asked>{n}):\d+"),
-        // OpenSSL s_client: "depth=0 CN = luna.y", "subject=CN = luna.y".
-        format!(r"depth=0 (?:[^\n]*?, )?cn ?= ?(?P<cert>{n})"),
-        format!(r"subject ?= ?/?(?:[^\n]*?[,/] ?)?cn ?= ?(?P<cert>{n})"),
-        // GnuTLS, MailKit, Windows certificate details: "subject `CN=luna.y'".
-        format!(r"subject[: ]+[`'\x22]?cn=(?P<cert>{n})"),
-        // gnutls-cli, s_client: "Connecting to '192.0.2.1:993'", "CONNECTED(00000003)" lines.
-        format!(r"connecting to '(?P<ip>{IPV4}):\d+'"),
-        format!(r"connecting to (?P<asked>{n}) \((?P<ip>{IPV4})\)"),
-    ]
-    .into_iter()
-    .map(|source| {
-        Regex::new(&format!("(?i){source}"))
-            .unwrap_or_else(|e| panic!("the wordings are a fixed table: {e}"))
-    })
-    .collect()
+/// Wordings that say which name was asked for (group `asked`), which the certificate has (group
+/// `cert`, possibly a comma-separated list) and the server's address (group `ip`). `{n}` is a
+/// dotted name, `{l}` any name, `{list}` a list of any names, `{cert}` a certificate's name
+/// (`{dcert}` a dotted one), `{q}` a quote, `{ip}` an address.
+const WORDINGS: &[&str] = &[
+    // NSS / Firefox / Thunderbird.
+    r"{n}(?::\d+)? uses an invalid security certificate",
+    r"certificate that is not valid for {n}",
+    r"the certificate is not valid for the name {n}",
+    r"only valid for (?:the following names: )?{list}",
+    r"does not trust {n} because",
+    r"certificate for {q}{n}{q}(?::\d+)?",
+    r"during a connection to {n}",
+    r"location:\s*(?:[a-z]+://)?{n}:\d+",
+    // Apple.
+    r"the identity of {q}{n}{q} cannot be verified",
+    r"verify the identity of (?:the server )?{q}{n}{q}",
+    r"always trust {q}{cert}{q} when connecting to {q}{n}{q}",
+    r"{q}{dcert}{q} certificate (?:is|name|has)",
+    // Java, Apache HttpClient, Android, JavaMail.
+    r"certificate for <{n}>",
+    r"subject alternative names: \[{list}\]",
+    r"subjectaltnames: \[{list}\]",
+    r"dn: cn={cert}",
+    r"common name of the certificate subject: {cert}",
+    r"no subject alternative dns name matching {l} found",
+    r"no subject alternative names matching ip address {n} found",
+    r"no name matching {l} found",
+    r"hostname {n} not verified",
+    r"identity of server: {n}",
+    r"does not match {n}",
+    r"continue to connect to {n}",
+    r"imaps?://(?:[^@\s/]+@)?{n}",
+    // Python.
+    r"certificate is not valid for '{l}'",
+    r"hostname '{l}' doesn't match (?:either of )?{list}",
+    r"(?:imap|smtp|pop3?) server '\[?{n}\]?:\d+'",
+    // Go.
+    r"x509: certificate is valid for {list}, not {l}",
+    r"x509: cannot validate certificate for {n}",
+    // curl.
+    r"target host ?name '{l}'",
+    r"certificate subject name '{cert}' does not match",
+    // PHP, c-client, isync, imapfilter, OpenSSL's -connect.
+    r"peer certificate cn={q}{cert}{q} did not match expected cn={q}{n}{q}",
+    r"certificate failure for {n}",
+    r"error connecting {n}",
+    r"does not match hostname {n}",
+    r"ssl connection to {n}",
+    r"opening to {n}:\d+",
+    r"-connect {n}:\d+",
+    r"(?:ssl|tls|imaps|imap|smtps|pop3s)://{n}:\d+",
+    // Postfix: "... to mail.x[192.0.2.1]:25", "relay=mail.x[192.0.2.1]:25".
+    r"established to {n}\[{ip}\]",
+    r"verification failed for {n}\[{ip}\]",
+    r"mismatch for {n}\[{ip}\]",
+    r"handshake failed for {n}\[{ip}\]",
+    r"ssl_connect error to {n}\[{ip}\]",
+    r"relay={n}\[{ip}\]",
+    r"subject_cn={cert}",
+    // Dovecot: the server's own address (lip), its imapc client's server.
+    r"lip={ip}",
+    r"imapc\({n}:\d+\)",
+    r"expected host name {n}",
+    // OpenSSL s_client, c-client, Dovecot: the leaf's subject.
+    r"(?m)depth=0 (?:[^\n]*?, )?cn ?= ?{cert}\s*$",
+    r"subject ?= ?/?(?:[^\n]*?[,/] ?)?cn ?= ?{cert}",
+    r"certificate: /(?:[^\n]*?/)?cn={cert}",
+    // GnuTLS, MailKit: "subject `CN=luna.y'".
+    r"subject[: ]+{q}cn={cert}",
+    // gnutls-cli, s_client: "Connecting to '192.0.2.1:993'", "Connecting to 192.0.2.1".
+    r"connecting to '?{ip}(?::\d+)?'?(?:\s|$)",
+];
+
+/// A wording, compiled when a text first holds its anchor (most texts hold few of them, and
+/// compiling all would cost more than matching).
+struct Wording {
+    /// The literal words before its first group or operator, in lower case.
+    anchor: String,
+    source: String,
+    regex: OnceLock<Regex>,
+}
+
+static COMPILED: LazyLock<Vec<Wording>> = LazyLock::new(|| {
+    let list = format!(r"{Q}(?:{LABEL}){Q}(?:,\s*{Q}(?:{LABEL}){Q})*");
+    WORDINGS
+        .iter()
+        .map(|wording| {
+            let source = wording
+                .replace("{list}", &format!("(?P<cert>{list})"))
+                .replace("{cert}", &format!("(?P<cert>{LABEL})"))
+                .replace("{dcert}", &format!("(?P<cert>{DOTTED})"))
+                .replace("{n}", &format!("(?P<asked>{DOTTED})"))
+                .replace("{l}", &format!("(?P<asked>{LABEL})"))
+                .replace("{ip}", &format!("(?P<ip>{IP})"))
+                .replace("{q}", Q);
+            Wording {
+                anchor: anchor(wording),
+                // Matched against the text in lower case: no case folding to compile.
+                source: source.replace(r"\d", "[0-9]").replace(r"\s", "[ \t\r\n]"),
+                regex: OnceLock::new(),
+            }
+        })
+        .collect()
 });
+
+/// The longest run of literal words in a wording (outside placeholders, groups, classes and
+/// escapes, without a character a quantifier makes optional), in lower case: a text without it
+/// cannot match.
+fn anchor(wording: &str) -> String {
+    let mut best = String::new();
+    let mut run = String::new();
+    let mut depth = 0usize;
+    let mut chars = wording.chars().peekable();
+    let end_run = |run: &mut String, best: &mut String| {
+        let trimmed = run.trim();
+        if trimmed.len() > best.len() {
+            *best = trimmed.to_string();
+        }
+        run.clear();
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            '{' | '(' | '[' => {
+                depth += 1;
+                end_run(&mut run, &mut best);
+            }
+            '}' | ')' | ']' => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            '\\' => {
+                chars.next();
+                end_run(&mut run, &mut best);
+            }
+            '?' | '*' | '+' => {
+                run.pop();
+                end_run(&mut run, &mut best);
+            }
+            '.' | '^' | '$' | '|' => end_run(&mut run, &mut best),
+            c => run.push(c),
+        }
+    }
+    end_run(&mut run, &mut best);
+    best.to_lowercase()
+}
 
 /// The facts in `text`.
 pub fn of(text: &str) -> Facts {
+    let lower = text.to_lowercase();
     let mut facts = Facts::default();
-    for wording in WORDINGS.iter() {
-        for captures in wording.captures_iter(text).take(16) {
+    for wording in COMPILED.iter() {
+        if !wording.anchor.is_empty() && !lower.contains(wording.anchor.as_str()) {
+            continue;
+        }
+        let regex = wording.regex.get_or_init(|| {
+            Regex::new(&wording.source).unwrap_or_else(|e| {
+                panic!("the wordings are a fixed table: {}: {e}", wording.source)
+            })
+        });
+        for captures in regex.captures_iter(&lower).take(16) {
             if let Some(asked) = captures.name("asked").and_then(|m| clean(m.as_str()))
                 && facts.asked.is_none()
             {
@@ -114,26 +213,37 @@ pub fn of(text: &str) -> Facts {
     {
         facts.address = Some(asked.clone());
     }
-    // The name asked for is not one the certificate is for (a wording can catch both).
-    if let Some(asked) = &facts.asked {
-        facts.certificate_names.retain(|name| name != asked);
-    }
     facts
 }
 
-/// A name as found: lower case, brackets, quotes and a final dot gone; `None` for what is not a
-/// name (a bare word without a dot).
+/// Whether a certificate's name covers the name asked for: the same name, or a wildcard for one
+/// label of it (`*.example.com` covers `mail.example.com`, not `example.com`).
+pub fn covers(certificate_name: &str, asked: &str) -> bool {
+    let name = certificate_name.trim_end_matches('.');
+    let asked = asked.trim_end_matches('.');
+    if name.eq_ignore_ascii_case(asked) {
+        return true;
+    }
+    match (name.strip_prefix("*."), asked.split_once('.')) {
+        (Some(parent), Some((label, rest))) => {
+            !label.is_empty() && parent.eq_ignore_ascii_case(rest)
+        }
+        _ => false,
+    }
+}
+
+/// A name as found: lower case, brackets, quotes and a final dot gone.
 fn clean(name: &str) -> Option<String> {
     let name = name
-        .trim_matches(|c: char| matches!(c, '\'' | '"' | '[' | ']' | '<' | '>' | '`'))
+        .trim_matches(|c: char| "'\"[]<>`‘’“”".contains(c))
         .trim_end_matches('.')
         .to_ascii_lowercase();
-    (name.contains('.') || name.contains(':')).then_some(name)
+    (!name.is_empty()).then_some(name)
 }
 
 fn split_names(list: &str) -> Vec<String> {
     list.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|word| !word.eq_ignore_ascii_case("and") && !word.is_empty())
+        .filter(|word| !word.is_empty())
         .filter_map(clean)
         .collect()
 }
@@ -145,6 +255,19 @@ mod tests {
     fn facts(text: &str) -> (Option<String>, Vec<String>, Option<String>) {
         let facts = of(text);
         (facts.asked, facts.certificate_names, facts.address)
+    }
+
+    #[test]
+    fn anchors_are_literal_words_the_text_must_hold() {
+        assert_eq!(
+            anchor(r"{n}(?::\d+)? uses an invalid security certificate"),
+            "uses an invalid security certificate"
+        );
+        assert_eq!(anchor(r"imaps?://(?:[^@\s/]+@)?{n}"), "imap");
+        assert_eq!(anchor(r"hostname {n} not verified"), "not verified");
+        for wording in WORDINGS {
+            assert!(!anchor(wording).is_empty(), "{wording} has no anchor");
+        }
     }
 
     #[test]

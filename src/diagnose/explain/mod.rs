@@ -150,6 +150,8 @@ pub struct MessageMatch {
     pub message: &'static Message,
     /// Its form found in the text (folded: lower case).
     pub matched: &'static str,
+    /// What it says here.
+    pub finding: Finding,
 }
 
 /// What the text says.
@@ -201,7 +203,11 @@ impl Explanation {
         self.facts
             .certificate_names
             .iter()
-            .find(|name| !name.starts_with("*.") && name.contains('.'))
+            .find(|name| {
+                !name.starts_with('*')
+                    && name.contains('.')
+                    && self.facts.asked.as_ref() != Some(*name)
+            })
             .map(String::as_str)
     }
 }
@@ -320,8 +326,8 @@ pub fn explain(text: &str) -> Result<Explanation, ExplainError> {
     let folded = messages::fold(&text);
     let mut found = messages::find(&folded);
     // A vague message adds nothing beside a specific one.
-    if found.iter().any(|f| f.message.finding.is_specific()) {
-        found.retain(|f| f.message.finding.is_specific());
+    if found.iter().any(|f| f.finding.is_specific()) {
+        found.retain(|f| f.finding.is_specific());
     }
     found.truncate(MAX_MESSAGES);
     let matches = dialogs::matches(&text);
@@ -329,7 +335,19 @@ pub fn explain(text: &str) -> Result<Explanation, ExplainError> {
     let (hosts, addresses) = names_in(&text);
 
     let mut findings: Vec<Finding> = Vec::new();
-    let message_findings = found.iter().map(|f| f.message.finding);
+    // A text that names both the name asked for and the certificate's, and they differ, says
+    // the name does not match, whatever its words.
+    let names_differ = facts.asked.as_deref().is_some_and(|asked| {
+        !facts.certificate_names.is_empty()
+            && !facts
+                .certificate_names
+                .iter()
+                .any(|name| facts::covers(name, asked))
+    });
+    let message_findings = names_differ
+        .then_some(Finding::WrongName)
+        .into_iter()
+        .chain(found.iter().map(|f| f.finding));
     let dialog_findings = matches.iter().filter_map(|m| m.fault.map(Finding::from));
     for finding in message_findings.chain(dialog_findings) {
         if !findings.contains(&finding) {
@@ -359,6 +377,7 @@ pub fn explain(text: &str) -> Result<Explanation, ExplainError> {
             .map(|f| MessageMatch {
                 message: f.message,
                 matched: f.pattern,
+                finding: f.finding,
             })
             .collect(),
         matches,
@@ -391,17 +410,30 @@ fn is_top_level(label: &str) -> bool {
         && (PRIVATE.contains(&label) || psl::suffix(label.as_bytes()).is_some_and(|s| s.is_known()))
 }
 
-/// The server names and e-mail addresses in a text, in order, each once.
+/// Most server names and e-mail addresses kept from one text (a log holds hundreds).
+const MAX_NAMES: usize = 16;
+
+/// The server names and e-mail addresses in a text, in order, each once, at most
+/// [`MAX_NAMES`] of each.
 fn names_in(text: &str) -> (Vec<String>, Vec<String>) {
     let mut hosts: Vec<String> = Vec::new();
     let mut addresses: Vec<String> = Vec::new();
     for token in text.split(|c: char| !(c.is_alphanumeric() || matches!(c, '.' | '-' | '@' | '_')))
     {
+        if hosts.len() >= MAX_NAMES && addresses.len() >= MAX_NAMES {
+            break;
+        }
         let token = token.trim_matches('.').to_ascii_lowercase();
         if token.contains('@') {
-            if crate::target::Address::parse(&token).is_ok() && !addresses.contains(&token) {
+            if addresses.len() < MAX_NAMES
+                && !addresses.contains(&token)
+                && crate::target::Address::parse(&token).is_ok()
+            {
                 addresses.push(token);
             }
+            continue;
+        }
+        if hosts.len() >= MAX_NAMES || hosts.contains(&token) {
             continue;
         }
         let labels: Vec<&str> = token.split('.').collect();
@@ -409,7 +441,7 @@ fn names_in(text: &str) -> (Vec<String>, Vec<String>) {
             && labels.iter().all(|l| !l.is_empty())
             && labels.last().is_some_and(|tld| is_top_level(tld))
             && crate::target::Target::parse(&token).is_ok();
-        if is_name && !hosts.contains(&token) {
+        if is_name {
             hosts.push(token);
         }
     }

@@ -99,7 +99,7 @@ pub fn output(explanation: &Explanation) -> ExplainOutput {
             .map(|m| ExplainMessage {
                 id: m.message.id,
                 producer: m.message.producer,
-                finding: m.message.finding,
+                finding: m.finding,
                 matched: m.matched,
                 source: m.message.source,
             })
