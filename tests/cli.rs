@@ -177,6 +177,64 @@ fn explain_recognises_dialogs_from_arguments_and_standard_input() {
 }
 
 #[test]
+fn explain_reads_error_codes_and_offers_the_certificates_own_name() {
+    // Thunderbird's error page, pasted from a Windows clipboard (UTF-16 with its mark).
+    let text = "mail.customer.example:993 uses an invalid security certificate.\r\nThe \
+                certificate is only valid for luna.hostingco.example.\r\nError code: \
+                SSL_ERROR_BAD_CERT_DOMAIN";
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let (status, stdout, stderr) = mailtls_with_input(&["explain"], &utf16);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(stdout.starts_with("Recognised: NSS"), "{stdout}");
+    assert!(
+        stdout.contains("The client asked for mail.customer.example; the certificate is for luna.hostingco.example."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("The name to use: luna.hostingco.example"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("mailtls check luna.hostingco.example"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Find out: mailtls check mail.customer.example"),
+        "{stdout}"
+    );
+
+    // A Java exception: the JSON carries both names and the candidate.
+    let (status, stdout, stderr) = mailtls(&[
+        "explain",
+        "--json",
+        "javax.net.ssl.SSLPeerUnverifiedException: Certificate for <imap.firma.example> doesn't \
+         match any of the subject alternative names: [server123.webhost.example]",
+    ]);
+    assert_eq!(status, 0, "{stderr}");
+    let json = validated(&stdout);
+    assert_eq!(json["findings"][0], "wrong-name");
+    assert_eq!(json["messages"][0]["id"], "java/peer-unverified");
+    assert_eq!(json["asked"], "imap.firma.example");
+    assert_eq!(json["certificate_names"][0], "server123.webhost.example");
+    assert_eq!(json["candidate"], "server123.webhost.example");
+
+    // A server's log line, not a dialog: recognised too.
+    let (status, stdout, _) = mailtls(&[
+        "explain",
+        "postfix/smtp[123]: server certificate verification failed for \
+         mx.customer.example[192.0.2.7]:25: num=20:unable to get local issuer certificate",
+    ]);
+    assert_eq!(status, 0);
+    assert!(
+        stdout.contains("The server's address: 192.0.2.7."),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn explain_refuses_what_it_cannot_read() {
     usage_error(
         &["explain", "The printer is out of paper"],

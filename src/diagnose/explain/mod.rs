@@ -180,8 +180,8 @@ impl Explanation {
         !self.messages.is_empty() || !self.matches.is_empty()
     }
 
-    /// What the commands should name: the name asked for, else an address, else a host, else a
-    /// placeholder.
+    /// What the commands should name: the name asked for, else an e-mail address, else a server
+    /// name in the text, else the server's IP address, else a placeholder.
     pub fn target(&self) -> Target<'_> {
         if let Some(asked) = &self.facts.asked {
             Target::Host(asked)
@@ -189,6 +189,9 @@ impl Explanation {
             Target::Address(address)
         } else if let Some(host) = self.hosts.first() {
             Target::Host(host)
+        } else if let Some(address) = &self.facts.address {
+            // A server's log gives only its own address.
+            Target::Host(address)
         } else {
             Target::Unknown
         }
