@@ -7,19 +7,31 @@ use std::fmt::Write as _;
 use super::style::{BOLD, DIM};
 use super::text::describe_when;
 use crate::clients::dialogs::{self, Fault};
-use crate::diagnose::explain::Explanation;
+use crate::diagnose::explain::{Explanation, Finding};
 
 /// Renders a recognised explanation.
 pub fn render(explanation: &Explanation) -> String {
     let mut out = String::new();
     let target = explanation.target();
+    // One line per finding, naming every producer whose words say it.
+    let mut said: Vec<(Finding, Vec<&str>)> = Vec::new();
     for found in &explanation.messages {
-        let message = found.message;
+        let producer = found.message.producer.name();
+        match said
+            .iter_mut()
+            .find(|(finding, _)| *finding == found.finding)
+        {
+            Some((_, producers)) if !producers.contains(&producer) => producers.push(producer),
+            Some(_) => {}
+            None => said.push((found.finding, vec![producer])),
+        }
+    }
+    for (finding, producers) in &said {
         let _ = writeln!(
             out,
             "{BOLD}Recognised:{BOLD:#} {}: {}.",
-            message.producer.name(),
-            found.finding.describe()
+            producers.join("; "),
+            finding.describe()
         );
     }
     let server = explanation

@@ -250,13 +250,16 @@ impl Finding {
         }
     }
 
-    /// The mechanisms behind it, most likely first; `by_ip` when the client asked for an
-    /// address.
-    pub fn mechanisms(self, by_ip: bool) -> Vec<Mechanism> {
+    /// The mechanisms behind it, most likely first. `by_ip`: whether the text says the client
+    /// asked for an address (`Some(false)`: it asked for a name), when it says what was asked.
+    pub fn mechanisms(self, by_ip: Option<bool>) -> Vec<Mechanism> {
         use Mechanism::*;
         match self {
-            Finding::WrongName if by_ip => vec![ConnectedByIp, HostingName, ProvisioningName],
-            Finding::WrongName => vec![HostingName, ProvisioningName, ConnectedByIp],
+            Finding::WrongName => match by_ip {
+                Some(true) => vec![ConnectedByIp, HostingName, ProvisioningName],
+                Some(false) => vec![HostingName, ProvisioningName],
+                None => vec![HostingName, ProvisioningName, ConnectedByIp],
+            },
             Finding::Expired | Finding::NotYetValid => vec![Expired],
             Finding::SelfSigned => vec![UntrustedCa],
             Finding::UnknownIssuer => vec![MissingIntermediate, UntrustedCa],
@@ -363,7 +366,7 @@ pub fn explain(text: &str) -> Result<Explanation, ExplainError> {
     let by_ip = facts
         .asked
         .as_deref()
-        .is_some_and(|asked| asked.parse::<std::net::IpAddr>().is_ok());
+        .map(|asked| asked.parse::<std::net::IpAddr>().is_ok());
     // A dialog's own mechanisms first (they know where the dialog comes from, e.g. Outlook's
     // Autodiscover), then the findings'.
     let mut mechanisms: Vec<Mechanism> = Vec::new();
