@@ -1,4 +1,5 @@
-//! `/api/v1`: submit a check, poll it, list scans. The report inside a finished check is the
+//! `/api/v1`: submit a check, poll it, list scans (pasted words are explained by
+//! [`super::explanations`]). The report inside a finished check is the
 //! very output of `mailtls check --json` (docs/schema/check.json); the OpenAPI document
 //! ([`openapi_document`], committed as docs/openapi.json) is generated from these types.
 
@@ -82,7 +83,8 @@ pub struct Links {
 pub struct ApiError {
     /// Stable code: empty, too-long, invalid, private-address, dns-failed, rate-limited, busy,
     /// store-unavailable, invalid-json, not-found; for a failed check: no-such-name,
-    /// dns-timeout, timeout.
+    /// dns-timeout, timeout; for a text to explain: not-text, unsupported-media-type,
+    /// unsupported-charset.
     pub code: String,
     /// In words.
     pub message: String,
@@ -284,6 +286,8 @@ pub fn openapi_document() -> serde_json::Value {
     let check = generator.subschema_for::<Check>();
     let error = generator.subschema_for::<ErrorBody>();
     let scans = generator.subschema_for::<ScanList>();
+    let paste = generator.subschema_for::<super::explanations::ExplanationRequest>();
+    let explained = generator.subschema_for::<crate::report::wire::explain::ExplainOutput>();
     let components = generator.take_definitions(true);
     let json =
         |schema: &schemars::Schema| serde_json::json!({ "application/json": { "schema": schema } });
@@ -333,6 +337,24 @@ pub fn openapi_document() -> serde_json::Value {
                         "400": failure("wait is not 0 to 25"),
                         "404": failure("No check with this id"),
                         "503": failure("The store is away")
+                    }
+                }
+            },
+            "/api/v1/explanations": {
+                "post": {
+                    "operationId": "explainText",
+                    "summary": "Explain the words of a warning a mail client showed",
+                    "description": "The text as text/plain (charset utf-8 by default, utf-16 or iso-8859-1; a byte-order mark wins), or as JSON {\"text\": \"...\"}. The answer is the output of `mailtls explain --json` (docs/schema/explain.json): `matches` is empty when the words are not recognised, and `hosts` and `addresses` are the names to check (POST /api/v1/checks).",
+                    "requestBody": { "required": true, "content": {
+                        "application/json": { "schema": paste },
+                        "text/plain": { "schema": { "type": "string", "minLength": 1 } }
+                    } },
+                    "responses": {
+                        "200": { "description": "The explanation, recognised or not", "content": json(&explained) },
+                        "400": failure("Empty, not text (control characters, bytes not in the charset), or not {\"text\": \"...\"}"),
+                        "413": failure("The text is over 64 KiB (or the body over 256 KiB)"),
+                        "415": failure("Neither text/plain nor application/json, or a charset other than UTF-8, UTF-16 or Latin-1"),
+                        "429": failure("Too many texts from this address (Retry-After)")
                     }
                 }
             },

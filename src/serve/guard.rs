@@ -74,6 +74,19 @@ pub fn parse(input: &str, keep_local_part: bool) -> Result<Subject, Refusal> {
     })
 }
 
+/// Whether what a visitor put in the page's box is a target to check rather than words to
+/// explain: one word, with a dot, an `@` or a colon (a name, an address, an IP address), that
+/// [`parse`] takes. Anything else (the text of a warning, an error code, a name with a port or
+/// a scheme) goes to `explain`, which finds the names it carries.
+pub fn is_target(input: &str) -> bool {
+    let input = input.trim();
+    !input.is_empty()
+        && input.len() <= MAX_TARGET
+        && !input.contains(char::is_whitespace)
+        && input.contains(['.', '@', ':'])
+        && parse(input, true).is_ok()
+}
+
 /// Refuses `subject` when it is, or resolves to, an address in a special-purpose range (the
 /// first such address, named). A name that does not resolve is not refused here: it may be a
 /// mail domain with only MX records, and the check says what it finds.
@@ -194,6 +207,29 @@ mod tests {
         assert_eq!(parse(&long, false).map_err(|r| r.code), Err("too-long"));
         let labels = format!("{}example.com", "a.".repeat(130));
         assert!(parse(&labels, false).is_err());
+    }
+
+    #[test]
+    fn the_box_tells_targets_from_words() {
+        for target in [
+            "jane@customer.com",
+            " mail.customer.com\n",
+            "192.0.2.1",
+            "[2001:db8::1]",
+        ] {
+            assert!(is_target(target), "{target:?}");
+        }
+        for words in [
+            "",
+            "SEC_ERROR_UNKNOWN_ISSUER",
+            "localhost",
+            "mail.customer.com:993",
+            "https://mail.customer.com/",
+            "The certificate for mail.customer.com is not valid for that server.",
+            "mail.customer.com\nluna.hostingco.com",
+        ] {
+            assert!(!is_target(words), "{words:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `/metrics`, in the Prometheus (OpenMetrics) text format through `prometheus-client`: checks
-//! served by verdict and their durations, refusals, and for every provisioned domain and
+//! served by verdict and their durations, refusals, pasted texts explained, and for every provisioned domain and
 //! monitored server the verification status, the days until each certificate expires and the
 //! problem codes present, so an alert fires before users see a dialog.
 
@@ -27,6 +27,11 @@ struct ReasonLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DomainLabel {
     domain: String,
 }
@@ -51,6 +56,7 @@ type FloatGauge = Gauge<f64, AtomicU64>;
 pub struct Metrics {
     checks: Family<VerdictLabel, Counter>,
     refused: Family<ReasonLabel, Counter>,
+    explanations: Family<ResultLabel, Counter>,
     duration: Histogram,
     in_flight: Gauge,
     verified: Family<DomainLabel, Gauge>,
@@ -74,6 +80,7 @@ impl Metrics {
         let metrics = Metrics {
             checks: Family::default(),
             refused: Family::default(),
+            explanations: Family::default(),
             duration: Histogram::new(exponential_buckets(0.05, 2.0, 12)),
             in_flight: Gauge::default(),
             verified: Family::default(),
@@ -94,6 +101,11 @@ impl Metrics {
                 "mailtls_checks_refused",
                 "Checks refused, by reason (rate-limited, busy, private-address, invalid...)",
                 metrics.refused.clone(),
+            );
+            r.register(
+                "mailtls_explanations",
+                "Pasted texts, by result (recognised, not-recognised; or why refused: empty, too-long, not-text, rate-limited...)",
+                metrics.explanations.clone(),
             );
             r.register(
                 "mailtls_check_duration_seconds",
@@ -154,6 +166,15 @@ impl Metrics {
         self.refused
             .get_or_create(&ReasonLabel {
                 reason: reason.to_string(),
+            })
+            .inc();
+    }
+
+    /// A pasted text was explained (`recognised`, `not-recognised`) or refused (the code).
+    pub fn explained(&self, result: &str) {
+        self.explanations
+            .get_or_create(&ResultLabel {
+                result: result.to_string(),
             })
             .inc();
     }

@@ -3,6 +3,8 @@
 //!
 //! - [`web`]: the page (`/`, `/check`, `/r/{id}`, `/r/{id}/print`) and the fleet pages.
 //! - [`api`]: `/api/v1` (checks, scans) and its OpenAPI document.
+//! - [`explanations`]: pasted words explained (`POST /api/v1/explanations`, and the page's box
+//!   when it holds words), [`charset`]: their bytes decoded.
 //! - [`documents`]: autoconfig, autodiscover and `.mobileconfig` for the domains of
 //!   `serve.toml`, from [`provision::Provisioner`]'s verified settings.
 //! - [`guard`]: what a visitor may ask (no inside addresses, a rate per visitor).
@@ -17,9 +19,11 @@
 //! `X-Content-Type-Options`) and sends no referrer.
 
 pub mod api;
+pub mod charset;
 pub mod checks;
 pub mod config;
 pub mod documents;
+pub mod explanations;
 pub mod fleet;
 pub mod guard;
 pub mod listen;
@@ -48,7 +52,8 @@ use guard::VisitorLimit;
 use metrics::Metrics;
 use provision::Provisioner;
 
-/// Largest request body accepted (an autodiscover request is well under 1 KB).
+/// Largest request body accepted (an autodiscover request is well under 1 KB); pasted words
+/// have their own cap, [`explanations::MAX_PASTE_BODY`].
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest any request may take to be answered.
 pub const REQUEST_LIMIT: Duration = Duration::from_secs(30);
@@ -66,6 +71,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Checks per visitor.
     pub limit: VisitorLimit,
+    /// Pasted texts explained per visitor: as many as checks, counted apart.
+    pub explain_limit: VisitorLimit,
     /// Whether targets inside (loopback, private...) may be checked.
     pub allow_private: bool,
     /// Whether to keep the local part of e-mail addresses.
@@ -104,6 +111,7 @@ impl AppState {
             engine,
             metrics,
             limit: VisitorLimit::new(config.checks_per_minute),
+            explain_limit: VisitorLimit::new(config.checks_per_minute),
             allow_private,
             keep_local_part: config.keep_local_part,
             trusted_proxies: config.trusted_proxies.clone(),
@@ -130,9 +138,13 @@ fn instance(listen: SocketAddr) -> String {
 
 /// The routes.
 pub fn router(state: AppState) -> Router {
+    // The box and the API take pasted words: their bodies are read (and refused, in their own
+    // words) by `explanations::read`, with its own cap; every other body has MAX_BODY.
+    let pastes = Router::new()
+        .route("/check", get(web::check).post(web::submit))
+        .route("/api/v1/explanations", post(explanations::submit));
     Router::new()
         .route("/", get(web::index))
-        .route("/check", get(web::check))
         .route("/r/{id}", get(web::result))
         .route("/r/{id}/print", get(web::print))
         .route("/fleet", get(web::fleet))
@@ -159,6 +171,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/email.mobileconfig", get(documents::mobileconfig))
         .fallback(web::not_found)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY))
+        .merge(pastes)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
@@ -174,7 +188,6 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_LIMIT,

@@ -1,10 +1,15 @@
 //! The support-desk pages, rendered on the server (maud: every value is HTML-escaped unless
 //! marked otherwise, and nothing here marks a value from a server, a certificate or a visitor).
 //! No JavaScript, no external CDN or font: a pending result refreshes itself with a meta tag.
+//! Pasted words are escaped like everything else, in the box and wherever a name from them
+//! appears.
 
 use maud::{DOCTYPE, Markup, html};
 
 use super::model::PageModel;
+use crate::clients::Client;
+use crate::report::text::describe_when;
+use crate::report::wire::explain::{ExplainMatch, ExplainOutput};
 
 /// The style sheet, also served at `/static/mailtls.css`.
 pub const CSS: &str = include_str!("mailtls.css");
@@ -39,17 +44,21 @@ pub fn layout(title: &str, refresh: Option<u32>, body: Markup) -> Markup {
     }
 }
 
-/// The form: one box, GET to `/check`, so `/check?target=…` is a link to send.
+/// The box: the words of a warning, an e-mail address or a server name, sent with POST to
+/// `/check`, which tells them apart. A text area, not a one-line field: a one-line field drops
+/// the line breaks of a pasted warning and glues a name to the next line's first word.
 pub fn form(value: &str) -> Markup {
+    form_with(value, false)
+}
+
+fn form_with(value: &str, autofocus: bool) -> Markup {
     html! {
-        form.check action="/check" method="get" {
-            label for="target" { "Your e-mail address, or the server name your mail app uses" }
-            div.row {
-                input #target type="text" name="target" value=(value) maxlength="320"
-                    placeholder="jane@example.com or mail.example.com" autocomplete="email"
-                    autocapitalize="none" spellcheck="false" required;
-                button type="submit" { "Check" }
-            }
+        form.check action="/check" method="post" accept-charset="utf-8" {
+            label for="target" { "Paste the warning your mail app shows, or type your e-mail address or mail server's name" }
+            textarea #target name="target" rows="4" required autofocus[autofocus]
+                placeholder="jane@example.com, mail.example.com, or the words of the warning"
+                autocapitalize="none" spellcheck="false" { (value) }
+            div.row { button type="submit" { "Check" } }
         }
     }
 }
@@ -61,10 +70,95 @@ pub fn index() -> Markup {
         None,
         html! {
             h1 { "Does your mail app say the certificate does not match the server?" }
-            p { "Thunderbird, Outlook and the iPhone's Mail warn when the server's certificate is made out to another name. Type the address or server below: you get what is wrong and exactly what to change, per mail app." }
+            p { "Thunderbird, Outlook and the iPhone's Mail warn when the server's certificate is made out to another name. Paste the warning's words, or type the address or server below: you get what is wrong and exactly what to change, per mail app." }
             (form(""))
         },
     )
+}
+
+/// The words of a warning, explained (`explained`: `explain --json`'s output for `text`): the
+/// dialog recognised and what causes it, a button to check each name the words carry, the box
+/// with the words. Words that are not recognised are said to be, with the box to type an
+/// address or a server name instead.
+pub fn explanation(text: &str, explained: &ExplainOutput) -> Markup {
+    let names: Vec<&String> = explained
+        .hosts
+        .iter()
+        .chain(explained.addresses.iter())
+        .collect();
+    let checks = html! {
+        @if !names.is_empty() {
+            form #names.names action="/check" method="get" {
+                h2 { "Check the server now" }
+                @if names.len() == 1 {
+                    p { "Your text names it; one click checks it and says what to change:" }
+                } @else {
+                    p { "Your text names these; one click checks one and says what to change:" }
+                }
+                @for name in &names {
+                    button type="submit" name="target" value=(name) { "Check " code { (name) } }
+                }
+            }
+        }
+    };
+    let recognised = !explained.matches.is_empty();
+    let dialog = |found: &ExplainMatch| {
+        html! {
+            blockquote { (found.dialog.line) }
+            p { (found.dialog.client.name()) " shows it " (describe_when(found.dialog.when)) "." }
+        }
+    };
+    let causes = |found: &ExplainMatch| {
+        html! { ol { @for cause in &found.mechanisms { li { (cause.description) } } } }
+    };
+    let body = html! {
+        @if let Some((best, others)) = explained.matches.split_first() {
+            section #explanation.explanation.recognised {
+                p.word { "Recognised" }
+                h1 { (best.dialog.client.name()) ": \u{201c}" (best.dialog.title) "\u{201d}" }
+                (dialog(best))
+                @if let Some(cause) = best.mechanisms.first() {
+                    p.likely { strong { "Most likely: " } (cause.description) }
+                }
+            }
+            (checks)
+            section #causes {
+                h2 { "What causes it, most likely first" }
+                (causes(best))
+            }
+            @for found in others {
+                details.also {
+                    summary { "The words also fit " (found.dialog.client.name()) ": \u{201c}" (found.dialog.title) "\u{201d}" }
+                    (dialog(found))
+                    (causes(found))
+                }
+            }
+        } @else {
+            section #explanation.explanation.not-recognised {
+                p.word { "Not recognised" }
+                h1 { "These words are not a warning mailtls knows" }
+                p { "They match none of the certificate warnings of " (known_clients()) ". Check the server instead: type your e-mail address or your mail server's name in the box below." }
+            }
+            (checks)
+        }
+    };
+    layout(
+        "What the warning means",
+        None,
+        html! {
+            (body)
+            @if recognised { (form(text)) } @else { (form_with("", true)) }
+        },
+    )
+}
+
+/// The clients whose warnings `explain` knows, in words.
+fn known_clients() -> String {
+    let names: Vec<&str> = Client::ALL.iter().map(|c| c.name()).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.concat(),
+    }
 }
 
 /// A check still running: refreshes itself every two seconds.

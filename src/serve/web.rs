@@ -1,10 +1,11 @@
-//! The page's handlers: the form, `/check?target=…` (a link a support desk can send), the
+//! The page's handlers: the box (`POST /check`: an address or a server name is checked, the
+//! words of a warning explained), `/check?target=…` (a link a support desk can send), the
 //! result with its permalink and print view, the fleet pages, health and metrics.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +14,7 @@ use maud::Markup;
 use super::checks::{SubmitError, is_id};
 use super::guard::{self, Refusal};
 use super::model::PageModel;
-use super::{AppState, fleet, page};
+use super::{AppState, explanations, fleet, page};
 use crate::run::check::now;
 use crate::scan::store::{CheckRow, StoreError};
 
@@ -73,6 +74,13 @@ impl Declined {
     }
 }
 
+/// The visitor behind a request: `peer` is the connection's address, `headers` the request's
+/// (for `X-Forwarded-For`).
+pub fn visitor_of(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    guard::visitor(peer.ip(), forwarded, &state.trusted_proxies)
+}
+
 /// Parses, guards, rate-limits and submits a visitor's target: the check as accepted. `peer`
 /// is the connection's address, `headers` the request's (for `X-Forwarded-For`).
 pub async fn start(
@@ -81,8 +89,7 @@ pub async fn start(
     headers: &HeaderMap,
     input: &str,
 ) -> Result<CheckRow, Declined> {
-    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-    let visitor = guard::visitor(peer.ip(), forwarded, &state.trusted_proxies);
+    let visitor = visitor_of(state, peer, headers);
     let declined = |declined: Declined| {
         state.metrics.refused(declined.status().1);
         declined
@@ -118,7 +125,17 @@ pub async fn check(
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let input = query.get("target").map(String::as_str).unwrap_or("");
-    match start(&state, peer, &headers, input).await {
+    check_page(&state, peer, &headers, input).await
+}
+
+/// Starts a check of `input`: 303 to its result, or the page that says why not.
+async fn check_page(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    input: &str,
+) -> Response {
+    match start(state, peer, headers, input).await {
         Ok(row) => Redirect::to(&format!("/r/{}", row.id)).into_response(),
         Err(declined) => {
             let (status, _, text) = declined.status();
@@ -133,6 +150,75 @@ pub async fn check(
             response
         }
     }
+}
+
+/// `POST /check`: the box, sent as a form (`target=…`). One word that is an address, a name or
+/// an IP address is checked (303 to its result); anything else is taken for the words of a
+/// warning and explained, with a button to check each name they carry.
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let input = match explanations::read(&headers, body).await {
+        // The page is UTF-8 and says so (`accept-charset`): a byte that is not is replaced, and
+        // the words around it still count.
+        Ok(bytes) => url::form_urlencoded::parse(&bytes)
+            .find(|(name, _)| name == "target")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default(),
+        Err(error) => {
+            explanations::count(&state, &Err(error.clone()));
+            return refused_paste(&error, "");
+        }
+    };
+    if input.trim().is_empty() {
+        return (
+            StatusCode::BAD_REQUEST,
+            page::message(
+                "Nothing to check",
+                "Paste the words of the warning your mail app shows, or type your e-mail address or your mail server's name.",
+                "",
+            ),
+        )
+            .into_response();
+    }
+    if guard::is_target(&input) {
+        return check_page(&state, peer, &headers, &input).await;
+    }
+    let visitor = visitor_of(&state, peer, &headers);
+    match explanations::explain(&state, visitor, &input) {
+        Ok(explained) => {
+            let output = crate::report::wire::explain::output(&explained);
+            let mut response = page::explanation(&input, &output).into_response();
+            // The words may hold the user's address: no cache keeps them.
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(error) => {
+            let shown = if matches!(error, explanations::PasteError::RateLimited(_)) {
+                input.as_str()
+            } else {
+                ""
+            };
+            refused_paste(&error, shown)
+        }
+    }
+}
+
+/// The page for words that were not explained, with the box (holding `value`) to try again.
+fn refused_paste(error: &explanations::PasteError, value: &str) -> Response {
+    let (status, _, text) = error.status();
+    let mut response = (status, page::message("Cannot explain that", &text, value)).into_response();
+    if let Some(wait) = error.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    }
+    response
 }
 
 /// `GET /r/{id}`.
