@@ -1,14 +1,18 @@
 // Browser test of `mailtls serve` in Debian's Chromium, driven by playwright-core.
 //
 //   BASE_URL=http://127.0.0.40:8080 ADDRESS=jane@customer.test EXPECTED_NAME=luna.hostingco.test \
-//   SCREENSHOTS=target/browser [FLEET=1] node tests/browser/serve.mjs
+//   SCREENSHOTS=target/browser [FLEET=1] [PASTE_HOST=mail.customer.test] node tests/browser/serve.mjs
 //
 // Optional: CHROMIUM (browser executable, default /usr/bin/chromium), VERDICT_TIMEOUT_MS (how long
 // a check may take, default and at most 60000).
 //
-// Walks the pages as a person would: the form on /, the 303 to /r/{id}, the result page that
+// Walks the pages as a person would: the box on /, the 303 to /r/{id}, the result page that
 // refreshes itself (meta refresh, no JavaScript) until #verdict appears, the permalink, the print
-// view, a phone-sized screen, the same with JavaScript off, and with FLEET=1 the fleet pages. Every
+// view, a phone-sized screen, the same with JavaScript off, and with FLEET=1 the fleet pages.
+// With PASTE_HOST: the words of Thunderbird's "Add Security Exception" dialog for PASTE_HOST,
+// whose certificate is for EXPECTED_NAME, pasted in the box: the explanation, a button that
+// checks PASTE_HOST and, clicked, its result naming EXPECTED_NAME; words no mail app shows get
+// "not recognised" and the box again. Every
 // request must go to BASE_URL's host (no CDN, no web font). Prints one JSON line and exits 0 when
 // all holds; otherwise prints one line `serve.mjs: FAIL: <step>: expected ..., found ...` and exits
 // 1 (2 for a usage error).
@@ -33,6 +37,7 @@ const ADDRESS = env.ADDRESS;
 const EXPECTED = env.EXPECTED_NAME;
 const SHOTS = env.SCREENSHOTS;
 const FLEET = env.FLEET === '1';
+const PASTE_HOST = env.PASTE_HOST || '';
 const EXE = env.CHROMIUM || '/usr/bin/chromium';
 const VERDICT_MS = Math.min(Number(env.VERDICT_TIMEOUT_MS) || 60_000, 60_000);
 const STEP_MS = 15_000; // any single navigation, click or lookup
@@ -124,25 +129,51 @@ async function describe(page) {
   }
 }
 
-// Fill the form on / and submit it; returns the /r/{id} path it lands on.
-async function submitForm(page, label) {
-  step = `${label}: form on /`;
+// The box on /: the form, its text area and its button.
+async function box(page, label) {
+  step = `${label}: the box on /`;
   await goto(page, `${BASE}/`);
   const form = page.locator('form[action="/check"]');
   if ((await form.count()) !== 1) fail('one <form action="/check"> on /', `${await form.count()}`);
   const method = ((await form.getAttribute('method')) || '').toLowerCase();
-  if (method !== 'get') fail('<form method="get">', `method=${q(method)}`);
-  const input = form.locator('input#target[name="target"]');
-  if ((await input.count()) !== 1) fail('<input id="target" name="target"> in the form', 'none');
+  if (method !== 'post') fail('<form method="post">', `method=${q(method)}`);
+  const input = form.locator('textarea#target[name="target"]');
+  if ((await input.count()) !== 1) fail('<textarea id="target" name="target"> in the form', 'none');
   const button = form.locator('button[type="submit"]');
   if ((await button.count()) < 1) fail('a <button type="submit"> in the form', 'none');
+  return { input, button: button.first() };
+}
+
+// Paste `words` in the box on / and send them: the page must answer 200 (an explanation).
+async function paste(page, words, label) {
+  const { input, button } = await box(page, label);
+  await input.fill(words);
+  step = `${label}: send the words`;
+  let res;
+  try {
+    [res] = await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/check' && r.request().method() === 'POST'),
+      button.click(),
+    ]);
+  } catch (e) {
+    fail(`POST /check to answer within ${STEP_MS / 1000} s`, oneLine(e.message.split('\n')[0]));
+  }
+  if (res.status() !== 200) fail('POST /check with words to answer 200 (an explanation)', `HTTP ${res.status()}`);
+  await page.waitForLoadState('load');
+  step = `${label}: explanation`;
+  if (!(await count(page, '#explanation'))) fail('#explanation after pasting words', await describe(page));
+}
+
+// Fill the box on / with ADDRESS and submit it; returns the /r/{id} path it lands on.
+async function submitForm(page, label) {
+  const { input, button } = await box(page, label);
   await input.fill(ADDRESS);
   step = `${label}: submit`;
   const before = checkRedirects.length;
   await Promise.all([
     page.waitForURL((u) => /^\/r\/[^/]+\/?$/.test(u.pathname), { timeout: STEP_MS, waitUntil: 'commit' })
       .catch(async () => fail(`the form to lead to /r/{id} within ${STEP_MS / 1000} s`, `${page.url()}`)),
-    button.first().click({ noWaitAfter: true }),
+    button.click({ noWaitAfter: true }),
   ]);
   const redirect = checkRedirects[before];
   if (!redirect) fail('GET /check?target=... to be requested', 'no request to /check');
@@ -297,6 +328,81 @@ async function main() {
         rects, domain_links: hrefs.length, opened: new URL(hrefs[0]).pathname, verdict: await verdictText(pf),
       };
       await shot(pf, 'fleet-domain.png');
+    }
+
+    // 6. Pasted words: explained, with a button that checks the server they name.
+    if (PASTE_HOST) {
+      const pe = await desk.newPage();
+      const words = [
+        'Add Security Exception',
+        'You are about to override how Thunderbird identifies this site.',
+        'Legitimate banks, stores, and other public sites will not ask you to do this.',
+        'Server',
+        `Location: ${PASTE_HOST}:993`,
+        'Certificate Status',
+        'This site attempts to identify itself with invalid information.',
+        'Wrong Site',
+        'The certificate belongs to a different site, which could mean that someone is trying to impersonate this site.',
+        `Subject Name: Common Name ${EXPECTED}`,
+      ].join('\n');
+      await paste(pe, words, 'paste');
+      const ex = pe.locator('#explanation').first();
+      const exClass = ((await ex.getAttribute('class')) || '').split(/\s+/);
+      const exText = oneLine(await ex.innerText(), 600);
+      if (!exClass.includes('recognised')) fail('#explanation.recognised for a Thunderbird dialog', `class=${q(exClass.join(' '))}, text ${q(exText)}`);
+      if (!/Thunderbird/.test(exText) || !/Add Security Exception/.test(exText)) {
+        fail('#explanation to name Thunderbird\'s "Add Security Exception"', q(exText));
+      }
+      if (!(await count(pe, '#causes li'))) fail('#causes with at least one cause', 'none');
+      const kept = await pe.locator('form[action="/check"] textarea#target').inputValue();
+      if (kept !== words) fail('the box to keep the pasted words, line breaks and all', q(oneLine(kept, 100)));
+      const names = await pe.locator('#names button[name="target"]').evaluateAll((bs) => bs.map((b) => b.value));
+      if (!names.includes(PASTE_HOST)) fail(`a button in #names that checks ${q(PASTE_HOST)}`, `buttons for ${names.map(q).join(', ') || 'nothing'}`);
+      summary.paste = { explanation: oneLine(exText, 200), names };
+      await shot(pe, 'explain.png');
+
+      step = 'paste: check button';
+      const before = checkRedirects.length;
+      const check = pe.locator(`#names button[name="target"][value="${PASTE_HOST}"]`);
+      await Promise.all([
+        pe.waitForURL((u) => /^\/r\/[^/]+\/?$/.test(u.pathname), { timeout: STEP_MS, waitUntil: 'commit' })
+          .catch(async () => fail(`the button to lead to /r/{id} within ${STEP_MS / 1000} s`, pe.url())),
+        check.click({ noWaitAfter: true }),
+      ]);
+      const started = checkRedirects[before];
+      if (!started || started.status !== 303) fail('GET /check?target=... to answer 303', started ? `HTTP ${started.status}` : 'no request to /check');
+      const pw = await waitVerdict(pe, 'paste: check');
+      const checked = oneLine(await pe.locator('#verdict .target').first().innerText());
+      if (!checked.includes(PASTE_HOST)) fail(`the result to be for ${q(PASTE_HOST)}`, q(checked));
+      const verified = (await pe.locator('.verified-name').allInnerTexts()).map((t) => t.trim());
+      if (!verified.includes(EXPECTED)) fail(`.verified-name ${q(EXPECTED)} on ${PASTE_HOST}'s result`, verified.map(q).join(', ') || 'none');
+      summary.paste.check = { result: new URL(pe.url()).pathname, checked, verified, saw_state: pw.sawState, seconds: pw.seconds };
+
+      // The explanation on a phone: no sideways scrolling.
+      step = 'paste: phone';
+      const phone2 = await newContext(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+      const pph = await phone2.newPage();
+      await paste(pph, words, 'paste on a phone');
+      const pdims = await pph.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+      if (Math.max(pdims.scrollWidth, pdims.innerWidth) > 391) fail('no horizontal scrolling at 390 px on the explanation', `content ${pdims.scrollWidth} px wide`);
+      await shot(pph, 'explain-phone.png');
+      await phone2.close();
+
+      // Words no mail app shows, with JavaScript off: "not recognised", and the box, empty.
+      step = 'paste: not recognised';
+      const pu = await nojs.newPage();
+      await paste(pu, 'The printer on the third floor is out of paper again.', 'unrecognised words');
+      const ux = pu.locator('#explanation').first();
+      const uClass = ((await ux.getAttribute('class')) || '').split(/\s+/);
+      const uText = oneLine(await ux.innerText(), 400);
+      if (!uClass.includes('not-recognised') || !/not recognised/i.test(uText)) {
+        fail('#explanation.not-recognised saying "not recognised"', `class=${q(uClass.join(' '))}, text ${q(uText)}`);
+      }
+      const again = pu.locator('form[action="/check"] textarea#target');
+      if ((await again.count()) !== 1) fail('the box offered again under "not recognised"', 'none');
+      if ((await again.inputValue()) !== '') fail('the box offered empty, to type an address', q(await again.inputValue()));
+      summary.paste.unrecognised = uText;
+      await shot(pu, 'explain-unrecognised.png');
     }
 
     step = 'requests';

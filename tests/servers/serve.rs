@@ -1,7 +1,8 @@
 //! `mailtls serve` against the lab: the page and the API end to end, the provisioning endpoints
 //! while the lab swaps a certificate, refusals of inside addresses, escaping of markup from
-//! certificates and autoconfig documents, bad input, 500 submissions at once, a real Chromium
-//! (Playwright) and schemathesis against the OpenAPI document. Each test runs its own server
+//! certificates and autoconfig documents, bad input, 500 submissions at once, pasted words
+//! explained (serve_explain.rs), a real Chromium (Playwright) and schemathesis against the
+//! OpenAPI document. Each test runs its own server
 //! process on its own 127.0.0.x address.
 
 use std::path::{Path, PathBuf};
@@ -13,6 +14,9 @@ use serde_json::Value;
 
 use super::lab;
 use super::scan::{query, scratch};
+
+#[path = "serve_explain.rs"]
+mod explain;
 use super::{ensure, postgres, schema};
 
 pub fn tests() -> Vec<(&'static str, super::Test)> {
@@ -26,6 +30,7 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
         ("serve_escapes_markup_from_servers", markup),
         ("serve_bad_input_gets_4xx", bad_input),
         ("serve_500_submissions_at_once", load),
+        ("serve_explains_pasted_words", explain::api_and_box),
         ("serve_in_chromium", browser),
         ("serve_openapi_schemathesis", schemathesis),
         ("serve_instances_share_postgres_and_resume", shared_postgres),
@@ -1035,7 +1040,8 @@ fn load(ca: &str) -> Result<(), Failed> {
 
 /// The page in Debian's Chromium, driven by Playwright (tests/browser/serve.mjs): the lab's
 /// hosting-mismatch address, the permalink, the print view, the phone width, no JavaScript,
-/// and the fleet page of a scan in the same store. Screenshots in target/screenshots/serve.
+/// the fleet page of a scan in the same store, and Thunderbird's dialog for the lab's
+/// hosting-mismatch server pasted in the box: explained, and checked with one click. Screenshots in target/screenshots/serve.
 fn browser(ca: &str) -> Result<(), Failed> {
     let dir = scratch("serve-browser")?;
     let db = dir.join("serve.sqlite");
@@ -1087,6 +1093,7 @@ fn browser(ca: &str) -> Result<(), Failed> {
         .env("EXPECTED_NAME", lab::HOSTING_NAME)
         .env("SCREENSHOTS", &screenshots)
         .env("FLEET", "1")
+        .env("PASTE_HOST", lab::MISMATCH.name)
         .output()
         .map_err(|e| format!("node: {e}"))?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -1094,7 +1101,16 @@ fn browser(ca: &str) -> Result<(), Failed> {
     ensure(output.status.success(), || {
         format!("serve.mjs: {}\n{stdout}\n{stderr}", output.status)
     })?;
-    for shot in ["result.png", "result-phone.png", "print.png", "fleet.png"] {
+    println!("serve.mjs: {}", stdout.trim());
+    for shot in [
+        "result.png",
+        "result-phone.png",
+        "print.png",
+        "fleet.png",
+        "explain.png",
+        "explain-phone.png",
+        "explain-unrecognised.png",
+    ] {
         ensure(screenshots.join(shot).is_file(), || {
             format!("no screenshot {shot}")
         })?;
