@@ -47,8 +47,9 @@
 //! - [`report`]: the text reports and every JSON output ([`report::wire`], with its schemas).
 //! - [`scan`]: fleet scans: the list streamed, sharded, checked through one engine, stored in
 //!   SQLite or PostgreSQL, resumable; reports and diffs from the store.
-//! - [`serve`]: the web server: the support-desk page, the JSON API, provisioning endpoints
-//!   that hand out only verified names, Prometheus metrics.
+//! - [`serve`]: the web server: the support-desk page (an address, a server or the words of a
+//!   warning), the JSON API, provisioning endpoints that hand out only verified names,
+//!   Prometheus metrics.
 #![forbid(unsafe_code)]
 
 mod vocabulary;

@@ -1,5 +1,6 @@
-//! `mailtls serve`: the support-desk page, the JSON API, provisioning endpoints that hand out
-//! only verified names, and Prometheus metrics, in one process on one engine.
+//! `mailtls serve`: the support-desk page (it takes an address, a server name or the words of
+//! a warning), the JSON API, provisioning endpoints that hand out only verified names, and
+//! Prometheus metrics, in one process on one engine.
 //!
 //! - [`web`]: the page (`/`, `/check`, `/r/{id}`, `/r/{id}/print`) and the fleet pages.
 //! - [`api`]: `/api/v1` (checks, scans) and its OpenAPI document.
