@@ -344,17 +344,18 @@ pub fn openapi_document() -> serde_json::Value {
                 "post": {
                     "operationId": "explainText",
                     "summary": "Explain the words of a warning a mail client showed",
-                    "description": "The text as text/plain (charset utf-8 by default, utf-16 or iso-8859-1; a byte-order mark wins), or as JSON {\"text\": \"...\"}. The answer is the output of `mailtls explain --json` (docs/schema/explain.json): `matches` is empty when the words are not recognised, and `hosts` and `addresses` are the names to check (POST /api/v1/checks).",
+                    "description": "The text as text/plain (in the charset it names: utf-8, utf-16, utf-16le, utf-16be or Latin-1; naming none, read as `mailtls explain` reads standard input: UTF-8, UTF-16 with or without a byte-order mark, Windows-1252), or as JSON {\"text\": \"...\"}. The answer is the output of `mailtls explain --json` (docs/schema/explain.json), also when nothing is recognised (no messages, no matches); `candidate`, `asked`, `hosts` and `addresses` are the names to check (POST /api/v1/checks).",
                     "requestBody": { "required": true, "content": {
                         "application/json": { "schema": paste },
                         "text/plain": { "schema": { "type": "string", "minLength": 1 } }
                     } },
                     "responses": {
                         "200": { "description": "The explanation, recognised or not", "content": json(&explained) },
-                        "400": failure("Empty, not text (control characters, bytes not in the charset), or not {\"text\": \"...\"}"),
-                        "413": failure("The text is over 64 KiB (or the body over 256 KiB)"),
+                        "400": failure("Empty, not text (NUL bytes, bytes not in the charset it names), or not {\"text\": \"...\"}"),
+                        "413": failure(&format!("The text is over {} bytes (the limit of `mailtls explain`), or the body over {} bytes", crate::diagnose::explain::MAX_TEXT, super::explanations::MAX_PASTE_BODY)),
                         "415": failure("Neither text/plain nor application/json, or a charset other than UTF-8, UTF-16 or Latin-1"),
-                        "429": failure("Too many texts from this address (Retry-After)")
+                        "429": failure("Too many texts from this address (Retry-After)"),
+                        "500": failure("The matching failed: a bug")
                     }
                 }
             },

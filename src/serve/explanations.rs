@@ -2,11 +2,15 @@
 //! warning rather than an address. The words go to `explain`, the same library call as
 //! `mailtls explain`, and the API answers its JSON (`mailtls explain --json`,
 //! docs/schema/explain.json); text that is not recognised is an answer too (no `matches`),
-//! not an error. The same limits as the command: at most [`MAX_TEXT`] bytes of text, no
-//! control characters; a body in any encoding [`super::charset`] reads; a rate per visitor,
-//! counted apart from checks.
+//! not an error. The same limits as the command: at most [`MAX_TEXT`] bytes of text, no NUL;
+//! a body in the charset it names ([`super::charset`]), or, naming none, read as the command
+//! reads standard input (UTF-8, UTF-16 with or without a mark, Windows-1252); a rate per
+//! visitor, counted apart from checks. Matching a long text takes CPU (about 0.1 s for 1 MiB in
+//! a release build): it runs off the async workers, at most [`PASTES_IN_FLIGHT`] at once, which
+//! also bounds the memory the bodies take.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -15,16 +19,25 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::AppState;
 use super::api::{ApiError, ErrorBody};
 use super::charset::{self, Charset};
-use crate::diagnose::explain::{self, ExplainError, Explanation, MAX_TEXT};
+use crate::diagnose::explain::{self, ExplainError, Explanation, MAX_TEXT, input};
 use crate::report::wire::explain::output;
 
-/// Largest body read for a pasted text: room for [`MAX_TEXT`] bytes of text in UTF-16, in a
-/// form (`%XX` for every byte outside ASCII) or in JSON with its escapes.
-pub const MAX_PASTE_BODY: usize = 4 * MAX_TEXT;
+/// Largest body read for a pasted text: room for [`MAX_TEXT`] bytes of text in UTF-16, or in a
+/// form (`%XX` for every byte outside ASCII).
+pub const MAX_PASTE_BODY: usize = 3 * MAX_TEXT;
+/// Pasted texts read and explained at once, over all visitors (more wait their turn, within the
+/// request's deadline): at most this many bodies of [`MAX_PASTE_BODY`] are in memory.
+pub const PASTES_IN_FLIGHT: usize = 8;
+
+/// The turns to read and explain a pasted text.
+pub fn turns() -> Arc<Semaphore> {
+    Arc::new(Semaphore::new(PASTES_IN_FLIGHT))
+}
 
 /// `POST /api/v1/explanations`'s JSON body (`text/plain` is the text itself).
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -56,6 +69,8 @@ pub enum PasteError {
     UnsupportedCharset(String),
     /// JSON, but not `{"text": "..."}`.
     InvalidJson(String),
+    /// The matching itself failed (a bug): said, never a dropped connection.
+    Failed,
 }
 
 impl PasteError {
@@ -72,15 +87,16 @@ impl PasteError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too-long",
                 format!(
-                    "That is more than {} KiB: paste only the words of the warning (a few lines).",
-                    MAX_TEXT / 1024
+                    "That is more than {}: paste only the words of the warning, or the lines \
+                     of the log around the error.",
+                    size(MAX_TEXT)
                 ),
             ),
             PasteError::NotText => (
                 StatusCode::BAD_REQUEST,
                 "not-text",
-                "That is not text (it holds control characters): paste only the words of the \
-                 warning."
+                "That is not text (it holds NUL bytes, or UTF-16 that does not decode): paste \
+                 only the words of the warning."
                     .to_string(),
             ),
             PasteError::Undecodable(charset) => (
@@ -118,6 +134,13 @@ impl PasteError {
                 "invalid-json",
                 format!("The body is not {{\"text\": \"...\"}}: {error}"),
             ),
+            PasteError::Failed => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal-error",
+                "The words could not be matched: this is a bug in mailtls; the server's log has \
+                 the details."
+                    .to_string(),
+            ),
         }
     }
 
@@ -140,6 +163,26 @@ impl From<ExplainError> for PasteError {
     }
 }
 
+/// `bytes` in words: "64 KiB", "1 MiB".
+fn size(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{} KiB", bytes.div_ceil(1024))
+    }
+}
+
+/// A turn to read and explain a pasted text: waits while [`PASTES_IN_FLIGHT`] are at work.
+pub async fn turn(state: &AppState) -> Result<OwnedSemaphorePermit, PasteError> {
+    // The semaphore is never closed; if it were, saying so beats waiting for ever.
+    state
+        .pastes
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| PasteError::Failed)
+}
+
 /// A request's body, at most [`MAX_PASTE_BODY`] bytes. A body that does not arrive whole is
 /// taken as too long: a client that breaks off gets no answer anyway.
 pub async fn read(headers: &HeaderMap, body: Body) -> Result<Bytes, PasteError> {
@@ -156,17 +199,31 @@ pub async fn read(headers: &HeaderMap, body: Body) -> Result<Bytes, PasteError> 
 }
 
 /// Explains `text` for `visitor`: checked (before it counts against the visitor's rate), the
-/// visitor admitted, then matched. Counted in the metrics, whatever the outcome.
-pub fn explain(state: &AppState, visitor: IpAddr, text: &str) -> Result<Explanation, PasteError> {
-    let explained = explain::check_text(text)
+/// visitor admitted, then matched on a blocking thread. Counted in the metrics, whatever the
+/// outcome. Hold a [`turn`] while calling it.
+pub async fn explain(
+    state: &AppState,
+    visitor: IpAddr,
+    text: String,
+) -> Result<Explanation, PasteError> {
+    let admitted = explain::check_text(&text)
         .map_err(PasteError::from)
         .and_then(|()| {
             state
                 .explain_limit
                 .admit(visitor)
                 .map_err(PasteError::RateLimited)
-        })
-        .and_then(|()| explain::explain(text).map_err(PasteError::from));
+        });
+    let explained = match admitted {
+        Ok(()) => match tokio::task::spawn_blocking(move || explain::explain(&text)).await {
+            Ok(explained) => explained.map_err(PasteError::from),
+            Err(error) => {
+                eprintln!("mailtls serve: explaining a pasted text failed: {error}");
+                Err(PasteError::Failed)
+            }
+        },
+        Err(error) => Err(error),
+    };
     count(state, &explained);
     explained
 }
@@ -174,14 +231,15 @@ pub fn explain(state: &AppState, visitor: IpAddr, text: &str) -> Result<Explanat
 /// Counts an outcome in `mailtls_explanations_total`.
 pub fn count(state: &AppState, outcome: &Result<Explanation, PasteError>) {
     state.metrics.explained(match outcome {
-        Ok(explained) if explained.matches.is_empty() => "not-recognised",
-        Ok(_) => "recognised",
+        Ok(explained) if explained.recognised() => "recognised",
+        Ok(_) => "not-recognised",
         Err(error) => error.status().1,
     });
 }
 
-/// The text an API request carries: a `text/plain` body in its charset, or JSON
-/// `{"text": "..."}`.
+/// The text an API request carries: a `text/plain` body in the charset it names, else read as
+/// `mailtls explain` reads standard input; or JSON `{"text": "..."}` (UTF-8 unless it names
+/// another charset or starts with a byte-order mark).
 fn text_of(headers: &HeaderMap, body: &[u8]) -> Result<String, PasteError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -200,6 +258,14 @@ fn text_of(headers: &HeaderMap, body: &[u8]) -> Result<String, PasteError> {
             None => return Err(PasteError::UnsupportedCharset(label)),
         },
     };
+    if !json && declared.is_none() {
+        if body.len() > MAX_TEXT {
+            return Err(PasteError::TooLong);
+        }
+        return input::decode_bytes(body)
+            .map(|(text, _)| text)
+            .map_err(PasteError::from);
+    }
     let body = charset::decode(body, declared).map_err(|e| PasteError::Undecodable(e.0))?;
     if json {
         serde_json::from_str::<ExplanationRequest>(&body)
@@ -219,17 +285,21 @@ pub async fn submit(
     body: Body,
 ) -> Response {
     let visitor = super::web::visitor_of(&state, peer, &headers);
-    let text = match read(&headers, body)
-        .await
-        .and_then(|b| text_of(&headers, &b))
-    {
-        Ok(text) => text,
-        Err(error) => {
-            count(&state, &Err(error.clone()));
-            return refusal(&error);
-        }
+    let explained = match turn(&state).await {
+        Ok(_turn) => match read(&headers, body)
+            .await
+            .and_then(|b| text_of(&headers, &b))
+        {
+            Ok(text) => explain(&state, visitor, text).await,
+            Err(error) => {
+                let error = Err(error);
+                count(&state, &error);
+                error
+            }
+        },
+        Err(error) => Err(error),
     };
-    match explain(&state, visitor, &text) {
+    match explained {
         Ok(explained) => Json(output(&explained)).into_response(),
         Err(error) => refusal(&error),
     }
@@ -276,6 +346,9 @@ mod tests {
         let json = serde_json::json!({ "text": text }).to_string();
         for (content_type, body) in [
             ("text/plain", text.as_bytes().to_vec()),
+            // Naming no charset, read as the command reads standard input.
+            ("text/plain", utf16.clone()),
+            ("text/plain", latin1.clone()),
             ("text/plain; charset=UTF-8", text.as_bytes().to_vec()),
             ("text/plain; charset=utf-16", utf16.clone()),
             ("text/plain;charset=\"UTF-16LE\"", utf16),
@@ -305,7 +378,8 @@ mod tests {
                 b"words",
                 "unsupported-charset",
             ),
-            ("text/plain", b"caf\xe9", "not-text"),
+            ("text/plain; charset=utf-8", b"caf\xe9", "not-text"),
+            ("text/plain", b"a\x00b", "not-text"),
             ("text/plain; charset=utf-16", b"\x41\x00\x42", "not-text"),
             ("application/json", b"{\"words\": \"x\"}", "invalid-json"),
             ("application/json", b"{\"text\": 1}", "invalid-json"),

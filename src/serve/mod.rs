@@ -74,6 +74,8 @@ pub struct AppState {
     pub limit: VisitorLimit,
     /// Pasted texts explained per visitor: as many as checks, counted apart.
     pub explain_limit: VisitorLimit,
+    /// The turns to read and explain pasted texts ([`explanations::PASTES_IN_FLIGHT`]).
+    pub pastes: std::sync::Arc<tokio::sync::Semaphore>,
     /// Whether targets inside (loopback, private...) may be checked.
     pub allow_private: bool,
     /// Whether to keep the local part of e-mail addresses.
@@ -113,6 +115,7 @@ impl AppState {
             metrics,
             limit: VisitorLimit::new(config.checks_per_minute),
             explain_limit: VisitorLimit::new(config.checks_per_minute),
+            pastes: explanations::turns(),
             allow_private,
             keep_local_part: config.keep_local_part,
             trusted_proxies: config.trusted_proxies.clone(),

@@ -8,8 +8,9 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::model::PageModel;
 use crate::clients::Client;
+use crate::diagnose::explain::Explanation;
 use crate::report::text::describe_when;
-use crate::report::wire::explain::{ExplainMatch, ExplainOutput};
+use crate::report::wire::explain::output;
 
 /// The style sheet, also served at `/static/mailtls.css`.
 pub const CSS: &str = include_str!("mailtls.css");
@@ -76,16 +77,28 @@ pub fn index() -> Markup {
     )
 }
 
-/// The words of a warning, explained (`explained`: `explain --json`'s output for `text`): the
-/// dialog recognised and what causes it, a button to check each name the words carry, the box
-/// with the words. Words that are not recognised are said to be, with the box to type an
-/// address or a server name instead.
-pub fn explanation(text: &str, explained: &ExplainOutput) -> Markup {
-    let names: Vec<&String> = explained
-        .hosts
+/// Pasted words, explained: what they say is wrong (the verdict, in words), what was recognised
+/// in them (error messages, dialogs), the names they carry, the certificate's own name to use
+/// when they give it, a button that checks each name, the causes most likely first, and the box
+/// with the words. Words that are not recognised are said to be, with the box offered empty to
+/// type an address or a server name instead. Built from `explain --json`'s output, so what the
+/// page says is what the API and the command say.
+pub fn explanation(text: &str, explained: &Explanation) -> Markup {
+    let out = output(explained);
+    // The names to check: the certificate's own name first (the one to use), then the name
+    // asked for, then every other name and address, each once.
+    let mut names: Vec<&str> = Vec::new();
+    for name in out
+        .candidate
         .iter()
-        .chain(explained.addresses.iter())
-        .collect();
+        .chain(out.asked.iter())
+        .chain(out.hosts.iter())
+        .chain(out.addresses.iter())
+    {
+        if !names.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
     let checks = html! {
         @if !names.is_empty() {
             form #names.names action="/check" method="get" {
@@ -96,48 +109,74 @@ pub fn explanation(text: &str, explained: &ExplainOutput) -> Markup {
                     p { "Your text names these; one click checks one and says what to change:" }
                 }
                 @for name in &names {
-                    button type="submit" name="target" value=(name) { "Check " code { (name) } }
+                    @if out.candidate.as_deref() == Some(*name) {
+                        button.candidate type="submit" name="target" value=(name) {
+                            "Check " code { (name) } " (the certificate\u{2019}s own name)"
+                        }
+                    } @else {
+                        button type="submit" name="target" value=(name) { "Check " code { (name) } }
+                    }
                 }
             }
         }
     };
-    let recognised = !explained.matches.is_empty();
-    let dialog = |found: &ExplainMatch| {
-        html! {
-            blockquote { (found.dialog.line) }
-            p { (found.dialog.client.name()) " shows it " (describe_when(found.dialog.when)) "." }
-        }
-    };
-    let causes = |found: &ExplainMatch| {
-        html! { ol { @for cause in &found.mechanisms { li { (cause.description) } } } }
-    };
+    let headline = out
+        .findings
+        .first()
+        .map(|finding| capitalised(finding.describe()));
     let body = html! {
-        @if let Some((best, others)) = explained.matches.split_first() {
+        @if explained.recognised() {
             section #explanation.explanation.recognised {
                 p.word { "Recognised" }
-                h1 { (best.dialog.client.name()) ": \u{201c}" (best.dialog.title) "\u{201d}" }
-                (dialog(best))
-                @if let Some(cause) = best.mechanisms.first() {
+                h1 {
+                    @if let Some(headline) = &headline { (headline) "." }
+                    @else if let Some(found) = out.matches.first() {
+                        (found.dialog.client.name()) ": \u{201c}" (found.dialog.title) "\u{201d}"
+                    }
+                }
+                ul.recognised-items {
+                    @for message in &out.messages {
+                        li { strong { (message.producer.name()) } ": " code { (message.matched) } }
+                    }
+                    @for found in &out.matches {
+                        li {
+                            strong { (found.dialog.client.name()) } ": \u{201c}" (found.dialog.title) "\u{201d}"
+                            blockquote { (found.dialog.line) }
+                            span.note { (found.dialog.client.name()) " shows it " (describe_when(found.dialog.when)) "." }
+                        }
+                    }
+                }
+                @match (&out.asked, out.certificate_names.as_slice()) {
+                    (Some(asked), []) => { p.facts { "The mail app asked for " code { (asked) } "." } }
+                    (Some(asked), certificate) => {
+                        p.facts { "The mail app asked for " code { (asked) } "; the certificate is for " (names_list(certificate)) "." }
+                    }
+                    (None, []) => {}
+                    (None, certificate) => { p.facts { "The certificate is for " (names_list(certificate)) "." } }
+                }
+                @if let Some(address) = out.server_address.as_ref().filter(|a| out.asked.as_ref() != Some(*a)) {
+                    p.facts { "The server\u{2019}s address: " code { (address) } "." }
+                }
+                @if let Some(cause) = out.mechanisms.first() {
                     p.likely { strong { "Most likely: " } (cause.description) }
+                }
+            }
+            @if let Some(candidate) = &out.candidate {
+                section #candidate.candidate {
+                    h2 { "The name to use: " code.verified-name { (candidate) } }
+                    p { "It is the certificate\u{2019}s own name. Check that it works on every port (the button below), then set it as the incoming and outgoing server in the account, and in the provisioning if the account was set up automatically." }
                 }
             }
             (checks)
             section #causes {
                 h2 { "What causes it, most likely first" }
-                (causes(best))
-            }
-            @for found in others {
-                details.also {
-                    summary { "The words also fit " (found.dialog.client.name()) ": \u{201c}" (found.dialog.title) "\u{201d}" }
-                    (dialog(found))
-                    (causes(found))
-                }
+                ol { @for cause in &out.mechanisms { li { (cause.description) } } }
             }
         } @else {
             section #explanation.explanation.not-recognised {
                 p.word { "Not recognised" }
                 h1 { "These words are not a warning mailtls knows" }
-                p { "They match none of the certificate warnings of " (known_clients()) ". Check the server instead: type your e-mail address or your mail server's name in the box below." }
+                p { "They hold none of the certificate errors mailtls knows: the warnings of " (known_clients()) ", the errors of TLS libraries and the lines of mail server logs. Check the server instead: type your e-mail address or your mail server\u{2019}s name in the box below." }
             }
             (checks)
         }
@@ -147,9 +186,28 @@ pub fn explanation(text: &str, explained: &ExplainOutput) -> Markup {
         None,
         html! {
             (body)
-            @if recognised { (form(text)) } @else { (form_with("", true)) }
+            @if explained.recognised() { (form(text)) } @else { (form_with("", true)) }
         },
     )
+}
+
+/// Names as code, joined with commas.
+fn names_list(names: &[String]) -> Markup {
+    html! {
+        @for (index, name) in names.iter().enumerate() {
+            @if index > 0 { ", " }
+            code { (name) }
+        }
+    }
+}
+
+/// `words` with a capital first letter.
+fn capitalised(words: &str) -> String {
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The clients whose warnings `explain` knows, in words.

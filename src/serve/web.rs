@@ -161,6 +161,9 @@ pub async fn submit(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let Ok(_turn) = explanations::turn(&state).await else {
+        return refused_paste(&explanations::PasteError::Failed, "");
+    };
     let input = match explanations::read(&headers, body).await {
         // The page is UTF-8 and says so (`accept-charset`): a byte that is not is replaced, and
         // the words around it still count.
@@ -188,10 +191,10 @@ pub async fn submit(
         return check_page(&state, peer, &headers, &input).await;
     }
     let visitor = visitor_of(&state, peer, &headers);
-    match explanations::explain(&state, visitor, &input) {
+    // Kept for the page (the box shows the words again); a copy is matched.
+    match explanations::explain(&state, visitor, input.clone()).await {
         Ok(explained) => {
-            let output = crate::report::wire::explain::output(&explained);
-            let mut response = page::explanation(&input, &output).into_response();
+            let mut response = page::explanation(&input, &explained).into_response();
             // The words may hold the user's address: no cache keeps them.
             response
                 .headers_mut()
