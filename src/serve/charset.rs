@@ -5,48 +5,28 @@
 //! wins over the declared charset, as in the WHATWG Encoding standard; the labels are that
 //! standard's labels for these four encodings. Anything else is refused by name, never guessed.
 
-/// An encoding a body may come in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Charset {
-    /// UTF-8 (also the default when none is declared).
-    Utf8,
-    /// UTF-16, little-endian (`utf-16` without a byte-order mark, as Windows writes it).
-    Utf16Le,
-    /// UTF-16, big-endian.
-    Utf16Be,
-    /// Windows-1252, for every Latin-1 and ASCII label.
-    Windows1252,
-}
+use crate::diagnose::explain::input;
 
-impl Charset {
-    /// The encoding a charset label names, if it is one of these (case and surrounding
-    /// white space ignored).
-    pub fn from_label(label: &str) -> Option<Charset> {
-        let label = label.trim().to_ascii_lowercase();
-        Some(match label.as_str() {
-            "utf-8" | "utf8" | "unicode-1-1-utf-8" | "unicode11utf8" | "unicode20utf8"
-            | "x-unicode20utf8" => Charset::Utf8,
-            "utf-16" | "utf-16le" | "unicode" | "unicodefeff" | "csunicode" | "ucs-2"
-            | "iso-10646-ucs-2" => Charset::Utf16Le,
-            "utf-16be" | "unicodefffe" => Charset::Utf16Be,
-            "iso-8859-1" | "iso8859-1" | "iso88591" | "iso_8859-1" | "iso_8859-1:1987"
-            | "iso-ir-100" | "latin1" | "l1" | "csisolatin1" | "cp819" | "ibm819" | "us-ascii"
-            | "ascii" | "ansi_x3.4-1968" | "windows-1252" | "cp1252" | "x-cp1252" => {
-                Charset::Windows1252
-            }
-            _ => return None,
-        })
-    }
+/// An encoding a body may come in: the ones `explain` reads.
+pub use crate::diagnose::explain::input::Encoding as Charset;
 
-    /// The encoding's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Charset::Utf8 => "UTF-8",
-            Charset::Utf16Le => "UTF-16LE",
-            Charset::Utf16Be => "UTF-16BE",
-            Charset::Windows1252 => "Windows-1252",
+/// The encoding a charset label names, if it is one of these (case and surrounding white space
+/// ignored).
+pub fn from_label(label: &str) -> Option<Charset> {
+    let label = label.trim().to_ascii_lowercase();
+    Some(match label.as_str() {
+        "utf-8" | "utf8" | "unicode-1-1-utf-8" | "unicode11utf8" | "unicode20utf8"
+        | "x-unicode20utf8" => Charset::Utf8,
+        "utf-16" | "utf-16le" | "unicode" | "unicodefeff" | "csunicode" | "ucs-2"
+        | "iso-10646-ucs-2" => Charset::Utf16Le,
+        "utf-16be" | "unicodefffe" => Charset::Utf16Be,
+        "iso-8859-1" | "iso8859-1" | "iso88591" | "iso_8859-1" | "iso_8859-1:1987"
+        | "iso-ir-100" | "latin1" | "l1" | "csisolatin1" | "cp819" | "ibm819" | "us-ascii"
+        | "ascii" | "ansi_x3.4-1968" | "windows-1252" | "cp1252" | "x-cp1252" => {
+            Charset::Windows1252
         }
-    }
+        _ => return None,
+    })
 }
 
 /// Bytes that are not text in the encoding they came in.
@@ -57,52 +37,9 @@ pub struct Malformed(pub Charset);
 /// `bytes` as text: in the encoding its byte-order mark names, else in `declared`, else in
 /// UTF-8. The mark is not part of the text.
 pub fn decode(bytes: &[u8], declared: Option<Charset>) -> Result<String, Malformed> {
-    let (charset, rest) = if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        (Charset::Utf8, rest)
-    } else if let Some(rest) = bytes.strip_prefix(b"\xFF\xFE") {
-        (Charset::Utf16Le, rest)
-    } else if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
-        (Charset::Utf16Be, rest)
-    } else {
-        (declared.unwrap_or(Charset::Utf8), bytes)
-    };
-    match charset {
-        Charset::Utf8 => String::from_utf8(rest.to_vec()).map_err(|_| Malformed(charset)),
-        Charset::Utf16Le | Charset::Utf16Be => {
-            if rest.len() % 2 != 0 {
-                return Err(Malformed(charset));
-            }
-            let units = rest.chunks_exact(2).map(|pair| {
-                let pair = [pair[0], pair[1]];
-                if charset == Charset::Utf16Le {
-                    u16::from_le_bytes(pair)
-                } else {
-                    u16::from_be_bytes(pair)
-                }
-            });
-            char::decode_utf16(units)
-                .collect::<Result<String, _>>()
-                .map_err(|_| Malformed(charset))
-        }
-        Charset::Windows1252 => Ok(rest.iter().map(|&b| windows_1252(b)).collect()),
-    }
-}
-
-/// One Windows-1252 byte as a character: Latin-1, except 0x80 to 0x9F, where Windows put
-/// typographic characters (the five bytes it leaves unassigned stay C1 controls, as WHATWG
-/// maps them).
-fn windows_1252(byte: u8) -> char {
-    const HIGH: [char; 32] = [
-        '\u{20AC}', '\u{81}', '\u{201A}', '\u{0192}', '\u{201E}', '\u{2026}', '\u{2020}',
-        '\u{2021}', '\u{02C6}', '\u{2030}', '\u{0160}', '\u{2039}', '\u{0152}', '\u{8D}',
-        '\u{017D}', '\u{8F}', '\u{90}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}',
-        '\u{2013}', '\u{2014}', '\u{02DC}', '\u{2122}', '\u{0161}', '\u{203A}', '\u{0153}',
-        '\u{9D}', '\u{017E}', '\u{0178}',
-    ];
-    match byte {
-        0x80..=0x9F => HIGH[usize::from(byte - 0x80)],
-        _ => char::from(byte),
-    }
+    let (charset, rest) =
+        input::byte_order_mark(bytes).unwrap_or((declared.unwrap_or(Charset::Utf8), bytes));
+    input::decode_as(rest, charset).ok_or(Malformed(charset))
 }
 
 /// A `Content-Type` value's media type (lower case, without parameters) and its `charset`
@@ -151,13 +88,10 @@ mod tests {
             decode(&marked_be, Some(Charset::Utf16Le)).as_deref(),
             Ok(WORDS)
         );
-        let label = Charset::from_label(" UTF-16 ");
+        let label = from_label(" UTF-16 ");
         assert_eq!(label, Some(Charset::Utf16Le));
         assert_eq!(decode(&le, label).as_deref(), Ok(WORDS));
-        assert_eq!(
-            decode(&be, Charset::from_label("utf-16be")).as_deref(),
-            Ok(WORDS)
-        );
+        assert_eq!(decode(&be, from_label("utf-16be")).as_deref(), Ok(WORDS));
         // Half a unit, or half a surrogate pair: malformed, not a panic.
         assert_eq!(decode(&le[..5], label), Err(Malformed(Charset::Utf16Le)));
         assert_eq!(
@@ -177,7 +111,7 @@ mod tests {
         let bytes = b"\x93caf\xe9\x94 \x80 \x81";
         for label in ["ISO-8859-1", "latin1", "windows-1252", "us-ascii"] {
             assert_eq!(
-                decode(bytes, Charset::from_label(label)).as_deref(),
+                decode(bytes, from_label(label)).as_deref(),
                 Ok("\u{201C}café\u{201D} € \u{81}"),
                 "{label}"
             );
@@ -193,8 +127,8 @@ mod tests {
             Ok(WORDS)
         );
         assert_eq!(decode(b"caf\xe9", None), Err(Malformed(Charset::Utf8)));
-        assert_eq!(Charset::from_label("koi8-r"), None);
-        assert_eq!(Charset::from_label("utf-32"), None);
+        assert_eq!(from_label("koi8-r"), None);
+        assert_eq!(from_label("utf-32"), None);
     }
 
     #[test]

@@ -253,7 +253,7 @@ fn text_of(headers: &HeaderMap, body: &[u8]) -> Result<String, PasteError> {
     };
     let declared = match label {
         None => None,
-        Some(label) => match Charset::from_label(&label) {
+        Some(label) => match charset::from_label(&label) {
             Some(charset) => Some(charset),
             None => return Err(PasteError::UnsupportedCharset(label)),
         },

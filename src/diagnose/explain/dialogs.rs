@@ -12,6 +12,8 @@ const MIN_PARTIAL: usize = 12;
 /// Longest text matched by "most of a line's words, in any order": a dialog retyped from memory
 /// is short, and in a long log most words of any line stand somewhere.
 const MAX_RETYPED: usize = 2_000;
+/// Longest text matched as a piece of a line with its placeholder filled in: a fragment.
+const MAX_FILLED: usize = 300;
 
 crate::vocabulary::vocabulary! {
     /// How well a piece of text matched a dialog (worst first: the order ranks matches).
@@ -50,7 +52,10 @@ pub fn matches(text: &str) -> Vec<Match> {
         // The closest line; of equally close ones, a line that names a fault (the text may
         // hold the dialog's introduction too), then the longer.
         let names_fault = |line: &str| dialog.variants.iter().any(|v| v.line == line);
-        let best = std::iter::once(dialog.title)
+        // A one-word title ("Thunderbird", "Warning") says nothing on its own.
+        let title = Some(dialog.title).filter(|title| title.trim().contains(' '));
+        let best = title
+            .into_iter()
             .chain(dialog.lines())
             .filter_map(|line| closeness(&words, &given, line).map(|c| (c, line)))
             .max_by_key(|(c, line)| (*c, names_fault(line), line.len()));
@@ -156,6 +161,9 @@ fn closeness(words: &str, given: &HashSet<&str>, line: &str) -> Option<Closeness
     if words.len() >= MIN_PARTIAL && pieces.iter().any(|p| p.contains(words)) {
         return Some(Closeness::Partial);
     }
+    if words.len() <= MAX_FILLED && filled_in(words, &pieces) {
+        return Some(Closeness::Partial);
+    }
     // Most of the line's words (three in five, at least four), for text retyped from memory.
     let wanted: Vec<&str> = pieces
         .iter()
@@ -165,4 +173,23 @@ fn closeness(words: &str, given: &HashSet<&str>, line: &str) -> Option<Closeness
     let found = wanted.iter().filter(|w| given.contains(*w)).count();
     (words.len() <= MAX_RETYPED && found >= 4 && found * 5 >= wanted.len() * 3)
         .then_some(Closeness::Words)
+}
+
+/// Whether `words` is a piece of a line around one of its placeholders, filled in: the end of
+/// the piece before it, up to four words standing for the placeholder (a server name, a date),
+/// the start of the piece after it ("The certificate for mail.x is not valid for that server").
+fn filled_in(words: &str, pieces: &[String]) -> bool {
+    let tokens: Vec<&str> = words.split(' ').collect();
+    pieces.windows(2).any(|pair| {
+        let (before, after) = (&pair[0], &pair[1]);
+        (0..tokens.len()).any(|start| {
+            (start + 1..=(start + 4).min(tokens.len())).any(|end| {
+                let left = tokens[..start].join(" ");
+                let right = tokens[end..].join(" ");
+                left.len() + right.len() >= MIN_PARTIAL
+                    && before.ends_with(&left)
+                    && after.starts_with(&right)
+            })
+        })
+    })
 }

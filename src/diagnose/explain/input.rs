@@ -29,6 +29,43 @@ pub enum Encoding {
     Windows1252,
 }
 
+impl Encoding {
+    /// The encoding's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Utf16Le => "UTF-16LE",
+            Encoding::Utf16Be => "UTF-16BE",
+            Encoding::Windows1252 => "Windows-1252",
+        }
+    }
+}
+
+/// The encoding a byte order mark names, and the bytes after the mark.
+pub fn byte_order_mark(bytes: &[u8]) -> Option<(Encoding, &[u8])> {
+    if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {
+        Some((Encoding::Utf8, rest))
+    } else if let Some(rest) = bytes.strip_prefix(b"\xff\xfe") {
+        Some((Encoding::Utf16Le, rest))
+    } else {
+        bytes
+            .strip_prefix(b"\xfe\xff")
+            .map(|rest| (Encoding::Utf16Be, rest))
+    }
+}
+
+/// Bytes in a known encoding, strictly: invalid UTF-8, a cut UTF-16 unit or a lone surrogate
+/// give `None`.
+pub fn decode_as(bytes: &[u8], encoding: Encoding) -> Option<String> {
+    match encoding {
+        Encoding::Utf8 => std::str::from_utf8(bytes).ok().map(str::to_string),
+        Encoding::Utf16Le | Encoding::Utf16Be if bytes.len() % 2 != 0 => None,
+        Encoding::Utf16Le => utf16(bytes, u16::from_le_bytes).ok(),
+        Encoding::Utf16Be => utf16(bytes, u16::from_be_bytes).ok(),
+        Encoding::Windows1252 => Some(bytes.iter().map(|b| windows_1252(*b)).collect()),
+    }
+}
+
 /// The words in pasted bytes: decoded, markup taken off. Errors only for what cannot be text.
 pub fn decode(bytes: &[u8]) -> Result<String, ExplainError> {
     if bytes.len() > MAX_TEXT {
@@ -40,16 +77,15 @@ pub fn decode(bytes: &[u8]) -> Result<String, ExplainError> {
 
 /// The bytes as text, and the encoding they were read in.
 pub fn decode_bytes(bytes: &[u8]) -> Result<(String, Encoding), ExplainError> {
-    if let Some(rest) = bytes.strip_prefix(b"\xef\xbb\xbf") {
-        return std::str::from_utf8(rest)
-            .map(|s| (s.to_string(), Encoding::Utf8))
-            .map_err(|_| ExplainError::Binary);
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xff\xfe") {
-        return utf16(rest, u16::from_le_bytes).map(|s| (s, Encoding::Utf16Le));
-    }
-    if let Some(rest) = bytes.strip_prefix(b"\xfe\xff") {
-        return utf16(rest, u16::from_be_bytes).map(|s| (s, Encoding::Utf16Be));
+    if let Some((encoding, rest)) = byte_order_mark(bytes) {
+        // A paste cut in the middle of a UTF-16 unit loses that half unit.
+        let rest = match encoding {
+            Encoding::Utf8 => rest,
+            _ => &rest[..rest.len() - rest.len() % 2],
+        };
+        return decode_as(rest, encoding)
+            .map(|text| (text, encoding))
+            .ok_or(ExplainError::Binary);
     }
     // UTF-16 without a mark: ASCII text has a zero in every other byte.
     if bytes.len() >= 4 {

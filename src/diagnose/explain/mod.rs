@@ -527,6 +527,20 @@ mod tests {
     }
 
     #[test]
+    fn a_piece_with_its_name_filled_in_and_one_word_titles() {
+        assert_eq!(
+            best("The certificate for mail.customer.test is not valid for that server."),
+            Some((
+                "thunderbird/certificate-notification",
+                Closeness::Partial,
+                Some(Fault::WrongName)
+            ))
+        );
+        // "Thunderbird" alone is a title of one word: it matches nothing.
+        assert_eq!(best("Thunderbird"), None);
+    }
+
+    #[test]
     fn unknown_and_bad_input() {
         assert_eq!(
             explain("The printer is out of paper").map(|e| e.matches.len()),
