@@ -425,6 +425,8 @@ fn describe(source: Source) -> &'static str {
         | Source::AutodiscoverSrv => "Autodiscover",
         Source::Mx => "The MX record",
         Source::Guess => "The guessed name",
+        Source::Ispdb | Source::IspdbMx => "Mozilla's ISP database",
+        Source::AutoconfigMx => "The MX host's autoconfig file",
     }
 }
 

@@ -68,6 +68,14 @@ crate::vocabulary::vocabulary! {
         Mx => "mx",
         /// A name clients try when nothing is published.
         Guess => "guess",
+        /// Mozilla's ISP database, asked for the mail domain (Thunderbird's step 5): the bundled
+        /// copy, or `--ispdb DIR|URL`.
+        Ispdb => "ispdb",
+        /// Thunderbird autoconfig at autoconfig.MXDOMAIN, where MXDOMAIN is a domain of the
+        /// domain's MX host (Thunderbird's step 6, asked before `ispdb-mx` for each MXDOMAIN).
+        AutoconfigMx => "autoconfig-mx",
+        /// Mozilla's ISP database, asked for a domain of the MX host (Thunderbird's step 6).
+        IspdbMx => "ispdb-mx",
     }
 }
 
