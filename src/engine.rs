@@ -8,6 +8,7 @@
 //! - the HTTP(S) fetcher for provisioning documents and AIA issuers, on the same resolver,
 //!   anchors and budget;
 //! - the step timeout, the EHLO name and how often to retry a server that turns us away;
+//! - the copy of Mozilla's ISP database discovery asks (the bundled one, `--ispdb DIR|URL`);
 //! - for a fleet scan, a memo of answers shared by every job (each endpoint probed once).
 //!
 //! There is no global state besides the crypto provider (`crypto::PROVIDER`, immutable). The
@@ -46,7 +47,7 @@
 
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -59,6 +60,7 @@ use crate::probe::budget::{ConnectionBudget, Limits};
 use crate::probe::dns::{Dns, DnsError};
 use crate::probe::http::Fetcher;
 use crate::probe::memo::{MemoOptions, ProbeMemo};
+use crate::provisioning::ispdb::{self, IspDb, Skipped};
 use crate::service::Service;
 use crate::target::Target;
 
@@ -91,6 +93,42 @@ pub struct EngineOptions {
     /// Never resolve to, or connect to, addresses in special-purpose ranges (loopback,
     /// private, link-local, CGNAT, multicast, reserved): for a server on the internet.
     pub refuse_special: bool,
+    /// The copy of Mozilla's ISP database Thunderbird's steps 5 and 6 are answered from.
+    pub ispdb: IspdbOption,
+}
+
+/// Which copy of Mozilla's ISP database to ask.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum IspdbOption {
+    /// The copy built into mailtls (`data/ispdb/`).
+    #[default]
+    Bundled,
+    /// The files of a directory: an `ispdb/` folder of thunderbird/autoconfig, or the files its
+    /// tools/convert.py writes (one per domain).
+    Dir(PathBuf),
+    /// A server answering as Thunderbird's `mailnews.auto_config_url` does: the domain is
+    /// appended, or put in place of `{{domain}}`. HTTPS only.
+    Url(String),
+}
+
+/// The copy of Mozilla's ISP database an engine asks.
+#[derive(Debug, Clone)]
+pub enum Ispdb {
+    /// Files on this machine: the bundled copy (indexed at first use) or a directory's.
+    Local(Option<Arc<IspDb>>),
+    /// A server, asked per domain through the fetcher.
+    Url(String),
+}
+
+impl Ispdb {
+    /// The local copy, indexed; `None` for a server.
+    pub fn local(&self) -> Option<&IspDb> {
+        match self {
+            Ispdb::Local(Some(db)) => Some(db),
+            Ispdb::Local(None) => Some(IspDb::bundled()),
+            Ispdb::Url(_) => None,
+        }
+    }
 }
 
 impl Default for EngineOptions {
@@ -106,6 +144,7 @@ impl Default for EngineOptions {
             dns_rate: None,
             memo: None,
             refuse_special: false,
+            ispdb: IspdbOption::Bundled,
         }
     }
 }
@@ -133,15 +172,18 @@ pub enum EngineError {
     /// A CA file could not be loaded.
     #[error("cannot load CA file {0}")]
     Anchors(#[from] AnchorError),
+    /// The `--ispdb` directory cannot be read, or the URL is not an HTTPS URL.
+    #[error("--ispdb: {0}")]
+    Ispdb(String),
 }
 
 impl EngineError {
     /// The documented exit status: 64 for a bad CA file (the user's input), 3 otherwise.
     pub fn exit_code(&self) -> u8 {
         match self {
-            EngineError::Anchors(_) | EngineError::Dns(DnsError::BadServer(_)) => {
-                crate::exit::USAGE
-            }
+            EngineError::Anchors(_)
+            | EngineError::Ispdb(_)
+            | EngineError::Dns(DnsError::BadServer(_)) => crate::exit::USAGE,
             EngineError::Dns(_) => crate::exit::UNKNOWN,
         }
     }
@@ -159,6 +201,7 @@ struct Inner {
     anchors: TrustAnchors,
     probe: ProbeSettings,
     fetcher: Fetcher,
+    ispdb: Ispdb,
     /// With a memo: every host checked, by what was asked of it.
     hosts: Option<Cache<HostKey, Arc<Observations>>>,
 }
@@ -166,6 +209,16 @@ struct Inner {
 impl Engine {
     /// Builds the engine: sets up the resolver, loads the anchors, creates the budget.
     pub fn new(options: EngineOptions) -> Result<Engine, EngineError> {
+        let ispdb = match &options.ispdb {
+            IspdbOption::Bundled => Ispdb::Local(None),
+            IspdbOption::Dir(dir) => Ispdb::Local(Some(Arc::new(read_ispdb(dir)?))),
+            IspdbOption::Url(url) => match url::Url::parse(url) {
+                Ok(parsed) if parsed.scheme() == "https" && parsed.host_str().is_some() => {
+                    Ispdb::Url(url.clone())
+                }
+                _ => return Err(EngineError::Ispdb(format!("{url} is not an https:// URL"))),
+            },
+        };
         let dns = match options.dns_server {
             Some(address) => Dns::server(address, options.step_timeout),
             None => Dns::system(options.step_timeout)?,
@@ -214,6 +267,7 @@ impl Engine {
                     ..ProbeSettings::new(options.step_timeout, budget)
                 },
                 fetcher,
+                ispdb,
                 hosts: options.memo.map(|memo| {
                     Cache::builder()
                         .max_capacity(memo.max_bytes / 8 * 3)
@@ -247,6 +301,11 @@ impl Engine {
     /// The HTTP(S) fetcher.
     pub fn fetcher(&self) -> &Fetcher {
         &self.inner.fetcher
+    }
+
+    /// The copy of Mozilla's ISP database discovery asks.
+    pub fn ispdb(&self) -> &Ispdb {
+        &self.inner.ispdb
     }
 
     /// The limit for each step.
@@ -292,6 +351,50 @@ pub struct HostKey {
     pub no_aia: bool,
     /// `--no-versions`.
     pub no_versions: bool,
+}
+
+/// Reads an ISP database directory: every regular file (at most [`ispdb::MAX_FILES`], each read
+/// up to one byte over the document limit, so that a larger one is skipped by name). A file that
+/// cannot be read is skipped and named too; the directory itself must be readable.
+fn read_ispdb(dir: &Path) -> Result<IspDb, EngineError> {
+    use std::io::Read as _;
+    let unreadable = |error: std::io::Error| {
+        EngineError::Ispdb(format!("cannot read directory {}: {error}", dir.display()))
+    };
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(unreadable)? {
+        let entry = entry.map_err(unreadable)?;
+        if files.len() + skipped.len() >= ispdb::MAX_FILES {
+            return Err(EngineError::Ispdb(format!(
+                "{} holds more than {} files",
+                dir.display(),
+                ispdb::MAX_FILES
+            )));
+        }
+        // Sub-directories are not part of the database (convert.py skips them too).
+        if !entry.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let limit = crate::observation::discovery::MAX_DOCUMENT as u64 + 1;
+        let mut bytes = Vec::new();
+        match std::fs::File::open(entry.path())
+            .and_then(|file| file.take(limit).read_to_end(&mut bytes))
+        {
+            // A file that is not UTF-8 is read as well as it can be; its domain names are ASCII.
+            Ok(_) => files.push((
+                name,
+                std::borrow::Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+            )),
+            Err(error) => skipped.push(Skipped {
+                file: name,
+                reason: format!("cannot be read: {error}"),
+            }),
+        }
+    }
+    let label = format!("the ISP database in {}", dir.display());
+    Ok(IspDb::new(label, files).skipping(skipped))
 }
 
 /// About how many bytes a host's observations take.

@@ -677,7 +677,14 @@ fn generated_tables() -> String {
                 Reaction::Uses | Reaction::NotAsked => "-",
             };
             let asked = match step.source {
-                Some(source) => format!("yes (`{}`)", source.as_str()),
+                Some(source) => format!(
+                    "yes ({})",
+                    std::iter::once(source)
+                        .chain(step.also.iter().copied())
+                        .map(|s| format!("`{}`", s.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 None => format!("no: {}", step.not_asked_because),
             };
             let _ = writeln!(

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
-use mailtls::engine::{Engine, EngineOptions};
+use mailtls::engine::{Engine, EngineOptions, IspdbOption};
 use mailtls::exit;
 use mailtls::observation::Zone;
 use mailtls::run::check::CheckOptions;
@@ -101,6 +101,12 @@ struct EngineArgs {
     /// Timeout for each step (connect, each reply, TLS handshake, DNS), in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     timeout: u64,
+    /// Mozilla's ISP database, for Thunderbird's settings search: a directory of its files (the
+    /// ispdb/ folder of github.com/thunderbird/autoconfig) or an https:// URL answering as
+    /// https://live.thunderbird.net/autoconfig/v1.1/ does (the domain appended, or in place of
+    /// {{domain}}). Default: the copy built into mailtls.
+    #[arg(long, value_name = "DIR|URL")]
+    ispdb: Option<String>,
 }
 
 impl EngineArgs {
@@ -113,21 +119,45 @@ impl EngineArgs {
     /// The engine options these arguments ask for.
     fn options(&self) -> Result<EngineOptions, Failure> {
         existing_files(&self.ca_files)?;
+        let ispdb = match self.ispdb.as_deref() {
+            None => IspdbOption::Bundled,
+            Some(url) if url.starts_with("https://") => IspdbOption::Url(url.to_string()),
+            Some(url) if url.contains("://") => {
+                return Err(Failure::usage(anyhow::anyhow!(
+                    "--ispdb {url}: only https:// URLs are fetched; for a copy on this machine, \
+                     give its directory"
+                )));
+            }
+            Some(dir) => IspdbOption::Dir(PathBuf::from(dir)),
+        };
         Ok(EngineOptions {
             dns_server: self.dns,
             ca_files: self.ca_files.clone(),
             step_timeout: Duration::from_secs(self.timeout),
+            ispdb,
             ..EngineOptions::default()
         })
     }
 }
 
-/// Builds an engine, mapping its error to the documented exit status.
+/// Builds an engine, mapping its error to the documented exit status. The files of an
+/// `--ispdb` directory that were skipped are named on standard error.
 fn build_engine(options: EngineOptions) -> Result<Engine, Failure> {
-    Engine::new(options).map_err(|e| Failure {
+    let engine = Engine::new(options.clone()).map_err(|e| Failure {
         status: e.exit_code(),
         error: e.into(),
-    })
+    })?;
+    if let (IspdbOption::Dir(dir), Some(db)) = (&options.ispdb, engine.ispdb().local()) {
+        for skipped in db.skipped() {
+            eprintln!(
+                "mailtls: --ispdb {}: skipped {}: {}",
+                dir.display(),
+                skipped.file,
+                skipped.reason
+            );
+        }
+    }
+    Ok(engine)
 }
 
 /// What to check on each host, with the same meaning for `check` and `scan`.

@@ -31,6 +31,9 @@ pub struct Step {
     pub asks: &'static str,
     /// The record mailtls makes of the same question; `None` when mailtls does not ask it.
     pub source: Option<Source>,
+    /// Other records of the same step. Discovery writes a step's records in the order the
+    /// client takes their answers; the first that hands out servers is the one used.
+    pub also: &'static [Source],
     /// What the client does when that server's certificate is not valid for it.
     pub on_bad_certificate: Reaction,
     /// Why mailtls does not ask, for a step it does not ask.
@@ -47,6 +50,7 @@ pub static OUTLOOK: &[Step] = &[
         client: Client::Outlook,
         asks: "the domain's Active Directory (SCP lookup), on domain-joined computers only",
         source: None,
+        also: &[],
         on_bad_certificate: Reaction::ShowsDialog,
         not_asked_because: "it needs the customer's own Active Directory",
         behaviour_source: "https://learn.microsoft.com/en-us/exchange/architecture/client-access/autodiscover",
@@ -56,6 +60,7 @@ pub static OUTLOOK: &[Step] = &[
         client: Client::Outlook,
         asks: "https://DOMAIN/autodiscover/autodiscover.xml (POST)",
         source: Some(Source::AutodiscoverDomain),
+        also: &[],
         on_bad_certificate: Reaction::ShowsDialog,
         not_asked_because: "",
         behaviour_source: "https://learn.microsoft.com/en-us/troubleshoot/outlook/connectivity/certificate-error-when-start-outlook (KB 2772058); KB 2612922 (the order)",
@@ -65,6 +70,7 @@ pub static OUTLOOK: &[Step] = &[
         client: Client::Outlook,
         asks: "https://autodiscover.DOMAIN/autodiscover/autodiscover.xml (POST)",
         source: Some(Source::Autodiscover),
+        also: &[],
         on_bad_certificate: Reaction::ShowsDialog,
         not_asked_because: "",
         behaviour_source: "https://learn.microsoft.com/en-us/troubleshoot/outlook/connectivity/certificate-error-when-start-outlook (KB 2772058)",
@@ -74,6 +80,7 @@ pub static OUTLOOK: &[Step] = &[
         client: Client::Outlook,
         asks: "http://autodiscover.DOMAIN/autodiscover/autodiscover.xml (GET), following a redirect to HTTPS",
         source: Some(Source::AutodiscoverRedirect),
+        also: &[],
         on_bad_certificate: Reaction::ShowsDialog,
         not_asked_because: "",
         behaviour_source: "https://learn.microsoft.com/en-us/openspecs/exchange_server_protocols/ms-oxdscli (section 3.1.5, HTTP redirect method)",
@@ -83,6 +90,7 @@ pub static OUTLOOK: &[Step] = &[
         client: Client::Outlook,
         asks: "the _autodiscover._tcp.DOMAIN SRV record, then HTTPS to the name it gives",
         source: Some(Source::AutodiscoverSrv),
+        also: &[],
         on_bad_certificate: Reaction::ShowsDialog,
         not_asked_because: "",
         behaviour_source: "https://learn.microsoft.com/en-us/troubleshoot/outlook/profiles-and-accounts/how-to-control-autodiscover-via-group-policy (KB 2612922)",
@@ -92,6 +100,7 @@ pub static OUTLOOK: &[Step] = &[
         client: Client::Outlook,
         asks: "the URL that worked last time, and Microsoft 365 (Outlook 2016 and later)",
         source: None,
+        also: &[],
         on_bad_certificate: Reaction::ShowsDialog,
         not_asked_because: "they depend on the user's profile and on Microsoft's cloud",
         behaviour_source: "https://learn.microsoft.com/en-us/troubleshoot/outlook/profiles-and-accounts/unexpected-autodiscover-behavior (KB 2212902)",
@@ -106,6 +115,7 @@ pub static THUNDERBIRD: &[Step] = &[
         client: Client::Thunderbird,
         asks: "the configuration files shipped with Thunderbird (isp/DOMAIN.xml in the installation)",
         source: None,
+        also: &[],
         on_bad_certificate: Reaction::Skips,
         not_asked_because: "they are on the user's computer",
         behaviour_source: TB_FIND_CONFIG,
@@ -115,6 +125,7 @@ pub static THUNDERBIRD: &[Step] = &[
         client: Client::Thunderbird,
         asks: "https://autoconfig.DOMAIN/mail/config-v1.1.xml?emailaddress=ADDRESS",
         source: Some(Source::Autoconfig),
+        also: &[],
         on_bad_certificate: Reaction::Skips,
         not_asked_because: "",
         behaviour_source: TB_FETCH,
@@ -124,6 +135,7 @@ pub static THUNDERBIRD: &[Step] = &[
         client: Client::Thunderbird,
         asks: "https://DOMAIN/.well-known/autoconfig/mail/config-v1.1.xml",
         source: Some(Source::AutoconfigWellKnown),
+        also: &[],
         on_bad_certificate: Reaction::Skips,
         not_asked_because: "",
         behaviour_source: TB_FETCH,
@@ -133,6 +145,7 @@ pub static THUNDERBIRD: &[Step] = &[
         client: Client::Thunderbird,
         asks: "http://autoconfig.DOMAIN/mail/config-v1.1.xml and http://DOMAIN/.well-known/... (plain HTTP)",
         source: None,
+        also: &[],
         on_bad_certificate: Reaction::Skips,
         not_asked_because: "plain HTTP: mailtls fetches settings over HTTPS only, but Thunderbird \
                             takes these when the HTTPS ones fail (mailnews.auto_config.fetchFromISP.sslOnly is false)",
@@ -141,26 +154,30 @@ pub static THUNDERBIRD: &[Step] = &[
     },
     Step {
         client: Client::Thunderbird,
-        asks: "Mozilla's ISP database, https://live.thunderbird.net/autoconfig/v1.1/DOMAIN",
-        source: None,
+        asks: "Mozilla's ISP database, https://live.thunderbird.net/autoconfig/v1.1/DOMAIN (lower-cased)",
+        source: Some(Source::Ispdb),
+        also: &[],
         on_bad_certificate: Reaction::Skips,
-        not_asked_because: "it is Mozilla's server on the internet; it answers only for providers listed there",
-        behaviour_source: TB_FETCH,
+        not_asked_because: "",
+        behaviour_source: TB_ISPDB,
         certain: true,
     },
     Step {
         client: Client::Thunderbird,
-        asks: "for the MX host's domain: https://autoconfig.MXDOMAIN/mail/config-v1.1.xml, then the ISP database",
-        source: None,
+        asks: "for the most preferred MX host's parent domain, then its registrable domain: \
+               https://autoconfig.THAT/mail/config-v1.1.xml, then the ISP database for THAT",
+        source: Some(Source::AutoconfigMx),
+        also: &[Source::IspdbMx],
         on_bad_certificate: Reaction::Skips,
-        not_asked_because: "the MX host's provider answers for its own customers, not for DOMAIN",
-        behaviour_source: TB_FETCH,
+        not_asked_because: "",
+        behaviour_source: TB_FOR_MX,
         certain: true,
     },
     Step {
         client: Client::Thunderbird,
         asks: "guesses: imap., mail. and the domain itself (IMAP 143, 993), smtp., mail. (587, 25, 465)",
         source: Some(Source::Guess),
+        also: &[],
         on_bad_certificate: Reaction::Skips,
         not_asked_because: "",
         behaviour_source: TB_GUESS,
@@ -174,6 +191,24 @@ const TB_FIND_CONFIG: &str =
 /// comm-central's FetchConfig/FetchHTTP (the URLs; a certificate error drops the fetch silently).
 const TB_FETCH: &str = "comm-central mail/components/accountcreation/modules/FetchConfig.sys.mjs, \
                         FetchHTTP.sys.mjs";
+/// Step 5: what Thunderbird asks, and what the server answers.
+const TB_ISPDB: &str = "Thunderbird 153 omni.ja modules/accountcreation/FetchConfig.sys.mjs \
+                        (fetchConfigFromDB: the pref mailnews.auto_config_url, default \
+                        https://live.thunderbird.net/autoconfig/v1.1/, with \
+                        InputSanitizer.hostname(domain), lower-cased, appended or put in place \
+                        of {{domain}}), FindConfig.sys.mjs (parallelAutoDiscovery: fromDisk, \
+                        fromISP, fromDB, forMX, the first success in that order wins, \
+                        AccountCreationUtils.promiseFirstSuccessful); the server's files: \
+                        github.com/thunderbird/autoconfig tools/convert.py (one file per \
+                        domain element of each ispdb/ file, named for that domain)";
+/// Step 6.
+const TB_FOR_MX: &str = "Thunderbird 153 omni.ja modules/accountcreation/FetchConfig.sys.mjs \
+                         (fetchConfigForMX: getMX takes the most preferred MX host; \
+                         Services.eTLD.getBaseDomainFromHost gives its registrable domain, the \
+                         step fails when that is the domain itself; \
+                         Services.eTLD.getNextSubDomain gives the host's parent, asked first \
+                         when it differs; for each: _fetchConfigFromIsp over HTTPS, autoconfig. \
+                         only, then fetchConfigFromDB; the first success in that order)";
 /// comm-central's GuessConfig (a bad certificate fails the guess: requireGoodCert).
 const TB_GUESS: &str = "comm-central mail/components/accountcreation/modules/GuessConfig.sys.mjs \
                         (mailnews.auto_config.guess.requireGoodCert = true)";
@@ -217,34 +252,12 @@ pub fn walk(client: Client, records: &[Record], domain: &str) -> Vec<Walked> {
             });
             continue;
         };
-        let record = records.iter().find(|r| r.source == source);
-        let (reaction, answer) = match record {
-            None => (Reaction::Skips, "nothing published".to_string()),
-            Some(record) if !record.servers.is_empty() => (
-                Reaction::Uses,
-                format!(
-                    "hands out {}",
-                    record
-                        .servers
-                        .iter()
-                        .map(|s| format!("{}:{}", s.hostname, s.port))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-            Some(record) => match &record.error {
-                Some(error) if error.kind == SourceErrorKind::BadCertificate => {
-                    (step.on_bad_certificate, error.detail.clone())
-                }
-                // Our resolver did not answer: what the client would get there is unknown.
-                Some(error) if error.kind == SourceErrorKind::NotChecked => {
-                    (Reaction::NotAsked, error.detail.clone())
-                }
-                Some(error) => (Reaction::Skips, error.detail.clone()),
-                None if record.not_offered => (Reaction::Skips, "not offered".to_string()),
-                None => (Reaction::Skips, "nothing usable".to_string()),
-            },
-        };
+        // The step's records, in the order the client takes their answers.
+        let asked: Vec<&Record> = records
+            .iter()
+            .filter(|r| r.source == source || step.also.contains(&r.source))
+            .collect();
+        let (record, reaction, answer) = step_outcome(step, &asked);
         let dialog = (reaction == Reaction::ShowsDialog)
             .then(|| dialogs::shown(client, Fault::WrongName, Connection::Settings))
             .flatten();
@@ -263,4 +276,71 @@ pub fn walk(client: Client, records: &[Record], domain: &str) -> Vec<Walked> {
         }
     }
     walked
+}
+
+/// What one step gives, from its records: the first that hands out servers is used; with none,
+/// the first record's failure decides (a bad certificate before an unanswered question before
+/// the rest), and the answer says what each record gave.
+fn step_outcome<'a>(step: &Step, asked: &[&'a Record]) -> (Option<&'a Record>, Reaction, String) {
+    let Some(first) = asked.first().copied() else {
+        return (None, Reaction::Skips, "nothing published".to_string());
+    };
+    if let Some(index) = asked.iter().position(|r| !r.servers.is_empty()) {
+        let record = asked[index];
+        let mut answer = format!(
+            "hands out {}",
+            record
+                .servers
+                .iter()
+                .map(|s| format!("{}:{}", s.hostname, s.port))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        // An earlier record whose answer is unknown could have been taken first.
+        let unknown: Vec<&str> = asked[..index]
+            .iter()
+            .filter(|r| error_kind(r) == Some(SourceErrorKind::NotChecked))
+            .map(|r| r.url_or_record.as_str())
+            .collect();
+        if !unknown.is_empty() {
+            answer.push_str(&format!(
+                " (unless {}, not checked, answers first)",
+                unknown.join(", ")
+            ));
+        }
+        return (Some(record), Reaction::Uses, answer);
+    }
+    let decisive = [SourceErrorKind::BadCertificate, SourceErrorKind::NotChecked]
+        .into_iter()
+        .find_map(|kind| asked.iter().copied().find(|r| error_kind(r) == Some(kind)))
+        .unwrap_or(first);
+    let reaction = match error_kind(decisive) {
+        Some(SourceErrorKind::BadCertificate) => step.on_bad_certificate,
+        // Our resolver did not answer: what the client would get there is unknown.
+        Some(SourceErrorKind::NotChecked) => Reaction::NotAsked,
+        _ => Reaction::Skips,
+    };
+    let answer = if asked.len() == 1 {
+        record_answer(decisive)
+    } else {
+        asked
+            .iter()
+            .map(|r| format!("{}: {}", r.url_or_record, record_answer(r)))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    (Some(decisive), reaction, answer)
+}
+
+fn error_kind(record: &Record) -> Option<SourceErrorKind> {
+    record.error.as_ref().map(|e| e.kind)
+}
+
+/// What a record that hands out no server says.
+fn record_answer(record: &Record) -> String {
+    match &record.error {
+        Some(error) => error.detail.clone(),
+        None if record.not_offered => "not offered".to_string(),
+        None => "nothing usable".to_string(),
+    }
 }

@@ -5,7 +5,7 @@
 use super::autodiscover::{self, AutodiscoverWarning};
 use super::{Code, Diagnosis, Recommendation, Severity, Verdict, port_list};
 use crate::analyze::chain::TrustAnchors;
-use crate::clients::discovery::Walked;
+use crate::clients::discovery::{Reaction, Walked};
 use crate::clients::{self, Client};
 use crate::observation::{
     DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind, UnansweredHost,
@@ -140,8 +140,25 @@ pub fn judge(
     fixes.extend(provisioning_fixes(&entries, autodiscover_warning.as_ref()));
     let published = entries
         .iter()
-        .filter(|e| !matches!(e.source, Source::Guess | Source::Mx) && !e.hostname.is_empty())
+        .filter(|e| {
+            !matches!(e.source, Source::Guess | Source::Mx)
+                && !e.source.elsewhere()
+                && !e.hostname.is_empty()
+        })
         .count();
+    // Mozilla's ISP database and the MX host's autoconfig only matter when Thunderbird gets that
+    // far: a domain that publishes its own settings is never sent there.
+    let thunderbird = walks
+        .iter()
+        .find(|(client, _)| *client == Client::Thunderbird)
+        .map(|(_, walk)| walk.as_slice())
+        .unwrap_or_default();
+    let reached = |source: Source| {
+        !source.elsewhere()
+            || thunderbird
+                .iter()
+                .any(|w| w.step.source == Some(source) || w.step.also.contains(&source))
+    };
     let broken = entries
         .iter()
         .filter(|e| {
@@ -150,16 +167,17 @@ pub fn judge(
                 EntryStatus::NameNotCovered
                     | EntryStatus::CertificateProblem
                     | EntryStatus::Plaintext
-            )
+            ) && reached(e.source)
         })
         .count();
     let bad_documents = observations
         .records
         .iter()
         .filter(|r| {
-            r.error
-                .as_ref()
-                .is_some_and(|e| e.kind == SourceErrorKind::BadCertificate)
+            !r.source.elsewhere()
+                && r.error
+                    .as_ref()
+                    .is_some_and(|e| e.kind == SourceErrorKind::BadCertificate)
         })
         .count();
     let (verdict, summary) = if let Some(warning) = &autodiscover_warning {
@@ -250,10 +268,27 @@ pub fn judge(
             ),
         )
     } else if published == 0 {
+        // Thunderbird may still find settings that speak for the domain elsewhere.
+        let elsewhere = thunderbird
+            .iter()
+            .find(|w| w.reaction == Reaction::Uses)
+            .and_then(|w| w.step.source)
+            .filter(|source| source.elsewhere());
+        let who = match elsewhere {
+            Some(Source::Ispdb) => {
+                ": Thunderbird takes the settings Mozilla's ISP database lists for it, other \
+                 clients must guess"
+            }
+            Some(_) => {
+                ": Thunderbird takes the settings published for its MX host's provider, other \
+                 clients must guess"
+            }
+            None => "; clients must guess",
+        };
         (
             Verdict::Warn,
             format!(
-                "Warning: {} publishes no SRV, autoconfig or autodiscover; clients must guess.",
+                "Warning: {} publishes no SRV, autoconfig or autodiscover{who}.",
                 observations.domain
             ),
         )
@@ -359,6 +394,20 @@ fn provisioning_fixes(entries: &[Entry], warning: Option<&AutodiscoverWarning>) 
                  {instead} (on the certificate) instead.",
                 entry.hostname
             ),
+            (EntryStatus::NameNotCovered, instead)
+                if matches!(entry.source, Source::Ispdb | Source::IspdbMx) =>
+            {
+                format!(
+                    "{origin} hands out {} ({ports}), which its certificate does not cover: \
+                     publish your own autoconfig file naming {}, which Thunderbird asks first, \
+                     and ask for the entry to be corrected at {}.",
+                    entry.hostname,
+                    instead
+                        .as_deref()
+                        .unwrap_or("a name the certificate covers"),
+                    crate::provisioning::ispdb::REPOSITORY
+                )
+            }
             (EntryStatus::NameNotCovered, Some(instead)) => format!(
                 "{origin} hands out {} ({ports}), which its certificate does not cover: hand out \
                  {instead} instead (verified there).",
@@ -400,7 +449,7 @@ fn provisioning_fixes(entries: &[Entry], warning: Option<&AutodiscoverWarning>) 
 /// What the client that asks `source` does with a document behind an invalid certificate.
 fn client_reaction(source: Source) -> &'static str {
     match source {
-        Source::Autoconfig | Source::AutoconfigWellKnown => {
+        Source::Autoconfig | Source::AutoconfigWellKnown | Source::AutoconfigMx => {
             "Thunderbird skips it without a word and goes on to its next step"
         }
         _ => "Outlook shows its \"Security Alert\" and, if the user accepts, goes on",

@@ -79,6 +79,14 @@ crate::vocabulary::vocabulary! {
     }
 }
 
+impl Source {
+    /// Whether the source speaks for others than the domain: Mozilla's ISP database, and the
+    /// autoconfig of the MX host's provider (Thunderbird's steps 5 and 6).
+    pub fn elsewhere(self) -> bool {
+        matches!(self, Source::Ispdb | Source::AutoconfigMx | Source::IspdbMx)
+    }
+}
+
 /// What one source said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {

@@ -106,6 +106,13 @@ impl IspDb {
         db
     }
 
+    /// The same database, with `more` files skipped (files the caller could not read).
+    pub fn skipping(mut self, more: impl IntoIterator<Item = Skipped>) -> IspDb {
+        self.skipped.extend(more);
+        self.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+        self
+    }
+
     /// The copy built into mailtls (`data/ispdb/`), indexed once per process.
     pub fn bundled() -> &'static IspDb {
         static BUNDLED: OnceLock<IspDb> = OnceLock::new();

@@ -9,7 +9,7 @@ use super::style::{BOLD, DIM, GREEN, RED, YELLOW};
 use super::instructions;
 use crate::clients::discovery::Reaction;
 use crate::diagnose::discovery::{DiscoveryReport, Entry, EntryStatus};
-use crate::observation::Security;
+use crate::observation::{Security, Source};
 
 /// Renders the text report (styles stripped by the caller's stream off a terminal).
 pub fn render(report: &DiscoveryReport) -> String {
@@ -129,11 +129,17 @@ fn write_entry(out: &mut String, entry: &Entry) {
             entry.security.map(Security::label).unwrap_or_default()
         )
     };
+    // The ISP database's URLs differ only at their end (the domain asked).
+    let asked = if matches!(entry.source, Source::Ispdb | Source::IspdbMx) {
+        shorten_start(&entry.url_or_record, 34)
+    } else {
+        shorten(&entry.url_or_record, 34)
+    };
     let _ = write!(
         out,
         "  {:<22}{:<34} {:<36} {style}{word}{style:#}",
         entry.source.as_str(),
-        shorten(&entry.url_or_record, 34),
+        asked,
         server
     );
     match (&entry.instead, &entry.detail) {
@@ -154,4 +160,14 @@ fn shorten(text: &str, width: usize) -> String {
     }
     let kept: String = text.chars().take(width.saturating_sub(1)).collect();
     format!("{kept}…")
+}
+
+/// `text` cut to `width` characters from the start, keeping its end.
+fn shorten_start(text: &str, width: usize) -> String {
+    let count = text.chars().count();
+    if count <= width {
+        return text.to_string();
+    }
+    let kept: String = text.chars().skip(count - width.saturating_sub(1)).collect();
+    format!("…{kept}")
 }

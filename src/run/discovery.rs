@@ -2,8 +2,9 @@
 //! clients find them, then check each.
 //!
 //! discover: RFC 6186/8314 SRV records, Thunderbird autoconfig (two URLs), Outlook autodiscover
-//! (two URLs and the `_autodiscover._tcp` SRV), MX, and the names clients guess (`imap.`,
-//! `smtp.`, `mail.`) -> check every host handed out, on the ports handed out, each host once
+//! (two URLs and the `_autodiscover._tcp` SRV), MX, the names clients guess (`imap.`,
+//! `smtp.`, `mail.`), and Mozilla's ISP database for the domain and for its MX host's domains
+//! (`run::ispdb`) -> check every host handed out, on the ports handed out, each host once
 //! -> a [`DiscoveryObservations`] record that `diagnose::discovery` judges without I/O.
 
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use crate::observation::{
     DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind, UnansweredHost,
 };
 use crate::probe::dns::{Dns, DnsError};
-use crate::probe::http::{self, FetchError, FetchFailure, Policy, Scheme};
+use crate::probe::http::{self, FetchError, FetchFailure, Fetcher, Policy, Scheme};
 use crate::provisioning::documents::{self, DocumentError};
 use crate::service::{Protocol, Service};
 use crate::target::{Address, Target};
@@ -80,6 +81,7 @@ impl Engine {
             mx_record(dns, &domain),
             guesses(dns, &domain)
         );
+        let (mx, exchangers) = mx;
         let mut records: Vec<Record> = srv;
         records.push(mx);
         records.extend(guesses);
@@ -105,7 +107,12 @@ impl Engine {
         let inside_unknown = lookups
             .iter()
             .any(|lookup| matches!(lookup, Err(DnsError::Timeout(_) | DnsError::Failed { .. })));
-        let mut documents = self.documents(address, allow_inside).await;
+        // Thunderbird's steps 5 and 6 come after the documents, in Thunderbird's order.
+        let (mut documents, ispdb) = tokio::join!(
+            self.documents(address, allow_inside),
+            self.ispdb_steps(address, &exchangers, allow_inside)
+        );
+        documents.extend(ispdb);
         if inside_unknown {
             // A refusal rests on knowing that none of the domain's servers live inside; with a
             // question unanswered, that is not known.
@@ -122,33 +129,34 @@ impl Engine {
         }
         records.extend(documents);
 
-        // Every host handed out, with the ports it was handed out with.
+        // Every host handed out, with the ports it was handed out with: the first MAX_HOSTS in
+        // the records' order (the domain's own sources before the ISP database's).
         let mut hosts: BTreeMap<String, Vec<Service>> = BTreeMap::new();
         for server in records.iter().flat_map(|r| &r.servers) {
             if let Some(service) =
                 Service::for_port(server.port).filter(|s| s.protocol == server.protocol)
             {
+                if hosts.len() >= MAX_HOSTS && !hosts.contains_key(&server.hostname) {
+                    continue;
+                }
                 let ports = hosts.entry(server.hostname.clone()).or_default();
                 if !ports.contains(&service) {
                     ports.push(service);
                 }
             }
         }
-        let checks = hosts
-            .into_iter()
-            .take(MAX_HOSTS)
-            .filter_map(|(host, mut services)| {
-                let target = Target::parse(&host).ok()?;
-                services.sort();
-                // The hosts handed out are names from DNS and documents, not typed by anyone.
-                let options = CheckOptions {
-                    services,
-                    typed: None,
-                    ..options.clone()
-                };
-                let engine = self.clone();
-                Some(async move { (host, engine.observe_host(&target, &options).await) })
-            });
+        let checks = hosts.into_iter().filter_map(|(host, mut services)| {
+            let target = Target::parse(&host).ok()?;
+            services.sort();
+            // The hosts handed out are names from DNS and documents, not typed by anyone.
+            let options = CheckOptions {
+                services,
+                typed: None,
+                ..options.clone()
+            };
+            let engine = self.clone();
+            Some(async move { (host, engine.observe_host(&target, &options).await) })
+        });
         // A host that does not resolve is reported per entry; it has no observations. One our
         // resolver did not answer for is unknown, and said so.
         let mut hosts = Vec::new();
@@ -242,34 +250,7 @@ impl Engine {
         let fetches = asks.into_iter().map(|(source, url, body)| {
             let fetcher = self.fetcher().clone();
             let address = address.clone();
-            async move {
-                let mut record = Record::new(source, url.clone());
-                match fetcher.fetch(&url, body.as_deref(), policy).await {
-                    Ok(fetched) => {
-                        record.https_chain = fetched.chain;
-                        record.answered_by = Some(fetched.url);
-                        let text = String::from_utf8_lossy(&fetched.body);
-                        let parsed = match source {
-                            Source::Autoconfig | Source::AutoconfigWellKnown => {
-                                documents::parse_client_config(&text, &address)
-                            }
-                            _ => documents::parse_autodiscover(&text),
-                        };
-                        match parsed {
-                            Ok(servers) => record.servers = servers,
-                            Err(error) => {
-                                record.fail(document_error_kind(&error), error.to_string())
-                            }
-                        }
-                    }
-                    Err(FetchFailure { error, url, chain }) => {
-                        record.https_chain = chain;
-                        record.answered_by = Some(url);
-                        record.fail(fetch_error_kind(&error), error.to_string());
-                    }
-                }
-                record
-            }
+            async move { fetch_document(&fetcher, source, url, body, policy, &address).await }
         });
         in_order(fetches).await
     }
@@ -292,8 +273,45 @@ impl Engine {
     }
 }
 
+/// Fetches the document at `url` (POSTing `body`, for autodiscover) into a record of `source`:
+/// the servers it hands out, or why a client cannot use it, with the chain its server presented.
+pub(super) async fn fetch_document(
+    fetcher: &Fetcher,
+    source: Source,
+    url: String,
+    body: Option<String>,
+    policy: Policy,
+    address: &Address,
+) -> Record {
+    let mut record = Record::new(source, url.clone());
+    match fetcher.fetch(&url, body.as_deref(), policy).await {
+        Ok(fetched) => {
+            record.https_chain = fetched.chain;
+            record.answered_by = Some(fetched.url);
+            let text = String::from_utf8_lossy(&fetched.body);
+            let parsed = match source {
+                Source::AutodiscoverDomain
+                | Source::Autodiscover
+                | Source::AutodiscoverRedirect
+                | Source::AutodiscoverSrv => documents::parse_autodiscover(&text),
+                _ => documents::parse_client_config(&text, address),
+            };
+            match parsed {
+                Ok(servers) => record.servers = servers,
+                Err(error) => record.fail(document_error_kind(&error), error.to_string()),
+            }
+        }
+        Err(FetchFailure { error, url, chain }) => {
+            record.https_chain = chain;
+            record.answered_by = Some(url);
+            record.fail(fetch_error_kind(&error), error.to_string());
+        }
+    }
+    record
+}
+
 /// What a failed fetch means for a client.
-fn fetch_error_kind(error: &FetchError) -> SourceErrorKind {
+pub(super) fn fetch_error_kind(error: &FetchError) -> SourceErrorKind {
     match error {
         FetchError::NoSuchHost(_) | FetchError::Status(404) => SourceErrorKind::NotPublished,
         FetchError::BadCertificate(_) => SourceErrorKind::BadCertificate,
@@ -310,7 +328,7 @@ fn fetch_error_kind(error: &FetchError) -> SourceErrorKind {
 }
 
 /// What an unusable document means for a client.
-fn document_error_kind(error: &DocumentError) -> SourceErrorKind {
+pub(super) fn document_error_kind(error: &DocumentError) -> SourceErrorKind {
     match error {
         DocumentError::Redirect(_) => SourceErrorKind::Redirect,
         DocumentError::Malformed(_)
@@ -363,9 +381,11 @@ async fn srv_records(dns: &Dns, domain: &str) -> Vec<Record> {
         .collect()
 }
 
-async fn mx_record(dns: &Dns, domain: &str) -> Record {
+/// The MX record, with the answer itself (preferences included) for Thunderbird's step 6.
+async fn mx_record(dns: &Dns, domain: &str) -> (Record, Result<Vec<(u16, String)>, DnsError>) {
     let mut record = Record::new(Source::Mx, domain.to_string());
-    match dns.mx(domain).await {
+    let answer = dns.mx(domain).await;
+    match answer.clone() {
         Ok(exchangers) => {
             for (_, host) in exchangers {
                 if host.is_empty() {
@@ -386,7 +406,7 @@ async fn mx_record(dns: &Dns, domain: &str) -> Record {
         ),
         Err(error) => record.fail(unanswered(&error), error.to_string()),
     }
-    record
+    (record, answer)
 }
 
 /// What a DNS question that got no usable answer means for its source: our resolver's silence

@@ -1,8 +1,10 @@
 //! The commands, each a method on the [`Engine`](crate::engine::Engine): observe through the
-//! probes, then judge with `diagnose`. One file per command.
+//! probes, then judge with `diagnose`. One file per command; `ispdb` is discovery's part for
+//! Mozilla's ISP database.
 
 pub mod check;
 pub mod discovery;
+mod ispdb;
 pub mod provision;
 pub mod reputation;
 pub mod verify;
