@@ -10,6 +10,8 @@ mod discovery;
 mod engine;
 #[path = "common/engines.rs"]
 mod engines;
+#[path = "servers/ispdb.rs"]
+mod ispdb;
 mod lab;
 #[path = "servers/lossy_dns.rs"]
 mod lossy_dns;
@@ -127,6 +129,7 @@ fn tests() -> Vec<(&'static str, Test)> {
         .chain(reputation::tests())
         .chain(versions::tests())
         .chain(discovery::tests())
+        .chain(ispdb::tests())
         .chain(engine::tests())
         .chain(oracles::tests())
         .chain(scan::tests())

@@ -163,6 +163,23 @@ pub const SSRF_MX: &str = "ssrf-mx.test";
 /// A mail domain whose autoconfig document (on WEB) names `<script>alert(1)</script>`.
 pub const DISC_XSS: &str = "disc-xss.test";
 
+/// Thunderbird's steps 5 and 6 (Mozilla's ISP database) against the test database
+/// `tests/data/ispdb` (`--ispdb`): DISC_ISPDB's most preferred MX host is ISPDB_MX (GOOD's
+/// address; a less preferred one is GOOD.name), so Thunderbird asks for eu.mailprovider.test,
+/// then mailprovider.test, both listed there. ISPDB_ALIAS has no records at all but is listed
+/// itself, in a file named for another domain.
+pub const DISC_ISPDB: &str = "disc-ispdb.test";
+pub const ISPDB_MX: &str = "mx.eu.mailprovider.test";
+pub const ISPDB_ALIAS: &str = "mailprovider-alias.test";
+/// The same database served as live.thunderbird.net serves its own (provisioning_server.py on
+/// WEB, `https://ISPDB_HOST/v1.1/DOMAIN`, Content-Type text/xml).
+pub const ISPDB_HOST: &str = "ispdb.test";
+/// A domain whose MX is at a real provider in the bundled database (Google). The lab's resolver
+/// answers every google.com and gmail.com name as one that does not exist, so nothing outside
+/// the lab is ever asked or contacted.
+pub const DISC_GMAIL: &str = "disc-gmail.test";
+pub const GMAIL_MX: &str = "aspmx.l.google.com";
+
 /// The path of one of the lab's `--dnsbl` files, given the lab's CA file.
 pub fn zone_file(ca_file: &str, name: &str) -> PathBuf {
     Path::new(ca_file).with_file_name(name)
@@ -597,7 +614,11 @@ impl Lab {
         let web_names: Vec<String> = [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP, DISC_XSS]
             .iter()
             .map(|d| format!("autoconfig.{d}"))
-            .chain([format!("autodiscover.{DISC_GOOD}"), DISC_GOOD.to_string()])
+            .chain([
+                format!("autodiscover.{DISC_GOOD}"),
+                DISC_GOOD.to_string(),
+                ISPDB_HOST.to_string(),
+            ])
             .collect();
         let web_refs: Vec<&str> = web_names.iter().map(String::as_str).collect();
         save(
@@ -753,6 +774,16 @@ impl Lab {
             "mx-host={SSRF_MX},ssrf-private.test,10\nhost-record=autoconfig.{DISC_XSS},{WEB}\n\
              mx-host={DISC_XSS},{},10",
             GOOD.name
+        );
+        // The ISP database steps; names of the real provider stay inside the lab (local=).
+        let _ = writeln!(
+            conf,
+            "host-record={ISPDB_MX},{good_address}\nmx-host={DISC_ISPDB},{ISPDB_MX},10\n\
+             mx-host={DISC_ISPDB},{good},20\nhost-record={ISPDB_HOST},{WEB}\n\
+             local=/google.com/\nlocal=/gmail.com/\n\
+             mx-host={DISC_GMAIL},{GMAIL_MX},1\nmx-host={DISC_GMAIL},alt1.{GMAIL_MX},5",
+            good_address = GOOD.address,
+            good = GOOD.name
         );
         let path = self.dir.join("dnsmasq.conf");
         write(&path, &conf)?;

@@ -12,6 +12,9 @@ Answers by Host header:
   autodiscover.disc-good.test    an autodiscover POX response naming mail.good.test (POST)
   autoconfig.cNNNN.hosted.test   a clientConfig naming mail.%EMAILDOMAIN% (the lab's fleet)
   autoconfig.disc-xss.test       a clientConfig naming <script>alert(1)</script> (escaped as XML)
+  ispdb.test                     /v1.1/DOMAIN: the test ISP database (tests/data/ispdb) as
+                                 live.thunderbird.net serves Mozilla's: the file listing DOMAIN
+                                 in a <domain> element (tools/convert.py's layout), text/xml
 Everything else is 404.
 
 The log has a line per request ("HOST METHOD PATH ...") and, as each connection arrives, a line
@@ -52,6 +55,30 @@ AUTODISCOVER = """<?xml version="1.0" encoding="utf-8"?>
   </Response>
 </Autodiscover>
 """
+
+
+def ispdb_index():
+    """Domain -> file text for tests/data/ispdb, as thunderbird/autoconfig's tools/convert.py
+    writes it: every <domain> element of every file, the first file in name order winning;
+    a file that does not parse is left out."""
+    import os
+    import xml.etree.ElementTree as ElementTree
+    folder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "ispdb")
+    index = {}
+    for name in sorted(os.listdir(folder)):
+        path = os.path.join(folder, name)
+        try:
+            with open(path, "rb") as f:
+                text = f.read()
+            root = ElementTree.fromstring(text)
+        except (OSError, ElementTree.ParseError):
+            continue
+        for domain in root.findall(".//domain"):
+            index.setdefault(domain.text, text)
+    return index
+
+
+ISPDB = ispdb_index()
 
 
 class Server(http.server.ThreadingHTTPServer):
@@ -100,6 +127,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         host, path = self.host(), self.path.split("?")[0]
+        if host == "ispdb.test":
+            body = ISPDB.get(path[len("/v1.1/"):]) if path.startswith("/v1.1/") else None
+            if body is None:
+                return self.answer(404)
+            return self.answer(200, body, [("Content-Type", "text/xml")])
         if host == "disc-good.test" and path == "/.well-known/autoconfig/mail/config-v1.1.xml":
             body = CONFIG % {"domain": host, "host": "mail.good.test"}
             return self.answer(200, body.encode(), [("Content-Type", "text/xml")])
