@@ -34,14 +34,15 @@
 //! - [`probe`]: the network: connection budgets and backoff (rates, pauses after 421,
 //!   tarpits), DNS, STARTTLS dialogues, TLS handshakes, version probes, the HTTP(S) fetcher,
 //!   AIA and blocklist lookups, and the memo a fleet scan shares.
-//! - [`provisioning`]: account settings, autoconfig/autodiscover documents read and written.
+//! - [`provisioning`]: account settings, autoconfig/autodiscover documents read and written,
+//!   Mozilla's ISP database (a bundled copy) looked up.
 //! - [`analyze`]: certificates, names (RFC 9525), chains, versions, blocklist answers.
 //! - [`clients`]: what Thunderbird, Outlook, Apple Mail, Android apps and Evolution/Geary do,
 //!   rule by rule; the dialogs they show; how they look for a new account's settings.
 //! - [`diagnose`]: planning a check's rounds; problems with stable codes and context; the
 //!   recommendation; discovery, reputation and chain verdicts.
-//! - [`engine`]: the shared resolver, anchors, connection budget, fetcher and (for scans)
-//!   memo.
+//! - [`engine`]: the shared resolver, anchors, connection budget, fetcher, ISP database copy
+//!   and (for scans) memo.
 //! - [`run`]: the commands, as methods on the engine (check, judge, discover, reputation,
 //!   provision, verify).
 //! - [`report`]: the text reports and every JSON output ([`report::wire`], with its schemas).
