@@ -283,6 +283,15 @@ pub fn walk(client: Client, records: &[Record], domain: &str) -> Vec<Walked> {
 /// the rest), and the answer says what each record gave.
 fn step_outcome<'a>(step: &Step, asked: &[&'a Record]) -> (Option<&'a Record>, Reaction, String) {
     let Some(first) = asked.first().copied() else {
+        // Discovery always records these steps: observations without them were saved before.
+        if step.source.is_some_and(Source::elsewhere) {
+            return (
+                None,
+                Reaction::NotAsked,
+                "not asked: these observations were saved by a mailtls that did not ask this step"
+                    .to_string(),
+            );
+        }
         return (None, Reaction::Skips, "nothing published".to_string());
     };
     if let Some(index) = asked.iter().position(|r| !r.servers.is_empty()) {
@@ -342,5 +351,121 @@ fn record_answer(record: &Record) -> String {
         Some(error) => error.detail.clone(),
         None if record.not_offered => "not offered".to_string(),
         None => "nothing usable".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::{Security, ServerEntry};
+    use crate::service::Protocol;
+
+    fn record(
+        source: Source,
+        url: &str,
+        port: Option<u16>,
+        error: Option<SourceErrorKind>,
+    ) -> Record {
+        let mut record = Record::new(source, url.to_string());
+        if let Some(port) = port {
+            record.servers.push(ServerEntry {
+                protocol: Protocol::Imap,
+                hostname: "imap.provider.test".to_string(),
+                port,
+                security: Security::Tls,
+            });
+        }
+        if let Some(kind) = error {
+            record.fail(kind, format!("{url}: {}", kind.as_str()));
+        }
+        record
+    }
+
+    fn last(walk: &[Walked]) -> (&str, Reaction, &str) {
+        let step = walk.last().expect("a step");
+        (
+            step.asked.as_deref().unwrap_or_default(),
+            step.reaction,
+            step.answer.as_str(),
+        )
+    }
+
+    #[test]
+    fn step_6_uses_the_first_record_that_hands_out_servers() {
+        let not_published = Some(SourceErrorKind::NotPublished);
+        let mut records = vec![
+            record(Source::Ispdb, "db/example.test", None, not_published),
+            record(
+                Source::AutoconfigMx,
+                "autoconfig.eu.provider.test",
+                None,
+                not_published,
+            ),
+            record(Source::IspdbMx, "db/eu.provider.test", Some(143), None),
+            record(
+                Source::AutoconfigMx,
+                "autoconfig.provider.test",
+                None,
+                not_published,
+            ),
+            record(Source::IspdbMx, "db/provider.test", Some(993), None),
+        ];
+        let walk = walk(Client::Thunderbird, &records, "example.test");
+        assert_eq!(
+            last(&walk),
+            (
+                "db/eu.provider.test",
+                Reaction::Uses,
+                "hands out imap.provider.test:143"
+            )
+        );
+        // Step 5 was skipped on the way.
+        assert!(walk.iter().any(
+            |w| w.asked.as_deref() == Some("db/example.test") && w.reaction == Reaction::Skips
+        ));
+
+        // An earlier record whose answer is unknown is said.
+        records[1] = record(
+            Source::AutoconfigMx,
+            "autoconfig.eu.provider.test",
+            None,
+            Some(SourceErrorKind::NotChecked),
+        );
+        let walk = super::walk(Client::Thunderbird, &records, "example.test");
+        let (_, reaction, answer) = last(&walk);
+        assert_eq!(reaction, Reaction::Uses);
+        assert!(
+            answer.contains("unless autoconfig.eu.provider.test, not checked"),
+            "{answer}"
+        );
+
+        // Nothing anywhere: every record says what it gave, and the search goes on.
+        records[2].servers.clear();
+        records[4].servers.clear();
+        records[1].error = None;
+        let walk = super::walk(Client::Thunderbird, &records, "example.test");
+        let step6 = walk
+            .iter()
+            .find(|w| w.step.also.contains(&Source::IspdbMx))
+            .expect("step 6");
+        assert_eq!(step6.reaction, Reaction::Skips);
+        assert!(
+            step6.answer.contains("db/provider.test: nothing usable"),
+            "{}",
+            step6.answer
+        );
+    }
+
+    #[test]
+    fn observations_saved_before_steps_5_and_6_say_so() {
+        let records = vec![record(Source::Guess, "mail.example.test", Some(993), None)];
+        let walk = walk(Client::Thunderbird, &records, "example.test");
+        let not_asked: Vec<Reaction> = walk
+            .iter()
+            .filter(|w| w.step.source.is_some_and(Source::elsewhere))
+            .map(|w| w.reaction)
+            .collect();
+        assert_eq!(not_asked, [Reaction::NotAsked, Reaction::NotAsked]);
+        assert_eq!(last(&walk).1, Reaction::Uses);
     }
 }
