@@ -40,7 +40,7 @@
 //! - [`clients`]: what Thunderbird, Outlook, Apple Mail, Android apps and Evolution/Geary do,
 //!   rule by rule; the dialogs they show; how they look for a new account's settings.
 //! - [`diagnose`]: planning a check's rounds; problems with stable codes and context; the
-//!   recommendation; discovery, reputation and chain verdicts.
+//!   recommendation; discovery, reputation and chain verdicts; what each summary claims.
 //! - [`engine`]: the shared resolver, anchors, connection budget, fetcher, ISP database copy
 //!   and (for scans) memo.
 //! - [`run`]: the commands, as methods on the engine (check, judge, discover, reputation,

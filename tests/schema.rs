@@ -75,6 +75,10 @@ fn every_vocabulary_value_is_documented() {
         names(Finding::ALL, |c| c.as_str()),
         names(Producer::ALL, |c| c.as_str()),
         names(Source::ALL, |c| c.as_str()),
+        names(mailtls::diagnose::discovery::EntryStatus::ALL, |c| {
+            c.as_str()
+        }),
+        names(mailtls::diagnose::summary::SummaryKind::ALL, |c| c.as_str()),
     ];
     let missing: Vec<&str> = vocabularies
         .iter()

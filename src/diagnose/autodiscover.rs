@@ -84,10 +84,12 @@ pub fn judge(
         Fault::Dates => "a certificate outside its validity dates".to_string(),
         Fault::Untrusted => "a certificate Outlook does not trust".to_string(),
     };
+    // The dialog's own line for this fault, as Outlook shows it, so that the user recognises it.
     let mut summary = format!(
-        "Problem: Outlook shows \"{}\" at every start. Its Autodiscover asks {url} first, and \
-         {host} answers with {what}.",
-        dialog.title
+        "Problem: Outlook shows \"{}\" at every start: \"{}\". Its Autodiscover asks {url} \
+         first, and {host} answers with {what}.",
+        dialog.title,
+        dialog.key_line(fault)
     );
     if mail_servers_fine.is_empty() {
         summary.push_str(" The mail servers handed out are judged below.");

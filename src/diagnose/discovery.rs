@@ -3,15 +3,17 @@
 //! settings that work without a warning. Pure.
 
 use super::autodiscover::{self, AutodiscoverWarning};
+use super::summary::SummaryKind;
 use super::{Code, Diagnosis, Recommendation, Severity, Verdict, port_list};
 use crate::analyze::chain::TrustAnchors;
 use crate::clients::discovery::{Reaction, Walked};
 use crate::clients::{self, Client};
 use crate::observation::{
-    DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind, UnansweredHost,
+    DiscoveryObservations, Record, Security, ServerEntry, SkipReason, Source, SourceErrorKind,
 };
 use crate::provisioning::settings::{self, AccountSettings};
 use crate::service::{Direction, Service};
+use crate::target::Target;
 
 crate::vocabulary::vocabulary! {
     /// What happens to a client sent to one handed-out server.
@@ -24,8 +26,11 @@ crate::vocabulary::vocabulary! {
         CertificateProblem => "certificate-problem",
         /// The security handed out is "none": the password travels in clear.
         Plaintext => "plaintext",
-        /// Nothing answered on that port, or the name does not resolve.
+        /// Nothing answered on that port.
         Unreachable => "unreachable",
+        /// The name handed out does not resolve (no such name, no address records, or not a
+        /// host name at all): clients sent there cannot connect.
+        DoesNotResolve => "does-not-resolve",
         /// The server turned every attempt away as busy, or never greeted: not checked.
         RateLimited => "rate-limited",
         /// An SRV record with target "." (RFC 2782): the service is decidedly not offered.
@@ -33,8 +38,20 @@ crate::vocabulary::vocabulary! {
         /// The source itself failed: not found, malformed, redirect loop, bad certificate.
         SourceError => "source-error",
         /// mailtls's own resolver gave no answer for the source, or for the address of the
-        /// host handed out: nothing is known about it.
+        /// host handed out, or this run does not connect to that host (its address is in a
+        /// refused range, too many hosts, a port mailtls does not check for the protocol):
+        /// nothing is known about it.
         NotChecked => "not-checked",
+    }
+}
+
+impl EntryStatus {
+    /// A client sent there warns, or sends the password in clear.
+    pub fn is_broken(self) -> bool {
+        matches!(
+            self,
+            EntryStatus::NameNotCovered | EntryStatus::CertificateProblem | EntryStatus::Plaintext
+        )
     }
 }
 
@@ -59,6 +76,10 @@ pub struct Entry {
     pub error: Option<SourceErrorKind>,
     /// A verified name to hand out instead, when the name handed out is not covered.
     pub instead: Option<String>,
+    /// Whether a client gets as far as this source: false only for Thunderbird's steps 5 and 6
+    /// (Mozilla's ISP database, the MX host's provider) when it finds settings before them. The
+    /// summary leaves out what no client reaches.
+    pub reached: bool,
 }
 
 /// The judgement.
@@ -70,6 +91,8 @@ pub struct DiscoveryReport {
     pub domain: String,
     /// Overall outcome.
     pub verdict: Verdict,
+    /// What the summary claims.
+    pub summary_kind: SummaryKind,
     /// The answer in one sentence.
     pub summary: String,
     /// What to change in the provisioning, most important first.
@@ -102,7 +125,7 @@ pub fn judge(
         .collect();
     let mut entries: Vec<Entry> = Vec::new();
     for record in &observations.records {
-        entries.extend(record_entries(record, &hosts, &observations.unanswered));
+        entries.extend(record_entries(record, &hosts, observations));
     }
     let settings = working_settings(&entries, &hosts);
     let walks: Vec<(Client, Vec<Walked>)> = [Client::Outlook, Client::Thunderbird]
@@ -138,14 +161,6 @@ pub fn judge(
         .map(|w| w.fixes.clone())
         .unwrap_or_default();
     fixes.extend(provisioning_fixes(&entries, autodiscover_warning.as_ref()));
-    let published = entries
-        .iter()
-        .filter(|e| {
-            !matches!(e.source, Source::Guess | Source::Mx)
-                && !e.source.elsewhere()
-                && !e.hostname.is_empty()
-        })
-        .count();
     // Mozilla's ISP database and the MX host's autoconfig only matter when Thunderbird gets that
     // far: a domain that publishes its own settings is never sent there.
     let thunderbird = walks
@@ -153,154 +168,25 @@ pub fn judge(
         .find(|(client, _)| *client == Client::Thunderbird)
         .map(|(_, walk)| walk.as_slice())
         .unwrap_or_default();
-    let reached = |source: Source| {
-        !source.elsewhere()
-            || thunderbird
-                .iter()
-                .any(|w| w.step.source == Some(source) || w.step.also.contains(&source))
-    };
-    let broken = entries
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.status,
-                EntryStatus::NameNotCovered
-                    | EntryStatus::CertificateProblem
-                    | EntryStatus::Plaintext
-            ) && reached(e.source)
-        })
-        .count();
-    let bad_documents = observations
-        .records
-        .iter()
-        .filter(|r| {
-            !r.source.elsewhere()
-                && r.error
-                    .as_ref()
-                    .is_some_and(|e| e.kind == SourceErrorKind::BadCertificate)
-        })
-        .count();
-    let (verdict, summary) = if let Some(warning) = &autodiscover_warning {
-        (Verdict::Fail, warning.summary.clone())
-    } else if entries.iter().all(|e| e.hostname.is_empty())
-        && !entries.iter().any(|e| e.status == EntryStatus::NotChecked)
-    {
-        (
-            Verdict::Unknown,
-            format!(
-                "Nothing found for {}: no SRV, MX, autoconfig or autodiscover.",
-                observations.domain
-            ),
-        )
-    } else if broken > 0 {
-        (
-            Verdict::Fail,
-            format!(
-                "Problem: {broken} of the servers handed out for {} make clients warn; fix the \
-                 provisioning below.",
-                observations.domain
-            ),
-        )
-    } else if bad_documents > 0 {
-        (
-            Verdict::Fail,
-            format!(
-                "Problem: {} serves its provisioning with an invalid HTTPS certificate, so clients \
-                 do not use it: {}.",
-                observations.domain,
-                what_clients_do_with_a_bad_document(&entries)
-            ),
-        )
-    } else if let Some((status, silent)) = unanswered(&entries) {
-        let domain = &observations.domain;
-        let why = if status == EntryStatus::RateLimited {
-            "turned the check away as busy (rate-limited; not a TLS problem)"
-        } else {
-            "did not answer on the port handed out"
-        };
-        if entries.iter().any(|e| e.status == EntryStatus::Works) {
-            (
-                Verdict::Warn,
-                format!(
-                    "Warning: {} handed out for {domain} {why}.",
-                    silent.join(", ")
-                ),
-            )
-        } else {
-            (
-                Verdict::Unknown,
-                format!(
-                    "Could not check {domain}: no server handed out could be checked; {} {why}.",
-                    silent.join(", ")
-                ),
-            )
-        }
-    } else if let Some(unknown) = entries.iter().find(|e| e.status == EntryStatus::NotChecked) {
-        let what = if unknown.hostname.is_empty() {
-            format!("{} ({})", unknown.url_or_record, unknown.source.as_str())
-        } else {
-            format!(
-                "{}, handed out by {} ({}),",
-                unknown.hostname,
-                unknown.url_or_record,
-                unknown.source.as_str()
-            )
-        };
-        (
-            Verdict::Unknown,
-            format!(
-                "Could not finish checking {}: {what} was not checked ({}); run the check again.",
-                observations.domain,
-                unknown.detail.clone().unwrap_or_default()
-            ),
-        )
-    } else if let Some(error) = entries
-        .iter()
-        .find(|e| e.status == EntryStatus::SourceError)
-    {
-        (
-            Verdict::Warn,
-            format!(
-                "Warning: {} ({}) cannot be used by clients: {}.",
-                error.url_or_record,
-                error.source.as_str(),
-                error.detail.clone().unwrap_or_default()
-            ),
-        )
-    } else if published == 0 {
-        // Thunderbird may still find settings that speak for the domain elsewhere.
-        let elsewhere = thunderbird
+    for entry in entries.iter_mut().filter(|e| e.source.elsewhere()) {
+        entry.reached = thunderbird
             .iter()
-            .find(|w| w.reaction == Reaction::Uses)
-            .and_then(|w| w.step.source)
-            .filter(|source| source.elsewhere());
-        let who = match elsewhere {
-            Some(Source::Ispdb) => {
-                ": Thunderbird takes the settings Mozilla's ISP database lists for it, other \
-                 clients must guess"
-            }
-            Some(_) => {
-                ": Thunderbird takes the settings published for its MX host's provider, other \
-                 clients must guess"
-            }
-            None => "; clients must guess",
-        };
-        (
-            Verdict::Warn,
-            format!(
-                "Warning: {} publishes no SRV, autoconfig or autodiscover{who}.",
-                observations.domain
-            ),
-        )
-    } else {
-        (
-            Verdict::Ok,
-            format!(
-                "All good: every server handed out for {} presents a certificate that covers its name.",
-                observations.domain
-            ),
-        )
-    };
+            .any(|w| w.step.source == Some(entry.source) || w.step.also.contains(&entry.source));
+    }
+    // Thunderbird may still find settings that speak for the domain elsewhere.
+    let found_elsewhere = thunderbird
+        .iter()
+        .find(|w| w.reaction == Reaction::Uses)
+        .and_then(|w| w.step.source)
+        .filter(|source| source.elsewhere());
+    let (verdict, summary_kind, summary) = super::summary::domain(
+        &observations.domain,
+        &entries,
+        &hosts,
+        autodiscover_warning.as_ref(),
+        &observations.unanswered,
+        found_elsewhere,
+    );
     let recommendation = recommendation(&settings, &hosts, &entries);
     DiscoveryReport {
         recommendation,
@@ -309,6 +195,7 @@ pub fn judge(
         email: observations.email.clone(),
         domain: observations.domain.clone(),
         verdict,
+        summary_kind,
         summary,
         fixes,
         entries,
@@ -433,6 +320,22 @@ fn provisioning_fixes(entries: &[Entry], warning: Option<&AutodiscoverWarning>) 
                 "{origin} cannot be used ({}): clients skip it and guess. Fix or remove it.",
                 entry.detail.clone().unwrap_or_default()
             ),
+            (EntryStatus::DoesNotResolve, _) => format!(
+                "{origin} {} {} ({ports}), which does not resolve ({}): give it an address in \
+                 DNS, or {} a name that has one.",
+                if entry.source == Source::Mx {
+                    "names"
+                } else {
+                    "hands out"
+                },
+                entry.hostname,
+                entry.detail.clone().unwrap_or_default(),
+                if entry.source == Source::Mx {
+                    "name"
+                } else {
+                    "hand out"
+                },
+            ),
             (EntryStatus::Plaintext, _) => format!(
                 "{origin} tells clients to connect to {} ({ports}) without encryption: hand out \
                  SSL/TLS (993, 995, 465) or STARTTLS instead.",
@@ -447,21 +350,13 @@ fn provisioning_fixes(entries: &[Entry], warning: Option<&AutodiscoverWarning>) 
 }
 
 /// What the client that asks `source` does with a document behind an invalid certificate.
-fn client_reaction(source: Source) -> &'static str {
+pub(super) fn client_reaction(source: Source) -> &'static str {
     match source {
         Source::Autoconfig | Source::AutoconfigWellKnown | Source::AutoconfigMx => {
             "Thunderbird skips it without a word and goes on to its next step"
         }
         _ => "Outlook shows its \"Security Alert\" and, if the user accepts, goes on",
     }
-}
-
-/// The reaction to the first bad document, for the summary.
-fn what_clients_do_with_a_bad_document(entries: &[Entry]) -> &'static str {
-    entries
-        .iter()
-        .find(|e| e.error == Some(SourceErrorKind::BadCertificate))
-        .map_or("they skip it", |e| client_reaction(e.source))
 }
 
 fn describe(source: Source) -> &'static str {
@@ -482,7 +377,7 @@ fn describe(source: Source) -> &'static str {
 fn record_entries(
     record: &Record,
     hosts: &[Diagnosis],
-    unanswered: &[UnansweredHost],
+    observations: &DiscoveryObservations,
 ) -> Vec<Entry> {
     let bare = |status, detail: Option<String>, error: Option<SourceErrorKind>| Entry {
         source: record.source,
@@ -494,6 +389,7 @@ fn record_entries(
         detail,
         error,
         instead: None,
+        reached: true,
     };
     let mut out = Vec::new();
     if record.not_offered {
@@ -517,7 +413,7 @@ fn record_entries(
         out.push(bare(status, Some(error.detail.clone()), Some(error.kind)));
     }
     for server in &record.servers {
-        out.push(server_entry(record, server, hosts, unanswered));
+        out.push(server_entry(record, server, hosts, observations));
     }
     out
 }
@@ -526,7 +422,7 @@ fn server_entry(
     record: &Record,
     server: &ServerEntry,
     hosts: &[Diagnosis],
-    unanswered: &[UnansweredHost],
+    observations: &DiscoveryObservations,
 ) -> Entry {
     let mut entry = Entry {
         source: record.source,
@@ -538,25 +434,19 @@ fn server_entry(
         detail: None,
         error: None,
         instead: None,
+        reached: true,
     };
-    let host = hosts
-        .iter()
-        .find(|d| d.target.dns_name() == Some(server.hostname.as_str()));
+    let target = Target::parse(&server.hostname).ok();
+    let host = hosts.iter().find(|d| target.as_ref() == Some(&d.target));
     let endpoint = host.and_then(|h| {
         h.endpoints
             .iter()
             .find(|e| e.observation.service.port == server.port && e.observation.reachable)
     });
     let (Some(host), Some(endpoint)) = (host, endpoint) else {
-        let silent = unanswered.iter().find(|u| u.name == server.hostname);
-        entry.detail = Some(match (host, silent) {
-            (None, Some(silent)) => {
-                entry.status = EntryStatus::NotChecked;
-                silent.detail.clone()
-            }
-            (None, None) => "the name does not resolve".to_string(),
-            (Some(_), _) => "nothing answered on that port".to_string(),
-        });
+        let (status, detail) = unchecked(server, target.is_some(), host.is_some(), observations);
+        entry.status = status;
+        entry.detail = Some(detail);
         return entry;
     };
     if endpoint
@@ -604,25 +494,51 @@ fn server_entry(
     entry
 }
 
-/// The servers handed out that could not be checked (`host:port`), and why (rate-limited
-/// before unreachable), or `None` when every one was.
-fn unanswered(entries: &[Entry]) -> Option<(EntryStatus, Vec<String>)> {
-    for status in [EntryStatus::RateLimited, EntryStatus::Unreachable] {
-        let mut silent: Vec<String> = entries
-            .iter()
-            .filter(|e| e.status == status && !e.hostname.is_empty())
-            .map(|e| match e.port {
-                Some(port) => format!("{}:{port}", e.hostname),
-                None => e.hostname.clone(),
-            })
-            .collect();
-        silent.sort();
-        silent.dedup();
-        if !silent.is_empty() {
-            return Some((status, silent));
-        }
+/// Why a server handed out has no reachable endpoint, as a status and words: most certain
+/// first. `parsed`: the name is a host name; `observed`: its host was checked.
+fn unchecked(
+    server: &ServerEntry,
+    parsed: bool,
+    observed: bool,
+    observations: &DiscoveryObservations,
+) -> (EntryStatus, String) {
+    let name = server.hostname.as_str();
+    if !parsed {
+        return (
+            EntryStatus::DoesNotResolve,
+            "not a host name, so it cannot resolve".to_string(),
+        );
     }
-    None
+    if Service::for_port(server.port).is_none_or(|s| s.protocol != server.protocol) {
+        return (
+            EntryStatus::NotChecked,
+            format!(
+                "mailtls checks {} only on its own ports, and {} is not one",
+                server.protocol.as_str().to_ascii_uppercase(),
+                server.port
+            ),
+        );
+    }
+    if observed {
+        return (
+            EntryStatus::Unreachable,
+            "nothing answered on that port".to_string(),
+        );
+    }
+    if let Some(silent) = observations.unanswered.iter().find(|u| u.name == name) {
+        return (EntryStatus::NotChecked, silent.detail.clone());
+    }
+    match observations.skipped.iter().find(|s| s.name == name) {
+        Some(skipped) if skipped.reason != SkipReason::NoSuchName => {
+            (EntryStatus::NotChecked, skipped.detail.clone())
+        }
+        // Named as such, or (in a file saved before skipped hosts were listed) a host with no
+        // observations and no other reason.
+        _ => (
+            EntryStatus::DoesNotResolve,
+            "the name does not resolve".to_string(),
+        ),
+    }
 }
 
 /// The best verified incoming and outgoing server: a name handed out that works, else the name a
@@ -672,6 +588,7 @@ fn working_settings(entries: &[Entry], hosts: &[Diagnosis]) -> AccountSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::observation::UnansweredHost;
 
     fn entry(
         source: Source,
@@ -690,6 +607,7 @@ mod tests {
             detail: None,
             error: None,
             instead: instead.map(str::to_string),
+            reached: true,
         }
     }
 
@@ -773,6 +691,7 @@ mod tests {
             records,
             hosts: Vec::new(),
             unanswered,
+            skipped: Vec::new(),
         }
     }
 
@@ -835,9 +754,52 @@ mod tests {
         assert_eq!(
             status("gone.example.test"),
             Some((
-                EntryStatus::Unreachable,
+                EntryStatus::DoesNotResolve,
                 "the name does not resolve".to_string()
             ))
+        );
+    }
+
+    #[test]
+    fn a_host_this_run_does_not_connect_to_is_not_checked_not_unresolved() {
+        let mut mx = Record::new(Source::Mx, "example.test".to_string());
+        for host in ["inside.example.test", "<b>not a name</b>"] {
+            mx.servers.push(ServerEntry {
+                protocol: crate::service::Protocol::Smtp,
+                hostname: host.to_string(),
+                port: 25,
+                security: Security::Starttls,
+            });
+        }
+        let mut observations = observations(vec![mx], Vec::new());
+        observations.skipped.push(crate::observation::SkippedHost {
+            name: "inside.example.test".to_string(),
+            reason: SkipReason::Refused,
+            detail: "inside.example.test resolves to 10.0.0.1, a private address".to_string(),
+        });
+        let report = judge(&observations, &TrustAnchors::system(), 0);
+        let status = |host: &str| {
+            report
+                .entries
+                .iter()
+                .find(|e| e.hostname == host)
+                .map(|e| e.status)
+        };
+        assert_eq!(status("inside.example.test"), Some(EntryStatus::NotChecked));
+        assert_eq!(
+            status("<b>not a name</b>"),
+            Some(EntryStatus::DoesNotResolve)
+        );
+        // The name that cannot resolve is the claim; asking again would not help either host.
+        assert_eq!(report.summary_kind, SummaryKind::DoesNotResolve);
+        assert_eq!(report.verdict, Verdict::Unknown);
+        observations.records[0].servers.pop();
+        let report = judge(&observations, &TrustAnchors::system(), 0);
+        assert_eq!(report.summary_kind, SummaryKind::NotChecked);
+        assert!(
+            report.summary.ends_with("a private address)."),
+            "{}",
+            report.summary
         );
     }
 }

@@ -16,6 +16,7 @@ pub mod problem;
 mod recommend;
 pub mod reputation;
 mod server;
+pub mod summary;
 pub mod verify;
 
 use std::net::IpAddr;

@@ -181,6 +181,36 @@ pub struct DiscoveryObservations {
     /// known about them (not even whether the name exists).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unanswered: Vec<UnansweredHost>,
+    /// Hosts handed out that were not checked though the resolver answered: the name does not
+    /// exist, every address is one this run does not connect to, or more hosts were handed
+    /// out than a check takes. (Files saved before this field list none: a host with no
+    /// observations there is one whose name did not resolve.)
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<SkippedHost>,
+}
+
+crate::vocabulary::vocabulary! {
+    /// Why a host handed out was not checked, the resolver having answered.
+    pub enum SkipReason {
+        /// The name does not exist, or has no address records.
+        NoSuchName => "no-such-name",
+        /// Every address is in a range this run was told not to connect to (`mailtls serve`
+        /// without `--allow-private`).
+        Refused => "refused",
+        /// More hosts were handed out than a check takes.
+        TooMany => "too-many",
+    }
+}
+
+/// A host handed out that was not checked, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedHost {
+    /// The name handed out.
+    pub name: String,
+    /// Why.
+    pub reason: SkipReason,
+    /// The resolver's or mailtls's words.
+    pub detail: String,
 }
 
 /// A host handed out whose address lookup got no answer from mailtls's resolver.

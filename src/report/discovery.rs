@@ -31,12 +31,7 @@ pub fn render(report: &DiscoveryReport) -> String {
     let _ = writeln!(out);
     write_walks(&mut out, report);
     let card = instructions::instructions(&report.settings);
-    if report.settings.incoming.is_none() && report.settings.outgoing.is_none() {
-        let _ = writeln!(
-            out,
-            "{RED}No server name was verified to work without a warning.{RED:#}"
-        );
-    } else {
+    if report.settings.incoming.is_some() || report.settings.outgoing.is_some() {
         let _ = writeln!(out, "{BOLD}Settings that work without a warning{BOLD:#}");
         for (client, lines) in card {
             let _ = writeln!(out, "  {client}");
@@ -44,6 +39,9 @@ pub fn render(report: &DiscoveryReport) -> String {
                 let _ = writeln!(out, "    {line}");
             }
         }
+    }
+    if let Some(missing) = unverified(report) {
+        let _ = writeln!(out, "{RED}{missing}{RED:#}");
     }
     if !report.hosts.is_empty() {
         let _ = writeln!(out);
@@ -61,6 +59,39 @@ pub fn render(report: &DiscoveryReport) -> String {
         }
     }
     out
+}
+
+/// Which service has no verified server name, said as such: a server that works only on port
+/// 25 (MX, mail between servers) is named, since mail apps do not connect there.
+fn unverified(report: &DiscoveryReport) -> Option<String> {
+    let what = match (&report.settings.incoming, &report.settings.outgoing) {
+        (Some(_), Some(_)) => return None,
+        (None, None) => "for reading mail (IMAP, POP3) or sending it (submission)",
+        (None, Some(_)) => "for reading mail (IMAP, POP3)",
+        (Some(_), None) => "for sending mail (submission)",
+    };
+    let mut line = format!("No server name {what} was verified to work without a warning.");
+    let mut relays: Vec<&str> = report
+        .entries
+        .iter()
+        .filter(|e| e.source == Source::Mx && e.status == EntryStatus::Works)
+        .map(|e| e.hostname.as_str())
+        .collect();
+    relays.sort_unstable();
+    relays.dedup();
+    if !relays.is_empty() {
+        let one = relays.len() == 1;
+        let _ = write!(
+            line,
+            " The MX {} {} {} on port 25, where servers hand each other mail; mail apps do not \
+             connect there (mailtls check {} checks its other ports).",
+            if one { "server" } else { "servers" },
+            relays.join(", "),
+            if one { "works" } else { "work" },
+            relays.first().copied().unwrap_or_default()
+        );
+    }
+    Some(line)
 }
 
 /// Each modelled client's search for the settings, step by step.
@@ -114,6 +145,7 @@ fn write_entry(out: &mut String, entry: &Entry) {
         EntryStatus::CertificateProblem => (RED, "certificate problem"),
         EntryStatus::Plaintext => (RED, "no encryption"),
         EntryStatus::Unreachable => (YELLOW, "unreachable"),
+        EntryStatus::DoesNotResolve => (YELLOW, "does not resolve"),
         EntryStatus::RateLimited => (YELLOW, "busy, not checked"),
         EntryStatus::NotOffered => (DIM, "not offered"),
         EntryStatus::SourceError => (YELLOW, "source error"),

@@ -11,6 +11,7 @@ pub mod text;
 pub mod verify;
 pub mod wire;
 
+use crate::diagnose::summary::SummaryKind;
 use crate::diagnose::{Code, Diagnosis, Verdict, port_list};
 use crate::run::check::{CheckReport, Checked};
 use crate::target::Target;
@@ -28,27 +29,31 @@ pub fn check(report: &CheckReport) -> String {
     text
 }
 
-/// The one-line verdict that opens both reports.
+/// The one-line verdict that opens both reports: the claim [`Diagnosis::summary_kind`] decides,
+/// in words.
 pub fn summary(diagnosis: &Diagnosis) -> String {
     let target = &diagnosis.target;
     let recommended = diagnosis.recommendation.as_ref();
-    match diagnosis.verdict {
-        Verdict::Unknown if diagnosis.endpoints.iter().any(|e| e.observation.reachable) => {
-            format!(
-                "Could not check {target}: every mail port that answered on {} turned us away \
-                 as busy or did not greet in time (rate-limited); not a TLS problem.",
-                address_list(diagnosis)
-            )
-        }
-        Verdict::Unknown => format!(
+    let verdict_word = if diagnosis.verdict == Verdict::Fail {
+        "Problem"
+    } else {
+        "Warning"
+    };
+    match diagnosis.summary_kind() {
+        SummaryKind::RateLimited => format!(
+            "Could not check {target}: every mail port that answered on {} turned us away as \
+             busy or did not greet in time (rate-limited); not a TLS problem.",
+            address_list(diagnosis)
+        ),
+        SummaryKind::NoAnswer => format!(
             "Could not check {target}: no mail port answered on {}.",
             address_list(diagnosis)
         ),
-        Verdict::Ok => match recommended {
+        SummaryKind::AllGood => match recommended {
             Some(r) => format!("All good: {}", r.reason),
             None => format!("No problems found on {target}."),
         },
-        Verdict::Fail if diagnosis.to_fix().len() > 1 => {
+        SummaryKind::ProblemsToFix => {
             let faults = diagnosis.to_fix();
             let listed: Vec<String> = faults
                 .iter()
@@ -61,38 +66,27 @@ pub fn summary(diagnosis: &Diagnosis) -> String {
                 listed.join(" ")
             )
         }
-        Verdict::Warn | Verdict::Fail => {
-            let headline = diagnosis.headline.as_ref();
-            let verdict_word = if diagnosis.verdict == Verdict::Fail {
-                "Problem"
-            } else {
-                "Warning"
-            };
-            match (recommended, headline) {
-                (Some(r), Some(h))
-                    if Some(r.server_name.as_str()) != target.dns_name()
-                        && matches!(
-                            h.code,
-                            Code::NameMismatch
-                                | Code::IpAddressUsed
-                                | Code::SniDependent
-                                | Code::DifferentCertPerPort
-                        ) =>
-                {
-                    format!(
-                        "{verdict_word}: the certificate does not cover {target}; use {} instead (verified on {}).",
-                        r.server_name,
-                        port_list(&r.verified_ports)
-                    )
-                }
-                (_, Some(h)) => format!(
-                    "{verdict_word} ({}): {}",
-                    h.code.as_str(),
-                    first_sentence(&h.message)
-                ),
-                (_, None) => format!("{verdict_word} on {target}."),
-            }
-        }
+        SummaryKind::UseOtherName => match recommended {
+            Some(r) => format!(
+                "{verdict_word}: the certificate does not cover {target}; use {} instead (verified on {}).",
+                r.server_name,
+                port_list(&r.verified_ports)
+            ),
+            None => headline_sentence(diagnosis, verdict_word),
+        },
+        _ => headline_sentence(diagnosis, verdict_word),
+    }
+}
+
+/// "Problem (code): the headline's first sentence."
+fn headline_sentence(diagnosis: &Diagnosis, verdict_word: &str) -> String {
+    match &diagnosis.headline {
+        Some(h) => format!(
+            "{verdict_word} ({}): {}",
+            h.code.as_str(),
+            first_sentence(&h.message)
+        ),
+        None => format!("{verdict_word} on {}.", diagnosis.target),
     }
 }
 

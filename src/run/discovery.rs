@@ -15,7 +15,8 @@ use crate::concurrent::in_order;
 use crate::diagnose::discovery::{self, DiscoveryReport};
 use crate::engine::Engine;
 use crate::observation::{
-    DiscoveryObservations, Record, Security, ServerEntry, Source, SourceErrorKind, UnansweredHost,
+    DiscoveryObservations, Record, Security, ServerEntry, SkipReason, SkippedHost, Source,
+    SourceErrorKind, UnansweredHost,
 };
 use crate::probe::dns::{Dns, DnsError};
 use crate::probe::http::{self, FetchError, FetchFailure, Fetcher, Policy, Scheme};
@@ -132,11 +133,22 @@ impl Engine {
         // Every host handed out, with the ports it was handed out with: the first MAX_HOSTS in
         // the records' order (the domain's own sources before the ISP database's).
         let mut hosts: BTreeMap<String, Vec<Service>> = BTreeMap::new();
+        let mut skipped: Vec<SkippedHost> = Vec::new();
         for server in records.iter().flat_map(|r| &r.servers) {
             if let Some(service) =
                 Service::for_port(server.port).filter(|s| s.protocol == server.protocol)
             {
                 if hosts.len() >= MAX_HOSTS && !hosts.contains_key(&server.hostname) {
+                    if !skipped.iter().any(|s| s.name == server.hostname) {
+                        skipped.push(SkippedHost {
+                            name: server.hostname.clone(),
+                            reason: SkipReason::TooMany,
+                            detail: format!(
+                                "more than {MAX_HOSTS} hosts were handed out; the first were \
+                                 checked"
+                            ),
+                        });
+                    }
                     continue;
                 }
                 let ports = hosts.entry(server.hostname.clone()).or_default();
@@ -157,8 +169,9 @@ impl Engine {
             let engine = self.clone();
             Some(async move { (host, engine.observe_host(&target, &options).await) })
         });
-        // A host that does not resolve is reported per entry; it has no observations. One our
-        // resolver did not answer for is unknown, and said so.
+        // A host that does not resolve, or that this run does not connect to, is reported per
+        // entry with why; it has no observations. One our resolver did not answer for is
+        // unknown, and said so.
         let mut hosts = Vec::new();
         let mut unanswered = Vec::new();
         for (name, result) in in_order(checks).await {
@@ -168,7 +181,25 @@ impl Engine {
                     name,
                     detail: error.to_string(),
                 }),
-                Err(_) => {}
+                Err(CheckError::Dns(error @ DnsError::NotFound(_))) => {
+                    skipped.push(SkippedHost {
+                        name,
+                        reason: SkipReason::NoSuchName,
+                        detail: error.to_string(),
+                    });
+                }
+                Err(CheckError::Dns(error @ DnsError::Refused { .. })) => {
+                    skipped.push(SkippedHost {
+                        name,
+                        reason: SkipReason::Refused,
+                        detail: error.to_string(),
+                    });
+                }
+                // The resolver itself could not be used: nothing is known about the host.
+                Err(error) => unanswered.push(UnansweredHost {
+                    name,
+                    detail: error.to_string(),
+                }),
             }
         }
         Ok(DiscoveryObservations {
@@ -177,6 +208,7 @@ impl Engine {
             records,
             hosts,
             unanswered,
+            skipped,
         })
     }
 

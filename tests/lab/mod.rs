@@ -120,6 +120,10 @@ pub const DISC_SILENT_HOST: &str = "disc-silent-host.test";
 /// domain's own servers live inside) cannot be known, so the autoconfig is "not checked",
 /// not "refused".
 pub const DISC_SILENT_ONLY: &str = "disc-silent-only.test";
+/// A domain whose IMAP SRV record names a host with no address in DNS (mail.DISC_NXHOST, no
+/// such name), while its MX is mail.good.test: the host handed out does not resolve, and the
+/// only server that works is the MX (port 25), which mail apps do not use.
+pub const DISC_NXHOST: &str = "disc-nxhost.test";
 /// Where DISC_DEAD's records point: an address with no server at all.
 pub const DEAD: &str = "127.0.0.99";
 /// The shared web host's HTTPS server (tests/lab/provisioning_server.py again, 404 for all).
@@ -257,6 +261,39 @@ pub const ALL: [Scenario; 14] = [
     FLEET,
     CN_ONLY,
     SCANHOST,
+];
+
+/// Every mail domain the lab serves for discovery, for the tests that go over all of them
+/// (DISC_ISPDB and ISPDB_ALIAS are meant to be checked with `--ispdb tests/data/ispdb`). Not
+/// SSRF_MX: its MX resolves outside 127.0.0.0/8, where no test may connect (only `serve`'s
+/// refusal of it is tested).
+pub const DISCOVERY_DOMAINS: [&str; 16] = [
+    DISC_GOOD,
+    DISC_BAD,
+    DISC_BROKEN,
+    DISC_LOOP,
+    DISC_BADCERT,
+    DISC_WEB,
+    DISC_DEAD,
+    DISC_SILENT,
+    DISC_SILENT_HOST,
+    DISC_SILENT_ONLY,
+    DISC_NXHOST,
+    DISC_XSS,
+    MAIL_DOMAIN,
+    DISC_ISPDB,
+    ISPDB_ALIAS,
+    DISC_GMAIL,
+];
+
+/// Every host the lab runs (or names) besides [`ALL`]: the busy and tarpit servers, the hosting
+/// name behind MISMATCH, MISMATCH by its address, and the address with no servers.
+pub const MORE_HOSTS: [&str; 5] = [
+    BUSY.name,
+    TARPIT.name,
+    HOSTING_NAME,
+    MISMATCH.address,
+    PTR_MISMATCH,
 ];
 
 /// A running lab.
@@ -741,6 +778,12 @@ impl Lab {
             "host-record=mail.{DISC_DEAD},{DEAD}\n\
              srv-host=_imaps._tcp.{DISC_DEAD},mail.{DISC_DEAD},993,0,1\n\
              mx-host={DISC_DEAD},mail.{DISC_DEAD},10"
+        );
+        let _ = writeln!(
+            conf,
+            "srv-host=_imaps._tcp.{DISC_NXHOST},mail.{DISC_NXHOST},993,0,1\n\
+             mx-host={DISC_NXHOST},{},10",
+            GOOD.name
         );
         for domain in [DISC_GOOD, DISC_BROKEN, DISC_LOOP, DISC_BADCERT, DISC_WEB] {
             let _ = writeln!(conf, "srv-host=_imaps._tcp.{domain},{},993,0,1", GOOD.name);

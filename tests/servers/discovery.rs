@@ -52,7 +52,67 @@ pub fn tests() -> Vec<(&'static str, Test)> {
             "discovery_inside_fetch_undecided_is_not_checked",
             inside_fetch_undecided,
         ),
+        (
+            "discovery_host_that_does_not_resolve",
+            host_that_does_not_resolve,
+        ),
     ]
+}
+
+/// The IMAP SRV record names a host with no address, the MX a server that works on port 25:
+/// the summary says the host does not resolve (never that it did not answer), the fix says
+/// what to publish, and the text report says which service has no verified name and why the
+/// working MX server is not one.
+fn host_that_does_not_resolve(ca: &str) -> Result<(), Failed> {
+    let domain = lab::DISC_NXHOST;
+    let host = format!("mail.{domain}");
+    let (status, json) = check_json(ca, &format!("jane@{domain}"), &[])?;
+    expect_eq("exit status (a server works)", 1, status)?;
+    expect_eq(
+        "claim",
+        Some("does-not-resolve"),
+        json["summary_kind"].as_str(),
+    )?;
+    let srv = entries(&json, "srv");
+    expect_eq(
+        "the SRV entry",
+        vec![(Some(host.as_str()), Some("does-not-resolve"))],
+        srv.iter()
+            .map(|e| (e["hostname"].as_str(), e["status"].as_str()))
+            .collect::<Vec<_>>(),
+    )?;
+    let summary = json["summary"].as_str().unwrap_or_default();
+    ensure(
+        summary
+            == format!(
+                "Warning: {host}, handed out for {domain}, does not resolve: clients sent there \
+             cannot connect."
+            ),
+        || format!("summary: {summary}"),
+    )?;
+    ensure(
+        json["fix"].as_array().is_some_and(|fix| {
+            fix.iter().any(|f| {
+                f.as_str().is_some_and(|f| {
+                    f.contains(&format!(
+                        "hands out {host} (port 993), which does not resolve"
+                    ))
+                })
+            })
+        }),
+        || format!("fix: {}", json["fix"]),
+    )?;
+    let (_, text, stderr) = in_lab("check", ca, &[&format!("jane@{domain}")]);
+    ensure(
+        text.contains(
+            "No server name for reading mail (IMAP, POP3) or sending it (submission) was \
+             verified to work without a warning.",
+        ) && text.contains(&format!(
+            "The MX server {} works on port 25, where servers hand each other mail",
+            lab::GOOD.name
+        )) && !text.contains("did not answer"),
+        || format!("{text}{stderr}"),
+    )
 }
 
 /// The only server handed out is a host the resolver never answers for, and the autoconfig
@@ -245,10 +305,17 @@ fn outlook_autodiscover_warning(ca: &str) -> Result<(), Failed> {
         serde_json::json!([lab::GOOD.name]),
         warning["mail_servers_fine"].clone(),
     )?;
+    // The summary quotes the dialog's own line, from the catalogue, so the user recognises it.
+    let line = mailtls::clients::dialogs::DIALOGS
+        .iter()
+        .find(|d| d.id == "outlook/security-alert")
+        .map(|d| d.key_line(mailtls::clients::dialogs::Fault::WrongName))
+        .ok_or("no outlook/security-alert dialog in the catalogue")?;
     let summary = json["summary"].as_str().unwrap_or_default();
     ensure(
-        summary.contains("Outlook shows \"Security Alert\" at every start")
-            && summary.contains(lab::WEBHOST_NAME)
+        summary.contains(&format!(
+            "Outlook shows \"Security Alert\" at every start: \"{line}\""
+        )) && summary.contains(lab::WEBHOST_NAME)
             && summary.contains("mail servers themselves are fine"),
         || summary.to_string(),
     )?;

@@ -60,7 +60,8 @@ pub(super) fn check(endpoint: &Endpoint<'_>) -> Vec<Problem> {
              where its verdict below says so.",
             failure.detail
         ),
-        _ => failure.detail.clone(),
+        // The port first: the same failure on two ports must not read as one fault said twice.
+        _ => format!("{}: {}", observation.service, failure.detail),
     };
     let no_tls = matches!(
         failure.kind,

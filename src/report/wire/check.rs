@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{Certificate, ClientVerdict, Header, Kind, Problem, Recommendation};
 use crate::analyze::versions::Support;
+use crate::diagnose::summary::SummaryKind;
 use crate::diagnose::{Diagnosis, EndpointDiagnosis, Verdict};
 use crate::observation::{Completion, FailureKind, HelloAnswer, SignatureStatus, VersionProbe};
 use crate::run::check::{CheckReport, Checked};
@@ -65,6 +66,8 @@ pub struct HostReport {
     pub exit_code: u8,
     /// One-line verdict for people.
     pub summary: String,
+    /// What the summary claims, as a stable name (docs/json.md lists them).
+    pub summary_kind: SummaryKind,
     /// Steps to take, in order.
     pub fix: Vec<String>,
     /// The server name to use, when one was verified.
@@ -449,6 +452,7 @@ pub fn host_report(diagnosis: &Diagnosis, observed_at: i64, judged_at: i64) -> H
         verdict: diagnosis.verdict,
         exit_code: diagnosis.verdict.exit_code(),
         summary: crate::report::summary(diagnosis),
+        summary_kind: diagnosis.summary_kind(),
         fix: crate::report::fix(diagnosis),
         recommendation: diagnosis.recommendation.as_ref().map(Recommendation::from),
         problems: super::problems(&diagnosis.problems, &server),

@@ -11,6 +11,7 @@ use crate::clients::dialogs::Fault;
 use crate::clients::discovery::Reaction;
 use crate::diagnose::Verdict;
 use crate::diagnose::discovery::{DiscoveryReport, Entry, EntryStatus};
+use crate::diagnose::summary::SummaryKind;
 use crate::observation::{Security, Source, SourceErrorKind};
 use crate::provisioning::settings::{AccountSettings, ServerSetting};
 use crate::service::{Protocol, TlsMode};
@@ -35,6 +36,8 @@ pub struct DomainReport {
     pub exit_code: u8,
     /// The answer in one sentence.
     pub summary: String,
+    /// What the summary claims, as a stable name (docs/json.md lists them).
+    pub summary_kind: SummaryKind,
     /// What to change in the provisioning.
     pub fix: Vec<String>,
     /// The server name to use (the verified incoming server, else the outgoing one), as in the
@@ -78,6 +81,10 @@ pub struct DiscoveryEntry {
     pub error: Option<SourceErrorKind>,
     /// A verified name to hand out instead, when the name handed out is not covered.
     pub instead: Option<String>,
+    /// Whether a client gets as far as this source: false only for Thunderbird's steps 5 and 6
+    /// (Mozilla's ISP database, the MX host's provider) when it finds settings before them;
+    /// the summary leaves such entries out.
+    pub reached: bool,
 }
 
 impl From<&Entry> for DiscoveryEntry {
@@ -92,6 +99,7 @@ impl From<&Entry> for DiscoveryEntry {
             detail: entry.detail.clone(),
             error: entry.error,
             instead: entry.instead.clone(),
+            reached: entry.reached,
         }
     }
 }
@@ -219,6 +227,7 @@ pub fn report(report: &DiscoveryReport, observed_at: i64, judged_at: i64) -> Dom
         verdict: report.verdict,
         exit_code: report.verdict.exit_code(),
         summary: report.summary.clone(),
+        summary_kind: report.summary_kind,
         fix: report.fixes.clone(),
         recommendation: report.recommendation.as_ref().map(Recommendation::from),
         discovery: report.entries.iter().map(DiscoveryEntry::from).collect(),
