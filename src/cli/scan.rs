@@ -546,9 +546,15 @@ fn write_csv(fleet: &summary::Fleet) -> Result<(), Failure> {
             "summary",
             "fix",
             "recommendation",
+            "codes",
         ])
         .map_err(failed)?;
     for t in &fleet.targets {
+        let codes = fleet
+            .codes
+            .get(&t.target)
+            .map(|codes| codes.join(" "))
+            .unwrap_or_default();
         writer
             .write_record([
                 t.target.as_str(),
@@ -559,6 +565,7 @@ fn write_csv(fleet: &summary::Fleet) -> Result<(), Failure> {
                 &t.summary,
                 t.fix.as_deref().unwrap_or_default(),
                 t.recommendation.as_deref().unwrap_or_default(),
+                &codes,
             ])
             .map_err(failed)?;
     }

@@ -24,6 +24,9 @@ pub struct Fleet {
     pub causes: Vec<Cause>,
     /// Every target.
     pub targets: Vec<TargetSummary>,
+    /// Per target, its causes (the [`FixGroup::cause`]s it is counted under): errors first,
+    /// then warnings, alphabetically within each. A target with none is absent.
+    pub codes: BTreeMap<String, Vec<String>>,
     /// Lines that were not targets: (line, text, reason).
     pub rejected: Vec<(u64, String, String)>,
     /// The exit status: 2 if a target fails, else 1 if one warns, else 3 if one could not be
@@ -85,6 +88,17 @@ pub fn summarize(
     }
     let mut groups: HashMap<(String, String, Option<String>), Group> = HashMap::new();
     let mut causes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    // Per target, each cause with its most serious severity's rank.
+    let mut per_target: BTreeMap<String, BTreeMap<String, u8>> = BTreeMap::new();
+    let mut note = |target: &str, cause: &str, severity: &str| {
+        let rank = rank(severity);
+        per_target
+            .entry(target.to_string())
+            .or_default()
+            .entry(cause.to_string())
+            .and_modify(|r| *r = (*r).min(rank))
+            .or_insert(rank);
+    };
     for problem in problems.iter().filter(|p| p.severity != "info") {
         let server = problem
             .presented_names
@@ -111,6 +125,7 @@ pub fn summarize(
             .entry(problem.code.clone())
             .or_default()
             .insert(problem.target.clone());
+        note(&problem.target, &problem.code, &problem.severity);
     }
     for entry in discovery {
         let cause = match (entry.status.as_str(), entry.error.as_deref()) {
@@ -135,6 +150,7 @@ pub fn summarize(
             .entry(cause.to_string())
             .or_default()
             .insert(entry.target.clone());
+        note(&entry.target, cause, "error");
     }
     for target in &targets {
         if let Some(error) = &target.error {
@@ -147,8 +163,20 @@ pub fn summarize(
                 .entry(error.clone())
                 .or_default()
                 .insert(target.target.clone());
+            note(&target.target, error, "warning");
         }
     }
+    let codes: BTreeMap<String, Vec<String>> = per_target
+        .into_iter()
+        .map(|(target, causes)| {
+            let mut causes: Vec<(u8, String)> = causes
+                .into_iter()
+                .map(|(cause, rank)| (rank, cause))
+                .collect();
+            causes.sort();
+            (target, causes.into_iter().map(|(_, cause)| cause).collect())
+        })
+        .collect();
     let mut fixes: Vec<FixGroup> = groups
         .into_iter()
         .map(|((cause, server, verified_name), group)| {
@@ -191,6 +219,7 @@ pub fn summarize(
         fixes,
         causes,
         targets,
+        codes,
         rejected,
         exit_code,
     }
@@ -595,6 +624,28 @@ mod tests {
                 targets: 2
             }]
         );
+        // Each target carries the causes it is counted under; one with none is absent.
+        assert_eq!(fleet.codes["a.example"], ["name-mismatch"]);
+        assert!(!fleet.codes.contains_key("c.example"));
+    }
+
+    #[test]
+    fn a_targets_codes_put_errors_before_warnings() {
+        let mut weak = mismatch("a.example", "mail.a.example", "srv");
+        weak.code = "weak-cipher".to_string();
+        weak.severity = "warning".to_string();
+        let mut info = weak.clone();
+        info.code = "no-tls13".to_string();
+        info.severity = "info".to_string();
+        let problems = vec![weak, info, mismatch("a.example", "mail.a.example", "srv")];
+        let fleet = summarize(
+            scan(),
+            vec![target("a.example", "fail")],
+            &problems,
+            &[],
+            Vec::new(),
+        );
+        assert_eq!(fleet.codes["a.example"], ["name-mismatch", "weak-cipher"]);
     }
 
     #[test]

@@ -200,6 +200,8 @@ pub struct TargetRow {
     pub fix: Option<String>,
     /// The verified server name, or null.
     pub recommendation: Option<String>,
+    /// Its causes, as in [`FixLine::cause`]: errors first, then warnings (empty: none).
+    pub codes: Vec<String>,
 }
 
 /// A line that was not a target.
@@ -249,7 +251,11 @@ pub fn report(fleet: &Fleet) -> ReportOutput {
                 targets: c.targets,
             })
             .collect(),
-        targets: fleet.targets.iter().map(target_row).collect(),
+        targets: fleet
+            .targets
+            .iter()
+            .map(|t| target_row(t, fleet.codes.get(&t.target)))
+            .collect(),
         rejected: fleet
             .rejected
             .iter()
@@ -279,7 +285,7 @@ fn scan_line(scan: &ScanInfo) -> ScanLine {
     }
 }
 
-fn target_row(t: &TargetSummary) -> TargetRow {
+fn target_row(t: &TargetSummary, codes: Option<&Vec<String>>) -> TargetRow {
     TargetRow {
         target: t.target.clone(),
         line: t.line,
@@ -289,6 +295,7 @@ fn target_row(t: &TargetSummary) -> TargetRow {
         summary: t.summary.clone(),
         fix: t.fix.clone(),
         recommendation: t.recommendation.clone(),
+        codes: codes.cloned().unwrap_or_default(),
     }
 }
 

@@ -1046,14 +1046,89 @@ fn report_and_diff(ca: &str) -> Result<(), Failed> {
             json["verdicts"]["unknown"].as_u64().unwrap_or(0),
         ),
     )?;
+    // Each target carries its causes: the hosted ones the mismatch, the unresolvable ones
+    // no-such-name, the good ones none; and the counts per cause are these targets, counted.
+    let targets: Vec<&serde_json::Value> =
+        json["targets"].as_array().into_iter().flatten().collect();
+    let codes_of = |t: &serde_json::Value| -> Vec<String> {
+        t["codes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_str().map(str::to_string))
+            .collect()
+    };
+    for target in &targets {
+        let name = target["target"].as_str().unwrap_or_default();
+        let codes = codes_of(target);
+        let kind = fleet::domains().find(|(d, _)| d == name).map(|(_, k)| k);
+        let expected: &[&str] = match kind {
+            Some(Kind::Good) => &[],
+            Some(Kind::Hosted) => &["name-mismatch"],
+            Some(Kind::Unresolvable) => &["no-such-name"],
+            other => return Err(format!("{name}: unexpected kind {other:?}").into()),
+        };
+        expect_eq(
+            &format!("codes of {name}"),
+            expected.to_vec(),
+            codes.iter().map(String::as_str).collect::<Vec<_>>(),
+        )?;
+        ensure((target["verdict"] == "ok") == codes.is_empty(), || {
+            format!("{name}: a target has codes exactly when it is not ok: {target}")
+        })?;
+    }
+    for cause in json["causes"].as_array().into_iter().flatten() {
+        let code = cause["cause"].as_str().unwrap_or_default();
+        let carrying = targets
+            .iter()
+            .filter(|t| codes_of(t).iter().any(|c| c == code))
+            .count() as u64;
+        expect_eq(
+            &format!("targets carrying {code}"),
+            cause["targets"].as_u64(),
+            Some(carrying),
+        )?;
+    }
     let (_, csv, _) = report(&["scan", "report", &trusted, "--csv"]);
-    let mut rows = csv.lines();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(str::to_string)
+        .collect();
     expect_eq(
-        "CSV header",
-        Some("target,line,account,verdict,exit_code,summary,fix,recommendation"),
-        rows.next(),
+        "CSV header (columns only added at the end)",
+        vec![
+            "target",
+            "line",
+            "account",
+            "verdict",
+            "exit_code",
+            "summary",
+            "fix",
+            "recommendation",
+            "codes",
+        ],
+        header.iter().map(String::as_str).collect::<Vec<_>>(),
     )?;
-    expect_eq("CSV rows", 30, rows.count())?;
+    let rows: Vec<csv::StringRecord> = reader
+        .records()
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    expect_eq("CSV rows", 30, rows.len())?;
+    for row in &rows {
+        let name = row.get(0).unwrap_or_default();
+        let json_codes = targets
+            .iter()
+            .find(|t| t["target"] == name)
+            .map(|t| codes_of(t).join(" "));
+        expect_eq(
+            &format!("CSV codes of {name}, as in the JSON"),
+            json_codes.as_deref(),
+            row.get(8),
+        )?;
+    }
 
     // The same list where the lab's CA is not trusted: every certificate broke.
     let untrusted = dir.join("untrusted.sqlite").display().to_string();
