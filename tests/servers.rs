@@ -31,6 +31,8 @@ mod schema;
 mod serve;
 #[path = "servers/starttls_relay.rs"]
 mod starttls_relay;
+#[path = "servers/summaries.rs"]
+mod summaries;
 #[path = "common/thunderbird.rs"]
 mod thunderbird;
 #[path = "servers/versions.rs"]
@@ -134,6 +136,7 @@ fn tests() -> Vec<(&'static str, Test)> {
         .chain(oracles::tests())
         .chain(scan::tests())
         .chain(serve::tests())
+        .chain(summaries::tests())
         .collect()
 }
 

@@ -49,8 +49,9 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
     ]
 }
 
-/// The scan tests take turns.
-fn serial() -> MutexGuard<'static, ()> {
+/// The scan tests take turns, and with them the tests that check the servers behind the lab's
+/// counting proxies (the summaries test, the engine's per-address test).
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
 }
