@@ -504,10 +504,7 @@ fn unchecked(
 ) -> (EntryStatus, String) {
     let name = server.hostname.as_str();
     if !parsed {
-        return (
-            EntryStatus::DoesNotResolve,
-            "not a host name, so it cannot resolve".to_string(),
-        );
+        return (EntryStatus::DoesNotResolve, "not a host name".to_string());
     }
     if Service::for_port(server.port).is_none_or(|s| s.protocol != server.protocol) {
         return (
@@ -536,7 +533,7 @@ fn unchecked(
         // observations and no other reason.
         _ => (
             EntryStatus::DoesNotResolve,
-            "the name does not resolve".to_string(),
+            "no such name in DNS, or no address records".to_string(),
         ),
     }
 }
@@ -755,7 +752,7 @@ mod tests {
             status("gone.example.test"),
             Some((
                 EntryStatus::DoesNotResolve,
-                "the name does not resolve".to_string()
+                "no such name in DNS, or no address records".to_string()
             ))
         );
     }
