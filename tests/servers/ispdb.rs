@@ -336,7 +336,7 @@ fn real_provider_stays_inside(ca: &str) -> Result<(), Failed> {
         .map(|e| {
             (
                 e["hostname"].as_str().unwrap_or_default(),
-                e["detail"].as_str().unwrap_or_default(),
+                e["status"].as_str().unwrap_or_default(),
             )
         })
         .collect();
@@ -344,7 +344,7 @@ fn real_provider_stays_inside(ca: &str) -> Result<(), Failed> {
         google_entries.len() == 3
             && google_entries
                 .iter()
-                .all(|(_, detail)| *detail == "the name does not resolve"),
+                .all(|(_, status)| *status == "does-not-resolve"),
         || format!("Google's servers do not resolve in the lab: {google_entries:?}"),
     )?;
     let mut connected: Vec<IpAddr> = Vec::new();
