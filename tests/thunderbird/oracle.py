@@ -581,7 +581,9 @@ def tree_memory_kb(pgid):
 
 
 class Instance:
-    def __init__(self, tb, root, workdir, startup_timeout, keep, verbose):
+    def __init__(self, tb, root, workdir, startup_timeout, keep, verbose, user_js=None, prefix=()):
+        """`user_js`: the profile's prefs (default USER_JS); `prefix`: a command Thunderbird is
+        started under (account_setup.py runs it in a mount namespace)."""
         self.tb, self.root, self.keep, self.verbose = tb, root, keep, verbose
         self.dir = tempfile.mkdtemp(prefix="tbo-", dir=workdir)
         self.profile = os.path.join(self.dir, "profile")
@@ -592,7 +594,7 @@ class Instance:
         self.m = None
         t0 = time.monotonic()
         with open(os.path.join(self.profile, "user.js"), "w") as f:
-            f.write(USER_JS)
+            f.write(USER_JS if user_js is None else user_js)
         if root:
             # Every certificate of the PEM file is a root trusted for servers (certutil -A
             # reads only the first certificate of a file, so each gets a file of its own).
@@ -609,7 +611,7 @@ class Instance:
                     raise RuntimeError(f"{' '.join(cmd)} failed: {r.stderr.strip()}")
         self.logpath = os.path.join(self.dir, "thunderbird.log")
         self.proc = subprocess.Popen(
-            [tb, "--headless", "--marionette", "-remote-allow-system-access",
+            [*prefix, tb, "--headless", "--marionette", "-remote-allow-system-access",
              "-profile", self.profile, "-no-remote"],
             env=tb_env(self.home), stdin=subprocess.DEVNULL, stdout=open(self.logpath, "w"),
             stderr=subprocess.STDOUT, start_new_session=True)
