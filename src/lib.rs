@@ -38,7 +38,8 @@
 //!   Mozilla's ISP database (a bundled copy) looked up.
 //! - [`analyze`]: certificates, names (RFC 9525), chains, versions, blocklist answers.
 //! - [`clients`]: what Thunderbird, Outlook, Apple Mail, Android apps and Evolution/Geary do,
-//!   rule by rule; the dialogs they show; how they look for a new account's settings.
+//!   rule by rule; the dialogs they show; how they look for a new account's settings, and what
+//!   Thunderbird's automatic set-up chooses.
 //! - [`diagnose`]: planning a check's rounds; problems with stable codes and context; the
 //!   recommendation; discovery, reputation and chain verdicts; what each summary claims.
 //! - [`engine`]: the shared resolver, anchors, connection budget, fetcher, ISP database copy

@@ -53,6 +53,7 @@ fn every_vocabulary_value_is_documented() {
     fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> Vec<&'static str> {
         all.iter().map(|v| name(*v)).collect()
     }
+    use mailtls::clients::account_setup::{FoundBy, TryResult};
     use mailtls::clients::{
         Client,
         dialogs::{During, Fault, When},
@@ -79,6 +80,8 @@ fn every_vocabulary_value_is_documented() {
             c.as_str()
         }),
         names(mailtls::diagnose::summary::SummaryKind::ALL, |c| c.as_str()),
+        names(FoundBy::ALL, |c| c.as_str()),
+        names(TryResult::ALL, |c| c.as_str()),
     ];
     let missing: Vec<&str> = vocabularies
         .iter()

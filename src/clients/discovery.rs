@@ -108,8 +108,10 @@ pub static OUTLOOK: &[Step] = &[
     },
 ];
 
-/// Thunderbird's account setup. It asks all of these at once but takes the first answer in this
-/// order (FindConfig's promiseFirstSuccessful), so the order is what decides.
+/// Thunderbird's account set-up. It asks all of these at once but takes the first answer in this
+/// order (FindConfig's promiseFirstSuccessful), so the order is what decides; Outlook's
+/// Autodiscover only when none of the steps before it answers. `account_setup` walks these
+/// steps as Thunderbird's code does.
 pub static THUNDERBIRD: &[Step] = &[
     Step {
         client: Client::Thunderbird,
@@ -143,12 +145,13 @@ pub static THUNDERBIRD: &[Step] = &[
     },
     Step {
         client: Client::Thunderbird,
-        asks: "http://autoconfig.DOMAIN/mail/config-v1.1.xml and http://DOMAIN/.well-known/... (plain HTTP)",
-        source: None,
-        also: &[],
+        asks: "http://autoconfig.DOMAIN/mail/config-v1.1.xml, then \
+               http://DOMAIN/.well-known/autoconfig/mail/config-v1.1.xml (plain HTTP; a redirect \
+               to HTTPS is followed)",
+        source: Some(Source::AutoconfigHttp),
+        also: &[Source::AutoconfigWellKnownHttp],
         on_bad_certificate: Reaction::Skips,
-        not_asked_because: "plain HTTP: mailtls fetches settings over HTTPS only, but Thunderbird \
-                            takes these when the HTTPS ones fail (mailnews.auto_config.fetchFromISP.sslOnly is false)",
+        not_asked_because: "",
         behaviour_source: TB_FETCH,
         certain: true,
     },
@@ -175,7 +178,49 @@ pub static THUNDERBIRD: &[Step] = &[
     },
     Step {
         client: Client::Thunderbird,
-        asks: "guesses: imap., mail. and the domain itself (IMAP 143, 993), smtp., mail. (587, 25, 465)",
+        asks: "when nothing above answers, Outlook's Autodiscover: https://autodiscover.DOMAIN/autodiscover/autodiscover.xml (POST)",
+        source: Some(Source::Autodiscover),
+        also: &[],
+        on_bad_certificate: Reaction::Skips,
+        not_asked_because: "",
+        behaviour_source: TB_AUTODISCOVER,
+        certain: true,
+    },
+    Step {
+        client: Client::Thunderbird,
+        asks: "https://DOMAIN/autodiscover/autodiscover.xml (POST)",
+        source: Some(Source::AutodiscoverDomain),
+        also: &[],
+        on_bad_certificate: Reaction::Skips,
+        not_asked_because: "",
+        behaviour_source: TB_AUTODISCOVER,
+        certain: true,
+    },
+    Step {
+        client: Client::Thunderbird,
+        asks: "http://autodiscover.DOMAIN/autodiscover/autodiscover.xml, following its redirect to HTTPS",
+        source: Some(Source::AutodiscoverRedirect),
+        also: &[],
+        on_bad_certificate: Reaction::Skips,
+        not_asked_because: "",
+        behaviour_source: TB_AUTODISCOVER,
+        certain: true,
+    },
+    Step {
+        client: Client::Thunderbird,
+        asks: "the _autodiscover._tcp.DOMAIN SRV record, then HTTPS to the name it gives",
+        source: Some(Source::AutodiscoverSrv),
+        also: &[],
+        on_bad_certificate: Reaction::Skips,
+        not_asked_because: "",
+        behaviour_source: TB_AUTODISCOVER,
+        certain: true,
+    },
+    Step {
+        client: Client::Thunderbird,
+        asks: "guesses: imap., pop3., pop., mail. and DOMAIN (IMAP 993, 143; POP3 995, 110), \
+               smtp., mail. and DOMAIN (465, 587, 25); encrypted before plain, IMAP before POP3, \
+               SSL/TLS before STARTTLS",
         source: Some(Source::Guess),
         also: &[],
         on_bad_certificate: Reaction::Skips,
@@ -209,9 +254,14 @@ const TB_FOR_MX: &str = "Thunderbird 153 omni.ja modules/accountcreation/FetchCo
                          Services.eTLD.getNextSubDomain gives the host's parent, asked first \
                          when it differs; for each: _fetchConfigFromIsp over HTTPS, autoconfig. \
                          only, then fetchConfigFromDB; the first success in that order)";
-/// comm-central's GuessConfig (a bad certificate fails the guess: requireGoodCert).
+/// comm-central's ExchangeAutoDiscover (asked at once, used only when nothing before answers).
+const TB_AUTODISCOVER: &str = "comm-central mail/components/accountcreation/modules/\
+                               ExchangeAutoDiscover.sys.mjs, FindConfig.sys.mjs";
+/// comm-central's GuessConfig (a bad certificate fails the guess: requireGoodCert; STARTTLS is
+/// judged by the words before TLS).
 const TB_GUESS: &str = "comm-central mail/components/accountcreation/modules/GuessConfig.sys.mjs \
-                        (mailnews.auto_config.guess.requireGoodCert = true)";
+                        (mailnews.auto_config.guess.requireGoodCert = true; STARTTLS judged \
+                        before TLS)";
 
 /// The steps of `client`, when mailtls models its search.
 pub fn steps(client: Client) -> &'static [Step] {

@@ -10,6 +10,7 @@
 //!
 //! Pure: a verdict is computed from a [`CertAnalysis`] (and the negotiated TLS version).
 
+pub mod account_setup;
 pub mod android;
 pub mod apple;
 pub mod dialogs;

@@ -6,6 +6,7 @@ use super::autodiscover::{self, AutodiscoverWarning};
 use super::summary::SummaryKind;
 use super::{Code, Diagnosis, Recommendation, Severity, Verdict, port_list};
 use crate::analyze::chain::TrustAnchors;
+use crate::clients::account_setup::Prediction;
 use crate::clients::discovery::{Reaction, Walked};
 use crate::clients::{self, Client};
 use crate::observation::{
@@ -110,6 +111,9 @@ pub struct DiscoveryReport {
     pub walks: Vec<(Client, Vec<Walked>)>,
     /// Outlook shows a certificate dialog while it looks for the settings.
     pub autodiscover_warning: Option<AutodiscoverWarning>,
+    /// What Thunderbird's automatic set-up will choose (its walk is the Thunderbird one in
+    /// `walks`).
+    pub thunderbird_setup: Prediction,
 }
 
 /// Judges `observations` at `now`.
@@ -128,15 +132,14 @@ pub fn judge(
         entries.extend(record_entries(record, &hosts, observations));
     }
     let settings = working_settings(&entries, &hosts);
-    let walks: Vec<(Client, Vec<Walked>)> = [Client::Outlook, Client::Thunderbird]
-        .into_iter()
-        .map(|client| {
-            (
-                client,
-                clients::discovery::walk(client, &observations.records, &observations.domain),
-            )
-        })
-        .collect();
+    let thunderbird_setup = super::account_setup::predict(observations, &hosts, anchors, now);
+    let walks: Vec<(Client, Vec<Walked>)> = vec![
+        (
+            Client::Outlook,
+            clients::discovery::walk(Client::Outlook, &observations.records, &observations.domain),
+        ),
+        (Client::Thunderbird, thunderbird_setup.walk.clone()),
+    ];
     let verified = settings
         .incoming
         .as_ref()
@@ -190,6 +193,7 @@ pub fn judge(
     let recommendation = recommendation(&settings, &hosts, &entries);
     DiscoveryReport {
         recommendation,
+        thunderbird_setup,
         walks,
         autodiscover_warning,
         email: observations.email.clone(),
@@ -352,7 +356,11 @@ fn provisioning_fixes(entries: &[Entry], warning: Option<&AutodiscoverWarning>) 
 /// What the client that asks `source` does with a document behind an invalid certificate.
 pub(super) fn client_reaction(source: Source) -> &'static str {
     match source {
-        Source::Autoconfig | Source::AutoconfigWellKnown | Source::AutoconfigMx => {
+        Source::Autoconfig
+        | Source::AutoconfigWellKnown
+        | Source::AutoconfigHttp
+        | Source::AutoconfigWellKnownHttp
+        | Source::AutoconfigMx => {
             "Thunderbird skips it without a word and goes on to its next step"
         }
         _ => "Outlook shows its \"Security Alert\" and, if the user accepts, goes on",
@@ -362,7 +370,10 @@ pub(super) fn client_reaction(source: Source) -> &'static str {
 fn describe(source: Source) -> &'static str {
     match source {
         Source::Srv => "The SRV record",
-        Source::Autoconfig | Source::AutoconfigWellKnown => "The autoconfig file",
+        Source::Autoconfig
+        | Source::AutoconfigWellKnown
+        | Source::AutoconfigHttp
+        | Source::AutoconfigWellKnownHttp => "The autoconfig file",
         Source::AutodiscoverDomain
         | Source::Autodiscover
         | Source::AutodiscoverRedirect
@@ -399,12 +410,16 @@ fn record_entries(
             None,
         ));
     }
-    // A missing document or record is normal; only say so for sources that exist.
-    if let Some(error) = record
-        .error
-        .as_ref()
-        .filter(|e| e.kind != SourceErrorKind::NotPublished)
-    {
+    // A missing document or record is normal; only say so for sources that exist. A plain-HTTP
+    // autoconfig URL that does not answer is normal too: HTTPS is the way to publish.
+    let plain_http = matches!(
+        record.source,
+        Source::AutoconfigHttp | Source::AutoconfigWellKnownHttp
+    );
+    if let Some(error) = record.error.as_ref().filter(|e| {
+        e.kind != SourceErrorKind::NotPublished
+            && !(plain_http && e.kind == SourceErrorKind::Unreachable)
+    }) {
         let status = if error.kind == SourceErrorKind::NotChecked {
             EntryStatus::NotChecked
         } else {
@@ -689,6 +704,7 @@ mod tests {
             hosts: Vec::new(),
             unanswered,
             skipped: Vec::new(),
+            guessed: Vec::new(),
         }
     }
 

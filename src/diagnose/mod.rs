@@ -4,8 +4,9 @@
 //! [`plan`] decides what a check asks the network next from what it has seen; the rest judges.
 //! The checks of one endpoint are in `checks/`, one family per file; the server-wide ones in
 //! `server.rs`; the recommendation in `recommend.rs`; [`discovery`] and [`reputation`] judge
-//! those commands' observations.
+//! those commands' observations, [`account_setup`] what Thunderbird's set-up chooses there.
 
+pub mod account_setup;
 pub mod autodiscover;
 mod checks;
 pub mod discovery;

@@ -54,6 +54,11 @@ crate::vocabulary::vocabulary! {
         Autoconfig => "autoconfig",
         /// Thunderbird autoconfig at DOMAIN/.well-known.
         AutoconfigWellKnown => "autoconfig-well-known",
+        /// Thunderbird autoconfig at autoconfig.DOMAIN over plain HTTP (a redirect to HTTPS
+        /// followed), which Thunderbird asks when the HTTPS URLs give nothing.
+        AutoconfigHttp => "autoconfig-http",
+        /// Thunderbird autoconfig at DOMAIN/.well-known over plain HTTP (likewise).
+        AutoconfigWellKnownHttp => "autoconfig-well-known-http",
         /// Outlook autodiscover (POX) at the domain itself: https://DOMAIN/autodiscover/...,
         /// Outlook's first step, answered by whatever serves the domain's website.
         AutodiscoverDomain => "autodiscover-domain",
@@ -107,6 +112,19 @@ pub struct Record {
     /// For a document: the URL of the server that answered (after redirects) or failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_by: Option<String>,
+    /// For a document that was fetched (HTTP 2xx): what came back, as a client reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer: Option<DocumentAnswer>,
+}
+
+/// A fetched document, before anyone reads its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentAnswer {
+    /// The Content-Type header, as sent (absent when none was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    /// Whether the body is well-formed XML.
+    pub well_formed: bool,
 }
 
 /// Why a source gave nothing usable.
@@ -154,6 +172,7 @@ impl Record {
             error: None,
             https_chain: Vec::new(),
             answered_by: None,
+            answer: None,
         }
     }
 
@@ -187,6 +206,11 @@ pub struct DiscoveryObservations {
     /// observations there is one whose name did not resolve.)
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<SkippedHost>,
+    /// The hosts Thunderbird's guess tries (imap., pop3., pop., mail., smtp. and the domain
+    /// itself), each checked on the ports it tries there; empty when an earlier step of its
+    /// search already answers.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guessed: Vec<GuessedHost>,
 }
 
 crate::vocabulary::vocabulary! {
@@ -211,6 +235,20 @@ pub struct SkippedHost {
     pub reason: SkipReason,
     /// The resolver's or mailtls's words.
     pub detail: String,
+}
+
+/// One host name Thunderbird's guess tries, as mailtls found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuessedHost {
+    /// The name.
+    pub name: String,
+    /// Its check on the ports the guess tries there; absent when the name has no address or
+    /// the lookup went unanswered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<Observations>,
+    /// mailtls's resolver gave no answer for the name (the words): unknown, not absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unanswered: Option<String>,
 }
 
 /// A host handed out whose address lookup got no answer from mailtls's resolver.

@@ -14,8 +14,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use discovery::{
-    DiscoveryObservations, Record, Security, ServerEntry, SkipReason, SkippedHost, Source,
-    SourceError, SourceErrorKind, UnansweredHost,
+    DiscoveryObservations, DocumentAnswer, GuessedHost, Record, Security, ServerEntry, SkipReason,
+    SkippedHost, Source, SourceError, SourceErrorKind, UnansweredHost,
 };
 pub use host::{
     AiaFetch, CandidateProbe, Completion, EndpointObservation, Failure, FailureKind,

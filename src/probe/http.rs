@@ -42,13 +42,25 @@ pub enum Scheme {
     Http,
     /// `https://` only (provisioning documents).
     Https,
+    /// An `http://` URL whose redirects may lead to `https://` and back, as a browser's request
+    /// follows them (Thunderbird's plain-HTTP autoconfig URLs).
+    HttpThenAny,
 }
 
 impl Scheme {
+    /// The scheme the first URL must have.
     fn as_str(self) -> &'static str {
         match self {
-            Scheme::Http => "http",
+            Scheme::Http | Scheme::HttpThenAny => "http",
             Scheme::Https => "https",
+        }
+    }
+
+    /// Whether a redirect may lead to a URL of `scheme`.
+    fn follows(self, scheme: &str) -> bool {
+        match self {
+            Scheme::HttpThenAny => matches!(scheme, "http" | "https"),
+            _ => scheme == self.as_str(),
         }
     }
 }
@@ -111,6 +123,8 @@ pub struct Fetched {
     pub body: Vec<u8>,
     /// Over HTTPS, the chain the last server presented, leaf first.
     pub chain: Vec<Der>,
+    /// The answer's Content-Type header, as sent.
+    pub content_type: Option<String>,
 }
 
 /// A failed fetch, with the chain the server presented when it got that far (a bad certificate
@@ -279,7 +293,12 @@ impl Fetcher {
         let mut body = body.map(str::to_string);
         let mut visited: Vec<reqwest::Url> = Vec::new();
         for _hop in 0..=MAX_REDIRECTS {
-            if current.scheme() != policy.scheme.as_str() {
+            let allowed = if visited.is_empty() {
+                current.scheme() == policy.scheme.as_str()
+            } else {
+                policy.scheme.follows(current.scheme())
+            };
+            if !allowed {
                 let error = if visited.is_empty() {
                     FetchError::Url(format!(
                         "{current} is not {}",
@@ -359,21 +378,21 @@ impl Fetcher {
         else {
             return Err(fail(FetchError::PrivateAddress(shown), Vec::new()));
         };
-        let port = url.port_or_known_default().unwrap_or(match policy.scheme {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
-        });
+        let https = url.scheme() == "https";
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if https { 443 } else { 80 });
         // Over HTTPS the chain is validated (and recorded) as a client would; plain HTTP has
         // no certificate, but the client still wants a TLS set-up: one that trusts nothing.
-        let capture = match (policy.scheme, &self.verifier) {
-            (Scheme::Https, Ok(inner)) => Some(Arc::new(Capturing {
+        let capture = match (https, &self.verifier) {
+            (true, Ok(inner)) => Some(Arc::new(Capturing {
                 inner: Arc::clone(inner),
                 seen: Mutex::new(Seen::default()),
             })),
-            (Scheme::Https, Err(reason)) => {
+            (true, Err(reason)) => {
                 return Err(fail(FetchError::Other(reason.clone()), Vec::new()));
             }
-            (Scheme::Http, _) => None,
+            (false, _) => None,
         };
         let client = self
             .client(
@@ -446,6 +465,11 @@ impl Fetcher {
         {
             return Err(fail(FetchError::TooLarge(policy.max_body), chain));
         }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let mut bytes: Vec<u8> = Vec::new();
         loop {
             match response.chunk().await {
@@ -463,6 +487,7 @@ impl Fetcher {
             url: url.to_string(),
             body: bytes,
             chain,
+            content_type,
         }))
     }
 

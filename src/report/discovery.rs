@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 use super::style::{BOLD, DIM, GREEN, RED, YELLOW};
 
 use super::instructions;
+use crate::clients::account_setup::{self, FoundBy, Prediction};
 use crate::clients::discovery::Reaction;
+use crate::clients::{Client, Outcome};
 use crate::diagnose::discovery::{DiscoveryReport, Entry, EntryStatus};
 use crate::observation::{Security, Source};
 
@@ -128,13 +130,81 @@ fn write_walks(out: &mut String, report: &DiscoveryReport) {
                 walked.answer
             );
         }
-        if !walk.iter().any(|w| w.reaction == Reaction::Uses) {
+        if *client == Client::Thunderbird {
+            write_setup(out, &report.thunderbird_setup);
+        } else if !walk.iter().any(|w| w.reaction == Reaction::Uses) {
             let _ = writeln!(
                 out,
                 "     {DIM}no settings found this way: the user types them by hand{DIM:#}"
             );
         }
         let _ = writeln!(out);
+    }
+}
+
+/// What Thunderbird's automatic set-up chooses, in one sentence, then what could change it.
+fn write_setup(out: &mut String, prediction: &Prediction) {
+    let chosen: Vec<String> = [&prediction.incoming, &prediction.outgoing]
+        .into_iter()
+        .flatten()
+        .map(account_setup::setting)
+        .collect();
+    let sentence = match prediction.found_by {
+        FoundBy::Nothing => "Thunderbird's automatic set-up finds nothing: the user types the \
+                             settings by hand."
+            .to_string(),
+        FoundBy::ShippedFile => "Thunderbird uses the settings it ships for this domain \
+                                 (mailtls does not read them)."
+            .to_string(),
+        _ => {
+            let mut sentence = format!(
+                "Thunderbird's automatic set-up will choose: {}",
+                chosen.join(", ")
+            );
+            if prediction.incoming.is_some() && prediction.outgoing.is_none() {
+                sentence.push_str(" (no SMTP server: it keeps the one it has, if any)");
+            }
+            // One clause per thing met, naming every server where it is met.
+            let mut logins: Vec<(String, Vec<String>, &str)> = Vec::new();
+            for login in &prediction.first_login {
+                let what = match (login.outcome, login.dialog) {
+                    (Outcome::Warns, Some(dialog)) => format!("shows \"{}\"", dialog.title),
+                    (Outcome::Warns, None) => "warns".to_string(),
+                    (Outcome::Fails, _) => "cannot connect".to_string(),
+                    _ => "may warn".to_string(),
+                };
+                let place = format!("{}:{}", login.server.hostname, login.server.port);
+                match logins
+                    .iter_mut()
+                    .find(|(w, _, reason)| *w == what && *reason == login.reason)
+                {
+                    Some((_, places, _)) => places.push(place),
+                    None => logins.push((what, vec![place], &login.reason)),
+                }
+            }
+            let logins: Vec<String> = logins
+                .into_iter()
+                .map(|(what, places, reason)| format!("{what} ({}): {reason}", places.join(", ")))
+                .collect();
+            if logins.is_empty() {
+                sentence.push('.');
+            } else {
+                sentence.push_str(&format!(
+                    " — and then, at the first login, {}.",
+                    logins.join("; ")
+                ));
+            }
+            sentence
+        }
+    };
+    let style = if prediction.first_login.is_empty() && prediction.found_by != FoundBy::Nothing {
+        GREEN
+    } else {
+        YELLOW
+    };
+    let _ = writeln!(out, "  {style}→{style:#} {sentence}");
+    for unless in &prediction.unless {
+        let _ = writeln!(out, "     {DIM}unless {unless}{DIM:#}");
     }
 }
 

@@ -11,12 +11,13 @@ use std::collections::BTreeMap;
 
 use super::check::{CheckError, CheckOptions};
 use crate::analyze::chain::TrustAnchors;
+use crate::clients::account_setup;
 use crate::concurrent::in_order;
 use crate::diagnose::discovery::{self, DiscoveryReport};
 use crate::engine::Engine;
 use crate::observation::{
-    DiscoveryObservations, Record, Security, ServerEntry, SkipReason, SkippedHost, Source,
-    SourceErrorKind, UnansweredHost,
+    DiscoveryObservations, DocumentAnswer, GuessedHost, Record, Security, ServerEntry, SkipReason,
+    SkippedHost, Source, SourceErrorKind, UnansweredHost,
 };
 use crate::probe::dns::{Dns, DnsError};
 use crate::probe::http::{self, FetchError, FetchFailure, Fetcher, Policy, Scheme};
@@ -202,6 +203,12 @@ impl Engine {
                 }),
             }
         }
+        // Thunderbird's guess, when no step before it answers for sure.
+        let guessed = if account_setup::guess_matters(&records, &domain) {
+            self.guessed(&domain, options).await
+        } else {
+            Vec::new()
+        };
         Ok(DiscoveryObservations {
             email: address.email(),
             domain,
@@ -209,6 +216,7 @@ impl Engine {
             hosts,
             unanswered,
             skipped,
+            guessed,
         })
     }
 
@@ -226,7 +234,9 @@ impl Engine {
     async fn documents(&self, address: &Address, allow_inside: bool) -> Vec<Record> {
         let domain = &address.domain;
         let email = address.email();
-        let mut asks: Vec<(Source, String, Option<String>)> = vec![
+        // Thunderbird's four autoconfig URLs. The plain-HTTP ones go without the address:
+        // mailtls does not send it in clear.
+        let mut asks: Vec<(Source, String, Option<String>, Scheme)> = vec![
             (
                 Source::Autoconfig,
                 format!(
@@ -234,11 +244,25 @@ impl Engine {
                     email.replace('@', "%40")
                 ),
                 None,
+                Scheme::Https,
             ),
             (
                 Source::AutoconfigWellKnown,
                 format!("https://{domain}/.well-known/autoconfig/mail/config-v1.1.xml"),
                 None,
+                Scheme::Https,
+            ),
+            (
+                Source::AutoconfigHttp,
+                format!("http://autoconfig.{domain}/mail/config-v1.1.xml"),
+                None,
+                Scheme::HttpThenAny,
+            ),
+            (
+                Source::AutoconfigWellKnownHttp,
+                format!("http://{domain}/.well-known/autoconfig/mail/config-v1.1.xml"),
+                None,
+                Scheme::HttpThenAny,
             ),
         ];
         // Outlook's order: the domain itself, then autodiscover.DOMAIN (the HTTP redirect
@@ -251,6 +275,7 @@ impl Engine {
                 source,
                 format!("https://{host}/autodiscover/autodiscover.xml"),
                 Some(documents::autodiscover_request(&email)),
+                Scheme::Https,
             ));
         }
         let srv_name = format!("_autodiscover._tcp.{domain}");
@@ -263,6 +288,7 @@ impl Engine {
                 Source::AutodiscoverRedirect,
                 location,
                 Some(documents::autodiscover_request(&email)),
+                Scheme::Https,
             ));
         }
         if let Ok(answers) = srv {
@@ -271,17 +297,18 @@ impl Engine {
                     Source::AutodiscoverSrv,
                     format!("https://{target}:{port}/autodiscover/autodiscover.xml"),
                     Some(documents::autodiscover_request(&email)),
+                    Scheme::Https,
                 ));
             }
         }
-        let policy = Policy {
-            scheme: Scheme::Https,
-            max_body: crate::observation::discovery::MAX_DOCUMENT,
-            allow_inside,
-        };
-        let fetches = asks.into_iter().map(|(source, url, body)| {
+        let fetches = asks.into_iter().map(|(source, url, body, scheme)| {
             let fetcher = self.fetcher().clone();
             let address = address.clone();
+            let policy = Policy {
+                scheme,
+                max_body: crate::observation::discovery::MAX_DOCUMENT,
+                allow_inside,
+            };
             async move { fetch_document(&fetcher, source, url, body, policy, &address).await }
         });
         in_order(fetches).await
@@ -289,6 +316,46 @@ impl Engine {
 }
 
 impl Engine {
+    /// Every host Thunderbird's guess tries, checked on the ports it tries there (all client
+    /// verdicts kept: the guess needs Thunderbird's).
+    async fn guessed(&self, domain: &str, options: &CheckOptions) -> Vec<GuessedHost> {
+        let checks = account_setup::guess::hosts(domain)
+            .into_iter()
+            .map(|(name, ports)| {
+                let engine = self.clone();
+                let mut services: Vec<Service> =
+                    ports.into_iter().filter_map(Service::for_port).collect();
+                services.sort();
+                let options = CheckOptions {
+                    services,
+                    typed: None,
+                    clients: Vec::new(),
+                    reputation: None,
+                    ..options.clone()
+                };
+                async move {
+                    let Ok(target) = Target::parse(&name) else {
+                        return GuessedHost {
+                            name,
+                            check: None,
+                            unanswered: None,
+                        };
+                    };
+                    let (check, unanswered) = match engine.observe_host(&target, &options).await {
+                        Ok(observations) => (Some(observations), None),
+                        Err(error) if error.is_transient() => (None, Some(error.to_string())),
+                        Err(_) => (None, None),
+                    };
+                    GuessedHost {
+                        name,
+                        check,
+                        unanswered,
+                    }
+                }
+            });
+        in_order(checks).await
+    }
+
     /// Outlook's HTTP redirect method: where http://autodiscover.DOMAIN/autodiscover/... sends
     /// clients, when it redirects to an HTTPS URL (anything else counts as not offered).
     async fn autodiscover_redirect(&self, domain: &str, allow_inside: bool) -> Option<String> {
@@ -328,6 +395,10 @@ pub(super) async fn fetch_document(
                 | Source::AutodiscoverSrv => documents::parse_autodiscover(&text),
                 _ => documents::parse_client_config(&text, address),
             };
+            record.answer = Some(DocumentAnswer {
+                content_type: fetched.content_type.clone(),
+                well_formed: !matches!(parsed, Err(DocumentError::Malformed(_))),
+            });
             match parsed {
                 Ok(servers) => record.servers = servers,
                 Err(error) => record.fail(document_error_kind(&error), error.to_string()),

@@ -6,13 +6,14 @@ use serde::Serialize;
 
 use super::check::HostReport;
 use super::{Dialog, Header, Kind, Recommendation};
-use crate::clients::Client;
+use crate::clients::account_setup::{FoundBy, Prediction, TryResult};
 use crate::clients::dialogs::Fault;
 use crate::clients::discovery::Reaction;
+use crate::clients::{Client, Outcome};
 use crate::diagnose::Verdict;
 use crate::diagnose::discovery::{DiscoveryReport, Entry, EntryStatus};
 use crate::diagnose::summary::SummaryKind;
-use crate::observation::{Security, Source, SourceErrorKind};
+use crate::observation::{Security, ServerEntry, Source, SourceErrorKind};
 use crate::provisioning::settings::{AccountSettings, ServerSetting};
 use crate::service::{Protocol, TlsMode};
 
@@ -50,6 +51,8 @@ pub struct DomainReport {
     /// Outlook shows a certificate dialog while it looks for the settings (its Autodiscover
     /// asked a server whose certificate does not fit); null otherwise.
     pub autodiscover_warning: Option<AutodiscoverWarning>,
+    /// What Thunderbird's automatic account set-up will choose for the address.
+    pub thunderbird_setup: ThunderbirdSetup,
     /// Per client, the settings that work without a warning.
     pub settings: Vec<ClientSettings>,
     /// The full report on every host handed out.
@@ -134,6 +137,101 @@ pub struct DiscoveryStep {
     pub certain: bool,
 }
 
+/// What Thunderbird's automatic account set-up will choose.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ThunderbirdSetup {
+    /// Where the settings come from: `shipped-file`, `autoconfig`, `autoconfig-well-known`,
+    /// `autoconfig-http`, `autoconfig-well-known-http`, `ispdb`, `mx-domain`, `autodiscover`,
+    /// `guess`, or `nothing` (the user types them).
+    pub found_by: FoundBy,
+    /// The URL, record or host names that gave them.
+    pub from: Option<String>,
+    /// The incoming server chosen.
+    pub incoming: Option<Server>,
+    /// The outgoing server chosen; null with an incoming server when the settings name none.
+    pub outgoing: Option<Server>,
+    /// What mailtls does not know and could change the choice (each assumed to give nothing).
+    pub unless: Vec<String>,
+    /// Chosen servers where the first login does not simply connect.
+    pub first_login: Vec<FirstLogin>,
+    /// The guess, try by try in Thunderbird's order, up to the one chosen in each direction
+    /// (empty when the guess did not run).
+    pub guess: Vec<GuessTry>,
+}
+
+/// A chosen server where the first login meets a warning or a failure.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FirstLogin {
+    /// The server.
+    pub server: Server,
+    /// Thunderbird's verdict there: `warns`, `fails` or `depends`.
+    pub outcome: Outcome,
+    /// The dialog the set-up shows at its login check, when it warns about a certificate.
+    pub dialog: Option<Dialog>,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// One try of Thunderbird's guess.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GuessTry {
+    /// The host, port and security tried.
+    #[serde(flatten)]
+    pub server: Server,
+    /// `succeeds`, `fails` or `unknown`.
+    pub result: TryResult,
+    /// Why, in words.
+    pub detail: String,
+}
+
+/// A server setting as the wire writes it.
+fn entry(server: &ServerEntry) -> Server {
+    Server {
+        protocol: server.protocol,
+        hostname: server.hostname.clone(),
+        port: server.port,
+        security: server.security,
+    }
+}
+
+/// The prediction as the wire writes it.
+fn thunderbird_setup(prediction: &Prediction) -> ThunderbirdSetup {
+    ThunderbirdSetup {
+        found_by: prediction.found_by,
+        from: prediction.from.clone(),
+        incoming: prediction.incoming.as_ref().map(entry),
+        outgoing: prediction.outgoing.as_ref().map(entry),
+        unless: prediction.unless.clone(),
+        first_login: prediction
+            .first_login
+            .iter()
+            .map(|login| FirstLogin {
+                server: entry(&login.server),
+                outcome: login.outcome,
+                dialog: login.dialog.zip(login.fault).map(|(dialog, fault)| {
+                    Dialog::new(
+                        dialog,
+                        fault,
+                        &login.server.hostname,
+                        Some(login.server.port),
+                        Some("the account set-up's first login".to_string()),
+                    )
+                }),
+                reason: login.reason.clone(),
+            })
+            .collect(),
+        guess: prediction
+            .guess
+            .iter()
+            .map(|tried| GuessTry {
+                server: entry(&tried.server),
+                result: tried.result,
+                detail: tried.detail.clone(),
+            })
+            .collect(),
+    }
+}
+
 /// Outlook's Autodiscover warning.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct AutodiscoverWarning {
@@ -186,7 +284,7 @@ pub struct Server {
     pub hostname: String,
     /// Port.
     pub port: u16,
-    /// `tls` (SSL/TLS) or `starttls`.
+    /// `tls` (SSL/TLS) or `starttls`; `plain` (no encryption) only in Thunderbird's set-up.
     pub security: Security,
 }
 
@@ -271,6 +369,7 @@ pub fn report(report: &DiscoveryReport, observed_at: i64, judged_at: i64) -> Dom
                 ),
                 mail_servers_fine: w.mail_servers_fine.clone(),
             }),
+        thunderbird_setup: thunderbird_setup(&report.thunderbird_setup),
         settings: client_settings(&report.settings),
         hosts: report
             .hosts
