@@ -4,6 +4,8 @@
 //!
 //! A custom harness (libtest-mimic) so the lab starts once before the tests and stops after them.
 
+#[path = "servers/account_setup.rs"]
+mod account_setup;
 #[path = "servers/discovery.rs"]
 mod discovery;
 #[path = "servers/engine.rs"]
@@ -132,6 +134,7 @@ fn tests() -> Vec<(&'static str, Test)> {
         .chain(versions::tests())
         .chain(discovery::tests())
         .chain(ispdb::tests())
+        .chain(account_setup::tests())
         .chain(engine::tests())
         .chain(oracles::tests())
         .chain(scan::tests())

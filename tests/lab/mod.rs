@@ -124,6 +124,27 @@ pub const DISC_SILENT_ONLY: &str = "disc-silent-only.test";
 /// such name), while its MX is mail.good.test: the host handed out does not resolve, and the
 /// only server that works is the MX (port 25), which mail apps do not use.
 pub const DISC_NXHOST: &str = "disc-nxhost.test";
+/// A domain that publishes nothing, whose mail.DOMAIN is MISMATCH's server (its certificate
+/// names HOSTING_NAME only): Thunderbird's guess refuses mail.DOMAIN:993 for the certificate but
+/// takes 143 with STARTTLS (offered before TLS), and the user meets the warning at the first
+/// login.
+pub const DISC_GUESS: &str = "disc-guess.test";
+/// Its HTTPS autoconfig host is not on the web server's certificate; over plain HTTP (WEB, port
+/// 80) it hands out mail.good.test with STARTTLS (143, 587): Thunderbird takes that. This one and
+/// the three after it receive mail at mail.good.test (MX), which makes their documents on the
+/// lab's inside address fetchable.
+pub const DISC_HTTP: &str = "disc-http.test";
+/// No autoconfig; Autodiscover at autodiscover.DOMAIN hands out mail.good.test (IMAP 993 with
+/// `<Encryption>TLS</Encryption>`, SMTP 587 with `<SSL>on</SSL>`).
+pub const DISC_AD: &str = "disc-ad.test";
+/// Its HTTPS autoconfig is a valid clientConfig served as text/plain, its plain-HTTP one a
+/// clientConfig as text/xml: Thunderbird reads neither (the first fetch that succeeds ends the
+/// step).
+pub const DISC_TEXT: &str = "disc-text.test";
+/// Its HTTPS autoconfig is malformed XML served as text/xml; its HTTPS .well-known hands out
+/// mail.good.test with STARTTLS: Thunderbird gets the XML parser's error document, which its
+/// reader refuses, and that ends the step: the .well-known is not read (measured).
+pub const DISC_MALFORMED: &str = "disc-malformed.test";
 /// Where DISC_DEAD's records point: an address with no server at all.
 pub const DEAD: &str = "127.0.0.99";
 /// The shared web host's HTTPS server (tests/lab/provisioning_server.py again, 404 for all).
@@ -267,7 +288,7 @@ pub const ALL: [Scenario; 14] = [
 /// (DISC_ISPDB and ISPDB_ALIAS are meant to be checked with `--ispdb tests/data/ispdb`). Not
 /// SSRF_MX: its MX resolves outside 127.0.0.0/8, where no test may connect (only `serve`'s
 /// refusal of it is tested).
-pub const DISCOVERY_DOMAINS: [&str; 16] = [
+pub const DISCOVERY_DOMAINS: [&str; 21] = [
     DISC_GOOD,
     DISC_BAD,
     DISC_BROKEN,
@@ -284,6 +305,11 @@ pub const DISCOVERY_DOMAINS: [&str; 16] = [
     DISC_ISPDB,
     ISPDB_ALIAS,
     DISC_GMAIL,
+    DISC_GUESS,
+    DISC_HTTP,
+    DISC_AD,
+    DISC_TEXT,
+    DISC_MALFORMED,
 ];
 
 /// Every host the lab runs (or names) besides [`ALL`]: the busy and tarpit servers, the hosting
@@ -648,15 +674,25 @@ impl Lab {
             &with_chain,
         )?;
         // The provisioning server: every name it serves except autoconfig.DISC_BADCERT.
-        let web_names: Vec<String> = [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP, DISC_XSS]
-            .iter()
-            .map(|d| format!("autoconfig.{d}"))
-            .chain([
-                format!("autodiscover.{DISC_GOOD}"),
-                DISC_GOOD.to_string(),
-                ISPDB_HOST.to_string(),
-            ])
-            .collect();
+        let web_names: Vec<String> = [
+            DISC_GOOD,
+            DISC_BAD,
+            DISC_BROKEN,
+            DISC_LOOP,
+            DISC_XSS,
+            DISC_TEXT,
+            DISC_MALFORMED,
+        ]
+        .iter()
+        .map(|d| format!("autoconfig.{d}"))
+        .chain([
+            format!("autodiscover.{DISC_GOOD}"),
+            DISC_GOOD.to_string(),
+            format!("autodiscover.{DISC_AD}"),
+            DISC_MALFORMED.to_string(),
+            ISPDB_HOST.to_string(),
+        ])
+        .collect();
         let web_refs: Vec<&str> = web_names.iter().map(String::as_str).collect();
         save(
             "web",
@@ -798,6 +834,22 @@ impl Lab {
         for domain in [DISC_GOOD, DISC_BAD, DISC_BROKEN, DISC_LOOP, DISC_BADCERT] {
             let _ = writeln!(conf, "host-record=autoconfig.{domain},{WEB}");
         }
+        // Thunderbird's own steps: the guess, plain HTTP, Autodiscover, what it cannot read.
+        let _ = writeln!(
+            conf,
+            "host-record=mail.{DISC_GUESS},{mismatch}\n\
+             host-record=autoconfig.{DISC_HTTP},{WEB}\n\
+             host-record=autodiscover.{DISC_AD},{WEB}\n\
+             host-record=autoconfig.{DISC_TEXT},{WEB}\n\
+             host-record=autoconfig.{DISC_MALFORMED},{WEB}\n\
+             host-record={DISC_MALFORMED},{WEB}\n\
+             mx-host={DISC_HTTP},{good},10\n\
+             mx-host={DISC_AD},{good},10\n\
+             mx-host={DISC_TEXT},{good},10\n\
+             mx-host={DISC_MALFORMED},{good},10",
+            mismatch = MISMATCH.address,
+            good = GOOD.name
+        );
         write(
             &self.ca_file.with_file_name(ZONES),
             "ip zen.bl.test codes=spamhaus delist=https://zen.bl.test/remove\n\
@@ -1103,17 +1155,18 @@ impl Lab {
         )
     }
 
-    /// The provisioning HTTPS server (WEB) and the shared web host (WEBHOST): the same script,
-    /// each with its own certificate.
+    /// The provisioning HTTPS server (WEB, and its plain-HTTP side on port 80) and the shared web
+    /// host (WEBHOST): the same script, each with its own certificate.
     fn start_provisioning_server(&self) -> Result<(), String> {
-        for (address, cert, name) in [
-            (WEB, "web", "web"),
-            (WEBHOST, "webhost", "webhost"),
-            (fleet::WEB, "fleet-web", "fleet-web"),
+        for (address, cert, name, plain) in [
+            (WEB, "web", "web", ""),
+            (WEB, "web", "web-plain", "plain"),
+            (WEBHOST, "webhost", "webhost", ""),
+            (fleet::WEB, "fleet-web", "fleet-web", ""),
         ] {
             let (crt, key) = self.cert_files(cert);
             let script = format!(
-                "python3 {} {address} {crt} {key} {} >{} 2>&1 & echo $! >{}",
+                "python3 {} {address} {crt} {key} {} {plain} >{} 2>&1 & echo $! >{}",
                 Path::new(env!("CARGO_MANIFEST_DIR"))
                     .join("tests/lab/provisioning_server.py")
                     .display(),
@@ -1146,6 +1199,7 @@ impl Lab {
     fn wait_until_listening(&self) -> Result<(), String> {
         let mut expected: Vec<SocketAddr> = Vec::new();
         expected.push(format!("{WEB}:443").parse().map_err(|e| format!("{e}"))?);
+        expected.push(format!("{WEB}:80").parse().map_err(|e| format!("{e}"))?);
         expected.push(
             format!("{WEBHOST}:443")
                 .parse()
@@ -1218,6 +1272,7 @@ impl Lab {
             dir.join("aia.pid"),
             dir.join("s_server.pid"),
             dir.join("web.pid"),
+            dir.join("web-plain.pid"),
             dir.join("webhost.pid"),
             dir.join("fleet-web.pid"),
         ] {
