@@ -3,8 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::Mechanism;
-use crate::clients::Client;
+use super::{Finding, Mechanism};
 use crate::clients::dialogs::{self, DIALOGS, Dialog, Fault};
 
 /// Shortest piece of a dialog's line that counts as a partial match.
@@ -84,22 +83,20 @@ pub fn matches(text: &str) -> Vec<Match> {
 
 /// The mechanisms behind a dialog, most likely first, narrowed by the fault its words name.
 fn mechanisms(dialog: &Dialog, fault: Option<Fault>) -> Vec<Mechanism> {
-    use Mechanism::*;
+    // The same mechanisms a message saying the fault has; a dialog's "untrusted" is about the
+    // path to a root (self-signed, unknown CA, missing intermediate), an unknown issuer's.
     let by_fault = |fault: Fault| -> Vec<Mechanism> {
         match (dialog.connection, fault) {
-            (dialogs::Connection::Settings, _) => vec![AutodiscoverWebsite],
-            (_, Fault::WrongName) if dialog.client == Client::Outlook => {
-                vec![HostingName, ProvisioningName, ConnectedByIp]
-            }
-            (_, Fault::WrongName) => vec![HostingName, ProvisioningName, ConnectedByIp],
-            (_, Fault::Dates) => vec![Expired],
-            (_, Fault::Untrusted) => vec![MissingIntermediate, UntrustedCa],
+            (dialogs::Connection::Settings, _) => vec![Mechanism::AutodiscoverWebsite],
+            (_, Fault::WrongName) => Finding::WrongName.mechanisms(None),
+            (_, Fault::Dates) => Finding::Expired.mechanisms(None),
+            (_, Fault::Untrusted) => Finding::UnknownIssuer.mechanisms(None),
         }
     };
     // A prompt that is not about a certificate: Outlook's question before it takes settings
     // from the server it was sent to.
     if dialog.faults.is_empty() {
-        return vec![AutodiscoverRedirect];
+        return vec![Mechanism::AutodiscoverRedirect];
     }
     let mut all: Vec<Mechanism> = Vec::new();
     let faults: &[Fault] = match &fault {
