@@ -38,7 +38,7 @@ fn main() {
         .and_then(|r| r.parse().ok())
         .filter(|&r| r > 0)
         .unwrap_or(21);
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ispdb/ispdb");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core/data/ispdb/ispdb");
     let files: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|entry| {

@@ -10,6 +10,6 @@ mailtls_install_tools
 mailtls_install_browser
 mailtls_install_thunderbird
 
-cargo fmt --check
+cargo fmt --all --check
 cargo clippy --all-targets -- -D warnings
 cargo test

@@ -1,76 +1,13 @@
-//! mailtls: explains why a mail client says "the certificate does not match the server name",
-//! and what to change.
+//! mailtls as one library: the crates of the workspace under one name, as ripgrep's `grep`
+//! crate re-exports the `grep-*` crates. The binary (`src/main.rs`, `src/cli/`), the tests in
+//! `tests/` and the benches in `benches/` use these paths.
 //!
-//! # Layout
-//!
-//! A pipeline with I/O at the edges and pure logic in the middle; the library runs every command
-//! through one shared [`engine::Engine`], and the binary is glue. Layers, lowest first (a module
-//! uses only its own layer and those below; `tests/layers.rs` checks it):
-//!
-//! ```text
-//! base:       vocabulary exit target service address tls_catalog crypto concurrent
-//! records:    observation
-//! network:    probe
-//! judgement:  provisioning -> analyze -> clients -> diagnose
-//! resources:  engine
-//! commands:   run
-//! output:     report
-//! fleet:      scan
-//! web:        serve
-//! ```
-//!
-//! - `vocabulary`: closed vocabularies (codes, verdicts, protocols) with one name table each.
-//! - [`exit`]: the documented exit statuses.
-//! - [`target`]: what the user typed, parsed once: a host (name or IP), an e-mail address.
-//! - [`service`]: the seven mail ports, their protocol and TLS mode.
-//! - [`address`]: special-purpose address ranges (loopback, private...) a server must refuse.
-//! - [`tls_catalog`]: TLS versions, the suites probes offer (and Thunderbird's and GnuTLS's
-//!   own), suite and alert names.
-//! - [`crypto`]: the one rustls crypto provider, and the signature checks it lacks (weak RSA,
-//!   SHA-1, P-521, RSA-PSS keys) that clients' engines still make.
-//! - [`concurrent`]: independent network work at once, results in order.
-//! - [`observation`]: plain serde records of what servers and DNS did (host, discovery,
-//!   reputation, saved files).
-//! - [`probe`]: the network: connection budgets and backoff (rates, pauses after 421,
-//!   tarpits), DNS, STARTTLS dialogues, TLS handshakes, version probes, the HTTP(S) fetcher,
-//!   AIA and blocklist lookups, and the memo a fleet scan shares.
-//! - [`provisioning`]: account settings, autoconfig/autodiscover documents read and written,
-//!   Mozilla's ISP database (a bundled copy) looked up.
-//! - [`analyze`]: certificates, names (RFC 9525), chains, versions, blocklist answers.
-//! - [`clients`]: what Thunderbird, Outlook, Apple Mail, Android apps and Evolution/Geary do,
-//!   rule by rule; the dialogs they show; how they look for a new account's settings, and what
-//!   Thunderbird's automatic set-up chooses.
-//! - [`diagnose`]: planning a check's rounds; problems with stable codes and context; the
-//!   recommendation; discovery, reputation and chain verdicts; what each summary claims.
-//! - [`engine`]: the shared resolver, anchors, connection budget, fetcher, ISP database copy
-//!   and (for scans) memo.
-//! - [`run`]: the commands, as methods on the engine (check, judge, discover, reputation,
-//!   provision, verify).
-//! - [`report`]: the text reports and every JSON output ([`report::wire`], with its schemas).
-//! - [`scan`]: fleet scans: the list streamed, sharded, checked through one engine, stored in
-//!   SQLite or PostgreSQL, resumable; reports and diffs from the store.
-//! - [`serve`]: the web server: the support-desk page (an address, a server or the words of a
-//!   warning), the JSON API, provisioning endpoints that hand out only verified names,
-//!   Prometheus metrics.
+//! - `mailtls_core` (`crates/core`), re-exported at the top: targets, probes, observations,
+//!   analysis, client rules, diagnoses, reports, the engine and the commands.
+//! - [`scan`] (`crates/scan`): fleet scans into SQLite or PostgreSQL.
+//! - [`serve`] (`crates/serve`): the web server.
 #![forbid(unsafe_code)]
 
-mod vocabulary;
-
-pub mod address;
-pub mod analyze;
-pub mod clients;
-pub mod concurrent;
-pub mod crypto;
-pub mod diagnose;
-pub mod engine;
-pub mod exit;
-pub mod observation;
-pub mod probe;
-pub mod provisioning;
-pub mod report;
-pub mod run;
-pub mod scan;
-pub mod serve;
-pub mod service;
-pub mod target;
-pub mod tls_catalog;
+pub use mailtls_core::*;
+pub use mailtls_scan as scan;
+pub use mailtls_serve as serve;

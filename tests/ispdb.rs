@@ -11,7 +11,7 @@ use mailtls::service::Protocol;
 use mailtls::target::Address;
 
 fn bundle_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/ispdb/ispdb")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core/data/ispdb/ispdb")
 }
 
 /// The text with its XML comments taken out (a comment may mention an element).

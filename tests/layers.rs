@@ -1,5 +1,8 @@
-//! Nothing is imported upwards: each top-level module may use only modules of its own layer or
-//! below, in the order docs/architecture.md gives. A new module must be placed in `LAYERS`.
+//! Nothing is imported upwards. Between crates Cargo holds it (`mailtls-core` <- `mailtls-scan`
+//! <- `mailtls-serve` <- the binary; a dependency the other way would be a cycle); inside
+//! `mailtls-core` each top-level module may use only modules of its own layer or below, in the
+//! order docs/architecture.md gives. A new module must be placed in `LAYERS`. And the core
+//! library builds without a database, a web server or a progress bar.
 
 use std::path::{Path, PathBuf};
 
@@ -24,8 +27,6 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["run"],
     &["report"],
-    &["scan"],
-    &["serve"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {
@@ -45,7 +46,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn no_module_imports_a_higher_layer() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core/src");
     let mut files = Vec::new();
     rust_files(&src, &mut files);
     let mut upward = Vec::new();
@@ -58,8 +59,8 @@ fn no_module_imports_a_higher_layer() {
             .and_then(|c| c.as_os_str().to_str())
             .unwrap_or_default();
         let module = first.trim_end_matches(".rs");
-        // The binary (main.rs, cli/) sits above everything; lib.rs only declares modules.
-        if matches!(module, "main" | "cli" | "lib") {
+        // lib.rs only declares modules.
+        if module == "lib" {
             continue;
         }
         let Some(own) = layer_of(module) else {
@@ -126,4 +127,74 @@ fn no_module_imports_a_higher_layer() {
         "imports that run upwards:\n{}",
         upward.join("\n")
     );
+}
+
+/// What `mailtls-core` must build without: the database (sqlx), the web server (axum, hyper's
+/// and hyper-util's server side, maud, prometheus-client), the binary's progress bar and
+/// argument parser. (reqwest brings hyper and tower-http for its client.) Read from
+/// `cargo tree`, so a dependency that creeps in through another crate counts.
+#[test]
+fn the_core_library_builds_without_database_or_web_server() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = std::process::Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "tree",
+            "--offline",
+            "-p",
+            "mailtls-core",
+            "-e",
+            "normal,build",
+            "--prefix",
+            "none",
+            "-f",
+            "{p} {f}",
+        ])
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let tree = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(
+        tree.contains("x509-parser"),
+        "not a dependency tree:\n{tree}"
+    );
+    let found = forbidden_in(&tree);
+    assert!(
+        found.is_empty(),
+        "mailtls-core depends on:\n{}",
+        found.join("\n")
+    );
+    // The filter itself finds what it must (so the check above can fail).
+    let whole = "sqlx v0.9.0 any\nhyper v1.0.0 client,http1,server\nhyper v1.0.0 client,http1\n";
+    assert_eq!(forbidden_in(whole).len(), 2);
+}
+
+/// The lines of `cargo tree -f '{p} {f}'` output naming a crate the core must not build.
+fn forbidden_in(tree: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in tree.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(_version)) = (words.next(), words.next()) else {
+            continue;
+        };
+        let server = words
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .any(|f| f == "server");
+        let forbidden = matches!(
+            name,
+            "sqlx" | "axum" | "maud" | "prometheus-client" | "indicatif" | "clap"
+        ) || (matches!(name, "hyper" | "hyper-util") && server);
+        if forbidden {
+            found.push(line.to_string());
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
 }

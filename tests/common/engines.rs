@@ -41,7 +41,7 @@ pub fn fault_of_nss(error: &str) -> Option<&'static str> {
 const THUNDERBIRD_LIBRARIES: &str = "/usr/lib/thunderbird";
 
 /// What Thunderbird enables in NSS, given to tstclnt: TLS 1.3's suites and its TLS 1.2 ones
-/// (src/tls_catalog.rs, measured), its signature schemes (mozilla-central
+/// (crates/core/src/tls_catalog.rs, measured), its signature schemes (mozilla-central
 /// security/manager/ssl/nsNSSIOLayer.cpp, sEnabledSignatureSchemes) and groups.
 const THUNDERBIRD_SUITES: &str =
     ":1301:1302:1303:c02b:c02f:cca9:cca8:c02c:c030:c00a:c013:c014:009c:009d:002f:0035";

@@ -63,7 +63,7 @@ fn real_thunderbird(addresses: &[String], ca: &str) -> Result<Vec<Value>, Failed
     // The ISP database Thunderbird asks holds mailtls's bundled copy and the test database; no
     // domain is in both, so each address meets the one mailtls uses for it (`ispdb_args`).
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    for db in ["data/ispdb/ispdb", TEST_ISPDB] {
+    for db in ["crates/core/data/ispdb/ispdb", TEST_ISPDB] {
         command.arg("--ispdb").arg(root.join(db));
     }
     let output = command

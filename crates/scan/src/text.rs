@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use super::record::TargetRecord;
 use super::store::ScanInfo;
 use super::summary::{Diff, Fleet};
-use crate::analyze::cert::rfc3339;
+use mailtls_core::analyze::cert::rfc3339;
 
 /// One target's line, tab-separated: target, verdict, top problem, summary.
 pub fn target_line(record: &TargetRecord) -> String {

@@ -19,9 +19,9 @@ use super::input::{Input, InputError, Item, Line};
 use super::record::{self, TargetRecord};
 use super::shard::Shard;
 use super::store::{DONE_BATCH, RunStats, Store, StoreError};
-use crate::diagnose::Verdict;
-use crate::engine::Engine;
-use crate::run::check::{CheckError, CheckOptions, CheckReport, now};
+use mailtls_core::diagnose::Verdict;
+use mailtls_core::engine::Engine;
+use mailtls_core::run::check::{CheckError, CheckOptions, CheckReport, now};
 
 /// Targets checked at once, by default.
 pub const DEFAULT_PARALLEL: usize = 64;

@@ -44,12 +44,12 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::engine::Engine;
-use crate::run::check::CheckOptions;
-use crate::scan::store::Store;
 use checks::Checks;
 use config::ServeConfig;
 use guard::VisitorLimit;
+use mailtls_core::engine::Engine;
+use mailtls_core::run::check::CheckOptions;
+use mailtls_scan::store::Store;
 use metrics::Metrics;
 use provision::Provisioner;
 

@@ -4,10 +4,10 @@
 use std::collections::BTreeSet;
 
 use super::input::Line;
-use crate::diagnose::{Diagnosis, Verdict};
-use crate::exit;
-use crate::report;
-use crate::run::check::{CheckError, CheckReport, Checked};
+use mailtls_core::diagnose::{Diagnosis, Verdict};
+use mailtls_core::exit;
+use mailtls_core::report;
+use mailtls_core::run::check::{CheckError, CheckReport, Checked};
 
 /// What a target turned out to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -271,7 +271,7 @@ fn add_host(record: &mut TargetRecord, diagnosis: &Diagnosis, source: Option<Str
 }
 
 fn problem_row(
-    problem: &crate::diagnose::Problem,
+    problem: &mailtls_core::diagnose::Problem,
     server: &str,
     port: Option<u16>,
     source: Option<String>,
@@ -293,7 +293,7 @@ fn problem_row(
 
 /// The stable code of a check that could not run.
 pub fn error_code(error: &CheckError) -> &'static str {
-    use crate::probe::dns::DnsError;
+    use mailtls_core::probe::dns::DnsError;
     match error {
         CheckError::Dns(DnsError::NotFound(_)) => "no-such-name",
         CheckError::Dns(DnsError::Timeout(_)) => "dns-timeout",

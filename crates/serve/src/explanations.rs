@@ -24,8 +24,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use super::AppState;
 use super::api::{ApiError, ErrorBody};
 use super::charset::{self, Charset};
-use crate::diagnose::explain::{self, ExplainError, Explanation, MAX_TEXT, input};
-use crate::report::wire::explain::output;
+use mailtls_core::diagnose::explain::{self, ExplainError, Explanation, MAX_TEXT, input};
+use mailtls_core::report::wire::explain::output;
 
 /// Largest body read for a pasted text: room for [`MAX_TEXT`] bytes of text in UTF-16, or in a
 /// form (`%XX` for every byte outside ASCII).

@@ -4,7 +4,7 @@
 use maud::{Markup, html};
 
 use super::page::{bar_chart, layout};
-use crate::scan::store::{ProblemRecord, ScanInfo, Store, StoreError, TargetSummary};
+use mailtls_scan::store::{ProblemRecord, ScanInfo, Store, StoreError, TargetSummary};
 
 /// Most domains listed on the fleet page.
 pub const MAX_LISTED: i64 = 500;
@@ -37,7 +37,7 @@ fn render_overview(
             h1 { "Fleet scan " code { (info.id) } }
             p {
                 (info.targets) " targets checked from " code { (info.input) } ", started "
-                (crate::analyze::cert::rfc3339(info.created_at)) "; "
+                (mailtls_core::analyze::cert::rfc3339(info.created_at)) "; "
                 (info.finished_runs) " of " (info.runs) " workers finished."
             }
             h2 { "Causes per server" }

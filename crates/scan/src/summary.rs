@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::store::{DiscoveryRecord, ProblemRecord, ScanInfo, TargetSummary};
-use crate::exit;
+use mailtls_core::exit;
 
 /// Most example targets kept per group.
 const EXAMPLES: usize = 3;

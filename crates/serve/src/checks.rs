@@ -11,11 +11,11 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::metrics::Metrics;
 use super::model::PageModel;
-use crate::engine::Engine;
-use crate::report::wire;
-use crate::run::check::{CheckOptions, now};
-use crate::scan::store::{CheckRow, Store, StoreError};
-use crate::target::Subject;
+use mailtls_core::engine::Engine;
+use mailtls_core::report::wire;
+use mailtls_core::run::check::{CheckOptions, now};
+use mailtls_core::target::Subject;
+use mailtls_scan::store::{CheckRow, Store, StoreError};
 
 /// Longest a whole check may take before it is given up as failed.
 pub const CHECK_LIMIT: Duration = Duration::from_secs(180);
@@ -186,10 +186,10 @@ impl Checks {
             }
             Ok(Err(error)) => {
                 let code = match &error {
-                    crate::run::check::CheckError::Dns(dns) => match dns {
-                        crate::probe::dns::DnsError::NotFound(_) => "no-such-name",
-                        crate::probe::dns::DnsError::Refused { .. } => "private-address",
-                        crate::probe::dns::DnsError::Timeout(_) => "dns-timeout",
+                    mailtls_core::run::check::CheckError::Dns(dns) => match dns {
+                        mailtls_core::probe::dns::DnsError::NotFound(_) => "no-such-name",
+                        mailtls_core::probe::dns::DnsError::Refused { .. } => "private-address",
+                        mailtls_core::probe::dns::DnsError::Timeout(_) => "dns-timeout",
                         _ => "dns-failed",
                     },
                 };

@@ -108,7 +108,7 @@ fn asked_domain(query: &HashMap<String, String>, headers: &HeaderMap) -> Option<
 
 /// The domain of `user@domain`, lower case.
 fn domain_of(address: &str) -> Option<String> {
-    crate::target::Address::parse(address.trim())
+    mailtls_core::target::Address::parse(address.trim())
         .ok()
         .map(|a| a.domain)
 }

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::checks::is_id;
 use super::web::{Declined, start};
-use crate::analyze::cert::rfc3339;
-use crate::scan::store::{CheckRow, StoreError};
+use mailtls_core::analyze::cert::rfc3339;
+use mailtls_scan::store::{CheckRow, StoreError};
 
 /// `POST /api/v1/checks`'s body.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -60,7 +60,7 @@ pub struct Check {
     /// ok, warn, fail or unknown, when done.
     pub verdict: Option<String>,
     /// When done: the output of `mailtls check --json`.
-    #[schemars(with = "Option<crate::report::wire::check::CheckOutput>")]
+    #[schemars(with = "Option<mailtls_core::report::wire::check::CheckOutput>")]
     pub report: Option<serde_json::Value>,
     /// When failed: why.
     pub error: Option<ApiError>,
@@ -109,7 +109,7 @@ pub struct ScanList {
 pub struct Scan {
     /// Its identity and progress.
     #[serde(flatten)]
-    pub scan: crate::scan::wire::ScanLine,
+    pub scan: mailtls_scan::wire::ScanLine,
     /// Lines rejected.
     pub rejected: u64,
     /// Its fleet page.
@@ -229,7 +229,7 @@ pub async fn scans(State(state): State<AppState>) -> Response {
             scans: scans
                 .into_iter()
                 .map(|s| Scan {
-                    scan: crate::scan::wire::ScanLine::from(&s),
+                    scan: mailtls_scan::wire::ScanLine::from(&s),
                     rejected: s.rejected,
                     page: super::fleet::scan_page(&s.id),
                 })
@@ -287,7 +287,7 @@ pub fn openapi_document() -> serde_json::Value {
     let error = generator.subschema_for::<ErrorBody>();
     let scans = generator.subschema_for::<ScanList>();
     let paste = generator.subschema_for::<super::explanations::ExplanationRequest>();
-    let explained = generator.subschema_for::<crate::report::wire::explain::ExplainOutput>();
+    let explained = generator.subschema_for::<mailtls_core::report::wire::explain::ExplainOutput>();
     let components = generator.take_definitions(true);
     let json =
         |schema: &schemars::Schema| serde_json::json!({ "application/json": { "schema": schema } });
@@ -352,7 +352,7 @@ pub fn openapi_document() -> serde_json::Value {
                     "responses": {
                         "200": { "description": "The explanation, recognised or not", "content": json(&explained) },
                         "400": failure("Empty, not text (NUL bytes, bytes not in the charset it names), or not {\"text\": \"...\"}"),
-                        "413": failure(&format!("The text is over {} bytes (the limit of `mailtls explain`), or the body over {} bytes", crate::diagnose::explain::MAX_TEXT, super::explanations::MAX_PASTE_BODY)),
+                        "413": failure(&format!("The text is over {} bytes (the limit of `mailtls explain`), or the body over {} bytes", mailtls_core::diagnose::explain::MAX_TEXT, super::explanations::MAX_PASTE_BODY)),
                         "415": failure("Neither text/plain nor application/json, or a charset other than UTF-8, UTF-16 or Latin-1"),
                         "429": failure("Too many texts from this address (Retry-After)"),
                         "500": failure("The matching failed: a bug")

@@ -10,10 +10,10 @@ use std::sync::Arc;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::address;
-use crate::engine::Engine;
-use crate::probe::dns::DnsError;
-use crate::target::{Address, Subject, Target};
+use mailtls_core::address;
+use mailtls_core::engine::Engine;
+use mailtls_core::probe::dns::DnsError;
+use mailtls_core::target::{Address, Subject, Target};
 
 /// Longest target accepted, in bytes (a DNS name is at most 253; an address adds a local part
 /// of at most 64 and the `@`).

@@ -5,10 +5,10 @@
 //! wins over the declared charset, as in the WHATWG Encoding standard; the labels are that
 //! standard's labels for these four encodings. Anything else is refused by name, never guessed.
 
-use crate::diagnose::explain::input;
+use mailtls_core::diagnose::explain::input;
 
 /// An encoding a body may come in: the ones `explain` reads.
-pub use crate::diagnose::explain::input::Encoding as Charset;
+pub use mailtls_core::diagnose::explain::input::Encoding as Charset;
 
 /// The encoding a charset label names, if it is one of these (case and surrounding white space
 /// ignored).

@@ -7,7 +7,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 
 use super::{Store, StoreError};
-use crate::scan::record::TargetRecord;
+use crate::record::TargetRecord;
 
 /// Most targets asked about in one "which of these are done?" query.
 pub const DONE_BATCH: usize = 256;

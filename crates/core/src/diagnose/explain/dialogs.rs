@@ -1,4 +1,4 @@
-//! Pasted text against every client's dialogs (src/clients/dialogs.rs): tolerant of case, quotes,
+//! Pasted text against every client's dialogs (crates/core/src/clients/dialogs.rs): tolerant of case, quotes,
 //! line breaks and partial text; each match names the mechanisms that produce it.
 
 use std::collections::HashSet;

@@ -8,14 +8,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use crate::concurrent::in_order;
-use crate::diagnose;
-use crate::engine::Engine;
-use crate::provisioning::settings::{self, AccountSettings, ServerSetting};
-use crate::provisioning::write;
-use crate::run::check::{CheckOptions, now};
-use crate::target::Target;
 use axum::body::Bytes;
+use mailtls_core::concurrent::in_order;
+use mailtls_core::diagnose;
+use mailtls_core::engine::Engine;
+use mailtls_core::provisioning::settings::{self, AccountSettings, ServerSetting};
+use mailtls_core::provisioning::write;
+use mailtls_core::run::check::{CheckOptions, now};
+use mailtls_core::target::Target;
 
 /// What is known about one provisioned domain.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -238,7 +238,7 @@ async fn check_name(engine: &Engine, name: String) -> NameCheck {
             broken: diagnosis.endpoints.iter().any(|e| e.analysis.is_some()),
             reason: Some(format!(
                 "{name} does not verify ({})",
-                crate::report::summary(&diagnosis)
+                mailtls_core::report::summary(&diagnosis)
             )),
             health,
             ..NameCheck::default()
@@ -327,7 +327,7 @@ fn describe(settings: &AccountSettings) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::Service;
+    use mailtls_core::service::Service;
 
     fn imap(host: &str) -> AccountSettings {
         settings::choose(host, &[Service::for_port(993).expect("a mail port")])

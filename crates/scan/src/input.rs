@@ -8,7 +8,7 @@
 
 use std::io::BufRead;
 
-use crate::target::Subject;
+use mailtls_core::target::Subject;
 
 /// Longest line read; a longer one is rejected (and skipped to its end).
 pub const MAX_LINE: usize = 4096;

@@ -175,7 +175,7 @@ impl ServeConfig {
                 ));
             }
             for server in pool.get_ref() {
-                if crate::target::Target::parse(server).is_err() || server.contains('@') {
+                if mailtls_core::target::Target::parse(server).is_err() || server.contains('@') {
                     return Err(invalid(
                         pool.span().start,
                         format!("pool {name}: '{server}' is not a server name"),
@@ -191,7 +191,7 @@ impl ServeConfig {
                 ));
             };
             let lower = domain.to_ascii_lowercase();
-            if crate::target::Address::parse(&format!("user@{lower}")).is_err() {
+            if mailtls_core::target::Address::parse(&format!("user@{lower}")).is_err() {
                 return Err(invalid(
                     pool.span().start,
                     format!("'{domain}' is not a mail domain"),

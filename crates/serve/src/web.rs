@@ -15,8 +15,8 @@ use super::checks::{SubmitError, is_id};
 use super::guard::{self, Refusal};
 use super::model::PageModel;
 use super::{AppState, explanations, fleet, page};
-use crate::run::check::now;
-use crate::scan::store::{CheckRow, StoreError};
+use mailtls_core::run::check::now;
+use mailtls_scan::store::{CheckRow, StoreError};
 
 /// `GET /`.
 pub async fn index() -> Markup {

@@ -7,10 +7,10 @@
 use maud::{DOCTYPE, Markup, html};
 
 use super::model::PageModel;
-use crate::clients::Client;
-use crate::diagnose::explain::Explanation;
-use crate::report::text::describe_when;
-use crate::report::wire::explain::output;
+use mailtls_core::clients::Client;
+use mailtls_core::diagnose::explain::Explanation;
+use mailtls_core::report::text::describe_when;
+use mailtls_core::report::wire::explain::output;
 
 /// The style sheet, also served at `/static/mailtls.css`.
 pub const CSS: &str = include_str!("mailtls.css");

@@ -5,13 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::clients::{Client, Outcome};
-use crate::diagnose::reputation::MISMATCH_STATEMENT;
-use crate::provisioning::settings::{self, AccountSettings};
-use crate::report;
-use crate::report::instructions::instructions;
-use crate::report::wire::check::{CheckOutput, HostReport};
-use crate::run::check::{CheckReport, Checked};
+use mailtls_core::clients::{Client, Outcome};
+use mailtls_core::diagnose::reputation::MISMATCH_STATEMENT;
+use mailtls_core::provisioning::settings::{self, AccountSettings};
+use mailtls_core::report;
+use mailtls_core::report::instructions::instructions;
+use mailtls_core::report::wire::check::{CheckOutput, HostReport};
+use mailtls_core::run::check::{CheckReport, Checked};
 
 /// A result page's content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,7 +106,7 @@ impl PageModel {
             clients: client_lines(output),
             blocklist: MISMATCH_STATEMENT.to_string(),
             details: anstream::adapter::strip_str(&report::check(report)).to_string(),
-            checked_at: crate::analyze::cert::rfc3339(report.observed_at),
+            checked_at: mailtls_core::analyze::cert::rfc3339(report.observed_at),
         }
     }
 }

@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::record::TargetRecord;
 use super::store::{ScanInfo, TargetSummary};
 use super::summary::{Change, Diff, Fleet};
-use crate::analyze::cert::rfc3339;
-use crate::report::wire::{self, Header, Kind};
+use mailtls_core::analyze::cert::rfc3339;
+use mailtls_core::report::wire::{self, Header, Kind};
 
 /// One target's result, as `scan --json-lines` streams it.
 #[derive(Debug, Serialize, JsonSchema)]

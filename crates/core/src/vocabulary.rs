@@ -58,6 +58,8 @@ macro_rules! vocabulary {
         }
 
         // For the command line: `--client outlook`, `--format thunderbird` (aliases too).
+        // Only with the `clap` feature: the library needs no argument parser.
+        #[cfg(feature = "clap")]
         impl clap::ValueEnum for $name {
             fn value_variants<'a>() -> &'a [Self] {
                 Self::ALL
