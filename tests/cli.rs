@@ -396,3 +396,54 @@ fn cert_verify_without_a_name_judges_the_path_alone() {
     assert_eq!(status, 2);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A scan continues only with the options it was started with, every one that changes what is
+/// observed or judged among them (`--timeout`, `--retries` and `--ehlo` too), and the refusal
+/// names the option. An empty list: no network work.
+#[test]
+fn a_scan_continues_only_with_its_own_options() {
+    let dir = std::env::temp_dir().join(format!("mailtls-cli-options-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let list = dir.join("empty.txt");
+    std::fs::write(&list, "").expect("an empty list");
+    let db = dir.join("scan.sqlite");
+    let _ = std::fs::remove_file(&db);
+    let (list, db) = (list.display().to_string(), db.display().to_string());
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", list.as_str(), "--db", db.as_str(), "--scan", "s1"];
+        args.extend_from_slice(extra);
+        mailtls(&args)
+    };
+    let (status, _, stderr) = scan(&["--timeout", "5"]);
+    assert_eq!(status, 0, "{stderr}");
+    for (extra, named) in [
+        (&["--timeout", "6"][..], "(--timeout differs)"),
+        (
+            &["--timeout", "5", "--retries", "3"][..],
+            "(--retries differs)",
+        ),
+        (
+            &["--timeout", "5", "--ehlo", "probe.example"][..],
+            "(--ehlo differs)",
+        ),
+        (&["--timeout", "5", "--no-sni"][..], "(--no-sni differs)"),
+        (&["--timeout", "5", "--csv"][..], "(--csv differs)"),
+        (
+            &["--ports", "25", "--no-aia"][..],
+            "(--ports, --no-aia, --timeout differ)",
+        ),
+    ] {
+        let (status, stdout, stderr) = scan(extra);
+        assert_eq!(status, 64, "{extra:?}: {stderr}");
+        assert_eq!(stdout, "", "{extra:?}");
+        assert!(
+            stderr.contains("scan s1 was started with other options") && stderr.contains(named),
+            "{extra:?}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    // The same options continue it.
+    let (status, _, stderr) = scan(&["--timeout", "5"]);
+    assert_eq!(status, 0, "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["analyze"],
     &["clients"],
     &["diagnose"],
-    &["engine"],
+    &["engine", "options"],
     &["run"],
     &["report"],
 ];

@@ -132,7 +132,12 @@ impl EngineArgs {
         };
         Ok(EngineOptions {
             dns_server: self.dns,
-            ca_files: self.ca_files.clone(),
+            // Absolute, so that a scan continued from another directory has the same options.
+            ca_files: self
+                .ca_files
+                .iter()
+                .map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()))
+                .collect(),
             step_timeout: Duration::from_secs(self.timeout),
             ispdb,
             ..EngineOptions::default()

@@ -8,10 +8,10 @@ use std::time::Duration;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mailtls::engine::EngineOptions;
+use mailtls::options::ObserveOptions;
 use mailtls::probe::budget::Limits;
 use mailtls::probe::memo::MemoOptions;
-use mailtls::run::check::{CheckOptions, now};
+use mailtls::run::check::now;
 use mailtls::scan::input::{Input, Item};
 use mailtls::scan::run::{self, Destination, Event, ScanOptions, Stop};
 use mailtls::scan::shard::Shard;
@@ -196,15 +196,6 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
     let mut engine_options = args.engine.options()?;
     let reader = open_input(&input_name)?;
     let shard = args.shard.unwrap_or(Shard::ALL);
-    let spec = ScanSpec {
-        id: String::new(),
-        input: input_identity(&input_name),
-        options: fingerprint(&check, &engine_options, args.csv),
-    };
-    let spec = ScanSpec {
-        id: args.scan.clone().unwrap_or_else(|| default_id(&spec)),
-        ..spec
-    };
     engine_options.limits = Limits {
         total: args.max_connections,
         per_address: args.per_ip,
@@ -214,6 +205,15 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
     engine_options.retries = args.retries;
     engine_options.ehlo_name = args.ehlo.clone();
     engine_options.memo = Some(MemoOptions::default());
+    let spec = ScanSpec {
+        id: String::new(),
+        input: input_identity(&input_name),
+        options: fingerprint(&ObserveOptions::new(&check, &engine_options), args.csv),
+    };
+    let spec = ScanSpec {
+        id: args.scan.clone().unwrap_or_else(|| default_id(&spec)),
+        ..spec
+    };
     let options = ScanOptions {
         check,
         shard,
@@ -230,9 +230,10 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
         .map_err(store_failure)?
     {
         return Err(Failure::usage(anyhow::anyhow!(
-            "scan {} was started with other options ({theirs}); continue it with those, or name \
-             a new scan with --scan",
-            spec.id
+            "scan {} was started with other options ({}); continue it with those, or name a \
+             new scan with --scan",
+            spec.id,
+            differences(&spec.options, &theirs)
         )));
     }
     let engine = super::build_engine(engine_options)?;
@@ -330,31 +331,42 @@ fn input_identity(name: &str) -> String {
         .unwrap_or_else(|_| name.to_string())
 }
 
-/// The options that change results, as canonical JSON: a scan continues only with these.
-fn fingerprint(check: &CheckOptions, engine: &EngineOptions, csv: bool) -> String {
-    let ports: Vec<u16> = check.services().iter().map(|s| s.port).collect();
-    let clients: Vec<&str> = check.clients.iter().map(|c| c.as_str()).collect();
-    let zones: Option<Vec<&str>> = check
-        .reputation
-        .as_ref()
-        .map(|zones| zones.iter().map(|z| z.name.as_str()).collect());
-    let ca_files: Vec<String> = engine
-        .ca_files
-        .iter()
-        .map(|p| input_identity(&p.display().to_string()))
-        .collect();
-    serde_json::json!({
-        "ports": ports,
-        "no_sni": check.no_sni,
-        "no_aia": check.no_aia,
-        "no_versions": check.no_versions,
-        "clients": clients,
-        "reputation": zones,
-        "ca_files": ca_files,
-        "dns": engine.dns_server.map(|d| d.to_string()),
-        "csv": csv,
-    })
-    .to_string()
+/// The options that change results, as canonical JSON: a scan continues only with these. What
+/// a check observes and how it is judged comes whole from [`ObserveOptions`]; how the list is
+/// read (`--csv`) is the scan's own.
+fn fingerprint(observe: &ObserveOptions, csv: bool) -> String {
+    format!("{{\"observe\":{},\"csv\":{csv}}}", observe.fingerprint())
+}
+
+/// Which options differ between this run's fingerprint and the one a scan was started with,
+/// named as the user sets them.
+fn differences(ours: &str, theirs: &str) -> String {
+    let part = |text: &str| -> (String, Option<bool>) {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        (
+            value
+                .get("observe")
+                .map(|o| o.to_string())
+                .unwrap_or_default(),
+            value.get("csv").and_then(serde_json::Value::as_bool),
+        )
+    };
+    let ((our_observe, our_csv), (their_observe, their_csv)) = (part(ours), part(theirs));
+    let mut names: Vec<&str> =
+        ObserveOptions::differences(&our_observe, &their_observe).unwrap_or_default();
+    if our_csv != their_csv {
+        names.push("--csv");
+    }
+    if names.is_empty() {
+        // A fingerprint of an older mailtls, in another shape.
+        names.push("options recorded by another mailtls version");
+    }
+    let verb = if names.len() == 1 {
+        "differs"
+    } else {
+        "differ"
+    };
+    format!("{} {verb}", names.join(", "))
 }
 
 /// `auto-` and 12 hex digits of SHA-256 over the list's identity and the options.

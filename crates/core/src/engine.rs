@@ -55,13 +55,13 @@ use moka::future::Cache;
 
 use crate::analyze::chain::{AnchorError, TrustAnchors};
 use crate::observation::Observations;
+use crate::options::{CheckOptions, ObserveOptions};
 use crate::probe::ProbeSettings;
 use crate::probe::budget::{ConnectionBudget, Limits};
 use crate::probe::dns::{Dns, DnsError};
 use crate::probe::http::Fetcher;
 use crate::probe::memo::{MemoOptions, ProbeMemo};
 use crate::provisioning::ispdb::{self, IspDb, Skipped};
-use crate::service::Service;
 use crate::target::Target;
 
 /// Default limit for each step (connect, each reply, the handshake, each DNS query).
@@ -98,7 +98,8 @@ pub struct EngineOptions {
 }
 
 /// Which copy of Mozilla's ISP database to ask.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind", content = "at")]
 pub enum IspdbOption {
     /// The copy built into mailtls (`data/ispdb/`).
     #[default]
@@ -197,6 +198,8 @@ pub struct Engine {
 
 #[derive(Debug)]
 struct Inner {
+    /// The options it was built from: the engine's half of every check's [`ObserveOptions`].
+    options: EngineOptions,
     dns: Dns,
     anchors: TrustAnchors,
     probe: ProbeSettings,
@@ -209,6 +212,7 @@ struct Inner {
 impl Engine {
     /// Builds the engine: sets up the resolver, loads the anchors, creates the budget.
     pub fn new(options: EngineOptions) -> Result<Engine, EngineError> {
+        let built_from = options.clone();
         let ispdb = match &options.ispdb {
             IspdbOption::Bundled => Ispdb::Local(None),
             IspdbOption::Dir(dir) => Ispdb::Local(Some(Arc::new(read_ispdb(dir)?))),
@@ -251,6 +255,7 @@ impl Engine {
         }
         Ok(Engine {
             inner: Arc::new(Inner {
+                options: built_from,
                 dns,
                 anchors,
                 probe: ProbeSettings {
@@ -308,6 +313,11 @@ impl Engine {
         &self.inner.ispdb
     }
 
+    /// Everything a check with `check` on this engine runs under: what its answers depend on.
+    pub fn observe_options(&self, check: &CheckOptions) -> ObserveOptions {
+        ObserveOptions::new(check, &self.inner.options)
+    }
+
     /// The limit for each step.
     pub fn step_timeout(&self) -> Duration {
         self.inner.probe.step_timeout
@@ -343,14 +353,10 @@ impl Engine {
 pub struct HostKey {
     /// The host.
     pub target: Target,
-    /// Its ports.
-    pub services: Vec<Service>,
-    /// `--no-sni`.
-    pub no_sni: bool,
-    /// `--no-aia`.
-    pub no_aia: bool,
-    /// `--no-versions`.
-    pub no_versions: bool,
+    /// The name as typed, where it differs from the target (some clients compare that).
+    pub typed: Option<String>,
+    /// Everything the observations depend on.
+    pub options: ObserveOptions,
 }
 
 /// Reads an ISP database directory: every regular file (at most [`ispdb::MAX_FILES`], each read

@@ -14,7 +14,7 @@
 //! records:    observation
 //! network:    probe
 //! judgement:  provisioning -> analyze -> clients -> diagnose
-//! resources:  engine
+//! resources:  engine options
 //! commands:   run
 //! output:     report
 //! fleet:      scan
@@ -46,6 +46,8 @@
 //!   recommendation; discovery, reputation and chain verdicts; what each summary claims.
 //! - [`engine`]: the shared resolver, anchors, connection budget, fetcher, ISP database copy
 //!   and (for scans) memo.
+//! - [`options`]: a check's options, and [`options::ObserveOptions`], everything an answer
+//!   depends on: the memo key, a scan's resume fingerprint, the options serve records.
 //! - [`run`]: the commands, as methods on the engine (check, judge, discover, reputation,
 //!   provision, verify).
 //! - [`report`]: the text reports and every JSON output ([`report::wire`], with its schemas).
@@ -65,6 +67,7 @@ pub mod diagnose;
 pub mod engine;
 pub mod exit;
 pub mod observation;
+pub mod options;
 pub mod probe;
 pub mod provisioning;
 pub mod report;

@@ -31,7 +31,7 @@ crate::vocabulary::vocabulary! {
 }
 
 /// One blocklist zone.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Zone {
     /// The zone, e.g. `zen.spamhaus.org`.
     pub name: String,

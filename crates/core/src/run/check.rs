@@ -20,45 +20,13 @@ use crate::exit;
 use crate::observation::saved::{SAVED_FORMAT, Saved, SavedCheck};
 use crate::observation::{
     AiaFetch, CandidateProbe, Der, DiscoveryObservations, EndpointObservation, Observations,
-    SourceErrorKind, VersionProbe, Zone,
+    SourceErrorKind, VersionProbe,
 };
+pub use crate::options::CheckOptions;
 use crate::probe::dns::{DnsError, lookup_names, lookup_ptrs};
 use crate::probe::{self, ProbeRequest, aia, http};
-use crate::service::{self, Service};
 use crate::target::{Address, Subject, Target};
 use crate::tls_catalog::{Offer, TlsVersion};
-
-/// How to check: which ports, which probes, which verdicts to keep.
-#[derive(Debug, Clone, Default)]
-pub struct CheckOptions {
-    /// Ports to probe; empty means all seven.
-    pub services: Vec<Service>,
-    /// Send no SNI, as a very old client would.
-    pub no_sni: bool,
-    /// Do not fetch missing intermediates from AIA URLs.
-    pub no_aia: bool,
-    /// Do not ask which TLS versions and weak suites each port accepts.
-    pub no_versions: bool,
-    /// Keep only these clients' verdicts; empty keeps all.
-    pub clients: Vec<Client>,
-    /// Also examine blocklists, reverse DNS and SMTP names, asking these zones.
-    pub reputation: Option<Vec<Zone>>,
-    /// The server name exactly as the user typed it, when that differs from the normalised
-    /// target (Unicode, upper case, a trailing dot): a client that compares what was typed may
-    /// judge it differently.
-    pub typed: Option<String>,
-}
-
-impl CheckOptions {
-    /// The ports to probe.
-    pub fn services(&self) -> Vec<Service> {
-        if self.services.is_empty() {
-            service::ALL.to_vec()
-        } else {
-            self.services.clone()
-        }
-    }
-}
 
 /// Why a check could not run at all (as opposed to problems found on the server).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -298,10 +266,8 @@ impl Engine {
     ) -> Result<Observations, CheckError> {
         let key = HostKey {
             target: target.clone(),
-            services: options.services(),
-            no_sni: options.no_sni,
-            no_aia: options.no_aia,
-            no_versions: options.no_versions,
+            typed: options.typed.clone(),
+            options: self.observe_options(options),
         };
         self.host_once(key, self.observe_host_now(target, options))
             .await
