@@ -30,6 +30,7 @@
 
 use rustls::pki_types::CertificateDer;
 use webpki::EndEntityCert;
+use x509_parser::asn1_rs::Any;
 use x509_parser::extensions::{GeneralName, NameConstraints, ParsedExtension};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -348,46 +349,33 @@ const BIT_STRING: u8 = 0x03;
 /// One DER element.
 #[derive(Debug, PartialEq, Eq)]
 struct Element<'d> {
+    /// The identifier octet: a single one, as in every element of a certificate.
     tag: u8,
     contents: &'d [u8],
     /// Tag, length and contents.
     whole: &'d [u8],
 }
 
-/// The first DER element of `input`, and what follows it. Only single-byte tags and definite
-/// lengths up to four bytes, which is all certificates use.
+/// The first DER element of `input`, and what follows it, read by asn1-rs (the reader under
+/// x509-parser). Only single-octet tags and definite lengths of at most four octets, which is all
+/// certificates use: the shapes this module has always accepted, no more.
 fn element(input: &[u8]) -> Option<(Element<'_>, &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    if tag & 0x1f == 0x1f {
+    let (rest, any) = Any::from_der(input).ok()?;
+    let &[tag] = any.header.raw_tag()? else {
         return None;
-    }
-    let (&first, rest) = rest.split_first()?;
-    let (length, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let count = usize::from(first & 0x7f);
-        if count == 0 || count > 4 || rest.len() < count {
-            return None;
-        }
-        let (bytes, rest) = rest.split_at(count);
-        let length = bytes
-            .iter()
-            .fold(0usize, |length, byte| (length << 8) | usize::from(*byte));
-        (length, rest)
     };
-    if rest.len() < length {
+    let whole = input.get(..input.len() - rest.len())?;
+    // Tag octet, then a short length or 0x8N and N <= 4 length octets.
+    if whole.len() - any.data.len() > 6 {
         return None;
     }
-    let header = input.len() - rest.len();
-    let (contents, after) = rest.split_at(length);
-    let whole = &input[..header + length];
     Some((
         Element {
             tag,
-            contents,
+            contents: any.data,
             whole,
         },
-        after,
+        rest,
     ))
 }
 
@@ -722,6 +710,9 @@ fn rdns(name: &[u8]) -> Option<Vec<&[u8]>> {
     }
     Some(found)
 }
+
+#[cfg(test)]
+mod properties;
 
 #[cfg(test)]
 mod tests {
