@@ -149,7 +149,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> LineConn<S> {
                 self.record("S: ", &text);
                 return Ok(text);
             }
-            if self.pending.len() > MAX_LINE {
+            // A CR at the end may be the start of the CRLF that ends a line of MAX_LINE bytes:
+            // whether such a line is taken must not depend on where a read happened to stop.
+            let unfinished = self.pending.len() - usize::from(self.pending.last() == Some(&b'\r'));
+            if unfinished > MAX_LINE {
                 return Err(DialogueError::LineTooLong);
             }
             let mut chunk = [0u8; READ_CHUNK];
@@ -300,6 +303,21 @@ mod tests {
             c.read_line(deadline, "greeting").await,
             Err(DialogueError::LineTooLong)
         ));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_line_of_the_longest_length_is_taken_however_its_crlf_arrives() {
+        // Found by tests/properties/dialogue.rs: the CR in one read, the LF in the next.
+        let mut line = vec![b'A'; MAX_LINE];
+        line.push(b'\r');
+        let chunks = vec![
+            (Duration::ZERO, line),
+            (Duration::from_millis(5), b"\n".to_vec()),
+        ];
+        let mut c = LineConn::new(hostile_server(chunks), Duration::from_secs(10), Vec::new());
+        let deadline = c.deadline();
+        let read = c.read_line(deadline, "greeting").await.unwrap();
+        assert_eq!(read.len(), MAX_LINE);
     }
 
     #[tokio::test]
