@@ -7,7 +7,9 @@
 //! Case counts are modest (the whole binary runs in seconds); `PROPTEST_CASES` raises them for a
 //! longer hunt.
 
+mod aia;
 mod dialogue;
+mod hello;
 
 use std::time::{Duration, Instant};
 
