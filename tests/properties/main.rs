@@ -10,6 +10,7 @@
 mod aia;
 mod dialogue;
 mod hello;
+mod provisioning;
 
 use std::time::{Duration, Instant};
 
