@@ -11,6 +11,7 @@ mod aia;
 mod dialogue;
 mod hello;
 mod provisioning;
+mod scan_input;
 
 use std::time::{Duration, Instant};
 
