@@ -300,6 +300,9 @@ fn rtf_text(rtf: &str) -> String {
     let mut skip = false;
     // After \uN, the fallback characters to drop (\ucN, usually 1).
     let mut fallback = 0usize;
+    // A high surrogate from \uN, waiting for the low one: characters beyond U+FFFF are written
+    // as two \uN, one per UTF-16 unit.
+    let mut high: Option<u32> = None;
     let mut chars = rtf.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -376,8 +379,17 @@ fn rtf_text(rtf: &str) -> String {
                         if let Ok(n) = number.parse::<i32>() {
                             // Negative values are code units above 32767.
                             let unit = if n < 0 { n + 65536 } else { n };
-                            if let Some(c) = u32::try_from(unit).ok().and_then(char::from_u32) {
-                                out.push(c);
+                            let pending = high.take();
+                            match u32::try_from(unit) {
+                                Ok(unit @ 0xd800..=0xdbff) => high = Some(unit),
+                                Ok(low @ 0xdc00..=0xdfff) => {
+                                    let pair = pending.map(|high| {
+                                        0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00)
+                                    });
+                                    out.extend(pair.and_then(char::from_u32));
+                                }
+                                Ok(unit) => out.extend(char::from_u32(unit)),
+                                Err(_) => {}
                             }
                             fallback = 1;
                         }
@@ -397,6 +409,7 @@ fn rtf_text(rtf: &str) -> String {
                 if fallback > 0 {
                     fallback -= 1;
                 } else {
+                    high = None;
                     out.push(c);
                 }
             }
@@ -470,6 +483,8 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Café"), "{text}");
+        // Beyond U+FFFF, one \uN per UTF-16 unit (found by tests/properties/explain.rs).
+        assert_eq!(plain(r"{\rtf1 Smile \u-10179?\u-8704?!}"), "Smile 😀!");
         assert!(!text.contains("Calibri"), "{text}");
     }
 
