@@ -9,6 +9,7 @@
 
 mod aia;
 mod dialogue;
+mod explain;
 mod hello;
 mod provisioning;
 mod scan_input;
