@@ -80,8 +80,8 @@ fn certificate(name: &str, accesses: Option<&[Access]>) -> rcgen::Certificate {
     params.self_signed(key).expect("a certificate")
 }
 
-/// Three certificates to answer with, made once.
-static CERTIFICATES: LazyLock<Vec<(Vec<u8>, String)>> = LazyLock::new(|| {
+/// Three certificates to answer with (and for the chain files of `files`), made once.
+pub static CERTIFICATES: LazyLock<Vec<(Vec<u8>, String)>> = LazyLock::new(|| {
     ["one", "two", "three"]
         .iter()
         .map(|name| {

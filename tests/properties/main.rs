@@ -10,6 +10,7 @@
 mod aia;
 mod dialogue;
 mod explain;
+mod files;
 mod hello;
 mod provisioning;
 mod scan_input;
