@@ -423,3 +423,59 @@ async fn version_probe_alert_is_recorded_by_name() {
         }
     );
 }
+
+/// A TLS 1.2 ServerHello (suite 0xc02f) in one record.
+fn server_hello_record() -> Vec<u8> {
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[9; 32]);
+    body.extend_from_slice(&[0, 0xc0, 0x2f, 0]);
+    let mut message = vec![2, 0, 0, body.len() as u8];
+    message.extend_from_slice(&body);
+    let mut record = vec![22, 3, 3, 0, message.len() as u8];
+    record.extend_from_slice(&message);
+    record
+}
+
+#[tokio::test]
+async fn version_probe_reads_an_answer_sent_a_byte_at_a_time() {
+    let address = server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        let _ = stream.set_nodelay(true);
+        for byte in server_hello_record() {
+            if stream.write_all(&[byte]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+    assert!(
+        matches!(
+            ask_tls10(address).await,
+            HelloAnswer::Accepted { cipher: 0xc02f, .. }
+        ),
+        "the whole ServerHello is read, however it arrives"
+    );
+}
+
+#[tokio::test]
+async fn version_probe_refuses_an_answer_of_endless_tiny_records() {
+    let address = server(|mut stream| async move {
+        read_hello(&mut stream).await;
+        // The start of a ServerHello spread one byte per record, and then more of the same:
+        // a flight no server sends, each record forcing the answer to be read again.
+        let hello = server_hello_record();
+        let mut records = Vec::new();
+        for byte in hello[5..6].iter().chain(std::iter::repeat_n(&0u8, 2000)) {
+            records.extend_from_slice(&[22, 3, 3, 0, 1, *byte]);
+        }
+        let _ = stream.write_all(&records).await;
+        tokio::time::sleep(STEP * 2).await;
+    })
+    .await;
+    let answer = ask_tls10(address).await;
+    assert!(
+        matches!(&answer, HelloAnswer::Invalid { detail } if detail.contains("more than 256 TLS records")),
+        "{answer:?}"
+    );
+}

@@ -28,6 +28,11 @@ use crate::tls_catalog::{self, Offer, TlsVersion};
 /// chain is read here), with the records around them.
 const READ_CAP: usize = 136 * 1024;
 
+/// Most TLS records read before the server's first flight is complete. Real servers send a few
+/// (up to about a dozen with small records); the answer is parsed again only when a record
+/// completes, so this bounds the work a server dripping tiny records can cause.
+pub const MAX_FLIGHT_RECORDS: usize = 256;
+
 /// The questions to ask of an endpoint, given its main probe; empty when TLS never started.
 pub fn questions(main: &EndpointObservation) -> Vec<(TlsVersion, Offer)> {
     let tls_started = match &main.failure {
@@ -258,12 +263,24 @@ async fn exchange(
         stream.write_all(&message).await?;
         let mut received: Vec<u8> = Vec::with_capacity(4096);
         let mut chunk = [0u8; 4096];
+        let mut records = Records::default();
         loop {
             let read = stream.read(&mut chunk).await?;
             if read == 0 {
-                return Ok::<_, std::io::Error>((received, true));
+                return Ok::<_, std::io::Error>((received, Ended::Closed));
             }
             received.extend_from_slice(&chunk[..read]);
+            // Parsed again only when a record (or a record's header) is new: a server sending
+            // a byte at a time costs a parse per record, not per byte.
+            if !records.advance(&received) {
+                if received.len() >= READ_CAP {
+                    return Ok((received, Ended::Read));
+                }
+                continue;
+            }
+            if records.complete > MAX_FLIGHT_RECORDS {
+                return Ok((received, Ended::TooManyRecords));
+            }
             let done = match hello::read_response(&received) {
                 Response::Incomplete => false,
                 Response::Hello {
@@ -280,7 +297,7 @@ async fn exchange(
                 Response::Alert { .. } | Response::Invalid(_) => true,
             };
             if done || received.len() >= READ_CAP {
-                return Ok((received, false));
+                return Ok((received, Ended::Read));
             }
         }
     };
@@ -292,8 +309,16 @@ async fn exchange(
         Ok(Err(error)) => HelloAnswer::Invalid {
             detail: format!("the connection failed: {error}"),
         },
-        Ok(Ok((received, closed))) => match hello::read_response(&received) {
-            Response::Incomplete if received.is_empty() && closed => HelloAnswer::Closed,
+        Ok(Ok((_, Ended::TooManyRecords))) => HelloAnswer::Invalid {
+            detail: format!(
+                "more than {MAX_FLIGHT_RECORDS} TLS records before the end of the server's \
+                 first answer"
+            ),
+        },
+        Ok(Ok((received, ended))) => match hello::read_response(&received) {
+            Response::Incomplete if received.is_empty() && ended == Ended::Closed => {
+                HelloAnswer::Closed
+            }
             Response::Incomplete => HelloAnswer::Invalid {
                 detail: format!(
                     "the answer stopped after {} bytes, before a whole ServerHello",
@@ -331,4 +356,48 @@ async fn exchange(
     .await;
     budget::linger(stream, permit);
     answer
+}
+/// Why reading a server's first answer stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// The server closed the connection.
+    Closed,
+    /// Enough was read: a decision, or the cap.
+    Read,
+    /// More records than a first flight has.
+    TooManyRecords,
+}
+
+/// Where the complete TLS records of what was received end, advanced as bytes arrive.
+#[derive(Debug, Default)]
+struct Records {
+    /// Bytes of complete records.
+    end: usize,
+    /// How many complete records.
+    complete: usize,
+    /// Whether the header of the record after `end` has been seen (and parsed once).
+    header_seen: bool,
+}
+
+impl Records {
+    /// Takes in what `received` now holds; whether a record or a record header is new since
+    /// the last call (only then can the answer have changed).
+    fn advance(&mut self, received: &[u8]) -> bool {
+        let mut new = false;
+        while let Some(header) = received.get(self.end..self.end + 5) {
+            if !self.header_seen {
+                self.header_seen = true;
+                new = true;
+            }
+            let length = usize::from(u16::from_be_bytes([header[3], header[4]]));
+            if received.len() < self.end + 5 + length {
+                break;
+            }
+            self.end += 5 + length;
+            self.complete += 1;
+            self.header_seen = false;
+            new = true;
+        }
+        new
+    }
 }
