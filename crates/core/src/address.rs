@@ -1,8 +1,17 @@
-//! Which addresses a server on the internet must never be made to connect to for a visitor:
-//! loopback, private, link-local, CGNAT, multicast and reserved ranges, IPv4 and IPv6 (RFC 6890
-//! and the IANA special-purpose registries). `mailtls serve` refuses targets there and its
-//! engine does not connect there, unless `--allow-private`.
-
+//! What counts as inside: the special-purpose address ranges (RFC 6890 and the IANA
+//! special-purpose registries) a server on the internet must never be made to connect to for a
+//! visitor: loopback, private, link-local, CGNAT, multicast and reserved, IPv4 and IPv6.
+//!
+//! [`special`] is the one definition; every decision about where a connection may go asks it:
+//! - the probes refuse to connect there (`ProbeSettings::refuse_special`) and the resolver drops
+//!   such addresses from its answers (`Dns::refusing_special`), both set by
+//!   `EngineOptions::refuse_special` (`mailtls serve` without `--allow-private`);
+//! - the HTTP(S) fetcher (provisioning documents, the ISP database, AIA issuers, autodiscover
+//!   redirects) judges every hop's address, a literal in a URL or a redirect included, before it
+//!   connects: refused when the engine refuses special addresses, or when the fetch's policy does
+//!   not allow inside addresses (the command line fetches from inside only when the checked
+//!   server lives inside too, as decided by this same function);
+//! - `serve` refuses a visitor's target there before anything else.
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 crate::vocabulary::vocabulary! {
@@ -52,9 +61,18 @@ impl Range {
     }
 }
 
-/// The special-purpose range `ip` is in, `None` for an ordinary public address. IPv4-mapped,
-/// IPv4-compatible, NAT64 (64:ff9b::/96) and 6to4 (2002::/16) addresses are judged by the IPv4
-/// address inside.
+/// The special-purpose range `ip` is in, `None` for an ordinary public address.
+///
+/// IPv6 addresses that carry an IPv4 address are judged by it, as the packets reach it:
+/// - IPv4-mapped (`::ffff:a.b.c.d`): a socket connects to the IPv4 address itself;
+/// - NAT64 with the well-known prefix (`64:ff9b::a.b.c.d`, RFC 6052): the translator connects to
+///   the IPv4 address. RFC 6052 section 3.1 forbids the prefix for non-global IPv4 addresses, so
+///   one embedding an inside address is never legitimate and is that address's range; one
+///   embedding a public address is public. The rest of 64:ff9b::/32, the local-use prefix
+///   64:ff9b:1::/48 (RFC 8215) included, is reserved: its translators belong to a local network;
+/// - 6to4 (`2002:AABB:CCDD::/48`, RFC 3056): the relay tunnels to `AA.BB.CC.DD`;
+/// - IPv4-compatible (`::a.b.c.d`, deprecated by RFC 4291): the range of the IPv4 address inside,
+///   or reserved when that is public (no host has such an address any more).
 pub fn special(ip: IpAddr) -> Option<Range> {
     match ip {
         IpAddr::V4(v4) => special_v4(v4),
@@ -155,6 +173,107 @@ mod tests {
             ("4000::1", Range::Reserved),
         ] {
             assert_eq!(range(address), Some(expected), "{address}");
+        }
+    }
+
+    /// Every range issue 22 lists, at both ends where it has ends, and the embedding forms.
+    #[test]
+    fn every_listed_range_at_its_edges() {
+        for (address, expected) in [
+            ("0.0.0.0", Range::Unspecified),
+            ("0.255.255.255", Range::Unspecified),
+            ("127.0.0.0", Range::Loopback),
+            ("127.255.255.254", Range::Loopback),
+            ("10.0.0.0", Range::Private),
+            ("10.255.255.255", Range::Private),
+            ("172.16.0.0", Range::Private),
+            ("172.31.255.255", Range::Private),
+            ("192.168.0.0", Range::Private),
+            ("192.168.255.255", Range::Private),
+            ("100.64.0.0", Range::Cgnat),
+            ("100.127.255.255", Range::Cgnat),
+            ("169.254.0.0", Range::LinkLocal),
+            ("169.254.255.255", Range::LinkLocal),
+            ("224.0.0.0", Range::Multicast),
+            ("239.255.255.255", Range::Multicast),
+            ("240.0.0.0", Range::Reserved),
+            ("255.255.255.254", Range::Reserved),
+            ("::", Range::Unspecified),
+            ("::1", Range::Loopback),
+            ("fc00::", Range::UniqueLocal),
+            (
+                "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+                Range::UniqueLocal,
+            ),
+            ("fe80::", Range::LinkLocal),
+            ("febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::LinkLocal),
+            ("ff00::", Range::Multicast),
+            ("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", Range::Multicast),
+            ("::ffff:169.254.169.254", Range::LinkLocal),
+            ("::ffff:0.0.0.0", Range::Unspecified),
+            ("64:ff9b::a9fe:a9fe", Range::LinkLocal),
+            ("64:ff9b::7f00:1", Range::Loopback),
+            ("64:ff9b::c0a8:1", Range::Private),
+            // Outside the /96 and the local-use /48 (RFC 8215): reserved whatever follows.
+            ("64:ff9b:1::808:808", Range::Reserved),
+            ("64:ff9b:0:0:1::808:808", Range::Reserved),
+            ("2002:a9fe:a9fe::", Range::LinkLocal),
+            ("2002:7f00:1::1", Range::Loopback),
+            ("2002:0a00:0001::", Range::Private),
+            ("::10.0.0.1", Range::Private),
+            ("::169.254.169.254", Range::LinkLocal),
+            ("::8.8.8.8", Range::Reserved),
+            // IPv4-translated (SIIT, ::ffff:0:a.b.c.d) and Teredo: never a server's address.
+            ("::ffff:0:808:808", Range::Reserved),
+            ("2001::1", Range::Reserved),
+        ] {
+            assert_eq!(range(address), Some(expected), "{address}");
+        }
+    }
+
+    /// Just outside each listed IPv4 range: public.
+    #[test]
+    fn the_neighbours_of_each_range_are_public() {
+        for address in [
+            "1.0.0.0",
+            "126.255.255.255",
+            "128.0.0.0",
+            "9.255.255.255",
+            "11.0.0.0",
+            "172.15.255.255",
+            "172.32.0.0",
+            "192.167.255.255",
+            "192.169.0.0",
+            "100.63.255.255",
+            "100.128.0.0",
+            "169.253.255.255",
+            "169.255.0.0",
+            "223.255.255.255",
+            "2002:0808:0808::1",
+            "::ffff:1.1.1.1",
+        ] {
+            assert_eq!(range(address), None, "{address}");
+        }
+    }
+
+    proptest::proptest! {
+        /// An IPv6 address that embeds an IPv4 one is judged by it (IPv4-compatible ones are
+        /// inside whatever they embed).
+        #[test]
+        fn embedded_ipv4_is_judged_by_itself(bits in proptest::prelude::any::<u32>()) {
+            let v4 = Ipv4Addr::from(bits);
+            let [a, b, c, d] = v4.octets();
+            let direct = special(IpAddr::V4(v4));
+            let (hi, lo) = (u16::from_be_bytes([a, b]), u16::from_be_bytes([c, d]));
+            for embedded in [
+                v4.to_ipv6_mapped(),
+                Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, hi, lo),
+                Ipv6Addr::new(0x2002, hi, lo, 0, 0, 0, 0, 1),
+            ] {
+                proptest::prop_assert_eq!(special(IpAddr::V6(embedded)), direct, "{}", embedded);
+            }
+            let compatible = Ipv6Addr::new(0, 0, 0, 0, 0, 0, hi, lo);
+            proptest::prop_assert!(special(IpAddr::V6(compatible)).is_some(), "{}", compatible);
         }
     }
 
