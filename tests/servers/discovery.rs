@@ -613,7 +613,7 @@ fn fetches_refuse_inside_addresses(ca: &str) -> Result<(), Failed> {
     };
     let refused = fetch(false);
     ensure(
-        matches!(&refused, Err(f) if matches!(f.error, FetchError::PrivateAddress(_))),
+        matches!(&refused, Err(f) if matches!(f.error, FetchError::PrivateAddress { .. })),
         || format!("refused without permission: {refused:?}"),
     )?;
     let fetched = fetch(true);

@@ -6,7 +6,7 @@
 //! - the connection budget every connection of every job counts against (in all, and per
 //!   address: a thousand checks of names hosted on one server keep to its limit together);
 //! - the HTTP(S) fetcher for provisioning documents and AIA issuers, on the same resolver,
-//!   anchors and budget;
+//!   anchors, budget and refusal of special-purpose addresses;
 //! - the step timeout, the EHLO name and how often to retry a server that turns us away;
 //! - the copy of Mozilla's ISP database discovery asks (the bundled one, `--ispdb DIR|URL`);
 //! - for a fleet scan, a memo of answers shared by every job (each endpoint probed once).
@@ -90,8 +90,11 @@ pub struct EngineOptions {
     /// Share answers between jobs (a fleet scan): each endpoint probed once, each host checked
     /// once. `None` for anything long-lived, which must not answer from the past.
     pub memo: Option<MemoOptions>,
-    /// Never resolve to, or connect to, addresses in special-purpose ranges (loopback,
-    /// private, link-local, CGNAT, multicast, reserved): for a server on the internet.
+    /// Never resolve to, or connect to, addresses in special-purpose ranges
+    /// ([`crate::address::special`]: loopback, private, link-local, CGNAT, multicast,
+    /// reserved...): for a server on the internet. The resolver drops them from its answers, the
+    /// probes and the fetcher (every hop, a literal address in a URL or a redirect included)
+    /// refuse them before connecting.
     pub refuse_special: bool,
     /// The copy of Mozilla's ISP database Thunderbird's steps 5 and 6 are answered from.
     pub ispdb: IspdbOption,
@@ -250,6 +253,9 @@ impl Engine {
             anchors.root_store(),
             options.step_timeout,
         );
+        if options.refuse_special {
+            fetcher = fetcher.refusing_special();
+        }
         if let Some(memo) = options.memo {
             fetcher = fetcher.with_memo(memo.max_bytes / 8);
         }

@@ -3,9 +3,12 @@
 //! `http://` only).
 //!
 //! Every hop is done by hand, so each obeys the same rules as a probe:
-//! - the host is resolved through our resolver (`--dns`), and an address in loopback, private,
-//!   link-local or CGNAT space is refused unless the caller allows it (the target itself lives
-//!   there), so a hostile DNS answer or URL cannot aim us at the inside of a network;
+//! - the host is resolved through our resolver (`--dns`); the address, resolved or written in
+//!   the URL or a redirect as a literal, is judged by [`crate::address::special`] before any
+//!   connection: a special-purpose one is refused when the fetcher refuses them all
+//!   ([`Fetcher::refusing_special`], `mailtls serve`) or the fetch's policy does not allow inside
+//!   addresses (the checked server is not inside itself), so a hostile DNS answer, URL or
+//!   redirect cannot aim us at the inside of a network;
 //! - the connection goes to exactly the address that was checked (no second lookup, no
 //!   rebinding), takes its place in the connection budget first, and is not pooled;
 //! - redirects are followed by us: at most [`MAX_REDIRECTS`], only to the allowed scheme, never
@@ -29,6 +32,7 @@ use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 
 use super::budget::ConnectionBudget;
 use super::dns::{Dns, DnsError};
+use crate::address::{self, Range};
 use crate::crypto::PROVIDER;
 use crate::observation::Der;
 
@@ -72,7 +76,9 @@ pub struct Policy {
     pub scheme: Scheme,
     /// Largest body read.
     pub max_body: usize,
-    /// Whether loopback, private, link-local and CGNAT addresses may be fetched from.
+    /// Whether addresses in special-purpose ranges ([`crate::address::special`]) may be fetched
+    /// from (the checked server lives inside too). A fetcher that refuses them all
+    /// ([`Fetcher::refusing_special`]) refuses them whatever this says.
     pub allow_inside: bool,
 }
 
@@ -82,9 +88,17 @@ pub enum FetchError {
     /// The host name does not resolve.
     #[error("{0} does not resolve")]
     NoSuchHost(String),
-    /// The host resolves only to addresses we will not fetch from.
-    #[error("{0} resolves to a private or loopback address; not fetched")]
-    PrivateAddress(String),
+    /// The host is, or resolves only to, an address in a special-purpose range we will not fetch
+    /// from; nothing was connected to.
+    #[error("{}; not fetched", inside_words(host, *address, *range))]
+    PrivateAddress {
+        /// The host of the URL (a name, or the address itself).
+        host: String,
+        /// The (first) address refused.
+        address: IpAddr,
+        /// Its range.
+        range: Range,
+    },
     /// Nothing answered.
     #[error("cannot connect: {0}")]
     Connect(String),
@@ -151,6 +165,10 @@ pub struct Fetcher {
     verifier: Result<Arc<WebPkiServerVerifier>, String>,
     /// For a fleet scan: every fetch's outcome, so each URL (and body) is fetched once.
     memo: Option<Cache<FetchKey, Arc<Result<Fetched, FetchFailure>>>>,
+    /// Refuse every special-purpose address, whatever a fetch's policy says.
+    refuse_special: bool,
+    /// Special-purpose addresses fetched from all the same (see [`Fetcher::allowing`]).
+    allowed: Vec<IpAddr>,
 }
 
 /// What makes two fetches the same: URL, body and policy.
@@ -190,7 +208,35 @@ impl Fetcher {
             timeout,
             verifier,
             memo: None,
+            refuse_special: false,
+            allowed: Vec::new(),
         }
+    }
+
+    /// The same fetcher, refusing every address in a special-purpose range
+    /// ([`crate::address::special`]) whatever a fetch's policy says (`mailtls serve` without
+    /// `--allow-private`). Without the memo: its answers were fetched under other rules.
+    pub fn refusing_special(mut self) -> Fetcher {
+        self.refuse_special = true;
+        self.memo = None;
+        self
+    }
+
+    /// The same fetcher, connecting to these special-purpose addresses whatever a fetch's policy
+    /// says: servers of one's own (a test lab's) that a refusing fetcher must still reach. Only
+    /// an address itself is matched (a literal in a URL, or what the resolver answered: a
+    /// resolver that refuses special addresses never answers with them). Without the memo: its
+    /// answers were fetched under other rules.
+    pub fn allowing(mut self, addresses: impl IntoIterator<Item = IpAddr>) -> Fetcher {
+        self.allowed.extend(addresses);
+        self.memo = None;
+        self
+    }
+
+    /// The range that makes `ip` refused under `policy`, `None` when it may be connected to.
+    fn refused(&self, ip: IpAddr, policy: Policy) -> Option<Range> {
+        let refuse = self.refuse_special || !policy.allow_inside;
+        address::special(ip).filter(|_| refuse && !self.allowed.contains(&ip))
     }
 
     /// The same fetcher, fetching each URL (with its body) once and keeping at most `max_bytes`
@@ -360,7 +406,11 @@ impl Fetcher {
                 let addresses = self.dns.addresses(&name).await.map_err(|error| {
                     let error = match error {
                         DnsError::NotFound(_) => FetchError::NoSuchHost(name.clone()),
-                        DnsError::Refused { .. } => FetchError::PrivateAddress(name.clone()),
+                        DnsError::Refused { address, range, .. } => FetchError::PrivateAddress {
+                            host: name.clone(),
+                            address,
+                            range,
+                        },
                         other => FetchError::Resolver(other.to_string()),
                     };
                     fail(error, Vec::new())
@@ -371,12 +421,29 @@ impl Fetcher {
             Some(url::Host::Ipv6(ip)) => (None, vec![IpAddr::V6(ip)]),
             None => return Err(fail(FetchError::Url(format!("{url} has no host")), vec![])),
         };
-        let shown = host.clone().unwrap_or_else(|| addresses[0].to_string());
-        let Some(address) = addresses
-            .into_iter()
-            .find(|ip| policy.allow_inside || !is_inside(*ip))
-        else {
-            return Err(fail(FetchError::PrivateAddress(shown), Vec::new()));
+        // Judged before anything is connected to: the first address not refused, else why not.
+        let mut refused: Option<(IpAddr, Range)> = None;
+        let allowed = addresses
+            .iter()
+            .copied()
+            .find(|ip| match self.refused(*ip, policy) {
+                Some(range) => {
+                    refused.get_or_insert((*ip, range));
+                    false
+                }
+                None => true,
+            });
+        let Some(address) = allowed else {
+            let shown = host.clone().or_else(|| url.host_str().map(str::to_string));
+            let error = match refused {
+                Some((address, range)) => FetchError::PrivateAddress {
+                    host: shown.unwrap_or_else(|| address.to_string()),
+                    address,
+                    range,
+                },
+                None => FetchError::NoSuchHost(shown.unwrap_or_default()),
+            };
+            return Err(fail(error, Vec::new()));
         };
         let https = url.scheme() == "https";
         let port = url
@@ -705,52 +772,13 @@ fn leaf_names(der: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Loopback, private (RFC 1918, RFC 4193), link-local, unspecified or CGNAT space.
-pub fn is_inside(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || (a == 100 && (64..128).contains(&b))
-        }
-        IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_inside(IpAddr::V4(v4)))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn inside_addresses() {
-        for inside in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.1",
-            "172.16.5.5",
-            "169.254.1.1",
-            "100.64.0.1",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(is_inside(inside.parse().unwrap()), "{inside}");
-        }
-        for outside in ["192.0.2.1", "8.8.8.8", "100.128.0.1", "2001:db8::1"] {
-            assert!(!is_inside(outside.parse().unwrap()), "{outside}");
-        }
+/// Why a host is refused, in words: "10.0.0.1 is a private address", "x.test resolves to a
+/// link-local address (169.254.169.254)".
+fn inside_words(host: &str, address: IpAddr, range: Range) -> String {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if literal.parse::<IpAddr>() == Ok(address) {
+        format!("{address} is {}", range.describe())
+    } else {
+        format!("{host} resolves to {} ({address})", range.describe())
     }
 }

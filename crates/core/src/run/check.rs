@@ -24,7 +24,7 @@ use crate::observation::{
 };
 pub use crate::options::CheckOptions;
 use crate::probe::dns::{DnsError, lookup_names, lookup_ptrs};
-use crate::probe::{self, ProbeRequest, aia, http};
+use crate::probe::{self, ProbeRequest, aia};
 use crate::target::{Address, Subject, Target};
 use crate::tls_catalog::{Offer, TlsVersion};
 
@@ -389,7 +389,11 @@ impl Engine {
         if skip {
             return fetched;
         }
-        let allow_inside = observations.addresses.iter().copied().any(http::is_inside);
+        let allow_inside = observations
+            .addresses
+            .iter()
+            .copied()
+            .any(|ip| crate::address::special(ip).is_some());
         for _round in 0..plan::MAX_AIA_ROUNDS {
             let urls = plan::aia_urls(observations, &fetched, self.anchors(), now());
             if urls.is_empty() {

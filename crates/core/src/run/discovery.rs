@@ -20,7 +20,7 @@ use crate::observation::{
     SkippedHost, Source, SourceErrorKind, UnansweredHost,
 };
 use crate::probe::dns::{Dns, DnsError};
-use crate::probe::http::{self, FetchError, FetchFailure, Fetcher, Policy, Scheme};
+use crate::probe::http::{FetchError, FetchFailure, Fetcher, Policy, Scheme};
 use crate::provisioning::documents::{self, DocumentError};
 use crate::service::{Protocol, Service};
 use crate::target::{Address, Target};
@@ -105,7 +105,7 @@ impl Engine {
         let allow_inside = lookups
             .iter()
             .flat_map(|lookup| lookup.iter().flatten().copied())
-            .any(http::is_inside);
+            .any(|ip| crate::address::special(ip).is_some());
         let inside_unknown = lookups
             .iter()
             .any(|lookup| matches!(lookup, Err(DnsError::Timeout(_) | DnsError::Failed { .. })));
@@ -418,7 +418,7 @@ pub(super) fn fetch_error_kind(error: &FetchError) -> SourceErrorKind {
     match error {
         FetchError::NoSuchHost(_) | FetchError::Status(404) => SourceErrorKind::NotPublished,
         FetchError::BadCertificate(_) => SourceErrorKind::BadCertificate,
-        FetchError::PrivateAddress(_) => SourceErrorKind::InsideAddress,
+        FetchError::PrivateAddress { .. } => SourceErrorKind::InsideAddress,
         FetchError::Redirect(_) => SourceErrorKind::BadRedirect,
         FetchError::Connect(_) | FetchError::Status(_) | FetchError::Timeout(_) => {
             SourceErrorKind::Unreachable
