@@ -25,7 +25,8 @@
 //! - [`exit`]: the documented exit statuses.
 //! - [`target`]: what the user typed, parsed once: a host (name or IP), an e-mail address.
 //! - [`service`]: the seven mail ports, their protocol and TLS mode.
-//! - [`address`]: special-purpose address ranges (loopback, private...) a server must refuse.
+//! - [`address`]: special-purpose address ranges (loopback, private...): the one definition of
+//!   inside every connection is judged by.
 //! - [`tls_catalog`]: TLS versions, the suites probes offer (and Thunderbird's and GnuTLS's
 //!   own), suite and alert names.
 //! - [`crypto`]: the one rustls crypto provider, and the signature checks it lacks (weak RSA,
