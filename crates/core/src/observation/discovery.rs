@@ -149,7 +149,8 @@ crate::vocabulary::vocabulary! {
         Redirect => "redirect",
         /// Redirects in a circle, too many, or to another scheme.
         BadRedirect => "bad-redirect",
-        /// The host resolves only to inside addresses, and was not fetched.
+        /// The host is, or resolves only to, an inside address (`address::special`), or a
+        /// redirect led to one; not fetched.
         InsideAddress => "inside-address",
         /// No answer, a refused connection, a timeout, or another HTTP error status.
         Unreachable => "unreachable",
