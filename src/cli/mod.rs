@@ -4,6 +4,7 @@
 mod check;
 mod explain;
 mod judge;
+mod logs;
 mod provision;
 mod reputation;
 mod scan;

@@ -9,6 +9,7 @@ use mailtls::scan::store::Store;
 use mailtls::serve::config::ServeConfig;
 use mailtls::serve::{self, AppState};
 
+use super::logs::{self, LogFormat};
 use super::{EngineArgs, Failure, ProbeArgs};
 
 #[derive(Args, Debug)]
@@ -27,6 +28,15 @@ pub struct ServeArgs {
     /// (for a server inside a company network; never on the internet).
     #[arg(long = "allow-private")]
     allow_private: bool,
+    /// How log lines (one per request, per check, per provisioning change) are written to
+    /// standard error; which are written: MAILTLS_LOG (default warn,mailtls=info).
+    #[arg(
+        long = "log-format",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    log_format: LogFormat,
     #[command(flatten)]
     engine: EngineArgs,
     #[command(flatten)]
@@ -34,6 +44,7 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> Result<u8, Failure> {
+    logs::install(logs::SERVE_DEFAULT, args.log_format)?;
     let config = match &args.config {
         Some(path) => ServeConfig::load(path).map_err(|e| Failure::usage(e.into()))?,
         None => ServeConfig::default(),
@@ -60,11 +71,11 @@ pub fn run(args: ServeArgs) -> Result<u8, Failure> {
             args.allow_private,
             args.listen,
         );
-        eprintln!(
-            "mailtls serve: listening on http://{} ({} provisioned domain{})",
-            args.listen,
-            config.domains.len(),
-            if config.domains.len() == 1 { "" } else { "s" }
+        tracing::info!(
+            listen = %args.listen,
+            provisioned_domains = config.domains.len(),
+            "listening on http://{}",
+            args.listen
         );
         serve::run(listener, state, config.renew, shutdown())
             .await

@@ -246,7 +246,7 @@ pub async fn openapi() -> Response {
 }
 
 fn store_error(e: &StoreError) -> Response {
-    eprintln!("mailtls serve: {e}");
+    tracing::error!(error = %e, "the store does not answer");
     error(
         StatusCode::SERVICE_UNAVAILABLE,
         "store-unavailable",

@@ -11,9 +11,10 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::metrics::Metrics;
 use super::model::PageModel;
+use mailtls_core::diagnose::{Diagnosis, Severity};
 use mailtls_core::engine::Engine;
 use mailtls_core::report::wire;
-use mailtls_core::run::check::{CheckOptions, now};
+use mailtls_core::run::check::{CheckOptions, CheckReport, Checked, now};
 use mailtls_core::target::Subject;
 use mailtls_scan::store::{CheckRow, Store, StoreError};
 
@@ -135,7 +136,15 @@ impl Checks {
             this.metrics.in_flight().inc();
             let started = Instant::now();
             let _ = this.store.start_check(&id).await;
-            let row = this.run(&id, &subject).await;
+            let (row, outcome) = this.run(&id, &subject).await;
+            tracing::info!(
+                id,
+                target = %subject,
+                verdict = %row.verdict.as_deref().unwrap_or("unknown"),
+                %outcome,
+                duration_ms = crate::access_log::milliseconds(started),
+                "check"
+            );
             this.metrics.finished(
                 row.verdict.as_deref().unwrap_or("error"),
                 started.elapsed().as_secs_f64(),
@@ -147,7 +156,7 @@ impl Checks {
                         tokio::time::sleep(Duration::from_secs(1 << attempt)).await;
                     }
                     Err(error) => {
-                        eprintln!("mailtls serve: check {id}: {error}");
+                        tracing::error!(id, %error, "cannot record a finished check");
                         break;
                     }
                     Ok(()) => break,
@@ -159,7 +168,9 @@ impl Checks {
         });
     }
 
-    async fn run(&self, id: &str, subject: &Subject) -> CheckRow {
+    /// Runs the check; its row, and its outcome for the log: the most serious problem's code
+    /// ("ok" when none), or why it could not run.
+    async fn run(&self, id: &str, subject: &Subject) -> (CheckRow, &'static str) {
         let mut row = CheckRow {
             id: id.to_string(),
             target: subject.to_string(),
@@ -174,7 +185,7 @@ impl Checks {
         let checked =
             tokio::time::timeout(CHECK_LIMIT, self.engine.check(subject, &self.options)).await;
         row.finished_at = Some(now());
-        match checked {
+        let outcome = match checked {
             Err(_) => {
                 row.error = Some(error_json(
                     "timeout",
@@ -183,6 +194,7 @@ impl Checks {
                         CHECK_LIMIT.as_secs()
                     ),
                 ));
+                "timeout"
             }
             Ok(Err(error)) => {
                 let code = match &error {
@@ -194,6 +206,7 @@ impl Checks {
                     },
                 };
                 row.error = Some(error_json(code, &error.to_string()));
+                code
             }
             Ok(Ok(report)) => {
                 let output = wire::check::output(&report);
@@ -202,10 +215,35 @@ impl Checks {
                 row.verdict = Some(page.verdict.clone());
                 row.page = serde_json::to_string(&page).ok();
                 row.report = serde_json::to_string(&output).ok();
+                headline(&report)
             }
-        }
-        row
+        };
+        (row, outcome)
     }
+}
+
+/// The code of the most serious problem of `report` (the first error, else warning, else
+/// info), or "ok": what `mailtls scan` prints as a target's top problem.
+fn headline(report: &CheckReport) -> &'static str {
+    let diagnoses: Vec<&Diagnosis> = match &report.checked {
+        Checked::Host(host) => vec![&host.diagnosis],
+        Checked::Domain(domain) => domain.report.hosts.iter().collect(),
+    };
+    let rank = |severity: Severity| match severity {
+        Severity::Error => 0,
+        Severity::Warning => 1,
+        Severity::Info => 2,
+    };
+    diagnoses
+        .into_iter()
+        .flat_map(|d| {
+            d.endpoints
+                .iter()
+                .flat_map(|e| &e.problems)
+                .chain(&d.problems)
+        })
+        .min_by_key(|p| rank(p.severity))
+        .map_or("ok", |p| p.code.as_str())
 }
 
 fn error_json(code: &str, message: &str) -> String {

@@ -218,7 +218,7 @@ pub async fn explain(
         Ok(()) => match tokio::task::spawn_blocking(move || explain::explain(&text)).await {
             Ok(explained) => explained.map_err(PasteError::from),
             Err(error) => {
-                eprintln!("mailtls serve: explaining a pasted text failed: {error}");
+                tracing::error!(%error, "explaining a pasted text failed");
                 Err(PasteError::Failed)
             }
         },

@@ -12,6 +12,7 @@
 //! - [`checks`]: the runner (global cap, the store), [`model`]: what a result page shows.
 //! - [`metrics`]: the `/metrics` exposition.
 //! - [`listen`]: the accept loop: a deadline for each request's head, a cap on connections.
+//! - [`access_log`]: one log event per request (`tracing`; the binary installs the subscriber).
 //!
 //! Every request has a deadline for its head ([`listen::HEADER_LIMIT`]) and for its answer
 //! ([`REQUEST_LIMIT`]), a capped body and capped headers (hyper's defaults: at most 100 headers
@@ -19,6 +20,7 @@
 //! unescaped, and every answer forbids scripts, framing and content sniffing (CSP,
 //! `X-Content-Type-Options`) and sends no referrer.
 
+pub mod access_log;
 pub mod api;
 pub mod charset;
 pub mod checks;
@@ -196,6 +198,8 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_LIMIT,
         ))
+        // Outermost, so that the log sees every answer, a timeout's 503 included.
+        .layer(axum::middleware::from_fn(access_log::record))
         .with_state(state)
 }
 
@@ -219,7 +223,7 @@ pub async fn run(
         let mut own = true;
         loop {
             if let Err(error) = checks.resume(own, 10_000).await {
-                eprintln!("mailtls serve: cannot resume unfinished checks: {error}");
+                tracing::error!(%error, "cannot resume unfinished checks");
             }
             own = false;
             tokio::time::sleep(RESUME_EVERY).await;

@@ -52,7 +52,7 @@ pub async fn serve(
                     // A connection that failed before it was accepted concerns only its
                     // client; anything else (no file descriptors left) passes with time.
                     if !is_connection_error(&error) {
-                        eprintln!("mailtls serve: cannot accept a connection: {error}");
+                        tracing::error!(%error, "cannot accept a connection");
                         tokio::time::sleep(ACCEPT_PAUSE).await;
                     }
                     continue;

@@ -155,16 +155,14 @@ impl Provisioner {
                         }
                     }
                 }
-                eprintln!(
-                    "mailtls serve: {domain}: handing out {}",
-                    state
-                        .settings
-                        .as_ref()
-                        .map_or("nothing".to_string(), describe)
-                );
+                let handing_out = state
+                    .settings
+                    .as_ref()
+                    .map_or("nothing".to_string(), describe);
+                tracing::info!(%domain, "{domain}: handing out {handing_out}");
             }
             if let Some(failure) = &state.failure {
-                eprintln!("mailtls serve: {domain}: {failure}");
+                tracing::warn!(%domain, "{domain}: {failure}");
             }
         }
     }

@@ -111,7 +111,7 @@ pub async fn start(
             "This server is running as many checks as it can; try again in a minute.".to_string(),
         ))),
         Err(SubmitError::Store(error)) => {
-            eprintln!("mailtls serve: {error}");
+            tracing::error!(%error, "cannot record a check");
             Err(declined(Declined::Store(error)))
         }
     }
@@ -361,7 +361,7 @@ pub async fn not_found() -> (StatusCode, Markup) {
 }
 
 fn unavailable(error: &StoreError) -> Response {
-    eprintln!("mailtls serve: {error}");
+    tracing::error!(%error, "the store does not answer");
     (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, "30")],

@@ -1,0 +1,99 @@
+//! The logs of `serve` and `scan`: the `tracing` events the crates emit, written to standard
+//! error as text or JSON lines, filtered by `MAILTLS_LOG` (tracing-subscriber's `EnvFilter`
+//! syntax). Only the binary installs a subscriber; the library crates only emit events
+//! (docs/serve.md and docs/scan.md, "Logs").
+
+use std::io::IsTerminal as _;
+
+use clap::ValueEnum;
+use tracing_subscriber::EnvFilter;
+
+use super::Failure;
+
+/// The environment variable that sets which events are written.
+pub const ENV: &str = "MAILTLS_LOG";
+/// `serve`'s filter when `MAILTLS_LOG` is unset or empty: mailtls's own events from `info` (a
+/// line per request, per check, per provisioning change), the libraries' from `warn`.
+pub const SERVE_DEFAULT: &str = "warn,mailtls=info";
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event: time, level, message, fields as `name=value`.
+    #[default]
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `message` and the event's fields.
+    Json,
+}
+
+/// Writes the events `MAILTLS_LOG` (or `default`, when it is unset or empty) lets through to
+/// standard error in `format`. An invalid `MAILTLS_LOG` is a usage error.
+pub fn install(default: &str, format: LogFormat) -> Result<(), Failure> {
+    let filter = filter(std::env::var(ENV).ok().as_deref(), default)?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| LineWriter)
+        .with_target(false);
+    let installed = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
+    installed.map_err(|e| Failure::could_not_check(anyhow::anyhow!("cannot start the log: {e}")))
+}
+
+/// The filter `value` (the variable's value) asks for, else `default`.
+fn filter(value: Option<&str>, default: &str) -> Result<EnvFilter, Failure> {
+    let directives = match value.map(str::trim) {
+        Some(value) if !value.is_empty() => value,
+        _ => default,
+    };
+    EnvFilter::builder().parse(directives).map_err(|e| {
+        Failure::usage(anyhow::anyhow!(
+            "{ENV}={directives}: {e} (write e.g. info, warn or warn,mailtls=debug)"
+        ))
+    })
+}
+
+/// Standard error, each formatted event written at once.
+struct LineWriter;
+
+impl std::io::Write for LineWriter {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        std::io::stderr().lock().write_all(line)?;
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_variable_wins_over_the_default_and_a_bad_one_is_a_usage_error() {
+        let shown = |value: Option<&str>| {
+            filter(value, SERVE_DEFAULT)
+                .map(|f| f.to_string())
+                .map_err(|f| (f.status, f.error.to_string()))
+        };
+        assert_eq!(shown(None), Ok("mailtls=info,warn".to_string()));
+        assert_eq!(shown(Some(" ")), Ok("mailtls=info,warn".to_string()));
+        assert_eq!(shown(Some("debug")), Ok("debug".to_string()));
+        let (status, message) = shown(Some("mailtls=loud")).expect_err("not a level");
+        assert_eq!(status, mailtls::exit::USAGE);
+        assert!(
+            message.starts_with("MAILTLS_LOG=mailtls=loud: "),
+            "{message}"
+        );
+    }
+}
