@@ -4,8 +4,10 @@
 //! (docs/serve.md and docs/scan.md, "Logs").
 
 use std::io::IsTerminal as _;
+use std::sync::OnceLock;
 
 use clap::ValueEnum;
+use indicatif::ProgressBar;
 use tracing_subscriber::EnvFilter;
 
 use super::Failure;
@@ -15,6 +17,9 @@ pub const ENV: &str = "MAILTLS_LOG";
 /// `serve`'s filter when `MAILTLS_LOG` is unset or empty: mailtls's own events from `info` (a
 /// line per request, per check, per provisioning change), the libraries' from `warn`.
 pub const SERVE_DEFAULT: &str = "warn,mailtls=info";
+/// `scan`'s: only warnings and errors, so that the progress bar and the report stay the
+/// terminal's (`MAILTLS_LOG=info` adds a line per target and the scan's start and end).
+pub const SCAN_DEFAULT: &str = "warn";
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -61,12 +66,24 @@ fn filter(value: Option<&str>, default: &str) -> Result<EnvFilter, Failure> {
     })
 }
 
-/// Standard error, each formatted event written at once.
+/// The progress bar log lines are written above, when there is one.
+static BAR: OnceLock<ProgressBar> = OnceLock::new();
+
+/// Writes log lines above `bar` (hiding it for the moment of the write) from now on.
+pub fn above(bar: &ProgressBar) {
+    let _ = BAR.set(bar.clone());
+}
+
+/// Standard error, each formatted event written at once (around the progress bar, if any).
 struct LineWriter;
 
 impl std::io::Write for LineWriter {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
-        std::io::stderr().lock().write_all(line)?;
+        let write = || std::io::stderr().lock().write_all(line);
+        match BAR.get() {
+            Some(bar) if !bar.is_hidden() => bar.suspend(write)?,
+            _ => write()?,
+        }
         Ok(line.len())
     }
 

@@ -19,6 +19,7 @@ use mailtls::scan::store::{ProblemRecord, ScanSpec, Store, StoreError};
 use mailtls::scan::{summary, text, wire};
 use mailtls::target::Target;
 
+use super::logs::{self, LogFormat};
 use super::{EngineArgs, Failure, ProbeArgs};
 
 #[derive(Args, Debug)]
@@ -97,6 +98,15 @@ struct RunArgs {
     /// continues later.
     #[arg(long = "max-duration", value_name = "DURATION", value_parser = parse_duration)]
     max_duration: Option<Duration>,
+    /// How log lines (the scan's start and end, and with MAILTLS_LOG=info one per target) are
+    /// written to standard error; which are written: MAILTLS_LOG (default warn).
+    #[arg(
+        long = "log-format",
+        value_name = "FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    log_format: LogFormat,
     #[command(flatten)]
     engine: EngineArgs,
     #[command(flatten)]
@@ -190,6 +200,7 @@ fn store_failure(error: StoreError) -> Failure {
 }
 
 fn run_scan(args: RunArgs) -> Result<u8, Failure> {
+    logs::install(logs::SCAN_DEFAULT, args.log_format)?;
     // Everything the user typed is checked before the store is touched or a packet sent.
     let input_name = args.input.clone().unwrap_or_else(|| "-".to_string());
     let check = args.probes.options()?;
@@ -252,6 +263,7 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
         Input::lines(reader)
     };
     let progress = progress_bar(&input_name, args.csv, shard);
+    logs::above(&progress);
     let mut output = Output::new(&spec.id, args.json_lines, progress.clone());
     let outcome = runtime.block_on(run::scan(&engine, &destination, input, &options, |event| {
         output.event(event)

@@ -126,6 +126,14 @@ where
     R: BufRead + Send + 'static,
     F: FnMut(Event),
 {
+    let started = Instant::now();
+    tracing::info!(
+        scan = %destination.scan_id,
+        run = %destination.run_id,
+        shard = %options.shard,
+        parallel = options.parallel,
+        "scan started"
+    );
     let (sender, mut items) = mpsc::channel(READ_AHEAD);
     let reader = std::thread::spawn(move || read(input, &sender));
     let deadline = options
@@ -161,10 +169,16 @@ where
             }
             joined = state.in_flight.join_next(), if !state.in_flight.is_empty() => {
                 // A check that panicked leaves its target undone, for the next run.
-                let Some(Ok((line, result, checked_at, attempt))) = joined else {
+                let Some(Ok((line, result, checked_at, attempt, took))) = joined else {
                     continue;
                 };
                 if let Some(wait) = again_after(&result, attempt) {
+                    tracing::debug!(
+                        target = %line.key,
+                        attempt,
+                        wait_s = wait.as_secs(),
+                        "DNS left questions unanswered: checking again"
+                    );
                     state.stats.retried += 1;
                     state.spawn(engine, options, line, attempt + 1, wait);
                     continue;
@@ -173,6 +187,14 @@ where
                 let record = record::record(&line, &result, checked_at);
                 match commit(destination, &record, options.shard).await {
                     Ok(true) => {
+                        tracing::info!(
+                            target = %record.target,
+                            line = record.line,
+                            verdict = %record.verdict.as_str(),
+                            outcome = %record.error.unwrap_or_else(|| record.headline()),
+                            duration_ms = milliseconds(took),
+                            "target"
+                        );
                         state.stats.targets_done += 1;
                         state.worst = Some(worse(state.worst, record.verdict));
                         on_event(Event::Done(Box::new(record)));
@@ -194,6 +216,31 @@ where
     let _ = reader.join();
     let mut stats = state.stats;
     stats.stopped = stopped.as_ref().map(ToString::to_string);
+    let duration_ms = milliseconds(started.elapsed());
+    match &stats.stopped {
+        None => tracing::info!(
+            scan = %destination.scan_id,
+            run = %destination.run_id,
+            lines_read = stats.lines_read,
+            targets_done = stats.targets_done,
+            duplicates = stats.duplicates,
+            retried = stats.retried,
+            duration_ms,
+            "scan finished"
+        ),
+        // The binary says why, in its one-line error: the log only records it.
+        Some(why) => tracing::info!(
+            scan = %destination.scan_id,
+            run = %destination.run_id,
+            lines_read = stats.lines_read,
+            targets_done = stats.targets_done,
+            duplicates = stats.duplicates,
+            retried = stats.retried,
+            duration_ms,
+            stopped = %why,
+            "scan stopped before the end of its list"
+        ),
+    }
     Outcome {
         stats,
         stopped,
@@ -206,8 +253,15 @@ fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
-/// A target, its result, when it was checked, and how many times it had been checked before.
-type Checked = (Line, Result<CheckReport, CheckError>, i64, usize);
+/// A target, its result, when it was checked, how many times it had been checked before, and
+/// how long this check took.
+type Checked = (Line, Result<CheckReport, CheckError>, i64, usize, Duration);
+
+/// `duration` in milliseconds, to the microsecond (for the log).
+fn milliseconds(duration: Duration) -> f64 {
+    let micros = u64::try_from(duration.as_micros()).unwrap_or(u64::MAX);
+    micros as f64 / 1000.0
+}
 
 /// How long to wait before checking a target again, when its result says mailtls's resolver
 /// gave no answer and retries are left.
@@ -301,8 +355,9 @@ impl State {
         let check = options.check.clone();
         self.in_flight.spawn(async move {
             tokio::time::sleep(wait).await;
+            let started = Instant::now();
             let result = engine.check(&line.subject, &check).await;
-            (line, result, now(), attempt)
+            (line, result, now(), attempt, started.elapsed())
         });
     }
 }
