@@ -20,6 +20,9 @@ use super::proxy::{Counter, proxy};
 use super::{ensure, expect_eq, postgres};
 use crate::run::output_of;
 
+#[path = "scan_logs.rs"]
+mod logs;
+
 pub fn tests() -> Vec<(&'static str, super::Test)> {
     vec![
         ("scan_fleet_probes_once_and_keeps_the_limits", fleet_sqlite),
@@ -38,6 +41,7 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
         ("scan_progress_on_a_terminal", progress_on_a_terminal),
         ("scan_bad_input", bad_input),
         ("scan_csv_from_standard_input", csv_from_standard_input),
+        ("scan_logs_one_event_per_target", logs::one_event_per_target),
         (
             "scan_checks_again_what_dns_left_unanswered",
             unanswered_checked_again,

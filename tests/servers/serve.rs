@@ -17,6 +17,8 @@ use super::scan::{query, scratch};
 
 #[path = "serve_explain.rs"]
 mod explain;
+#[path = "serve_logs.rs"]
+mod logs;
 use super::{ensure, postgres, schema};
 
 pub fn tests() -> Vec<(&'static str, super::Test)> {
@@ -31,6 +33,9 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
         ("serve_bad_input_gets_4xx", bad_input),
         ("serve_500_submissions_at_once", load),
         ("serve_explains_pasted_words", explain::api_and_box),
+        ("serve_logs_json_line_per_request", logs::json_lines),
+        ("serve_logs_text", logs::text_lines),
+        ("serve_logs_filtered_by_mailtls_log", logs::filtered),
         ("serve_in_chromium", browser),
         ("serve_openapi_schemathesis", schemathesis),
         ("serve_instances_share_postgres_and_resume", shared_postgres),
@@ -82,6 +87,19 @@ impl Server {
         dir: &Path,
         extra: &[&str],
     ) -> Result<Server, Failed> {
+        Server::start_with_env(ca, address, db, config, dir, extra, None)
+    }
+
+    /// As [`Server::start_with`], with `MAILTLS_LOG` set to `log_filter` (unset for `None`).
+    fn start_with_env(
+        ca: &str,
+        address: &str,
+        db: &str,
+        config: &Path,
+        dir: &Path,
+        extra: &[&str],
+        log_filter: Option<&str>,
+    ) -> Result<Server, Failed> {
         let log = dir.join("serve.log");
         let log_file = std::fs::File::create(&log).map_err(|e| e.to_string())?;
         let child = Command::new(env!("CARGO_BIN_EXE_mailtls"))
@@ -90,6 +108,8 @@ impl Server {
             .arg(config)
             .args(["--dns", lab::DNS, "--ca-file", ca, "--timeout", "3"])
             .args(extra)
+            .env_remove("MAILTLS_LOG")
+            .envs(log_filter.map(|filter| ("MAILTLS_LOG", filter)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log_file)
