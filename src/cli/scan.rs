@@ -99,7 +99,7 @@ struct RunArgs {
     #[arg(long = "max-duration", value_name = "DURATION", value_parser = parse_duration)]
     max_duration: Option<Duration>,
     /// How log lines (the scan's start and end, and with MAILTLS_LOG=info one per target) are
-    /// written to standard error; which are written: MAILTLS_LOG (default warn).
+    /// written to standard error; which are written: MAILTLS_LOG (default mailtls=warn).
     #[arg(
         long = "log-format",
         value_name = "FORMAT",

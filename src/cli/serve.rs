@@ -29,7 +29,7 @@ pub struct ServeArgs {
     #[arg(long = "allow-private")]
     allow_private: bool,
     /// How log lines (one per request, per check, per provisioning change) are written to
-    /// standard error; which are written: MAILTLS_LOG (default warn,mailtls=info).
+    /// standard error; which are written: MAILTLS_LOG (default mailtls=info).
     #[arg(
         long = "log-format",
         value_name = "FORMAT",

@@ -1,6 +1,6 @@
 //! `mailtls scan`'s logs (docs/scan.md, "Logs"): with `MAILTLS_LOG=info`, the scan's start,
 //! one event per target with its outcome (its top problem's code, or why it could not be
-//! checked) and the scan's end; by default (`warn`), nothing but the scan's own lines.
+//! checked) and the scan's end; by default (`mailtls=warn`), nothing but the scan's own lines.
 
 use std::collections::BTreeMap;
 use std::path::Path;

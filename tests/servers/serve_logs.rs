@@ -245,10 +245,15 @@ pub fn filtered(ca: &str) -> Result<(), Failed> {
     for path in ["/healthz", "/", "/no/such/page"] {
         get(&server.url(path))?;
     }
-    let log = server.log_text();
-    ensure(log.is_empty(), || {
-        format!("nothing at warn when all is well: {log}")
-    })?;
+    // Nothing of mailtls's at warn when all is well (a library's warning, a slow statement on
+    // a busy machine, may be there: that is what `warn` asks for).
+    let lines = parsed_lines(&server, 0)?;
+    ensure(
+        lines
+            .iter()
+            .all(|l| l["level"] != "INFO" && l["message"] != "request"),
+        || format!("no request line at warn: {}", server.log_text()),
+    )?;
     drop(server);
 
     let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
