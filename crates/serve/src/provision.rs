@@ -5,7 +5,7 @@
 //! failure shows in the metrics and the log: a client is never handed a broken name.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -101,19 +101,12 @@ impl Provisioner {
 
     /// What is known about `domain`.
     pub fn state(&self, domain: &str) -> DomainState {
-        self.states
-            .read()
-            .ok()
-            .and_then(|states| states.get(domain).cloned())
-            .unwrap_or_default()
+        read(&self.states).get(domain).cloned().unwrap_or_default()
     }
 
     /// The documents to hand out for `domain`, written from its settings.
     pub fn documents(&self, domain: &str) -> Option<Arc<Documents>> {
-        self.documents
-            .read()
-            .ok()
-            .and_then(|documents| documents.get(domain).cloned())
+        read(&self.documents).get(domain).cloned()
     }
 
     /// Every domain's state, by name.
@@ -135,26 +128,29 @@ impl Provisioner {
             async move { (name.clone(), check_name(&engine, name).await) }
         });
         let checked: HashMap<String, NameCheck> = in_order(checks).await.into_iter().collect();
-        let at = now();
-        let Ok(mut states) = self.states.write() else {
-            return;
-        };
+        self.publish(&checked, now());
+    }
+
+    /// Applies the names' checks to every domain's state at `at`, and writes the documents of
+    /// those whose settings changed.
+    fn publish(&self, checked: &HashMap<String, NameCheck>, at: i64) {
+        let mut states = write(&self.states);
         for (domain, pool) in self.pools.iter() {
             let state = states.entry(domain.clone()).or_default();
             let before = state.settings.clone();
-            update(state, combine(pool, &checked), at);
+            update(state, combine(pool, checked), at);
             if state.settings != before {
-                if let Ok(mut documents) = self.documents.write() {
-                    match &state.settings {
-                        Some(settings) => {
-                            documents
-                                .insert(domain.clone(), Arc::new(Documents::new(domain, settings)));
-                        }
-                        None => {
-                            documents.remove(domain);
-                        }
+                let mut documents = write(&self.documents);
+                match &state.settings {
+                    Some(settings) => {
+                        documents
+                            .insert(domain.clone(), Arc::new(Documents::new(domain, settings)));
+                    }
+                    None => {
+                        documents.remove(domain);
                     }
                 }
+                drop(documents);
                 let handing_out = state
                     .settings
                     .as_ref()
@@ -174,6 +170,18 @@ impl Provisioner {
             self.verify_all().await;
         }
     }
+}
+
+/// `lock` read. A poisoned lock only means a panic elsewhere while it was held: what it holds
+/// is still whole values (a state the next verification writes afresh), so provisioning
+/// carries on, as `probe/http.rs` does with its lock, instead of stopping its updates.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `lock` written; a poisoned lock is recovered, as in [`read`].
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
 }
 
 /// One server name, checked.
@@ -368,5 +376,52 @@ mod tests {
         update(&mut state, verified("luna.h.test"), 4);
         assert_eq!(state.settings, Some(imap("luna.h.test")));
         assert!(state.current());
+    }
+
+    #[test]
+    fn a_panic_while_a_lock_was_held_does_not_stop_provisioning() {
+        let engine = Engine::new(mailtls_core::engine::EngineOptions {
+            dns_server: Some("127.0.0.1:53".parse().expect("an address")),
+            system_roots: false,
+            ..Default::default()
+        })
+        .expect("an engine");
+        let pools = BTreeMap::from([("a.test".to_string(), vec!["mail.a.test".to_string()])]);
+        let provisioner = Provisioner::new(engine, pools);
+        let (states, documents) = (
+            Arc::clone(&provisioner.states),
+            Arc::clone(&provisioner.documents),
+        );
+        let panicked = std::thread::spawn(move || {
+            let _states = states.write();
+            let _documents = documents.write();
+            panic!("a panic while both locks are held");
+        })
+        .join();
+        assert!(panicked.is_err());
+        assert!(provisioner.states.is_poisoned() && provisioner.documents.is_poisoned());
+
+        let checked = HashMap::from([(
+            "mail.a.test".to_string(),
+            NameCheck {
+                settings: imap("mail.a.test"),
+                ..NameCheck::default()
+            },
+        )]);
+        provisioner.publish(&checked, 7);
+        let state = provisioner.state("a.test");
+        assert_eq!(state.settings, Some(imap("mail.a.test")));
+        assert_eq!(state.verified_at, Some(7));
+        assert!(state.current());
+        let documents = provisioner.documents("a.test").expect("documents written");
+        assert!(
+            String::from_utf8_lossy(&documents.autoconfig).contains("mail.a.test"),
+            "{documents:?}"
+        );
+        assert_eq!(provisioner.states()["a.test"], state);
+
+        // And the next verification is recorded too.
+        provisioner.publish(&HashMap::new(), 8);
+        assert_eq!(provisioner.state("a.test").attempted_at, Some(8));
     }
 }
