@@ -34,10 +34,12 @@ pub struct ScanArgs {
 #[derive(Subcommand, Debug)]
 enum ScanAction {
     /// What a scan found: what to fix first, by cause and server; targets per cause; every
-    /// target (exit 0 all ok, 1 warnings, 2 a target fails, 3 a target could not be checked).
+    /// target (exit 0 all ok, 1 warnings, 2 a target fails, 3 a target could not be checked or
+    /// a row of the database could not be read).
     Report(ReportArgs),
     /// What changed between two scans (exit 2 when a target now fails that did not, 1 when one
-    /// got worse otherwise, 0 when nothing broke).
+    /// got worse otherwise, 3 when a row of the database could not be read, 0 when nothing
+    /// broke).
     Diff(DiffArgs),
 }
 
@@ -269,10 +271,10 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
         output.event(event)
     }));
     progress.finish_and_clear();
-    let _ = runtime.block_on(store.finish_run(&spec.id, &run_id, &outcome.stats, now()));
+    let finished = runtime.block_on(store.finish_run(&spec.id, &run_id, &outcome.stats, now()));
     let summary = format!(
         "scan {}: {} targets checked by this run, {} skipped as done before, {} duplicate lines, \
-         {} lines rejected{}",
+         {} lines rejected{}{}",
         spec.id,
         outcome.stats.targets_done,
         output.skipped_done,
@@ -281,21 +283,23 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
         match outcome.stats.retried {
             0 => String::new(),
             n => format!(", {n} checks repeated because DNS did not answer"),
-        }
+        },
+        text::store_errors(&store.errors())
+            .map(|errors| format!(", {errors}"))
+            .unwrap_or_default()
     );
-    match outcome.stopped {
+    // Unrecorded, the run's end would make the scan look unfinished: say so, like a stop.
+    let stopped = match (outcome.stopped, finished) {
+        (None, Err(error)) => Some(Stop::Store(error)),
+        (stopped, _) => stopped,
+    };
+    match stopped {
         None => {
             if output.to_terminal {
                 let fleet = runtime
                     .block_on(read_fleet(&store, Some(&spec.id)))
                     .map_err(store_failure)?;
-                let report = text::report(&fleet);
-                let lead: String = report
-                    .split("\nTargets per cause")
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                super::write_text(&lead);
+                super::write_text(&text::lead(&fleet));
                 super::write_text(&format!(
                     "\n{summary}.\nEvery target: mailtls scan report {}\n",
                     args.db
@@ -535,7 +539,14 @@ async fn read_scan(
     let problems = store.problems(&info.id).await?;
     let discovery = store.discovery_issues(&info.id).await?;
     let rejected = store.rejected(&info.id).await?;
-    let fleet = summary::summarize(info, targets, &problems, &discovery, rejected);
+    let fleet = summary::summarize(
+        info,
+        targets,
+        &problems,
+        &discovery,
+        rejected,
+        store.errors(),
+    );
     Ok((fleet, problems))
 }
 
@@ -577,14 +588,20 @@ fn write_csv(fleet: &summary::Fleet) -> Result<(), Failure> {
         let codes = fleet
             .codes
             .get(&t.target)
-            .map(|codes| codes.join(" "))
+            .map(|codes| {
+                codes
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
             .unwrap_or_default();
         writer
             .write_record([
                 t.target.as_str(),
                 &t.line.to_string(),
                 t.account.as_deref().unwrap_or_default(),
-                &t.verdict,
+                t.verdict.as_str(),
                 &t.exit_code.to_string(),
                 &t.summary,
                 t.fix.as_deref().unwrap_or_default(),
@@ -617,7 +634,19 @@ fn run_diff(args: &DiffArgs) -> Result<u8, Failure> {
             }
         })
         .map_err(store_failure)?;
-    let diff = summary::diff(&old.targets, &old_problems, &new.targets, &new_problems);
+    // Each scan's summary holds the errors of its store as of its reading: in one database,
+    // the newer's are the whole count.
+    let store_errors = match &args.db {
+        Some(_) => new.store_errors.clone(),
+        None => old.store_errors.clone().merged(&new.store_errors),
+    };
+    let diff = summary::diff(
+        &old.targets,
+        &old_problems,
+        &new.targets,
+        &new_problems,
+        store_errors,
+    );
     if args.json {
         super::write_json(&wire::diff(&old.scan, &new.scan, &diff))?;
     } else {

@@ -13,4 +13,5 @@ pub mod shard;
 pub mod store;
 pub mod summary;
 pub mod text;
+mod vocabulary;
 pub mod wire;

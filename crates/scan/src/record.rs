@@ -4,30 +4,35 @@
 use std::collections::BTreeSet;
 
 use super::input::Line;
-use mailtls_core::diagnose::{Diagnosis, Verdict};
+use super::vocabulary::names;
+use mailtls_core::diagnose::discovery::EntryStatus;
+use mailtls_core::diagnose::{Code, Diagnosis, Severity, Verdict};
 use mailtls_core::exit;
+use mailtls_core::observation::{Security, Source, SourceErrorKind};
 use mailtls_core::report;
 use mailtls_core::run::check::{CheckError, CheckReport, Checked};
 
-/// What a target turned out to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A host, checked on its ports.
-    Host,
-    /// A mail domain (or address), checked through what it hands out.
-    Domain,
-    /// Nothing could be checked (e.g. the name does not resolve).
-    None,
+names! {
+    /// What a target turned out to be.
+    pub enum TargetKind {
+        /// A host, checked on its ports.
+        Host => "host",
+        /// A mail domain (or address), checked through what it hands out.
+        Domain => "domain",
+        /// Nothing could be checked (e.g. the name does not resolve).
+        None => "none",
+    }
 }
 
-impl Kind {
-    /// Its name in the store.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Host => "host",
-            Kind::Domain => "domain",
-            Kind::None => "none",
-        }
+names! {
+    /// Why nothing could be checked for a target.
+    pub enum Unchecked {
+        /// The name does not exist.
+        NoSuchName => "no-such-name",
+        /// DNS did not answer in time.
+        DnsTimeout => "dns-timeout",
+        /// DNS failed otherwise.
+        DnsFailed => "dns-failed",
     }
 }
 
@@ -41,7 +46,7 @@ pub struct TargetRecord {
     /// Its account (CSV).
     pub account: Option<String>,
     /// What it was.
-    pub kind: Kind,
+    pub kind: TargetKind,
     /// The verdict.
     pub verdict: Verdict,
     /// The exit status `check` gives it.
@@ -52,9 +57,8 @@ pub struct TargetRecord {
     pub fix: Option<String>,
     /// The verified server name to use, when there is one.
     pub recommendation: Option<String>,
-    /// Why nothing could be checked, when nothing could: `no-such-name`, `dns-timeout` or
-    /// `dns-failed`.
-    pub error: Option<&'static str>,
+    /// Why nothing could be checked, when nothing could.
+    pub error: Option<Unchecked>,
     /// When it was checked (Unix seconds).
     pub checked_at: i64,
     /// Every endpoint probed.
@@ -72,7 +76,7 @@ impl TargetRecord {
     pub fn headline(&self) -> &str {
         self.problems
             .iter()
-            .min_by_key(|p| severity_rank(&p.severity))
+            .min_by_key(|p| p.severity)
             .map_or("ok", |p| p.code.as_str())
     }
 
@@ -80,7 +84,7 @@ impl TargetRecord {
     pub fn serious_problems(&self) -> usize {
         self.problems
             .iter()
-            .filter(|p| p.severity != "info")
+            .filter(|p| p.severity != Severity::Info)
             .count()
     }
 }
@@ -110,15 +114,16 @@ pub struct EndpointRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProblemRow {
     /// The stable code (docs/json.md).
-    pub code: String,
-    /// error, warning or info.
-    pub severity: String,
+    pub code: Code,
+    /// How bad.
+    pub severity: Severity,
     /// The host it was found on.
     pub server: String,
     /// The port, for an endpoint's problem.
     pub port: Option<u16>,
-    /// The discovery sources that sent clients to `server`, comma-separated (mail domains).
-    pub source: Option<String>,
+    /// The discovery sources that sent clients to `server`, by name (mail domains; empty for
+    /// a host).
+    pub sources: Vec<Source>,
     /// The name a client used.
     pub expected_name: Option<String>,
     /// The names the certificate presents, comma-separated.
@@ -133,7 +138,7 @@ pub struct ProblemRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryRow {
     /// The source (srv, autoconfig, mx, ...).
-    pub source: String,
+    pub source: Source,
     /// The record or URL.
     pub url_or_record: String,
     /// The name handed out.
@@ -141,13 +146,13 @@ pub struct DiscoveryRow {
     /// The port handed out.
     pub port: Option<u16>,
     /// The security handed out.
-    pub security: Option<String>,
+    pub security: Option<Security>,
     /// What happens to a client sent there.
-    pub status: String,
+    pub status: EntryStatus,
     /// The problem code or the source's error.
     pub detail: Option<String>,
     /// For a source error, its kind.
-    pub error: Option<String>,
+    pub error: Option<SourceErrorKind>,
     /// A verified name to hand out instead.
     pub instead: Option<String>,
 }
@@ -162,7 +167,7 @@ pub fn record(
         target: line.key.clone(),
         line: line.line,
         account: line.account.clone(),
-        kind: Kind::None,
+        kind: TargetKind::None,
         verdict: Verdict::Unknown,
         exit_code: exit::UNKNOWN,
         summary: String::new(),
@@ -188,7 +193,7 @@ pub fn record(
     match &report.checked {
         Checked::Host(host) => {
             let diagnosis = &host.diagnosis;
-            record.kind = Kind::Host;
+            record.kind = TargetKind::Host;
             record.verdict = diagnosis.verdict;
             record.summary = report::summary(diagnosis);
             record.fix = report::fix(diagnosis).into_iter().next();
@@ -196,11 +201,11 @@ pub fn record(
                 .recommendation
                 .as_ref()
                 .map(|r| r.server_name.clone());
-            add_host(&mut record, diagnosis, None);
+            add_host(&mut record, diagnosis, &[]);
         }
         Checked::Domain(domain) => {
             let judged = &domain.report;
-            record.kind = Kind::Domain;
+            record.kind = TargetKind::Domain;
             record.verdict = judged.verdict;
             record.summary = judged.summary.clone();
             record.fix = judged.fixes.first().cloned();
@@ -210,28 +215,26 @@ pub fn record(
                 .map(|r| r.server_name.clone());
             for entry in &judged.entries {
                 record.discovery.push(DiscoveryRow {
-                    source: entry.source.as_str().to_string(),
+                    source: entry.source,
                     url_or_record: entry.url_or_record.clone(),
                     hostname: entry.hostname.clone(),
                     port: entry.port,
-                    security: entry.security.map(|s| s.as_str().to_string()),
-                    status: entry.status.as_str().to_string(),
+                    security: entry.security,
+                    status: entry.status,
                     detail: entry.detail.clone(),
-                    error: entry.error.map(|e| e.as_str().to_string()),
+                    error: entry.error,
                     instead: entry.instead.clone(),
                 });
             }
             for diagnosis in &judged.hosts {
                 let host = diagnosis.target.to_string();
-                let sources: BTreeSet<&str> = judged
+                let sources: BTreeSet<Source> = judged
                     .entries
                     .iter()
                     .filter(|e| e.hostname == host)
-                    .map(|e| e.source.as_str())
+                    .map(|e| e.source)
                     .collect();
-                let sources = (!sources.is_empty())
-                    .then(|| sources.into_iter().collect::<Vec<_>>().join(","));
-                add_host(&mut record, diagnosis, sources);
+                add_host(&mut record, diagnosis, &by_name(sources));
             }
         }
     }
@@ -239,7 +242,7 @@ pub fn record(
 }
 
 /// A host's endpoints and problems.
-fn add_host(record: &mut TargetRecord, diagnosis: &Diagnosis, source: Option<String>) {
+fn add_host(record: &mut TargetRecord, diagnosis: &Diagnosis, sources: &[Source]) {
     let host = diagnosis.target.to_string();
     for endpoint in &diagnosis.endpoints {
         let observation = &endpoint.observation;
@@ -259,14 +262,14 @@ fn add_host(record: &mut TargetRecord, diagnosis: &Diagnosis, source: Option<Str
                 problem,
                 &host,
                 Some(observation.service.port),
-                source.clone(),
+                sources,
             ));
         }
     }
     for problem in &diagnosis.problems {
         record
             .problems
-            .push(problem_row(problem, &host, None, source.clone()));
+            .push(problem_row(problem, &host, None, sources));
     }
 }
 
@@ -274,15 +277,15 @@ fn problem_row(
     problem: &mailtls_core::diagnose::Problem,
     server: &str,
     port: Option<u16>,
-    source: Option<String>,
+    sources: &[Source],
 ) -> ProblemRow {
     let context = &problem.context;
     ProblemRow {
-        code: problem.code.as_str().to_string(),
-        severity: problem.severity.as_str().to_string(),
+        code: problem.code,
+        severity: problem.severity,
         server: server.to_string(),
         port,
-        source,
+        sources: sources.to_vec(),
         expected_name: context.expected_name.clone(),
         presented_names: (!context.presented_names.is_empty())
             .then(|| context.presented_names.join(",")),
@@ -291,21 +294,20 @@ fn problem_row(
     }
 }
 
-/// The stable code of a check that could not run.
-pub fn error_code(error: &CheckError) -> &'static str {
+/// Why a check could not run.
+pub fn error_code(error: &CheckError) -> Unchecked {
     use mailtls_core::probe::dns::DnsError;
     match error {
-        CheckError::Dns(DnsError::NotFound(_)) => "no-such-name",
-        CheckError::Dns(DnsError::Timeout(_)) => "dns-timeout",
-        CheckError::Dns(_) => "dns-failed",
+        CheckError::Dns(DnsError::NotFound(_)) => Unchecked::NoSuchName,
+        CheckError::Dns(DnsError::Timeout(_)) => Unchecked::DnsTimeout,
+        CheckError::Dns(_) => Unchecked::DnsFailed,
     }
 }
 
-/// error first.
-fn severity_rank(severity: &str) -> u8 {
-    match severity {
-        "error" => 0,
-        "warning" => 1,
-        _ => 2,
-    }
+/// `sources` ordered by name, as the store lists them (comma-separated).
+pub fn by_name(sources: impl IntoIterator<Item = Source>) -> Vec<Source> {
+    let mut sources: Vec<Source> = sources.into_iter().collect();
+    sources.sort_by_key(|s| s.as_str());
+    sources.dedup();
+    sources
 }

@@ -191,7 +191,7 @@ where
                             target = %record.target,
                             line = record.line,
                             verdict = %record.verdict.as_str(),
-                            outcome = %record.error.unwrap_or_else(|| record.headline()),
+                            outcome = %record.error.map_or_else(|| record.headline(), |e| e.as_str()),
                             duration_ms = milliseconds(took),
                             "target"
                         );

@@ -5,8 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::store::{DiscoveryRecord, ProblemRecord, ScanInfo, TargetSummary};
+use super::record::{Unchecked, by_name};
+use super::store::{DiscoveryRecord, ProblemRecord, ScanInfo, StoreErrors, TargetSummary};
+use mailtls_core::diagnose::discovery::EntryStatus;
+use mailtls_core::diagnose::{Code, Severity, Verdict};
 use mailtls_core::exit;
+use mailtls_core::observation::{Source, SourceErrorKind};
 
 /// Most example targets kept per group.
 const EXAMPLES: usize = 3;
@@ -16,31 +20,82 @@ const EXAMPLES: usize = 3;
 pub struct Fleet {
     /// The scan.
     pub scan: ScanInfo,
-    /// Targets per verdict (ok, warn, fail, unknown).
-    pub verdicts: BTreeMap<String, u64>,
+    /// Targets per verdict.
+    pub verdicts: BTreeMap<Verdict, u64>,
     /// What to fix, most important first.
     pub fixes: Vec<FixGroup>,
     /// Targets affected per cause, most first.
-    pub causes: Vec<Cause>,
+    pub causes: Vec<CauseCount>,
     /// Every target.
     pub targets: Vec<TargetSummary>,
     /// Per target, its causes (the [`FixGroup::cause`]s it is counted under): errors first,
     /// then warnings, alphabetically within each. A target with none is absent.
-    pub codes: BTreeMap<String, Vec<String>>,
+    pub codes: BTreeMap<String, Vec<Cause>>,
     /// Lines that were not targets: (line, text, reason).
     pub rejected: Vec<(u64, String, String)>,
+    /// The store errors met reading (and, after a scan, writing) it: rows left out because
+    /// they could not be read are among them.
+    pub store_errors: StoreErrors,
     /// The exit status: 2 if a target fails, else 1 if one warns, else 3 if one could not be
-    /// checked, else 0.
+    /// checked or a row could not be read, else 0.
     pub exit_code: u8,
+}
+
+/// What a group of targets shares: a problem on a server, something a discovery source hands
+/// out, or why nothing could be checked. Ordered by name, as reports list them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cause {
+    /// A problem found on the server.
+    Problem(Code),
+    /// A source publishes settings with an HTTPS certificate that does not cover its host.
+    SourceBadCertificate,
+    /// A source publishes settings clients cannot read.
+    SourceBadDocument,
+    /// A source hands out a server without TLS.
+    Plaintext,
+    /// Nothing could be checked.
+    Unchecked(Unchecked),
+}
+
+impl Cause {
+    /// Its stable name: the problem code, `source-bad-certificate`, `source-bad-document`,
+    /// `plaintext`, or why nothing could be checked (docs/json.md).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Cause::Problem(code) => code.as_str(),
+            Cause::SourceBadCertificate => "source-bad-certificate",
+            Cause::SourceBadDocument => "source-bad-document",
+            Cause::Plaintext => "plaintext",
+            Cause::Unchecked(why) => why.as_str(),
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Ord for Cause {
+    fn cmp(&self, other: &Cause) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl PartialOrd for Cause {
+    fn partial_cmp(&self, other: &Cause) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// Targets sharing one cause on one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FixGroup {
-    /// The problem code, `source-error`, `plaintext`, or why nothing could be checked.
-    pub cause: String,
-    /// error or warning.
-    pub severity: String,
+    /// What the targets share.
+    pub cause: Cause,
+    /// Error or warning.
+    pub severity: Severity,
     /// The server: the names its certificate presents, else its host name.
     pub server: String,
     /// A name on the certificate verified to work on every client port, to provision.
@@ -49,8 +104,8 @@ pub struct FixGroup {
     pub targets: u64,
     /// The names handed out, with the target's domain written DOMAIN (e.g. `mail.DOMAIN`).
     pub names: Vec<String>,
-    /// The discovery sources that handed them out.
-    pub sources: Vec<String>,
+    /// The discovery sources that handed them out, by name.
+    pub sources: Vec<Source>,
     /// A few of the targets.
     pub examples: Vec<String>,
     /// The group in one sentence, with what to do.
@@ -59,19 +114,27 @@ pub struct FixGroup {
 
 /// One cause and how many targets have it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cause {
-    /// The code.
-    pub cause: String,
+pub struct CauseCount {
+    /// The cause.
+    pub cause: Cause,
     /// How many targets.
     pub targets: u64,
 }
 
 #[derive(Default)]
 struct Group {
-    severity: String,
+    /// The most serious severity among its problems.
+    severity: Option<Severity>,
     targets: BTreeSet<String>,
     names: BTreeMap<String, u64>,
-    sources: BTreeSet<String>,
+    sources: BTreeSet<Source>,
+}
+
+impl Group {
+    /// Notes a problem of `severity`: the group is as serious as its worst.
+    fn worst(&mut self, severity: Severity) {
+        self.severity = Some(self.severity.map_or(severity, |s| s.min(severity)));
+    }
 }
 
 /// Summarises a scan from its rows.
@@ -81,97 +144,95 @@ pub fn summarize(
     problems: &[ProblemRecord],
     discovery: &[DiscoveryRecord],
     rejected: Vec<(u64, String, String)>,
+    store_errors: StoreErrors,
 ) -> Fleet {
-    let mut verdicts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut verdicts: BTreeMap<Verdict, u64> = BTreeMap::new();
     for target in &targets {
-        *verdicts.entry(target.verdict.clone()).or_default() += 1;
+        *verdicts.entry(target.verdict).or_default() += 1;
     }
-    let mut groups: HashMap<(String, String, Option<String>), Group> = HashMap::new();
-    let mut causes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    // Per target, each cause with its most serious severity's rank.
-    let mut per_target: BTreeMap<String, BTreeMap<String, u8>> = BTreeMap::new();
-    let mut note = |target: &str, cause: &str, severity: &str| {
-        let rank = rank(severity);
+    let mut groups: HashMap<(Cause, String, Option<String>), Group> = HashMap::new();
+    let mut causes: BTreeMap<Cause, BTreeSet<String>> = BTreeMap::new();
+    // Per target, each cause with its most serious severity.
+    let mut per_target: BTreeMap<String, BTreeMap<Cause, Severity>> = BTreeMap::new();
+    let mut note = |target: &str, cause: Cause, severity: Severity| {
         per_target
             .entry(target.to_string())
             .or_default()
-            .entry(cause.to_string())
-            .and_modify(|r| *r = (*r).min(rank))
-            .or_insert(rank);
+            .entry(cause)
+            .and_modify(|s| *s = (*s).min(severity))
+            .or_insert(severity);
     };
-    for problem in problems.iter().filter(|p| p.severity != "info") {
+    for problem in problems.iter().filter(|p| p.severity != Severity::Info) {
+        let cause = Cause::Problem(problem.code);
         let server = problem
             .presented_names
             .clone()
             .filter(|names| !names.is_empty())
             .unwrap_or_else(|| problem.server.clone());
         let verified = problem.suggested_name.clone().filter(|_| problem.verified);
-        let group = groups
-            .entry((problem.code.clone(), server, verified))
-            .or_default();
-        if group.severity != "error" {
-            group.severity = problem.severity.clone();
-        }
+        let group = groups.entry((cause, server, verified)).or_default();
+        group.worst(problem.severity);
         if group.targets.insert(problem.target.clone()) {
             *group
                 .names
                 .entry(pattern(&problem.server, &problem.target))
                 .or_default() += 1;
         }
-        for source in problem.source.iter().flat_map(|s| s.split(',')) {
-            group.sources.insert(source.to_string());
-        }
+        group.sources.extend(problem.sources.iter().copied());
         causes
-            .entry(problem.code.clone())
+            .entry(cause)
             .or_default()
             .insert(problem.target.clone());
-        note(&problem.target, &problem.code, &problem.severity);
+        note(&problem.target, cause, problem.severity);
     }
     for entry in discovery {
-        let cause = match (entry.status.as_str(), entry.error.as_deref()) {
-            ("source-error", Some("bad-certificate")) => "source-bad-certificate",
-            ("source-error", Some("bad-document")) => "source-bad-document",
-            ("plaintext", _) => "plaintext",
+        let cause = match (entry.status, entry.error) {
+            (EntryStatus::SourceError, Some(SourceErrorKind::BadCertificate)) => {
+                Cause::SourceBadCertificate
+            }
+            (EntryStatus::SourceError, Some(SourceErrorKind::BadDocument)) => {
+                Cause::SourceBadDocument
+            }
+            (EntryStatus::Plaintext, _) => Cause::Plaintext,
             _ => continue,
         };
         let host = host_of(&entry.url_or_record);
         let group = groups
-            .entry((cause.to_string(), pattern(&host, &entry.target), None))
+            .entry((cause, pattern(&host, &entry.target), None))
             .or_default();
-        group.severity = "error".to_string();
+        group.severity = Some(Severity::Error);
         if group.targets.insert(entry.target.clone()) {
             *group
                 .names
                 .entry(pattern(&host, &entry.target))
                 .or_default() += 1;
         }
-        group.sources.insert(entry.source.clone());
+        group.sources.insert(entry.source);
         causes
-            .entry(cause.to_string())
+            .entry(cause)
             .or_default()
             .insert(entry.target.clone());
-        note(&entry.target, cause, "error");
+        note(&entry.target, cause, Severity::Error);
     }
     for target in &targets {
-        if let Some(error) = &target.error {
-            let group = groups
-                .entry((error.clone(), String::new(), None))
-                .or_default();
-            group.severity = "warning".to_string();
+        if let Some(error) = target.error {
+            let cause = Cause::Unchecked(error);
+            let group = groups.entry((cause, String::new(), None)).or_default();
+            group.severity = Some(Severity::Warning);
             group.targets.insert(target.target.clone());
             causes
-                .entry(error.clone())
+                .entry(cause)
                 .or_default()
                 .insert(target.target.clone());
-            note(&target.target, error, "warning");
+            note(&target.target, cause, Severity::Warning);
         }
     }
-    let codes: BTreeMap<String, Vec<String>> = per_target
+    let codes: BTreeMap<String, Vec<Cause>> = per_target
         .into_iter()
         .map(|(target, causes)| {
-            let mut causes: Vec<(u8, String)> = causes
+            let mut causes: Vec<(Severity, Cause)> = causes
                 .into_iter()
-                .map(|(cause, rank)| (rank, cause))
+                .map(|(cause, severity)| (severity, cause))
                 .collect();
             causes.sort();
             (target, causes.into_iter().map(|(_, cause)| cause).collect())
@@ -184,12 +245,12 @@ pub fn summarize(
             names.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             let mut fix = FixGroup {
                 cause,
-                severity: group.severity,
+                severity: group.severity.unwrap_or(Severity::Warning),
                 server,
                 verified_name,
                 targets: group.targets.len() as u64,
                 names: names.into_iter().take(EXAMPLES).map(|(n, _)| n).collect(),
-                sources: group.sources.into_iter().collect(),
+                sources: by_name(group.sources),
                 examples: group.targets.into_iter().take(EXAMPLES).collect(),
                 sentence: String::new(),
             };
@@ -198,21 +259,21 @@ pub fn summarize(
         })
         .collect();
     fixes.sort_by(|a, b| {
-        rank(&a.severity)
-            .cmp(&rank(&b.severity))
+        a.severity
+            .cmp(&b.severity)
             .then(b.targets.cmp(&a.targets))
             .then(a.cause.cmp(&b.cause))
             .then(a.server.cmp(&b.server))
     });
-    let mut causes: Vec<Cause> = causes
+    let mut causes: Vec<CauseCount> = causes
         .into_iter()
-        .map(|(cause, targets)| Cause {
+        .map(|(cause, targets)| CauseCount {
             cause,
             targets: targets.len() as u64,
         })
         .collect();
     causes.sort_by(|a, b| b.targets.cmp(&a.targets).then(a.cause.cmp(&b.cause)));
-    let exit_code = fleet_exit(&verdicts);
+    let exit_code = fleet_exit(&verdicts, &store_errors);
     Fleet {
         scan,
         verdicts,
@@ -221,18 +282,20 @@ pub fn summarize(
         targets,
         codes,
         rejected,
+        store_errors,
         exit_code,
     }
 }
 
-/// 2 if a target fails, else 1 if one warns, else 3 if one could not be checked, else 0.
-fn fleet_exit(verdicts: &BTreeMap<String, u64>) -> u8 {
-    let has = |v: &str| verdicts.get(v).is_some_and(|&n| n > 0);
-    if has("fail") {
+/// 2 if a target fails, else 1 if one warns, else 3 if one could not be checked (or a row
+/// could not be read: what it held is not known), else 0.
+fn fleet_exit(verdicts: &BTreeMap<Verdict, u64>, store_errors: &StoreErrors) -> u8 {
+    let has = |v: Verdict| verdicts.get(&v).is_some_and(|&n| n > 0);
+    if has(Verdict::Fail) {
         exit::FAIL
-    } else if has("warn") {
+    } else if has(Verdict::Warn) {
         exit::WARN
-    } else if has("unknown") {
+    } else if has(Verdict::Unknown) || store_errors.total() > 0 {
         exit::UNKNOWN
     } else {
         exit::OK
@@ -265,14 +328,6 @@ fn host_of(url_or_record: &str) -> String {
         .unwrap_or_else(|| url_or_record.to_string())
 }
 
-fn rank(severity: &str) -> u8 {
-    match severity {
-        "error" => 0,
-        "warning" => 1,
-        _ => 2,
-    }
-}
-
 /// "a, b and c".
 fn and_list(items: &[String]) -> String {
     match items {
@@ -294,7 +349,11 @@ fn sentence(fix: &FixGroup) -> String {
         format!("{n} targets")
     };
     let names = and_list(&fix.names);
-    let sources: Vec<String> = fix.sources.iter().map(|s| source_words(s)).collect();
+    let sources: Vec<String> = fix
+        .sources
+        .iter()
+        .map(|s| source_words(*s).to_string())
+        .collect();
     // Mail domains hand names out (through their sources); host targets are the names used.
     let (hand_out, through) = if sources.is_empty() {
         (verb("uses", "use"), String::new())
@@ -304,40 +363,42 @@ fn sentence(fix: &FixGroup) -> String {
             format!(" through {}", and_list(&sources)),
         )
     };
-    match fix.cause.as_str() {
-        "name-mismatch" | "cert-lacks-name" | "ip-address-used" | "cn-only" => {
-            match &fix.verified_name {
-                Some(verified) => format!(
-                    "{targets} on {} {hand_out} {names}{through}; the certificate covers {}, \
+    match fix.cause {
+        Cause::Problem(
+            Code::NameMismatch | Code::CertLacksName | Code::IpAddressUsed | Code::CnOnly,
+        ) => match &fix.verified_name {
+            Some(verified) => format!(
+                "{targets} on {} {hand_out} {names}{through}; the certificate covers {}, \
                      verified: provision {verified} instead.",
-                    fix.server, fix.server
-                ),
-                None => format!(
-                    "{targets} {hand_out} {names}{through}, which the certificate ({}) does not \
+                fix.server, fix.server
+            ),
+            None => format!(
+                "{targets} {hand_out} {names}{through}, which the certificate ({}) does not \
                      cover, and no name on it reaches the server: add the names to the \
                      certificate.",
-                    fix.server
-                ),
-            }
+                fix.server
+            ),
+        },
+        Cause::Unchecked(Unchecked::NoSuchName) => {
+            format!("{targets} could not be checked: the name does not resolve.")
         }
-        "no-such-name" => format!("{targets} could not be checked: the name does not resolve."),
-        "dns-timeout" | "dns-failed" => {
+        Cause::Unchecked(Unchecked::DnsTimeout | Unchecked::DnsFailed) => {
             format!("{targets} could not be checked: DNS did not answer; scan again.")
         }
-        "source-bad-certificate" => format!(
+        Cause::SourceBadCertificate => format!(
             "{targets} {} settings at {names}{through} with an HTTPS certificate that does not \
              cover the name: clients skip them (Outlook warns); fix the web certificate.",
             verb("publishes", "publish")
         ),
-        "source-bad-document" => format!(
+        Cause::SourceBadDocument => format!(
             "{targets} {} settings at {names}{through} that clients cannot read: fix the \
              document.",
             verb("publishes", "publish")
         ),
-        "plaintext" => format!(
+        Cause::Plaintext => format!(
             "{targets} {hand_out} {names}{through} without TLS: hand out the TLS ports instead."
         ),
-        code => {
+        Cause::Problem(code) => {
             let (what, todo) = describe(code);
             format!(
                 "{targets} {} {names}{through}, whose server ({}) {what}: {todo}.",
@@ -349,96 +410,97 @@ fn sentence(fix: &FixGroup) -> String {
 }
 
 /// A discovery source, for people.
-fn source_words(source: &str) -> String {
+fn source_words(source: Source) -> &'static str {
     match source {
-        "srv" => "SRV records",
-        "mx" => "MX",
-        "autoconfig" => "autoconfig",
-        "autoconfig-well-known" => "autoconfig (.well-known)",
-        "autodiscover" => "autodiscover",
-        "autodiscover-domain" => "autodiscover (the domain's website)",
-        "autodiscover-redirect" => "an autodiscover redirect",
-        "autodiscover-srv" => "the autodiscover SRV record",
-        "guess" => "clients' name guesses",
-        other => other,
+        Source::Srv => "SRV records",
+        Source::Mx => "MX",
+        Source::Autoconfig => "autoconfig",
+        Source::AutoconfigWellKnown => "autoconfig (.well-known)",
+        Source::Autodiscover => "autodiscover",
+        Source::AutodiscoverDomain => "autodiscover (the domain's website)",
+        Source::AutodiscoverRedirect => "an autodiscover redirect",
+        Source::AutodiscoverSrv => "the autodiscover SRV record",
+        Source::Guess => "clients' name guesses",
+        other => other.as_str(),
     }
-    .to_string()
 }
 
 /// What a problem code says about a server, and what to do.
-fn describe(code: &str) -> (&'static str, &'static str) {
+fn describe(code: Code) -> (&'static str, &'static str) {
     match code {
-        "expired" => ("has an expired certificate", "renew it"),
-        "not-yet-valid" => (
+        Code::Expired => ("has an expired certificate", "renew it"),
+        Code::NotYetValid => (
             "has a certificate that is not valid yet",
             "check the server's clock and the certificate",
         ),
-        "self-signed" => (
+        Code::SelfSigned => (
             "has a self-signed certificate",
             "install one from a CA clients trust",
         ),
-        "unknown-ca" => (
+        Code::UnknownCa => (
             "has a certificate from a CA clients do not trust",
             "install one from a CA clients trust",
         ),
-        "incomplete-chain" => (
+        Code::IncompleteChain => (
             "does not send its intermediate certificate",
             "add it to the server's certificate file",
         ),
-        "invalid-chain" => (
+        Code::InvalidChain => (
             "has a broken certificate chain",
             "reinstall the certificate",
         ),
-        "weak-key" => (
+        Code::WeakKey => (
             "has a certificate with an RSA key under 2048 bits",
             "have it reissued with a 2048-bit RSA or an ECDSA key",
         ),
-        "weak-signature" => (
+        Code::WeakSignature => (
             "has a certificate signed with SHA-1",
             "have it reissued with a SHA-256 signature",
         ),
-        "key-usage" => (
+        Code::KeyUsage => (
             "has a certificate whose keyUsage does not fit its key's use",
             "have it reissued with digitalSignature (and keyEncipherment for RSA)",
         ),
-        "chain-too-long" => (
+        Code::ChainTooLong => (
             "sends more than 16 certificates",
             "send only the server certificate and its intermediates",
         ),
-        "untrusted-path-first" => (
+        Code::UntrustedPathFirst => (
             "sends first a certificate that leads to an untrusted root",
             "send only the certificates that lead to the trusted root",
         ),
-        "unsupported-key" => (
+        Code::UnsupportedKey => (
             "has an Ed25519 or RSA-PSS key Thunderbird cannot use",
             "use an RSA (2048 bits or more) or ECDSA P-256 key",
         ),
-        "unicode-name" => (
+        Code::UnicodeName => (
             "is reached by a name typed in Unicode",
             "type the name's xn-- form in Thunderbird",
         ),
-        "no-common-suite" => (
+        Code::NoCommonSuite => (
             "offers no TLS 1.2 cipher suite some clients use",
             "enable ECDHE with AES-GCM (and TLS 1.3)",
         ),
-        "legacy-tls-only" => ("speaks only TLS 1.0/1.1", "enable TLS 1.2 and 1.3"),
-        "starttls-not-offered" => ("offers no STARTTLS", "enable STARTTLS"),
-        "starttls-refused" => ("refuses STARTTLS", "fix its TLS configuration"),
-        "tls-handshake-failed" => ("fails the TLS handshake", "fix its TLS configuration"),
-        "rate-limited" => (
+        Code::LegacyTlsOnly => ("speaks only TLS 1.0/1.1", "enable TLS 1.2 and 1.3"),
+        Code::StarttlsNotOffered => ("offers no STARTTLS", "enable STARTTLS"),
+        Code::StarttlsRefused => ("refuses STARTTLS", "fix its TLS configuration"),
+        Code::TlsHandshakeFailed => ("fails the TLS handshake", "fix its TLS configuration"),
+        Code::RateLimited => (
             "turned the scan away as busy",
             "scan again later, or with fewer connections per server (--per-ip)",
         ),
-        "different-cert-per-port" => (
+        Code::DifferentCertPerPort => (
             "presents different certificates on different ports",
             "install the same certificate on every service",
         ),
-        "sni-dependent" => (
+        Code::SniDependent => (
             "presents another certificate to clients without SNI",
             "make the right certificate the default",
         ),
-        "weak-cipher" => ("accepts weak cipher suites", "disable them"),
-        "timeout" | "unreachable" => ("did not answer", "check that it is up and reachable"),
+        Code::WeakCipher => ("accepts weak cipher suites", "disable them"),
+        Code::Timeout | Code::Unreachable => {
+            ("did not answer", "check that it is up and reachable")
+        }
         _ => ("has a problem", "see `mailtls check` for the details"),
     }
 }
@@ -454,7 +516,11 @@ pub struct Diff {
     pub added: Vec<String>,
     /// Targets only in the old scan.
     pub removed: Vec<String>,
-    /// 2 if a target fails that did not, else 1 if one warns that did not, else 0.
+    /// The store errors met reading both scans: rows left out because they could not be read
+    /// are among them.
+    pub store_errors: StoreErrors,
+    /// 2 if a target fails that did not, else 1 if one warns that did not, else 3 if a row
+    /// could not be read (what it held is not known), else 0.
     pub exit_code: u8,
 }
 
@@ -464,13 +530,13 @@ pub struct Change {
     /// The target.
     pub target: String,
     /// Its verdict before.
-    pub before: String,
+    pub before: Verdict,
     /// Its verdict after.
-    pub after: String,
-    /// Problem codes it gained.
-    pub gained: Vec<String>,
-    /// Problem codes it lost.
-    pub lost: Vec<String>,
+    pub after: Verdict,
+    /// Problem codes it gained, by name.
+    pub gained: Vec<Code>,
+    /// Problem codes it lost, by name.
+    pub lost: Vec<Code>,
 }
 
 /// What changed from `old` to `new` (targets and their problem rows).
@@ -479,16 +545,22 @@ pub fn diff(
     old_problems: &[ProblemRecord],
     new: &[TargetSummary],
     new_problems: &[ProblemRecord],
+    store_errors: StoreErrors,
 ) -> Diff {
     let codes = |problems: &[ProblemRecord]| {
-        let mut by_target: HashMap<String, BTreeSet<String>> = HashMap::new();
-        for p in problems.iter().filter(|p| p.severity != "info") {
+        let mut by_target: HashMap<String, BTreeSet<Code>> = HashMap::new();
+        for p in problems.iter().filter(|p| p.severity != Severity::Info) {
             by_target
                 .entry(p.target.clone())
                 .or_default()
-                .insert(p.code.clone());
+                .insert(p.code);
         }
         by_target
+    };
+    let named = |codes: BTreeSet<&Code>| {
+        let mut codes: Vec<Code> = codes.into_iter().copied().collect();
+        codes.sort_by_key(|c| c.as_str());
+        codes
     };
     let (old_codes, new_codes) = (codes(old_problems), codes(new_problems));
     let old_by: HashMap<&str, &TargetSummary> =
@@ -505,13 +577,13 @@ pub fn diff(
         let is = new_codes.get(&after.target).unwrap_or(&empty);
         let change = Change {
             target: after.target.clone(),
-            before: before.verdict.clone(),
-            after: after.verdict.clone(),
-            gained: is.difference(was).cloned().collect(),
-            lost: was.difference(is).cloned().collect(),
+            before: before.verdict,
+            after: after.verdict,
+            gained: named(is.difference(was).collect()),
+            lost: named(was.difference(is).collect()),
         };
-        let worse = verdict_rank(&after.verdict) > verdict_rank(&before.verdict);
-        let better = verdict_rank(&after.verdict) < verdict_rank(&before.verdict);
+        let worse = verdict_rank(after.verdict) > verdict_rank(before.verdict);
+        let better = verdict_rank(after.verdict) < verdict_rank(before.verdict);
         if worse || (!better && !change.gained.is_empty()) {
             diff.broke.push(change);
         } else if better || !change.lost.is_empty() {
@@ -523,28 +595,31 @@ pub fn diff(
         .filter(|t| !new_keys.contains(t.target.as_str()))
         .map(|t| t.target.clone())
         .collect();
-    let now_fails = diff.broke.iter().any(|c| c.after == "fail")
-        || diff
-            .added
-            .iter()
-            .any(|t| new.iter().any(|n| &n.target == t && n.verdict == "fail"));
+    let now_fails = diff.broke.iter().any(|c| c.after == Verdict::Fail)
+        || diff.added.iter().any(|t| {
+            new.iter()
+                .any(|n| &n.target == t && n.verdict == Verdict::Fail)
+        });
     diff.exit_code = if now_fails {
         exit::FAIL
     } else if !diff.broke.is_empty() {
         exit::WARN
+    } else if store_errors.total() > 0 {
+        exit::UNKNOWN
     } else {
         exit::OK
     };
+    diff.store_errors = store_errors;
     diff
 }
 
 /// ok < unknown < warn < fail.
-fn verdict_rank(verdict: &str) -> u8 {
+fn verdict_rank(verdict: Verdict) -> u8 {
     match verdict {
-        "ok" => 0,
-        "unknown" => 1,
-        "warn" => 2,
-        _ => 3,
+        Verdict::Ok => 0,
+        Verdict::Unknown => 1,
+        Verdict::Warn => 2,
+        Verdict::Fail => 3,
     }
 }
 
@@ -557,8 +632,8 @@ mod tests {
             target: name.to_string(),
             line: 1,
             account: None,
-            kind: "domain".to_string(),
-            verdict: verdict.to_string(),
+            kind: crate::record::TargetKind::Domain,
+            verdict: Verdict::from_name(verdict).expect("a verdict"),
             exit_code: 0,
             summary: String::new(),
             fix: None,
@@ -570,15 +645,23 @@ mod tests {
     fn mismatch(target: &str, server: &str, source: &str) -> ProblemRecord {
         ProblemRecord {
             target: target.to_string(),
-            code: "name-mismatch".to_string(),
-            severity: "error".to_string(),
+            code: Code::NameMismatch,
+            severity: Severity::Error,
             server: server.to_string(),
             port: Some(993),
-            source: Some(source.to_string()),
+            sources: source
+                .split(',')
+                .map(|s| Source::from_name(s).expect("a source"))
+                .collect(),
             presented_names: Some("luna.hostingco.example".to_string()),
             suggested_name: Some("luna.hostingco.example".to_string()),
             verified: true,
         }
+    }
+
+    /// Their names.
+    fn names<T: std::fmt::Display>(values: &[T]) -> Vec<String> {
+        values.iter().map(ToString::to_string).collect()
     }
 
     fn scan() -> ScanInfo {
@@ -605,12 +688,19 @@ mod tests {
             mismatch("a.example", "mail.a.example", "mx,srv"),
             mismatch("b.example", "mail.b.example", "autoconfig"),
         ];
-        let fleet = summarize(scan(), targets, &problems, &[], Vec::new());
+        let fleet = summarize(
+            scan(),
+            targets,
+            &problems,
+            &[],
+            Vec::new(),
+            StoreErrors::default(),
+        );
         assert_eq!(fleet.exit_code, 2);
         let first = &fleet.fixes[0];
         assert_eq!(first.targets, 2, "{first:?}");
         assert_eq!(first.names, ["mail.DOMAIN"]);
-        assert_eq!(first.sources, ["autoconfig", "mx", "srv"]);
+        assert_eq!(names(&first.sources), ["autoconfig", "mx", "srv"]);
         assert_eq!(
             first.sentence,
             "2 targets on luna.hostingco.example hand out mail.DOMAIN through autoconfig, MX and \
@@ -619,24 +709,24 @@ mod tests {
         );
         assert_eq!(
             fleet.causes,
-            [Cause {
-                cause: "name-mismatch".to_string(),
+            [CauseCount {
+                cause: Cause::Problem(Code::NameMismatch),
                 targets: 2
             }]
         );
         // Each target carries the causes it is counted under; one with none is absent.
-        assert_eq!(fleet.codes["a.example"], ["name-mismatch"]);
+        assert_eq!(names(&fleet.codes["a.example"]), ["name-mismatch"]);
         assert!(!fleet.codes.contains_key("c.example"));
     }
 
     #[test]
     fn a_targets_codes_put_errors_before_warnings() {
         let mut weak = mismatch("a.example", "mail.a.example", "srv");
-        weak.code = "weak-cipher".to_string();
-        weak.severity = "warning".to_string();
+        weak.code = Code::WeakCipher;
+        weak.severity = Severity::Warning;
         let mut info = weak.clone();
-        info.code = "no-tls13".to_string();
-        info.severity = "info".to_string();
+        info.code = Code::NoTls13;
+        info.severity = Severity::Info;
         let problems = vec![weak, info, mismatch("a.example", "mail.a.example", "srv")];
         let fleet = summarize(
             scan(),
@@ -644,8 +734,12 @@ mod tests {
             &problems,
             &[],
             Vec::new(),
+            StoreErrors::default(),
         );
-        assert_eq!(fleet.codes["a.example"], ["name-mismatch", "weak-cipher"]);
+        assert_eq!(
+            names(&fleet.codes["a.example"]),
+            ["name-mismatch", "weak-cipher"]
+        );
     }
 
     #[test]
@@ -654,12 +748,24 @@ mod tests {
         let new = vec![target("a.example", "fail"), target("b.example", "ok")];
         let new_problems = vec![mismatch("a.example", "mail.a.example", "srv")];
         let old_problems = vec![mismatch("b.example", "mail.b.example", "srv")];
-        let diff = diff(&old, &old_problems, &new, &new_problems);
+        let diff = diff(
+            &old,
+            &old_problems,
+            &new,
+            &new_problems,
+            StoreErrors::default(),
+        );
         assert_eq!(diff.broke.len(), 1);
-        assert_eq!(diff.broke[0].gained, ["name-mismatch"]);
+        assert_eq!(names(&diff.broke[0].gained), ["name-mismatch"]);
         assert_eq!(diff.fixed[0].target, "b.example");
         assert_eq!(diff.exit_code, 2);
-        let same = super::diff(&new, &new_problems, &new, &new_problems);
+        let same = super::diff(
+            &new,
+            &new_problems,
+            &new,
+            &new_problems,
+            StoreErrors::default(),
+        );
         assert_eq!(same.exit_code, 0);
         assert!(same.broke.is_empty() && same.fixed.is_empty());
     }

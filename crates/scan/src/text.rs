@@ -1,12 +1,13 @@
-//! The scan's text outputs: the report (what to fix first, then counts, then targets), the
-//! diff, and the one line per target a scan prints on a pipe.
+//! The scan's text outputs: the report (its lead: the scan and what to fix first; then counts,
+//! then targets), the diff, and the one line per target a scan prints on a pipe.
 
 use std::fmt::Write as _;
 
 use super::record::TargetRecord;
-use super::store::ScanInfo;
+use super::store::{ErrorKind, ScanInfo, StoreErrors};
 use super::summary::{Diff, Fleet};
 use mailtls_core::analyze::cert::rfc3339;
+use mailtls_core::diagnose::{Code, Verdict};
 
 /// One target's line, tab-separated: target, verdict, top problem, summary.
 pub fn target_line(record: &TargetRecord) -> String {
@@ -19,53 +20,10 @@ pub fn target_line(record: &TargetRecord) -> String {
     )
 }
 
-/// The report of a scan.
+/// The report of a scan: its [`lead`], then targets per cause, the lines that were not
+/// targets, and every target.
 pub fn report(fleet: &Fleet) -> String {
-    let mut out = String::new();
-    let scan = &fleet.scan;
-    let count = |v: &str| fleet.verdicts.get(v).copied().unwrap_or(0);
-    let _ = writeln!(
-        out,
-        "Scan {} ({} targets from {}, started {}): {} fail, {} warn, {} ok, {} not checked.",
-        scan.id,
-        scan.targets,
-        scan.input,
-        rfc3339(scan.created_at),
-        count("fail"),
-        count("warn"),
-        count("ok"),
-        count("unknown")
-    );
-    if scan.finished_runs < scan.runs {
-        let _ = writeln!(
-            out,
-            "  (not finished: {} of {} workers reached the end of their share; run the same scan \
-             command to continue)",
-            scan.finished_runs, scan.runs
-        );
-    }
-    let _ = writeln!(out);
-    if fleet.fixes.is_empty() {
-        let _ = writeln!(out, "Nothing to fix.");
-    } else {
-        let _ = writeln!(out, "What to fix, most domains first");
-        for fix in &fleet.fixes {
-            let _ = writeln!(out, "  → {}", fix.sentence);
-            if !fix.examples.is_empty() {
-                let more = fix.targets.saturating_sub(fix.examples.len() as u64);
-                let _ = writeln!(
-                    out,
-                    "    e.g. {}{}",
-                    fix.examples.join(", "),
-                    if more > 0 {
-                        format!(" and {more} more")
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-        }
-    }
+    let mut out = lead(fleet);
     if !fleet.causes.is_empty() {
         let _ = writeln!(out, "\nTargets per cause");
         for cause in &fleet.causes {
@@ -93,6 +51,78 @@ pub fn report(fleet: &Fleet) -> String {
     out
 }
 
+/// The lead of a scan's report (what `scan` prints at its end on a terminal): the scan in one
+/// line, the store errors met, and what to fix first.
+pub fn lead(fleet: &Fleet) -> String {
+    let mut out = String::new();
+    let scan = &fleet.scan;
+    let count = |v: Verdict| fleet.verdicts.get(&v).copied().unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "Scan {} ({} targets from {}, started {}): {} fail, {} warn, {} ok, {} not checked.",
+        scan.id,
+        scan.targets,
+        scan.input,
+        rfc3339(scan.created_at),
+        count(Verdict::Fail),
+        count(Verdict::Warn),
+        count(Verdict::Ok),
+        count(Verdict::Unknown)
+    );
+    if scan.finished_runs < scan.runs {
+        let _ = writeln!(
+            out,
+            "  (not finished: {} of {} workers reached the end of their share; run the same scan \
+             command to continue)",
+            scan.finished_runs, scan.runs
+        );
+    }
+    if let Some(errors) = store_errors(&fleet.store_errors) {
+        let _ = writeln!(out, "  {errors}:");
+        for words in &fleet.store_errors.first {
+            let _ = writeln!(out, "    {words}");
+        }
+    }
+    let _ = writeln!(out);
+    if fleet.fixes.is_empty() {
+        let _ = writeln!(out, "Nothing to fix.");
+    } else {
+        let _ = writeln!(out, "What to fix, most domains first");
+        for fix in &fleet.fixes {
+            let _ = writeln!(out, "  → {}", fix.sentence);
+            if !fix.examples.is_empty() {
+                let more = fix.targets.saturating_sub(fix.examples.len() as u64);
+                let _ = writeln!(
+                    out,
+                    "    e.g. {}{}",
+                    fix.examples.join(", "),
+                    if more > 0 {
+                        format!(" and {more} more")
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+    }
+    out
+}
+
+/// "3 store errors (2 rows left out: they could not be read)", or `None` when there were none.
+pub fn store_errors(errors: &StoreErrors) -> Option<String> {
+    let total = errors.total();
+    if total == 0 {
+        return None;
+    }
+    let mut words = format!("{total} store error{}", if total == 1 { "" } else { "s" });
+    match errors.count(ErrorKind::Unreadable) {
+        0 => {}
+        1 => words.push_str(" (1 row left out: it could not be read)"),
+        n => words.push_str(&format!(" ({n} rows left out: they could not be read)")),
+    }
+    Some(words)
+}
+
 /// What changed between two scans.
 pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> String {
     let mut out = String::new();
@@ -108,6 +138,12 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> String {
         diff.added.len(),
         diff.removed.len()
     );
+    if let Some(errors) = store_errors(&diff.store_errors) {
+        let _ = writeln!(out, "  {errors}:");
+        for words in &diff.store_errors.first {
+            let _ = writeln!(out, "    {words}");
+        }
+    }
     for (title, changes) in [("Broke", &diff.broke), ("Fixed", &diff.fixed)] {
         if changes.is_empty() {
             continue;
@@ -116,10 +152,10 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> String {
         for change in changes {
             let mut codes = Vec::new();
             if !change.gained.is_empty() {
-                codes.push(format!("now {}", change.gained.join(", ")));
+                codes.push(format!("now {}", names(&change.gained)));
             }
             if !change.lost.is_empty() {
-                codes.push(format!("no longer {}", change.lost.join(", ")));
+                codes.push(format!("no longer {}", names(&change.lost)));
             }
             let _ = writeln!(
                 out,
@@ -141,4 +177,13 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> String {
         }
     }
     out
+}
+
+/// "expired, unknown-ca".
+fn names(codes: &[Code]) -> String {
+    codes
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

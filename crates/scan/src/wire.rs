@@ -5,10 +5,12 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::record::TargetRecord;
-use super::store::{ScanInfo, TargetSummary};
-use super::summary::{Change, Diff, Fleet};
+use super::record::{self, TargetRecord, Unchecked};
+use super::store::{ErrorKind, ScanInfo, StoreErrors, TargetSummary};
+use super::summary::{Cause, Change, Diff, Fleet};
 use mailtls_core::analyze::cert::rfc3339;
+use mailtls_core::diagnose::{Code, Severity, Verdict};
+use mailtls_core::observation::Source;
 use mailtls_core::report::wire::{self, Header, Kind};
 
 /// One target's result, as `scan --json-lines` streams it.
@@ -26,9 +28,9 @@ pub struct TargetLine {
     /// The account column (CSV), or null.
     pub account: Option<String>,
     /// `host`, `domain`, or `none` when nothing could be checked.
-    pub target_kind: &'static str,
+    pub target_kind: record::TargetKind,
     /// ok, warn, fail or unknown.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The exit status `check` gives it.
     pub exit_code: u8,
     /// The answer in one sentence.
@@ -38,7 +40,7 @@ pub struct TargetLine {
     /// The verified server name to use, or null.
     pub recommendation: Option<String>,
     /// Why nothing could be checked (`no-such-name`, `dns-timeout`, `dns-failed`), or null.
-    pub error: Option<&'static str>,
+    pub error: Option<Unchecked>,
     /// Every problem found: code, severity, the server, the port, the sources.
     pub problems: Vec<ProblemLine>,
     /// The full report, exactly as `mailtls check TARGET --json` prints it; null when nothing
@@ -51,9 +53,9 @@ pub struct TargetLine {
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct ProblemLine {
     /// The problem code (docs/json.md).
-    pub code: String,
+    pub code: Code,
     /// error, warning or info.
-    pub severity: String,
+    pub severity: Severity,
     /// The host it was found on.
     pub server: String,
     /// The port, or null for a problem of the server as a whole.
@@ -70,8 +72,8 @@ pub fn target_line(scan: &str, record: &TargetRecord) -> TargetLine {
         line: record.line,
         target: record.target.clone(),
         account: record.account.clone(),
-        target_kind: record.kind.as_str(),
-        verdict: record.verdict.as_str().to_string(),
+        target_kind: record.kind,
+        verdict: record.verdict,
         exit_code: record.exit_code,
         summary: record.summary.clone(),
         fix: record.fix.clone(),
@@ -81,11 +83,17 @@ pub fn target_line(scan: &str, record: &TargetRecord) -> TargetLine {
             .problems
             .iter()
             .map(|p| ProblemLine {
-                code: p.code.clone(),
-                severity: p.severity.clone(),
+                code: p.code,
+                severity: p.severity,
                 server: p.server.clone(),
                 port: p.port,
-                source: p.source.clone(),
+                source: (!p.sources.is_empty()).then(|| {
+                    p.sources
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                }),
             })
             .collect(),
         report: record
@@ -115,6 +123,31 @@ pub struct ReportOutput {
     pub targets: Vec<TargetRow>,
     /// Lines of the input that were not targets.
     pub rejected: Vec<RejectedLine>,
+    /// The store errors met reading the scan (rows that could not be read are left out of
+    /// everything above, and counted here).
+    pub store_errors: StoreErrorsLine,
+}
+
+/// The store errors met.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StoreErrorsLine {
+    /// How many in all (0: none).
+    pub total: u64,
+    /// How many were rows left out because they could not be read: a spelling this mailtls
+    /// does not know (written by a newer mailtls, or by hand), or a value of the wrong type.
+    pub unreadable_rows: u64,
+    /// The first few, in words.
+    pub first: Vec<String>,
+}
+
+impl From<&StoreErrors> for StoreErrorsLine {
+    fn from(errors: &StoreErrors) -> StoreErrorsLine {
+        StoreErrorsLine {
+            total: errors.total(),
+            unreadable_rows: errors.count(ErrorKind::Unreadable),
+            first: errors.first.clone(),
+        }
+    }
 }
 
 /// A scan's identity and progress.
@@ -155,7 +188,7 @@ pub struct FixLine {
     /// targets that could not be checked.
     pub cause: String,
     /// error or warning.
-    pub severity: String,
+    pub severity: Severity,
     /// The server: the names its certificate presents, else its host name.
     pub server: String,
     /// A name on the certificate verified on every client port: provision it.
@@ -165,7 +198,7 @@ pub struct FixLine {
     /// The names handed out, the target's domain written DOMAIN.
     pub names: Vec<String>,
     /// The discovery sources that handed them out.
-    pub sources: Vec<String>,
+    pub sources: Vec<Source>,
     /// A few of the targets.
     pub examples: Vec<String>,
     /// The group in one sentence, with what to do.
@@ -191,7 +224,7 @@ pub struct TargetRow {
     /// Its account, or null.
     pub account: Option<String>,
     /// ok, warn, fail or unknown.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// Its exit status.
     pub exit_code: u8,
     /// The answer in one sentence.
@@ -217,23 +250,23 @@ pub struct RejectedLine {
 
 /// The JSON form of a summary.
 pub fn report(fleet: &Fleet) -> ReportOutput {
-    let count = |v: &str| fleet.verdicts.get(v).copied().unwrap_or(0);
+    let count = |v: Verdict| fleet.verdicts.get(&v).copied().unwrap_or(0);
     ReportOutput {
         header: Header::new(Kind::ScanReport),
         scan: scan_line(&fleet.scan),
         exit_code: fleet.exit_code,
         verdicts: Verdicts {
-            ok: count("ok"),
-            warn: count("warn"),
-            fail: count("fail"),
-            unknown: count("unknown"),
+            ok: count(Verdict::Ok),
+            warn: count(Verdict::Warn),
+            fail: count(Verdict::Fail),
+            unknown: count(Verdict::Unknown),
         },
         fixes: fleet
             .fixes
             .iter()
             .map(|f| FixLine {
-                cause: f.cause.clone(),
-                severity: f.severity.clone(),
+                cause: f.cause.as_str().to_string(),
+                severity: f.severity,
                 server: f.server.clone(),
                 verified_name: f.verified_name.clone(),
                 targets: f.targets,
@@ -247,7 +280,7 @@ pub fn report(fleet: &Fleet) -> ReportOutput {
             .causes
             .iter()
             .map(|c| CauseLine {
-                cause: c.cause.clone(),
+                cause: c.cause.as_str().to_string(),
                 targets: c.targets,
             })
             .collect(),
@@ -265,6 +298,7 @@ pub fn report(fleet: &Fleet) -> ReportOutput {
                 reason: reason.clone(),
             })
             .collect(),
+        store_errors: StoreErrorsLine::from(&fleet.store_errors),
     }
 }
 
@@ -285,17 +319,21 @@ fn scan_line(scan: &ScanInfo) -> ScanLine {
     }
 }
 
-fn target_row(t: &TargetSummary, codes: Option<&Vec<String>>) -> TargetRow {
+fn target_row(t: &TargetSummary, codes: Option<&Vec<Cause>>) -> TargetRow {
     TargetRow {
         target: t.target.clone(),
         line: t.line,
         account: t.account.clone(),
-        verdict: t.verdict.clone(),
+        verdict: t.verdict,
         exit_code: t.exit_code,
         summary: t.summary.clone(),
         fix: t.fix.clone(),
         recommendation: t.recommendation.clone(),
-        codes: codes.cloned().unwrap_or_default(),
+        codes: codes
+            .into_iter()
+            .flatten()
+            .map(|c| c.as_str().to_string())
+            .collect(),
     }
 }
 
@@ -309,7 +347,8 @@ pub struct DiffOutput {
     pub old: ScanLine,
     /// The newer scan.
     pub new: ScanLine,
-    /// 2 if a target fails that did not, else 1 if one got worse, else 0.
+    /// 2 if a target fails that did not, else 1 if one got worse, else 3 if a row could not be
+    /// read, else 0.
     pub exit_code: u8,
     /// Targets that got worse or gained a problem.
     pub broke: Vec<ChangeLine>,
@@ -319,6 +358,9 @@ pub struct DiffOutput {
     pub added: Vec<String>,
     /// Targets only in the old scan.
     pub removed: Vec<String>,
+    /// The store errors met reading both scans (rows that could not be read are left out of
+    /// everything above, and counted here).
+    pub store_errors: StoreErrorsLine,
 }
 
 /// One target's change.
@@ -327,21 +369,21 @@ pub struct ChangeLine {
     /// The target.
     pub target: String,
     /// Its verdict before.
-    pub before: String,
+    pub before: Verdict,
     /// Its verdict after.
-    pub after: String,
+    pub after: Verdict,
     /// Problem codes it gained.
-    pub gained: Vec<String>,
+    pub gained: Vec<Code>,
     /// Problem codes it lost.
-    pub lost: Vec<String>,
+    pub lost: Vec<Code>,
 }
 
 /// The JSON form of a diff.
 pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> DiffOutput {
     let change = |c: &Change| ChangeLine {
         target: c.target.clone(),
-        before: c.before.clone(),
-        after: c.after.clone(),
+        before: c.before,
+        after: c.after,
         gained: c.gained.clone(),
         lost: c.lost.clone(),
     };
@@ -354,6 +396,7 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> DiffOutput {
         fixed: diff.fixed.iter().map(change).collect(),
         added: diff.added.clone(),
         removed: diff.removed.clone(),
+        store_errors: StoreErrorsLine::from(&diff.store_errors),
     }
 }
 

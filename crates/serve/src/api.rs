@@ -19,7 +19,8 @@ use super::AppState;
 use super::checks::is_id;
 use super::web::{Declined, start};
 use mailtls_core::analyze::cert::rfc3339;
-use mailtls_scan::store::{CheckRow, StoreError};
+use mailtls_core::diagnose::Verdict;
+use mailtls_scan::store::{self, CheckRow, Store, StoreError};
 
 /// `POST /api/v1/checks`'s body.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -30,7 +31,7 @@ pub struct CheckRequest {
     pub target: String,
 }
 
-/// A check's state.
+/// A check's state (the store's [`store::CheckState`], with its words for the API's document).
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckState {
@@ -58,7 +59,7 @@ pub struct Check {
     /// When it finished.
     pub finished_at: Option<String>,
     /// ok, warn, fail or unknown, when done.
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     /// When done: the output of `mailtls check --json`.
     #[schemars(with = "Option<mailtls_core::report::wire::check::CheckOutput>")]
     pub report: Option<serde_json::Value>,
@@ -164,7 +165,8 @@ pub async fn submit(
     match start(&state, peer, &headers, &request.target).await {
         Ok(row) => {
             let location = HeaderValue::from_str(&format!("/api/v1/checks/{}", row.id));
-            let mut response = (StatusCode::ACCEPTED, Json(view(row))).into_response();
+            let mut response =
+                (StatusCode::ACCEPTED, Json(view(row, state.checks.store()))).into_response();
             if let Ok(location) = location {
                 response.headers_mut().insert(header::LOCATION, location);
             }
@@ -215,8 +217,8 @@ pub async fn check(
             Err(e) => return store_error(&e),
         };
         let now = tokio::time::Instant::now();
-        if matches!(row.state.as_str(), "done" | "failed") || now >= deadline {
-            return Json(view(row)).into_response();
+        if row.state.ended() || now >= deadline {
+            return Json(view(row, state.checks.store())).into_response();
         }
         state.checks.some_check_ended(deadline - now).await;
     }
@@ -254,25 +256,45 @@ fn store_error(e: &StoreError) -> Response {
     )
 }
 
-fn view(row: CheckRow) -> Check {
+/// The API's view of a check's row; a stored document that cannot be read is left out (null)
+/// and counted as a store error of `store`.
+pub fn view(row: CheckRow, store: &Store) -> Check {
+    let report = stored(store, &row.id, "report", row.report.as_deref());
+    let error = stored(store, &row.id, "error", row.error.as_deref());
     Check {
         links: Links {
             this: format!("/api/v1/checks/{}", row.id),
             page: format!("/r/{}", row.id),
         },
-        state: match row.state.as_str() {
-            "queued" => CheckState::Queued,
-            "running" => CheckState::Running,
-            "done" => CheckState::Done,
-            _ => CheckState::Failed,
+        state: match row.state {
+            store::CheckState::Queued => CheckState::Queued,
+            store::CheckState::Running => CheckState::Running,
+            store::CheckState::Done => CheckState::Done,
+            store::CheckState::Failed => CheckState::Failed,
         },
         id: row.id,
         target: row.target,
         created_at: rfc3339(row.created_at),
         finished_at: row.finished_at.map(rfc3339),
         verdict: row.verdict,
-        report: row.report.and_then(|r| serde_json::from_str(&r).ok()),
-        error: row.error.and_then(|e| serde_json::from_str(&e).ok()),
+        report,
+        error,
+    }
+}
+
+/// The JSON document in `column` of check `id`'s row; one that cannot be read is counted.
+fn stored<T: serde::de::DeserializeOwned>(
+    store: &Store,
+    id: &str,
+    column: &str,
+    text: Option<&str>,
+) -> Option<T> {
+    match serde_json::from_str(text?) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            store.unreadable(format!("check {id}: its {column} cannot be read: {e}"));
+            None
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use mailtls_core::engine::Engine;
 use mailtls_core::report::wire;
 use mailtls_core::run::check::{CheckOptions, CheckReport, Checked, now};
 use mailtls_core::target::Subject;
-use mailtls_scan::store::{CheckRow, Store, StoreError};
+use mailtls_scan::store::{CheckRow, CheckState, Store, StoreError};
 
 /// Longest a whole check may take before it is given up as failed.
 pub const CHECK_LIMIT: Duration = Duration::from_secs(180);
@@ -90,7 +90,7 @@ impl Checks {
         let row = CheckRow {
             id: new_id(),
             target: subject.to_string(),
-            state: "queued".to_string(),
+            state: CheckState::Queued,
             created_at: now(),
             finished_at: None,
             verdict: None,
@@ -118,8 +118,25 @@ impl Checks {
             .await?;
         let mut resumed = 0;
         for row in rows {
-            let Ok(subject) = Subject::parse(&row.target) else {
-                continue;
+            let subject = match Subject::parse(&row.target) {
+                Ok(subject) => subject,
+                Err(error) => {
+                    // Not a target (written by hand?): counted, and ended for good, or it would
+                    // be found again at every turn.
+                    let error = self.store.unreadable(format!(
+                        "check {}: its target {:?} is not one: {error}",
+                        row.id, row.target
+                    ));
+                    let failed = CheckRow {
+                        state: CheckState::Failed,
+                        finished_at: Some(now()),
+                        error: Some(error_json("invalid", &error.to_string())),
+                        ..row
+                    };
+                    // A failure is counted by the store; the next turn tries again.
+                    self.store.finish_check(&failed).await.ok();
+                    continue;
+                }
             };
             let Ok(slot) = Arc::clone(&self.slots).acquire_owned().await else {
                 break;
@@ -135,20 +152,20 @@ impl Checks {
         tokio::spawn(async move {
             this.metrics.in_flight().inc();
             let started = Instant::now();
-            let _ = this.store.start_check(&id).await;
+            // Should this write fail, the row stays `queued` until its end is written below; the
+            // store counts the error (mailtls_store_errors_total).
+            this.store.start_check(&id).await.ok();
             let (row, outcome) = this.run(&id, &subject).await;
             tracing::info!(
                 id,
                 target = %subject,
-                verdict = %row.verdict.as_deref().unwrap_or("unknown"),
+                verdict = %row.verdict.map_or("unknown", |v| v.as_str()),
                 %outcome,
                 duration_ms = crate::access_log::milliseconds(started),
                 "check"
             );
-            this.metrics.finished(
-                row.verdict.as_deref().unwrap_or("error"),
-                started.elapsed().as_secs_f64(),
-            );
+            this.metrics
+                .finished(row.verdict, started.elapsed().as_secs_f64());
             // The store may be away for a moment (a restart of PostgreSQL): a few tries.
             for attempt in 0..5u32 {
                 match this.store.finish_check(&row).await {
@@ -174,7 +191,7 @@ impl Checks {
         let mut row = CheckRow {
             id: id.to_string(),
             target: subject.to_string(),
-            state: "failed".to_string(),
+            state: CheckState::Failed,
             created_at: 0,
             finished_at: None,
             verdict: None,
@@ -211,8 +228,8 @@ impl Checks {
             Ok(Ok(report)) => {
                 let output = wire::check::output(&report);
                 let page = PageModel::new(&report, &output);
-                row.state = "done".to_string();
-                row.verdict = Some(page.verdict.clone());
+                row.state = CheckState::Done;
+                row.verdict = Some(page.verdict);
                 row.page = serde_json::to_string(&page).ok();
                 row.report = serde_json::to_string(&output).ok();
                 headline(&report)

@@ -4,6 +4,7 @@
 use maud::{Markup, html};
 
 use super::page::{bar_chart, layout};
+use mailtls_core::diagnose::{Code, Verdict};
 use mailtls_scan::store::{ProblemRecord, ScanInfo, Store, StoreError, TargetSummary};
 
 /// Most domains listed on the fleet page.
@@ -23,7 +24,7 @@ pub async fn overview(store: &Store, scan: Option<&str>) -> Result<Option<Markup
 
 fn render_overview(
     info: &ScanInfo,
-    causes: &[(String, String, u64)],
+    causes: &[(String, Code, u64)],
     affected: &[TargetSummary],
 ) -> Markup {
     let bars: Vec<(String, u64)> = causes
@@ -58,7 +59,7 @@ fn render_overview(
                     thead { tr { th { "Target" } th { "Verdict" } th { "What is wrong" } } }
                     tbody {
                         @for target in affected {
-                            tr class={ "outcome-" (verdict_class(&target.verdict)) } {
+                            tr class={ "outcome-" (verdict_class(target.verdict)) } {
                                 td { a href=(target_link(&info.id, &target.target)) { (target.target) } }
                                 td { (target.verdict) }
                                 td { (target.summary) }
@@ -120,11 +121,11 @@ fn render_target(scan: &str, t: &TargetSummary, problems: &[ProblemRecord]) -> M
     )
 }
 
-fn verdict_class(verdict: &str) -> &'static str {
+fn verdict_class(verdict: Verdict) -> &'static str {
     match verdict {
-        "ok" => "works",
-        "warn" => "warns",
-        _ => "fails",
+        Verdict::Ok => "works",
+        Verdict::Warn => "warns",
+        Verdict::Fail | Verdict::Unknown => "fails",
     }
 }
 

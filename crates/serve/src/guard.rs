@@ -28,6 +28,8 @@ pub struct Refusal {
     pub code: &'static str,
     /// In words.
     pub message: String,
+    /// Whether it may pass later (DNS did not answer): the answer says when to try again.
+    pub transient: bool,
 }
 
 impl Refusal {
@@ -35,6 +37,15 @@ impl Refusal {
         Refusal {
             code,
             message: message.into(),
+            transient: false,
+        }
+    }
+
+    /// A refusal that may pass later.
+    fn for_now(code: &'static str, message: impl Into<String>) -> Refusal {
+        Refusal {
+            transient: true,
+            ..Refusal::new(code, message)
         }
     }
 }
@@ -98,7 +109,7 @@ pub async fn refuse_inside(engine: &Engine, subject: &Subject) -> Result<(), Ref
     };
     match engine.dns().addresses(name).await {
         Err(DnsError::Refused { address, .. }) => check_address(name, address),
-        Err(DnsError::Timeout(_)) | Err(DnsError::Failed { .. }) => Err(Refusal::new(
+        Err(DnsError::Timeout(_)) | Err(DnsError::Failed { .. }) => Err(Refusal::for_now(
             "dns-failed",
             format!("Could not look up {name} right now; try again in a minute."),
         )),

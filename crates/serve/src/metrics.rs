@@ -1,7 +1,8 @@
 //! `/metrics`, in the Prometheus (OpenMetrics) text format through `prometheus-client`: checks
-//! served by verdict and their durations, refusals, pasted texts explained, and for every provisioned domain and
-//! monitored server the verification status, the days until each certificate expires and the
-//! problem codes present, so an alert fires before users see a dialog.
+//! served by verdict and their durations, refusals, pasted texts explained, the store's errors
+//! by kind, and for every provisioned domain and monitored server the verification status, the
+//! days until each certificate expires and the problem codes present, so an alert fires before
+//! users see a dialog.
 
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -15,6 +16,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::provision::Provisioner;
+use mailtls_core::diagnose::Verdict;
+use mailtls_scan::store::{ErrorKind, StoreErrors};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VerdictLabel {
@@ -29,6 +32,11 @@ struct ReasonLabel {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ResultLabel {
     result: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -57,6 +65,7 @@ pub struct Metrics {
     checks: Family<VerdictLabel, Counter>,
     refused: Family<ReasonLabel, Counter>,
     explanations: Family<ResultLabel, Counter>,
+    store_errors: Family<KindLabel, Counter>,
     duration: Histogram,
     in_flight: Gauge,
     verified: Family<DomainLabel, Gauge>,
@@ -81,6 +90,7 @@ impl Metrics {
             checks: Family::default(),
             refused: Family::default(),
             explanations: Family::default(),
+            store_errors: Family::default(),
             duration: Histogram::new(exponential_buckets(0.05, 2.0, 12)),
             in_flight: Gauge::default(),
             verified: Family::default(),
@@ -91,7 +101,16 @@ impl Metrics {
             problems: Family::default(),
             registry: Default::default(),
         };
-        if let Ok(mut r) = metrics.registry.lock() {
+        {
+            // A poisoned lock only means a panic elsewhere; the registry is still usable.
+            let mut r = metrics.registry.lock().unwrap_or_else(|p| p.into_inner());
+            r.register(
+                "mailtls_store_errors",
+                "Errors of the result store, by kind (unavailable, locked, read-only, full, \
+                 unreadable: a row or stored document this mailtls cannot read...), retried ones \
+                 included",
+                metrics.store_errors.clone(),
+            );
             r.register(
                 "mailtls_checks",
                 "Checks finished, by verdict (ok, warn, fail, unknown; error: could not run)",
@@ -151,11 +170,11 @@ impl Metrics {
         metrics
     }
 
-    /// A check finished with `verdict` after `seconds`.
-    pub fn finished(&self, verdict: &str, seconds: f64) {
+    /// A check finished with `verdict` (`None`: it could not run) after `seconds`.
+    pub fn finished(&self, verdict: Option<Verdict>, seconds: f64) {
         self.checks
             .get_or_create(&VerdictLabel {
-                verdict: verdict.to_string(),
+                verdict: verdict.map_or("error", |v| v.as_str()).to_string(),
             })
             .inc();
         self.duration.observe(seconds);
@@ -184,11 +203,26 @@ impl Metrics {
         &self.in_flight
     }
 
-    /// The text exposition, with the provisioning metrics as of now.
-    pub fn render(&self, provisioner: &Provisioner, now: i64) -> String {
-        let Ok(registry) = self.registry.lock() else {
-            return String::new();
-        };
+    /// The text exposition, with the provisioning metrics and the store's errors (every kind,
+    /// 0 for those never met) as of now.
+    pub fn render(
+        &self,
+        provisioner: &Provisioner,
+        store_errors: &StoreErrors,
+        now: i64,
+    ) -> String {
+        // A poisoned lock only means a panic elsewhere; the registry is still usable.
+        let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        for &kind in ErrorKind::ALL {
+            let counter = self.store_errors.get_or_create(&KindLabel {
+                kind: kind.as_str().to_string(),
+            });
+            // The store counts; the counter catches up (under the lock: one render at a time).
+            let (met, shown) = (store_errors.count(kind), counter.get());
+            if met > shown {
+                counter.inc_by(met - shown);
+            }
+        }
         for family in [&self.verified, &self.serving, &self.verified_at] {
             family.clear();
         }

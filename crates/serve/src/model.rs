@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use mailtls_core::clients::{Client, Outcome};
+use mailtls_core::diagnose::Verdict;
 use mailtls_core::diagnose::reputation::MISMATCH_STATEMENT;
 use mailtls_core::provisioning::settings::{self, AccountSettings};
 use mailtls_core::report;
@@ -18,8 +19,8 @@ use mailtls_core::run::check::{CheckReport, Checked};
 pub struct PageModel {
     /// What was checked, as shown.
     pub target: String,
-    /// ok, warn, fail or unknown.
-    pub verdict: String,
+    /// The verdict.
+    pub verdict: Verdict,
     /// The one-line answer.
     pub summary: String,
     /// What to do, in order.
@@ -54,8 +55,8 @@ pub struct ClientFields {
 pub struct ClientLine {
     /// The client's name.
     pub client: String,
-    /// works, depends, warns or fails.
-    pub verdict: String,
+    /// What it does.
+    pub verdict: Outcome,
     /// The dialog it shows, in its own words (title: line).
     pub dialog: Option<String>,
 }
@@ -73,7 +74,7 @@ impl PageModel {
                     .map(|r| settings::choose(&r.server_name, &r.verified_ports));
                 (
                     d.target.to_string(),
-                    d.verdict.as_str(),
+                    d.verdict,
                     report::summary(d),
                     report::fix(d),
                     d.recommendation.clone(),
@@ -86,7 +87,7 @@ impl PageModel {
                     .then(|| r.settings.clone());
                 (
                     r.email.clone(),
-                    r.verdict.as_str(),
+                    r.verdict,
                     r.summary.clone(),
                     r.fixes.clone(),
                     r.recommendation.clone(),
@@ -97,7 +98,7 @@ impl PageModel {
         let verified = recommendation.as_ref().filter(|r| r.verified);
         PageModel {
             target,
-            verdict: verdict.to_string(),
+            verdict,
             summary,
             fix,
             verified_name: verified.map(|r| r.server_name.clone()),
@@ -151,7 +152,7 @@ fn client_lines(output: &CheckOutput) -> Vec<ClientLine> {
         .into_iter()
         .map(|(client, outcome, dialog)| ClientLine {
             client: client.name().to_string(),
-            verdict: outcome.as_str().to_string(),
+            verdict: outcome,
             dialog,
         })
         .collect()

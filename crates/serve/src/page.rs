@@ -8,6 +8,7 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::model::PageModel;
 use mailtls_core::clients::Client;
+use mailtls_core::diagnose::Verdict;
 use mailtls_core::diagnose::explain::Explanation;
 use mailtls_core::report::text::describe_when;
 use mailtls_core::report::wire::explain::output;
@@ -261,11 +262,11 @@ pub fn message(title: &str, text: &str, value: &str) -> Markup {
 
 /// A finished check; `print` drops the form and the folding for a ticket.
 pub fn result(id: &str, page: &PageModel, print: bool) -> Markup {
-    let word = match page.verdict.as_str() {
-        "ok" => "All good",
-        "warn" => "Warning",
-        "fail" => "Problem",
-        _ => "Could not check",
+    let word = match page.verdict {
+        Verdict::Ok => "All good",
+        Verdict::Warn => "Warning",
+        Verdict::Fail => "Problem",
+        Verdict::Unknown => "Could not check",
     };
     let body = html! {
         section #verdict class={ "verdict verdict-" (page.verdict) } {

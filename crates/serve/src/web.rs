@@ -16,7 +16,7 @@ use super::guard::{self, Refusal};
 use super::model::PageModel;
 use super::{AppState, explanations, fleet, page};
 use mailtls_core::run::check::now;
-use mailtls_scan::store::{CheckRow, StoreError};
+use mailtls_scan::store::{CheckRow, CheckState, StoreError};
 
 /// `GET /`.
 pub async fn index() -> Markup {
@@ -40,7 +40,7 @@ impl Declined {
     pub fn status(&self) -> (StatusCode, &'static str, String) {
         match self {
             Declined::Refused(refusal) => (
-                if refusal.code == "dns-failed" {
+                if refusal.transient {
                     StatusCode::SERVICE_UNAVAILABLE
                 } else {
                     StatusCode::BAD_REQUEST
@@ -68,7 +68,7 @@ impl Declined {
         match self {
             Declined::RateLimited(wait) => Some(*wait),
             Declined::Busy(_) | Declined::Store(_) => Some(30),
-            Declined::Refused(r) if r.code == "dns-failed" => Some(30),
+            Declined::Refused(r) if r.transient => Some(30),
             Declined::Refused(_) => None,
         }
     }
@@ -248,19 +248,27 @@ async fn show(state: &AppState, id: &str, print: bool) -> Response {
         Ok(None) => return not_found().await.into_response(),
         Err(error) => return unavailable(&error),
     };
-    match row.state.as_str() {
-        "done" => match row.page.as_deref().map(serde_json::from_str::<PageModel>) {
+    match row.state {
+        CheckState::Done => match row.page.as_deref().map(serde_json::from_str::<PageModel>) {
             Some(Ok(model)) => {
                 let html = Bytes::from(page::result(id, &model, print).into_string());
                 state.pages.insert(key, html.clone()).await;
                 html_response(html)
             }
-            _ => unavailable(&StoreError::Other(
-                "the stored result".to_string(),
-                "unreadable".to_string(),
-            )),
+            Some(Err(e)) => unavailable(
+                &state
+                    .checks
+                    .store()
+                    .unreadable(format!("check {id}: its page cannot be read: {e}")),
+            ),
+            None => unavailable(
+                &state
+                    .checks
+                    .store()
+                    .unreadable(format!("check {id}: done, without its page")),
+            ),
         },
-        "failed" => {
+        CheckState::Failed => {
             let message = row
                 .error
                 .as_deref()
@@ -273,7 +281,7 @@ async fn show(state: &AppState, id: &str, print: bool) -> Response {
                 .unwrap_or_else(|| "The check could not run.".to_string());
             page::failed(id, &row.target, &message).into_response()
         }
-        _ => {
+        CheckState::Queued | CheckState::Running => {
             let mut response = page::pending(&row.target).into_response();
             response
                 .headers_mut()
@@ -347,7 +355,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(&state.provisioner, now()),
+        state
+            .metrics
+            .render(&state.provisioner, &state.checks.store().errors(), now()),
     )
         .into_response()
 }

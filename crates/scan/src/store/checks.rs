@@ -4,7 +4,31 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::read::{Unreadable, named, named_optional};
 use super::{Store, StoreError};
+use crate::vocabulary::names;
+use mailtls_core::diagnose::Verdict;
+
+names! {
+    /// Where a check stands.
+    pub enum CheckState {
+        /// Accepted, not started.
+        Queued => "queued",
+        /// Running.
+        Running => "running",
+        /// Finished: `report` holds the result.
+        Done => "done",
+        /// Could not run: `error` says why.
+        Failed => "failed",
+    }
+}
+
+impl CheckState {
+    /// Whether the check has ended (done or failed).
+    pub fn ended(self) -> bool {
+        matches!(self, CheckState::Done | CheckState::Failed)
+    }
+}
 
 /// One check's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,14 +37,14 @@ pub struct CheckRow {
     pub id: String,
     /// What was checked.
     pub target: String,
-    /// `queued`, `running`, `done` or `failed`.
-    pub state: String,
+    /// Where it stands.
+    pub state: CheckState,
     /// Accepted at (Unix seconds).
     pub created_at: i64,
     /// Finished at.
     pub finished_at: Option<i64>,
-    /// ok, warn, fail or unknown, when done.
-    pub verdict: Option<String>,
+    /// Its verdict, when done.
+    pub verdict: Option<Verdict>,
     /// The page's model (JSON), when done.
     pub page: Option<String>,
     /// The check's JSON output, when done.
@@ -41,10 +65,11 @@ impl Store {
         self.execute(
             sqlx::query(
                 "INSERT INTO checks (id, target, state, created_at, owner) \
-                 VALUES ($1, $2, 'queued', $3, $4)",
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(id.to_string())
             .bind(target.to_string())
+            .bind(CheckState::Queued.as_str())
             .bind(created_at)
             .bind(owner.to_string()),
         )
@@ -55,8 +80,10 @@ impl Store {
     /// Marks a check as running.
     pub async fn start_check(&self, id: &str) -> Result<(), StoreError> {
         self.execute(
-            sqlx::query("UPDATE checks SET state = 'running' WHERE id = $1 AND state = 'queued'")
-                .bind(id.to_string()),
+            sqlx::query("UPDATE checks SET state = $2 WHERE id = $1 AND state = $3")
+                .bind(id.to_string())
+                .bind(CheckState::Running.as_str())
+                .bind(CheckState::Queued.as_str()),
         )
         .await
         .map(drop)
@@ -71,9 +98,9 @@ impl Store {
                  report = $6, error = $7 WHERE id = $1",
             )
             .bind(row.id.clone())
-            .bind(row.state.clone())
+            .bind(row.state.as_str())
             .bind(row.finished_at)
-            .bind(row.verdict.clone())
+            .bind(row.verdict.map(|v| v.as_str()))
             .bind(row.page.clone())
             .bind(row.report.clone())
             .bind(row.error.clone()),
@@ -92,7 +119,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| self.error(&e))?
-        .map(|row| check_row(&row).map_err(|e| self.error(&e)))
+        .map(|row| self.readable_row(&row, "checks", check_row))
         .transpose()
     }
 
@@ -105,29 +132,32 @@ impl Store {
         abandoned_before: i64,
         limit: i64,
     ) -> Result<Vec<CheckRow>, StoreError> {
-        self.rows(
+        self.readable_rows(
             sqlx::query(
                 "SELECT id, target, state, created_at, finished_at, verdict, page, report, error \
-                 FROM checks WHERE state IN ('queued', 'running') \
-                 AND (owner = $1 OR created_at < $2) ORDER BY created_at LIMIT $3",
+                 FROM checks WHERE state IN ($1, $2) \
+                 AND (owner = $3 OR created_at < $4) ORDER BY created_at LIMIT $5",
             )
+            .bind(CheckState::Queued.as_str())
+            .bind(CheckState::Running.as_str())
             .bind(owner.unwrap_or("-").to_string())
             .bind(abandoned_before)
             .bind(limit),
+            "checks",
             check_row,
         )
         .await
     }
 }
 
-fn check_row(row: &AnyRow) -> Result<CheckRow, sqlx::Error> {
+fn check_row(row: &AnyRow) -> Result<CheckRow, Unreadable> {
     Ok(CheckRow {
         id: row.try_get("id")?,
         target: row.try_get("target")?,
-        state: row.try_get("state")?,
+        state: named(row, "state", "state", CheckState::from_name)?,
         created_at: row.try_get("created_at")?,
         finished_at: row.try_get("finished_at")?,
-        verdict: row.try_get("verdict")?,
+        verdict: named_optional(row, "verdict", "verdict", Verdict::from_name)?,
         page: row.try_get("page")?,
         report: row.try_get("report")?,
         error: row.try_get("error")?,

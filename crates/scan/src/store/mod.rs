@@ -7,15 +7,22 @@
 //! mailtls's, one written by a newer mailtls, a corrupt or locked one, one that cannot be
 //! written. Every target is written in one transaction, keyed by (scan, target), so a killed
 //! scan resumes without losing or doubling anything.
+//!
+//! Rows are read into the vocabularies of mailtls (verdicts, problem codes, severities...): a
+//! row with a spelling this mailtls does not know is left out and counted, like every other
+//! store error ([`Store::errors`]).
 
 mod checks;
+mod errors;
 mod read;
 mod write;
 
-pub use checks::CheckRow;
+pub use checks::{CheckRow, CheckState};
+pub use errors::{ErrorKind, StoreErrors};
 pub use read::{DiscoveryRecord, ProblemRecord, ScanInfo, Table, TargetSummary};
 pub use write::{DONE_BATCH, RunStats, ScanSpec};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::AnyPool;
@@ -94,6 +101,10 @@ pub enum StoreError {
     /// A SQLite file that does not exist, where one was expected.
     #[error("{0}: no such scan database")]
     Missing(String),
+    /// A row that cannot be read: a value of the wrong type, or a spelling no vocabulary of
+    /// this mailtls knows (written by a newer one, or by hand).
+    #[error("{0}: {1}")]
+    Unreadable(String, String),
     /// Anything else the database said.
     #[error("{0}: {1}")]
     Other(String, String),
@@ -113,6 +124,8 @@ pub struct Store {
     backend: Backend,
     /// Where, for messages (without a password).
     location: String,
+    /// The errors met, shared by every clone.
+    tally: Arc<errors::Tally>,
 }
 
 impl Store {
@@ -236,6 +249,7 @@ impl Store {
             pool,
             backend,
             location: shown,
+            tally: Arc::default(),
         };
         if backend == Backend::Sqlite && create {
             // WAL: readers (a report) beside the scan's writes. It stays set in the file.
@@ -324,6 +338,40 @@ impl Store {
             .map_err(|e| self.error(&e))
     }
 
+    /// Runs a query and reads each row it returns with `row`, leaving out (and counting) each
+    /// row that cannot be read: the rest of the answer is still good.
+    async fn readable_rows<T>(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments>,
+        table: &str,
+        row: impl Fn(&sqlx::any::AnyRow) -> Result<T, read::Unreadable>,
+    ) -> Result<Vec<T>, StoreError> {
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| self.error(&e))?;
+        let mut read = Vec::with_capacity(rows.len());
+        for each in &rows {
+            match row(each) {
+                Ok(value) => read.push(value),
+                Err(why) => {
+                    self.unreadable(why.describe(table, each));
+                }
+            }
+        }
+        Ok(read)
+    }
+
+    /// Reads one row with `row`; a row that cannot be read is an error (counted).
+    fn readable_row<T>(
+        &self,
+        each: &sqlx::any::AnyRow,
+        table: &str,
+        row: impl Fn(&sqlx::any::AnyRow) -> Result<T, read::Unreadable>,
+    ) -> Result<T, StoreError> {
+        row(each).map_err(|why| self.unreadable(why.describe(table, each)))
+    }
+
     /// Runs one statement.
     async fn execute(
         &self,
@@ -336,9 +384,30 @@ impl Store {
             .map_err(|e| self.error(&e))
     }
 
-    /// `error` as a [`StoreError`] about this store.
+    /// `error` as a [`StoreError`] about this store, counted.
     fn error(&self, error: &sqlx::Error) -> StoreError {
-        classify(&self.location, error)
+        let error = classify(&self.location, error);
+        self.tally.count(&error);
+        error
+    }
+
+    /// A row (or a document in one) that cannot be read, as a [`StoreError`] about this
+    /// store, counted.
+    pub fn unreadable(&self, what: String) -> StoreError {
+        let error = StoreError::Unreadable(self.location.clone(), what);
+        self.tally.count(&error);
+        error
+    }
+
+    /// The errors this store (and every clone of it) met so far: failed operations, retried
+    /// ones included, and rows left out because they could not be read.
+    pub fn errors(&self) -> StoreErrors {
+        self.tally.snapshot()
+    }
+
+    /// Closes every connection: each operation after this one fails (and is counted).
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 }
 
@@ -352,6 +421,13 @@ fn classify(location: &str, error: &sqlx::Error) -> StoreError {
             // SQLite's codes are numbers (the primary code is the low byte of an extended one);
             // PostgreSQL's are five-character SQLSTATEs.
             if let Ok(extended) = code.parse::<u32>() {
+                // SQLITE_READONLY_DBMOVED: the file was deleted or renamed while open.
+                if extended == 1032 {
+                    return StoreError::Other(
+                        location,
+                        "the database file was deleted or moved while in use".to_string(),
+                    );
+                }
                 match extended & 0xff {
                     5 | 6 => StoreError::Locked(location),
                     8 => StoreError::ReadOnly(location),
@@ -374,9 +450,10 @@ fn classify(location: &str, error: &sqlx::Error) -> StoreError {
         }
         sqlx::Error::Io(io) => StoreError::Unavailable(location, io.to_string()),
         sqlx::Error::Tls(tls) => StoreError::Unavailable(location, tls.to_string()),
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
+        sqlx::Error::PoolTimedOut => {
             StoreError::Unavailable(location, "no connection within 5 s".to_string())
         }
+        sqlx::Error::PoolClosed => StoreError::Other(location, "the store is closed".to_string()),
         sqlx::Error::Protocol(message) => StoreError::Unavailable(location, message.clone()),
         other => StoreError::Other(location, other.to_string()),
     }

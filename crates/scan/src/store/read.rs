@@ -1,9 +1,15 @@
-//! Reading a scan back, for reports and diffs.
+//! Reading a scan back, for reports and diffs: each row into mailtls's vocabularies. A row
+//! that cannot be read (a spelling no vocabulary of this mailtls knows, a value of the wrong
+//! type) is left out and counted as a store error, never a panic, never a silent gap.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError};
+use crate::record::{TargetKind, Unchecked};
+use mailtls_core::diagnose::discovery::EntryStatus;
+use mailtls_core::diagnose::{Code, Severity, Verdict};
+use mailtls_core::observation::{Source, SourceErrorKind};
 
 /// A scan in the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,10 +39,10 @@ pub struct TargetSummary {
     pub line: u64,
     /// Its account.
     pub account: Option<String>,
-    /// host, domain or none.
-    pub kind: String,
-    /// ok, warn, fail or unknown.
-    pub verdict: String,
+    /// What it turned out to be.
+    pub kind: TargetKind,
+    /// Its verdict.
+    pub verdict: Verdict,
     /// Its exit status.
     pub exit_code: u8,
     /// The one-line answer.
@@ -45,8 +51,8 @@ pub struct TargetSummary {
     pub fix: Option<String>,
     /// The verified server name.
     pub recommendation: Option<String>,
-    /// Why nothing could be checked (`no-such-name`, `dns-timeout`, `dns-failed`).
-    pub error: Option<String>,
+    /// Why nothing could be checked, when nothing could.
+    pub error: Option<Unchecked>,
 }
 
 /// One problem row.
@@ -55,15 +61,15 @@ pub struct ProblemRecord {
     /// The target it belongs to.
     pub target: String,
     /// The problem code.
-    pub code: String,
-    /// error, warning or info.
-    pub severity: String,
+    pub code: Code,
+    /// How bad.
+    pub severity: Severity,
     /// The host it was found on.
     pub server: String,
     /// The port, if any.
     pub port: Option<u16>,
-    /// The sources that sent clients to the server, comma-separated.
-    pub source: Option<String>,
+    /// The sources that sent clients to the server, by name.
+    pub sources: Vec<Source>,
     /// The names the certificate presents, comma-separated.
     pub presented_names: Option<String>,
     /// A covered name reaching the same server.
@@ -78,17 +84,17 @@ pub struct DiscoveryRecord {
     /// The target (mail domain or address).
     pub target: String,
     /// The source.
-    pub source: String,
+    pub source: Source,
     /// The record or URL.
     pub url_or_record: String,
     /// The name handed out.
     pub hostname: String,
     /// What happens to a client sent there.
-    pub status: String,
+    pub status: EntryStatus,
     /// The problem code, or the source's error in words.
     pub detail: Option<String>,
     /// For a source error, its kind.
-    pub error: Option<String>,
+    pub error: Option<SourceErrorKind>,
     /// A verified name to hand out instead.
     pub instead: Option<String>,
 }
@@ -132,12 +138,13 @@ impl Store {
 
     /// Every target of a scan, in input order.
     pub async fn targets(&self, scan_id: &str) -> Result<Vec<TargetSummary>, StoreError> {
-        self.rows(
+        self.readable_rows(
             sqlx::query(
-            "SELECT target, line, account, kind, verdict, exit_code, summary, fix, recommendation, \
-             error FROM targets WHERE scan_id = $1 ORDER BY line, target",
-        )
-        .bind(scan_id.to_string()),
+                "SELECT target, line, account, kind, verdict, exit_code, summary, fix, \
+                 recommendation, error FROM targets WHERE scan_id = $1 ORDER BY line, target",
+            )
+            .bind(scan_id.to_string()),
+            "targets",
             target_summary,
         )
         .await
@@ -149,14 +156,16 @@ impl Store {
         scan_id: &str,
         limit: i64,
     ) -> Result<Vec<TargetSummary>, StoreError> {
-        self.rows(
+        self.readable_rows(
             sqlx::query(
-            "SELECT target, line, account, kind, verdict, exit_code, summary, fix, recommendation, \
-             error FROM targets WHERE scan_id = $1 AND verdict <> 'ok' \
-             ORDER BY exit_code DESC, line, target LIMIT $2",
-        )
-        .bind(scan_id.to_string())
-        .bind(limit),
+                "SELECT target, line, account, kind, verdict, exit_code, summary, fix, \
+                 recommendation, error FROM targets WHERE scan_id = $1 AND verdict <> $2 \
+                 ORDER BY exit_code DESC, line, target LIMIT $3",
+            )
+            .bind(scan_id.to_string())
+            .bind(Verdict::Ok.as_str())
+            .bind(limit),
+            "targets",
             target_summary,
         )
         .await
@@ -177,7 +186,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(|e| self.error(&e))?
-        .map(|row| target_summary(&row).map_err(|e| self.error(&e)))
+        .map(|row| self.readable_row(&row, "targets", target_summary))
         .transpose()
     }
 
@@ -187,16 +196,24 @@ impl Store {
         &self,
         scan_id: &str,
         limit: i64,
-    ) -> Result<Vec<(String, String, u64)>, StoreError> {
-        self.rows(
+    ) -> Result<Vec<(String, Code, u64)>, StoreError> {
+        self.readable_rows(
             sqlx::query(
                 "SELECT server, code, COUNT(DISTINCT target) AS n FROM problems \
-             WHERE scan_id = $1 AND severity = 'error' GROUP BY server, code \
-             ORDER BY n DESC, server, code LIMIT $2",
+                 WHERE scan_id = $1 AND severity = $2 GROUP BY server, code \
+                 ORDER BY n DESC, server, code LIMIT $3",
             )
             .bind(scan_id.to_string())
+            .bind(Severity::Error.as_str())
             .bind(limit),
-            |row| Ok((row.try_get(0)?, row.try_get(1)?, count(row, 2)?)),
+            "problems",
+            |row| {
+                Ok((
+                    row.try_get(0)?,
+                    named(row, 1, "code", Code::from_name)?,
+                    count(row, 2)?,
+                ))
+            },
         )
         .await
     }
@@ -207,13 +224,15 @@ impl Store {
         scan_id: &str,
         target: &str,
     ) -> Result<Vec<ProblemRecord>, StoreError> {
-        self.rows(
+        self.readable_rows(
             sqlx::query(
-            "SELECT target, code, severity, server, port, source, presented_names, \
-             suggested_name, verified FROM problems WHERE scan_id = $1 AND target = $2 ORDER BY seq",
-        )
-        .bind(scan_id.to_string())
-        .bind(target.to_string()),
+                "SELECT target, code, severity, server, port, source, presented_names, \
+                 suggested_name, verified FROM problems WHERE scan_id = $1 AND target = $2 \
+                 ORDER BY seq",
+            )
+            .bind(scan_id.to_string())
+            .bind(target.to_string()),
+            "problems",
             problem_record,
         )
         .await
@@ -221,12 +240,13 @@ impl Store {
 
     /// Every problem of a scan, by target.
     pub async fn problems(&self, scan_id: &str) -> Result<Vec<ProblemRecord>, StoreError> {
-        self.rows(
+        self.readable_rows(
             sqlx::query(
                 "SELECT target, code, severity, server, port, source, presented_names, \
-             suggested_name, verified FROM problems WHERE scan_id = $1 ORDER BY target, seq",
+                 suggested_name, verified FROM problems WHERE scan_id = $1 ORDER BY target, seq",
             )
             .bind(scan_id.to_string()),
+            "problems",
             problem_record,
         )
         .await
@@ -238,21 +258,23 @@ impl Store {
         &self,
         scan_id: &str,
     ) -> Result<Vec<DiscoveryRecord>, StoreError> {
-        self.rows(
+        self.readable_rows(
             sqlx::query(
                 "SELECT target, source, url_or_record, hostname, status, detail, error, instead \
-             FROM discovery WHERE scan_id = $1 AND status <> 'works' ORDER BY target, seq",
+                 FROM discovery WHERE scan_id = $1 AND status <> $2 ORDER BY target, seq",
             )
-            .bind(scan_id.to_string()),
+            .bind(scan_id.to_string())
+            .bind(EntryStatus::Works.as_str()),
+            "discovery",
             |row| {
                 Ok(DiscoveryRecord {
                     target: row.try_get(0)?,
-                    source: row.try_get(1)?,
+                    source: named(row, 1, "source", Source::from_name)?,
                     url_or_record: row.try_get(2)?,
                     hostname: row.try_get(3)?,
-                    status: row.try_get(4)?,
+                    status: named(row, 4, "status", EntryStatus::from_name)?,
                     detail: row.try_get(5)?,
-                    error: row.try_get(6)?,
+                    error: named_optional(row, 6, "error", SourceErrorKind::from_name)?,
                     instead: row.try_get(7)?,
                 })
             },
@@ -316,31 +338,101 @@ pub enum Table {
     Observations,
 }
 
-fn target_summary(row: &AnyRow) -> Result<TargetSummary, sqlx::Error> {
+/// Why a row cannot be read.
+#[derive(Debug)]
+pub(super) enum Unreadable {
+    /// A column is missing or of another type.
+    Column(sqlx::Error),
+    /// A spelling no vocabulary of this mailtls knows.
+    Unknown {
+        /// The column.
+        column: &'static str,
+        /// What it holds.
+        value: String,
+    },
+}
+
+impl From<sqlx::Error> for Unreadable {
+    fn from(error: sqlx::Error) -> Unreadable {
+        Unreadable::Column(error)
+    }
+}
+
+impl Unreadable {
+    /// In words, naming the table and (when it can be read) the row's target.
+    pub(super) fn describe(&self, table: &str, row: &AnyRow) -> String {
+        let of = row
+            .try_get::<String, _>("target")
+            .map(|target| format!(" (target {target})"))
+            .unwrap_or_default();
+        match self {
+            Unreadable::Column(error) => format!("a row of {table}{of} cannot be read: {error}"),
+            Unreadable::Unknown { column, value } => format!(
+                "a row of {table}{of} cannot be read: its {column} {value:?} is not one this \
+                 mailtls knows (written by a newer mailtls, or by hand?)"
+            ),
+        }
+    }
+}
+
+/// The value of a vocabulary in column `index`, by its stable name.
+pub(super) fn named<T>(
+    row: &AnyRow,
+    index: impl sqlx::ColumnIndex<AnyRow>,
+    column: &'static str,
+    from_name: fn(&str) -> Option<T>,
+) -> Result<T, Unreadable> {
+    let value: String = row.try_get(index)?;
+    from_name(&value).ok_or(Unreadable::Unknown { column, value })
+}
+
+/// Likewise, for a column that may be NULL.
+pub(super) fn named_optional<T>(
+    row: &AnyRow,
+    index: impl sqlx::ColumnIndex<AnyRow>,
+    column: &'static str,
+    from_name: fn(&str) -> Option<T>,
+) -> Result<Option<T>, Unreadable> {
+    row.try_get::<Option<String>, _>(index)?
+        .map(|value| from_name(&value).ok_or(Unreadable::Unknown { column, value }))
+        .transpose()
+}
+
+fn target_summary(row: &AnyRow) -> Result<TargetSummary, Unreadable> {
     Ok(TargetSummary {
         target: row.try_get(0)?,
         line: count(row, 1)?,
         account: row.try_get(2)?,
-        kind: row.try_get(3)?,
-        verdict: row.try_get(4)?,
+        kind: named(row, 3, "kind", TargetKind::from_name)?,
+        verdict: named(row, 4, "verdict", Verdict::from_name)?,
         exit_code: u8::try_from(row.try_get::<i64, _>(5)?).unwrap_or(u8::MAX),
         summary: row.try_get(6)?,
         fix: row.try_get(7)?,
         recommendation: row.try_get(8)?,
-        error: row.try_get(9)?,
+        error: named_optional(row, 9, "error", Unchecked::from_name)?,
     })
 }
 
-fn problem_record(row: &AnyRow) -> Result<ProblemRecord, sqlx::Error> {
+fn problem_record(row: &AnyRow) -> Result<ProblemRecord, Unreadable> {
+    let sources = row.try_get::<Option<String>, _>(5)?.unwrap_or_default();
     Ok(ProblemRecord {
         target: row.try_get(0)?,
-        code: row.try_get(1)?,
-        severity: row.try_get(2)?,
+        code: named(row, 1, "code", Code::from_name)?,
+        severity: named(row, 2, "severity", Severity::from_name)?,
         server: row.try_get(3)?,
         port: row
             .try_get::<Option<i64>, _>(4)?
             .and_then(|p| u16::try_from(p).ok()),
-        source: row.try_get(5)?,
+        sources: sources
+            .split(',')
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                Source::from_name(name).ok_or_else(|| Unreadable::Unknown {
+                    column: "source",
+                    value: name.to_string(),
+                })
+            })
+            .collect::<Result<_, _>>()?,
         presented_names: row.try_get(6)?,
         suggested_name: row.try_get(7)?,
         verified: row.try_get::<i64, _>(8)? != 0,

@@ -8,6 +8,7 @@ use sqlx::query::Query;
 
 use super::{Store, StoreError};
 use crate::record::TargetRecord;
+use mailtls_core::observation::Source;
 
 /// Most targets asked about in one "which of these are done?" query.
 pub const DONE_BATCH: usize = 256;
@@ -191,7 +192,7 @@ impl Store {
         .bind(record.summary.clone())
         .bind(record.fix.clone())
         .bind(record.recommendation.clone())
-        .bind(record.error)
+        .bind(record.error.map(|e| e.as_str()))
         .bind(record.checked_at)
         .bind(run_id.to_string())
         .bind(shard.to_string());
@@ -256,11 +257,11 @@ fn rows<'q>(scan_id: &str, record: &'q TargetRecord) -> Vec<AnyQuery<'q>> {
                 .bind(scan)
                 .bind(target)
                 .bind(to_i64(seq as u64))
-                .bind(p.code.clone())
-                .bind(p.severity.clone())
+                .bind(p.code.as_str())
+                .bind(p.severity.as_str())
                 .bind(p.server.clone())
                 .bind(p.port.map(i64::from))
-                .bind(p.source.clone())
+                .bind(sources(&p.sources))
                 .bind(p.expected_name.clone())
                 .bind(p.presented_names.clone())
                 .bind(p.suggested_name.clone())
@@ -283,14 +284,14 @@ fn rows<'q>(scan_id: &str, record: &'q TargetRecord) -> Vec<AnyQuery<'q>> {
                 .bind(scan)
                 .bind(target)
                 .bind(to_i64(seq as u64))
-                .bind(d.source.clone())
+                .bind(d.source.as_str())
                 .bind(d.url_or_record.clone())
                 .bind(d.hostname.clone())
                 .bind(d.port.map(i64::from))
-                .bind(d.security.clone())
-                .bind(d.status.clone())
+                .bind(d.security.map(|s| s.as_str()))
+                .bind(d.status.as_str())
                 .bind(d.detail.clone())
-                .bind(d.error.clone())
+                .bind(d.error.map(|e| e.as_str()))
                 .bind(d.instead.clone());
         }
         queries.push(query);
@@ -329,6 +330,17 @@ fn insert(table: &str, columns: usize, rows: usize, key: &str) -> String {
     }
     sql.push_str(&format!(" ON CONFLICT {key} DO NOTHING"));
     sql
+}
+
+/// Sources as the store lists them: their names, comma-separated (NULL for none).
+fn sources(sources: &[Source]) -> Option<String> {
+    (!sources.is_empty()).then(|| {
+        sources
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    })
 }
 
 fn to_i64(value: u64) -> i64 {
