@@ -284,7 +284,7 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
             0 => String::new(),
             n => format!(", {n} checks repeated because DNS did not answer"),
         },
-        text::store_errors(&store.errors())
+        text::store_errors_in_brief(&store.errors())
             .map(|errors| format!(", {errors}"))
             .unwrap_or_default()
     );

@@ -35,6 +35,7 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
         ("scan_four_shards_make_the_rows_of_one_run", shards_postgres),
         ("scan_kubernetes_indexed_job", kubernetes_job),
         ("scan_postgres_going_away", postgres_goes_away),
+        ("scan_counts_store_errors", store_errors_counted),
         ("scan_refuses_bad_databases_before_probing", bad_databases),
         ("scan_full_disk_stops_cleanly", full_disk),
         ("scan_report_and_diff", report_and_diff),
@@ -735,6 +736,78 @@ fn postgres_goes_away(ca: &str) -> Result<(), Failed> {
     )
 }
 
+/// Another process holds the SQLite database's write lock for 8 s under a running scan: the
+/// commits that waited longer than the store waits for a lock fail, are counted and retried;
+/// the scan completes with every target, and its summary counts the store errors and names the
+/// first (before, a lock or an outage the scan came through left no trace).
+fn store_errors_counted(ca: &str) -> Result<(), Failed> {
+    use std::io::BufRead as _;
+    let _turn = serial();
+    front()?;
+    let dir = scratch("store-errors")?;
+    let domains = domains_of(&[Kind::Hosted], 120);
+    let list = write_list(&dir, "locked.txt", &domains)?;
+    let db = dir.join("locked.sqlite").display().to_string();
+    let mut child = scan(ca, &list, &db, &["--per-ip-rate", "20"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let waited = wait_for(&db, 10, Duration::from_secs(60), &mut child);
+    let holder = waited.and_then(|_| {
+        let mut holder = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3, sys, time\n\
+                 c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)\n\
+                 c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\ntime.sleep(8)\n\
+                 c.execute('COMMIT')",
+            ])
+            .arg(&db)
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("python3: {e}"))?;
+        let mut line = String::new();
+        if let Some(out) = holder.stdout.as_mut() {
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        ensure(line.trim() == "locked", || {
+            format!("the lock was not taken: {line:?}")
+        })?;
+        Ok(holder)
+    });
+    // The scan must still be running while the lock is held, or the test shows nothing.
+    let running = child.try_wait().map_err(|e| e.to_string())?.is_none();
+    let output = child.wait_with_output().map_err(|e| e.to_string())?;
+    let mut holder = holder?;
+    let held = holder.wait().map_err(|e| e.to_string())?;
+    ensure(held.success(), || format!("the lock holder: {held}"))?;
+    ensure(running, || {
+        "the scan ended before the lock was taken: take a longer list".to_string()
+    })?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    expect_eq("exit status", Some(0), output.status.code())
+        .map_err(|_| format!("exit {}: {stderr}", output.status))?;
+    ensure(
+        stderr.lines().count() == 1
+            && stderr.contains(&format!("{} targets checked by this run", domains.len()))
+            && stderr.contains(" store error")
+            && stderr.contains("; the first: ")
+            && stderr.contains("is locked by another process"),
+        || format!("the summary counts the store errors and names the first: {stderr}"),
+    )?;
+    expect_eq(
+        "targets",
+        domains.len() as u64,
+        number(&db, "SELECT COUNT(DISTINCT target) FROM targets")?,
+    )?;
+    expect_eq(
+        "rows",
+        domains.len() as u64,
+        number(&db, "SELECT COUNT(*) FROM targets")?,
+    )
+}
+
 /// Runs a Python snippet (the sqlite3 module) with the database path as its argument.
 fn python(script: &str, db: &Path) -> Result<(), Failed> {
     let status = Command::new("python3")
@@ -968,6 +1041,9 @@ fn full_disk(ca: &str) -> Result<(), Failed> {
         stderr.contains("is full") && stderr.contains("run the same command to continue"),
         || format!("says the disk is full and how to continue: {stderr}"),
     )?;
+    ensure(stderr.contains(" store error"), || {
+        format!("counts the store errors: {stderr}")
+    })?;
     ensure(stderr.lines().count() == 1, || {
         format!("one line: {stderr}")
     })?;

@@ -39,6 +39,7 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
         ("serve_in_chromium", browser),
         ("serve_openapi_schemathesis", schemathesis),
         ("serve_instances_share_postgres_and_resume", shared_postgres),
+        ("serve_counts_rows_it_cannot_read", store_errors),
     ]
 }
 
@@ -1252,4 +1253,127 @@ fn shared_postgres(ca: &str) -> Result<(), Failed> {
         format!("after a restart: {check}")
     })?;
     Ok(())
+}
+
+/// Runs SQL statements on a SQLite store directly (as a newer mailtls, or a hand, would).
+fn execute(db: &Path, statements: &[String]) -> Result<(), Failed> {
+    runtime()?.block_on(async {
+        sqlx::any::install_default_drivers();
+        let url = format!("sqlite://{}?mode=rw", db.display());
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await
+            .map_err(|e| format!("{}: {e}", db.display()))?;
+        for sql in statements {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .execute(&pool)
+                .await
+                .map_err(|e| format!("{sql}: {e}"))?;
+        }
+        pool.close().await;
+        Ok::<_, Failed>(())
+    })
+}
+
+/// Rows of the store this mailtls cannot read (a check's state, a result page's verdict, a
+/// fleet target's verdict or a problem's code it does not know: written by a newer mailtls, or
+/// by hand) are answered 503 or left out of the page, never a crash, and each is counted in
+/// `mailtls_store_errors_total{kind="unreadable"}`, present at 0 from the start.
+fn store_errors(ca: &str) -> Result<(), Failed> {
+    let dir = scratch("serve-store-errors")?;
+    let server = Server::start(ca, "127.0.0.50", &dir, GENEROUS, &["--allow-private"])?;
+    let unreadable = "mailtls_store_errors_total{kind=\"unreadable\"}";
+    for kind in ["unreadable", "unavailable", "locked", "read-only"] {
+        let series = format!("mailtls_store_errors_total{{kind=\"{kind}\"}}");
+        ensure(server.metric(&series)? == Some(0.0), || {
+            format!("{series} at 0 from the start")
+        })?;
+    }
+    // A real check, whose stored page then says a verdict no mailtls knows.
+    let (status, accepted) = server.submit(&format!("user@{}", lab::DISC_BAD))?;
+    ensure(status == 202, || format!("POST: {status} {accepted}"))?;
+    let done = accepted["id"].as_str().unwrap_or_default().to_string();
+    server.finished(&done, Duration::from_secs(60))?;
+    let odd = "0123456789abcdef0123456789abcdef";
+    let db = dir.join("serve.sqlite");
+    execute(
+        &db,
+        &[
+            format!(
+                "UPDATE checks SET page = replace(page, '\"verdict\":\"fail\"', \
+                 '\"verdict\":\"splendid\"') WHERE id = '{done}'"
+            ),
+            format!(
+                "INSERT INTO checks (id, target, state, created_at, owner) \
+                 VALUES ('{odd}', 'example.test', 'exploded', 1, '')"
+            ),
+            "INSERT INTO scans (id, created_at, input, options, mailtls_version) \
+             VALUES ('fleet', 1767225600, '-', '{}', '9.9.9')"
+                .to_string(),
+            target_row("good.test", 1, "fail"),
+            target_row("odd.test", 2, "splendid"),
+            problem_row(0, "name-mismatch"),
+            problem_row(1, "quantum-flux"),
+        ],
+    )?;
+    let edited = query(
+        &db.display().to_string(),
+        &format!("SELECT page LIKE '%splendid%' FROM checks WHERE id = '{done}'"),
+    )?;
+    ensure(edited == [[Some("1".to_string())]], || {
+        format!("the page was not edited: {edited:?}")
+    })?;
+
+    let (status, _, text) = get(&server.url(&format!("/api/v1/checks/{odd}")))?;
+    ensure(status == 503 && text.contains("store-unavailable"), || {
+        format!("a check in a state no mailtls knows: {status} {text}")
+    })?;
+    let (status, _, _) = get(&server.url(&format!("/r/{odd}")))?;
+    ensure(status == 503, || format!("/r/{odd}: {status}"))?;
+    let (status, _, _) = get(&server.url(&format!("/r/{done}")))?;
+    ensure(status == 503, || {
+        format!("a page with a verdict no mailtls knows: {status}")
+    })?;
+    // The fleet page shows what reads (the failing target, its cause) and leaves out the rest.
+    let (status, _, html) = get(&server.url("/fleet?scan=fleet"))?;
+    ensure(
+        status == 200
+            && html.contains("good.test")
+            && html.contains("name-mismatch")
+            && !html.contains("odd.test")
+            && !html.contains("quantum-flux"),
+        || format!("/fleet: {status}: {html}"),
+    )?;
+    let (status, _, _) = get(&server.url("/fleet/fleet/odd.test"))?;
+    ensure(status == 503, || format!("/fleet/fleet/odd.test: {status}"))?;
+
+    // Each counted once: the check, its page, the stored page, the target and the problem left
+    // out of /fleet, the target's own page.
+    let counted = server.metric(unreadable)?;
+    ensure(counted == Some(6.0), || {
+        format!("{unreadable} = {counted:?}, expected 6")
+    })?;
+    let (status, _, _) = get(&server.url("/healthz"))?;
+    ensure(status == 200, || {
+        format!("/healthz after all that: {status}")
+    })
+}
+
+fn target_row(target: &str, line: u32, verdict: &str) -> String {
+    format!(
+        "INSERT INTO targets (scan_id, target, line, account, kind, verdict, exit_code, summary, \
+         fix, recommendation, error, checked_at, run_id, shard) VALUES ('fleet', '{target}', \
+         {line}, NULL, 'domain', '{verdict}', 2, 'The certificate does not cover the name.', \
+         NULL, NULL, NULL, 1767225600, 'r', '1/1')"
+    )
+}
+
+fn problem_row(seq: u32, code: &str) -> String {
+    format!(
+        "INSERT INTO problems (scan_id, target, seq, code, severity, server, port, source, \
+         expected_name, presented_names, suggested_name, verified) VALUES ('fleet', 'good.test', \
+         {seq}, '{code}', 'error', 'mail.good.test', 993, 'srv', 'mail.good.test', \
+         'luna.test', 'luna.test', 1)"
+    )
 }

@@ -45,7 +45,9 @@ pub fn report(fleet: &Fleet) -> String {
         let _ = writeln!(
             out,
             "  {:<7} {}  {}",
-            target.verdict, target.target, target.summary
+            target.verdict.as_str(),
+            target.target,
+            target.summary
         );
     }
     out
@@ -179,6 +181,15 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> String {
     out
 }
 
+/// [`store_errors`] and the first in words, for one line: "2 store errors; the first: ...".
+pub fn store_errors_in_brief(errors: &StoreErrors) -> Option<String> {
+    let words = store_errors(errors)?;
+    Some(match errors.first.first() {
+        Some(first) => format!("{words}; the first: {first}"),
+        None => words,
+    })
+}
+
 /// "expired, unknown-ca".
 fn names(codes: &[Code]) -> String {
     codes
@@ -186,4 +197,75 @@ fn names(codes: &[Code]) -> String {
         .map(|c| c.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::TargetKind;
+    use crate::store::TargetSummary;
+
+    fn fleet(verdict: Verdict, store_errors: StoreErrors) -> Fleet {
+        let scan = ScanInfo {
+            id: "s".to_string(),
+            created_at: 0,
+            input: "-".to_string(),
+            targets: 1,
+            runs: 1,
+            finished_runs: 1,
+            rejected: 0,
+        };
+        let target = TargetSummary {
+            target: "a.example".to_string(),
+            line: 1,
+            account: None,
+            kind: TargetKind::Domain,
+            verdict,
+            exit_code: verdict.exit_code(),
+            summary: "All good.".to_string(),
+            fix: None,
+            recommendation: None,
+            error: None,
+        };
+        crate::summary::summarize(scan, vec![target], &[], &[], Vec::new(), store_errors)
+    }
+
+    #[test]
+    fn the_report_is_its_lead_then_the_rest() {
+        let fleet = fleet(Verdict::Ok, StoreErrors::default());
+        let (lead, report) = (lead(&fleet), report(&fleet));
+        assert!(report.starts_with(&lead), "{report}");
+        assert!(lead.ends_with("Nothing to fix.\n"), "{lead}");
+        // The verdict column keeps its width.
+        assert!(
+            report.ends_with("\nTargets\n  ok      a.example  All good.\n"),
+            "{report}"
+        );
+        assert!(!report.contains("store error"));
+    }
+
+    #[test]
+    fn store_errors_follow_the_first_line_and_make_the_status_3() {
+        let errors = StoreErrors {
+            counts: vec![(ErrorKind::Locked, 1), (ErrorKind::Unreadable, 2)],
+            first: vec!["db is locked".to_string()],
+        };
+        let fleet = fleet(Verdict::Ok, errors.clone());
+        assert_eq!(fleet.exit_code, mailtls_core::exit::UNKNOWN);
+        let lead = lead(&fleet);
+        let lines: Vec<&str> = lead.lines().collect();
+        assert_eq!(
+            lines[1..3],
+            [
+                "  3 store errors (2 rows left out: they could not be read):",
+                "    db is locked"
+            ]
+        );
+        assert_eq!(
+            store_errors_in_brief(&errors).as_deref(),
+            Some(
+                "3 store errors (2 rows left out: they could not be read); the first: db is locked"
+            )
+        );
+    }
 }
