@@ -11,7 +11,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::metrics::Metrics;
 use super::model::PageModel;
-use mailtls_core::diagnose::{Diagnosis, Severity};
+use mailtls_core::diagnose::{Diagnosis, Severity, Verdict};
 use mailtls_core::engine::Engine;
 use mailtls_core::report::wire;
 use mailtls_core::run::check::{CheckOptions, CheckReport, Checked, now};
@@ -159,7 +159,7 @@ impl Checks {
             tracing::info!(
                 id,
                 target = %subject,
-                verdict = %row.verdict.map_or("unknown", |v| v.as_str()),
+                verdict = %row.verdict.unwrap_or(Verdict::Unknown),
                 %outcome,
                 duration_ms = crate::access_log::milliseconds(started),
                 "check"
