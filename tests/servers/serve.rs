@@ -364,6 +364,21 @@ fn api_and_page(ca: &str) -> Result<(), Failed> {
             .all(|v| !v.contains(&address)),
         || "the store holds the local part".to_string(),
     )?;
+    // Each row records the options its check ran under (ObserveOptions, as serve's flags set
+    // them): --timeout 3, the lab's resolver, its CA, --allow-private.
+    let ca_path = std::fs::canonicalize(ca).map_err(|e| e.to_string())?;
+    for row in query(&db, "SELECT options FROM checks")? {
+        let text = row.first().cloned().flatten().unwrap_or_default();
+        let options: Value = serde_json::from_str(&text).map_err(|e| format!("{e}: {text}"))?;
+        ensure(
+            options["step_timeout"]["secs"] == 3
+                && options["dns_server"] == lab::DNS
+                && options["refuse_special"] == false
+                && options["ca_files"][0] == ca_path.display().to_string()
+                && options["services"].as_array().map(Vec::len) == Some(7),
+            || format!("the options recorded: {text}"),
+        )?;
+    }
     Ok(())
 }
 

@@ -11,7 +11,7 @@
 //! - the engine's memo key (a fleet scan's jobs share a host's observations only when asked the
 //!   same);
 //! - a scan's resume fingerprint (`mailtls scan` continues a scan only with the same options);
-//! - the options `mailtls serve` records with every check it accepts, and runs it again with.
+//! - the options `mailtls serve` records with every check it accepts and every check it runs.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -45,6 +45,9 @@ pub struct Checks {
     ended: Arc<Notify>,
     /// This instance, as recorded on the checks it accepts: host name and listen address.
     owner: String,
+    /// What its checks' answers depend on (`ObserveOptions`, canonical JSON), recorded with
+    /// every check it accepts or runs.
+    fingerprint: String,
 }
 
 impl Checks {
@@ -58,7 +61,9 @@ impl Checks {
         metrics: Metrics,
         owner: String,
     ) -> Checks {
+        let fingerprint = engine.observe_options(&options).fingerprint();
         Checks {
+            fingerprint,
             engine,
             store,
             options,
@@ -97,10 +102,9 @@ impl Checks {
             page: None,
             report: None,
             error: None,
+            options: self.fingerprint.clone(),
         };
-        self.store
-            .insert_check(&row.id, &row.target, row.created_at, &self.owner)
-            .await?;
+        self.store.insert_check(&row, &self.owner).await?;
         self.spawn(row.id.clone(), subject, slot);
         Ok(row)
     }
@@ -198,6 +202,7 @@ impl Checks {
             page: None,
             report: None,
             error: None,
+            options: self.fingerprint.clone(),
         };
         let checked =
             tokio::time::timeout(CHECK_LIMIT, self.engine.check(subject, &self.options)).await;

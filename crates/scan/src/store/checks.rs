@@ -51,27 +51,25 @@ pub struct CheckRow {
     pub report: Option<String>,
     /// Why it could not run, when failed (JSON: code and message).
     pub error: Option<String>,
+    /// The options it runs under: `ObserveOptions::fingerprint` of the instance that accepted
+    /// it, then of the one that ran it (empty for rows older than the column).
+    pub options: String,
 }
 
 impl Store {
-    /// Records a check accepted by `owner` (the instance).
-    pub async fn insert_check(
-        &self,
-        id: &str,
-        target: &str,
-        created_at: i64,
-        owner: &str,
-    ) -> Result<(), StoreError> {
+    /// Records a check accepted by `owner` (the instance), with the options it will run under.
+    pub async fn insert_check(&self, row: &CheckRow, owner: &str) -> Result<(), StoreError> {
         self.execute(
             sqlx::query(
-                "INSERT INTO checks (id, target, state, created_at, owner) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO checks (id, target, state, created_at, owner, options) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
-            .bind(id.to_string())
-            .bind(target.to_string())
+            .bind(row.id.clone())
+            .bind(row.target.clone())
             .bind(CheckState::Queued.as_str())
-            .bind(created_at)
-            .bind(owner.to_string()),
+            .bind(row.created_at)
+            .bind(owner.to_string())
+            .bind(row.options.clone()),
         )
         .await
         .map(drop)
@@ -95,7 +93,7 @@ impl Store {
         self.execute(
             sqlx::query(
                 "UPDATE checks SET state = $2, finished_at = $3, verdict = $4, page = $5, \
-                 report = $6, error = $7 WHERE id = $1",
+                 report = $6, error = $7, options = $8 WHERE id = $1",
             )
             .bind(row.id.clone())
             .bind(row.state.as_str())
@@ -103,7 +101,8 @@ impl Store {
             .bind(row.verdict.map(|v| v.as_str()))
             .bind(row.page.clone())
             .bind(row.report.clone())
-            .bind(row.error.clone()),
+            .bind(row.error.clone())
+            .bind(row.options.clone()),
         )
         .await
         .map(drop)
@@ -112,8 +111,8 @@ impl Store {
     /// One check, by id.
     pub async fn check(&self, id: &str) -> Result<Option<CheckRow>, StoreError> {
         sqlx::query(
-            "SELECT id, target, state, created_at, finished_at, verdict, page, report, error \
-             FROM checks WHERE id = $1",
+            "SELECT id, target, state, created_at, finished_at, verdict, page, report, error, \
+             options FROM checks WHERE id = $1",
         )
         .bind(id.to_string())
         .fetch_optional(&self.pool)
@@ -134,8 +133,8 @@ impl Store {
     ) -> Result<Vec<CheckRow>, StoreError> {
         self.readable_rows(
             sqlx::query(
-                "SELECT id, target, state, created_at, finished_at, verdict, page, report, error \
-                 FROM checks WHERE state IN ($1, $2) \
+                "SELECT id, target, state, created_at, finished_at, verdict, page, report, error, \
+                 options FROM checks WHERE state IN ($1, $2) \
                  AND (owner = $3 OR created_at < $4) ORDER BY created_at LIMIT $5",
             )
             .bind(CheckState::Queued.as_str())
@@ -161,5 +160,6 @@ fn check_row(row: &AnyRow) -> Result<CheckRow, Unreadable> {
         page: row.try_get("page")?,
         report: row.try_get("report")?,
         error: row.try_get("error")?,
+        options: row.try_get("options")?,
     })
 }
