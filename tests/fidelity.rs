@@ -21,7 +21,8 @@
 //! cases whose id matches. The last line is `fidelity: N cases; thunderbird=NSS A/N;
 //! gnome=GnuTLS B/N; undocumented disagreements U`.
 //!
-//! Runs as root (dnsmasq on port 53, the AIA server on port 80).
+//! Runs as root (dnsmasq on port 53, the AIA server on port 80), in network, mount and pid
+//! namespaces of the run's own (tests/lab/netns.rs): 127.77.0.0/16 is the run's loopback.
 
 #[path = "fidelity/cases/mod.rs"]
 mod cases;
@@ -29,6 +30,8 @@ mod cases;
 mod certgen;
 #[path = "common/engines.rs"]
 mod engines;
+#[path = "lab/netns.rs"]
+mod netns;
 #[path = "fidelity/oracles.rs"]
 mod oracles;
 #[path = "fidelity/serve.rs"]
@@ -198,9 +201,11 @@ struct Outcome {
     verdicts: oracles::Verdicts,
 }
 
+/// `MAILTLS_FIDELITY_DIR`, or `fidelity` in the run's directory (kept when the run fails).
 fn dir() -> PathBuf {
     std::env::var_os("MAILTLS_FIDELITY_DIR")
         .map(PathBuf::from)
+        .or_else(|| std::env::var_os(netns::RUN_DIR).map(|d| PathBuf::from(d).join("fidelity")))
         .unwrap_or_else(|| std::env::temp_dir().join("mailtls-fidelity"))
 }
 
@@ -256,6 +261,11 @@ fn agrees(verdict: &str, answer: &Answer) -> bool {
 }
 
 fn main() -> ExitCode {
+    // Everything below runs in a network of this run's own (tests/lab/netns.rs).
+    if let Err(error) = netns::enter("fidelity") {
+        eprintln!("fidelity: {error}");
+        return ExitCode::FAILURE;
+    }
     match run() {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
@@ -269,7 +279,6 @@ fn main() -> ExitCode {
 fn run() -> Result<bool, String> {
     let started = Instant::now();
     let dir = dir();
-    serve::stop_leftovers(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let keys = certgen::Keys::load()?;

@@ -64,6 +64,11 @@ fn postgres() -> Result<&'static lab::postgres::Postgres, Failed> {
 
 fn main() {
     let args = Arguments::from_args();
+    // Everything below runs in a network of this run's own (tests/lab/netns.rs).
+    if let Err(error) = lab::netns::enter("servers") {
+        eprintln!("servers: {error}");
+        std::process::exit(1);
+    }
     let dir = Lab::default_dir().join("servers-test");
     let lab = Lab::start(&dir);
     // Beside the lab directory, not in it: the lab wipes its directory at start.
@@ -96,6 +101,7 @@ type Test = fn(&str) -> Result<(), Failed>;
 
 fn tests() -> Vec<(&'static str, Test)> {
     let own: Vec<(&'static str, Test)> = vec![
+        ("runs_in_a_network_of_its_own", runs_in_a_network_of_its_own),
         ("all_good", all_good),
         (
             "mismatch_recommends_hosting_name",
@@ -141,6 +147,18 @@ fn tests() -> Vec<(&'static str, Test)> {
         .chain(serve::tests())
         .chain(summaries::tests())
         .collect()
+}
+
+/// The lab runs in a network namespace of this run's own: no interface but its own loopback,
+/// which answers the scenarios' addresses, and its own /etc/hosts (tests/lab/netns.rs).
+fn runs_in_a_network_of_its_own(_: &str) -> Result<(), Failed> {
+    lab::netns::check()?;
+    let good: std::net::SocketAddr = format!("{}:993", lab::GOOD.address)
+        .parse()
+        .map_err(|e| format!("{e}"))?;
+    std::net::TcpStream::connect_timeout(&good, std::time::Duration::from_secs(5))
+        .map(drop)
+        .map_err(|e| format!("{good} on the run's loopback: {e}").into())
 }
 
 /// Runs `mailtls check` with the lab's DNS and CA; returns (exit status, stdout, stderr).

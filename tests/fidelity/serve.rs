@@ -1,7 +1,8 @@
 //! The matrix's servers, all on 127.77.0.0/16: dnsmasq for the names, Python's http.server for
 //! the AIA URLs, one OpenSSL process (tls_server.py) for every ordinary case, and rustls in this
 //! process for the hostile certificate lists OpenSSL would refuse to load. Everything stops when
-//! the [`Servers`] value is dropped.
+//! the [`Servers`] value is dropped, and at the latest with the run's namespaces
+//! (tests/lab/netns.rs), so a killed run leaves nothing running behind.
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -45,23 +46,6 @@ pub fn write_roots(matrix: &Matrix, dir: &Path) -> Result<PathBuf, String> {
     Ok(path)
 }
 
-/// Stops whatever servers an earlier run under `dir` left behind (a run that was killed).
-pub fn stop_leftovers(dir: &Path) {
-    let Ok(pids) = std::fs::read_to_string(dir.join("servers.pid")) else {
-        return;
-    };
-    let marker = dir.to_string_lossy();
-    for pid in pids.split_whitespace() {
-        // Only a process still serving from `dir`: the number may belong to another by now.
-        let ours = std::fs::read(format!("/proc/{pid}/cmdline"))
-            .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker.as_ref()));
-        if ours {
-            let _ = Command::new("kill").arg(pid).stderr(Stdio::null()).status();
-        }
-    }
-    std::thread::sleep(Duration::from_millis(200));
-}
-
 /// Starts every server for `cases` (a subset of `matrix`'s) under `dir`.
 pub fn start(matrix: &Matrix, cases: &[&Case], dir: &Path) -> Result<Servers, String> {
     let stop = Arc::new(AtomicBool::new(false));
@@ -80,12 +64,6 @@ pub fn start(matrix: &Matrix, cases: &[&Case], dir: &Path) -> Result<Servers, St
     servers
         .children
         .push(openssl_server(&openssl, dir, &servers.log)?);
-    let pids: Vec<String> = servers
-        .children
-        .iter()
-        .map(|c| c.id().to_string())
-        .collect();
-    write(&dir.join("servers.pid"), pids.join(" "))?;
     for case in cases.iter().filter(|c| c.server == Server::Raw) {
         raw_server(case, stop.clone())?;
     }

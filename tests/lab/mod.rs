@@ -1,8 +1,12 @@
 //! The local mail lab: real Dovecot (IMAP/POP3), Postfix (SMTP 25/587/465) and dnsmasq on
 //! loopback addresses, with certificates made here by rcgen. Used by the integration tests and by
-//! `scripts/demo.sh` (through `examples/lab.rs`). Needs root (ports below 1024, `ip addr`).
+//! `scripts/demo.sh` (through `examples/lab.rs`). Needs root (ports below 1024, namespaces).
 //!
 //! Each scenario has its own 127.0.0.N address so all can use the standard ports side by side.
+//! The lab starts only in a network of the run's own ([`netns`]), where the loopback answers
+//! every 127.0.0.0/8 address (Postfix alone wants its addresses on an interface: they go on the
+//! run's `lo`): nothing is added to the host's `lo`, and a mail server on the host or another
+//! run of the lab cannot collide with it.
 #![allow(dead_code)]
 
 use std::fmt::Write as _;
@@ -12,6 +16,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 pub mod fleet;
+pub mod netns;
 pub mod postgres;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -495,9 +500,11 @@ impl Lab {
             .unwrap_or_else(|| std::env::temp_dir().join("mailtls-lab"))
     }
 
-    /// Starts everything, after stopping whatever an earlier run left behind.
+    /// Starts everything in `dir` (wiped first), inside the run's network ([`netns::check`]).
+    /// Whatever an earlier run started died with that run's namespace: a pid file left in `dir`
+    /// names nothing of this run, so none is read.
     pub fn start(dir: &Path) -> Result<Lab, String> {
-        Lab::stop(dir);
+        netns::check()?;
         let _ = std::fs::remove_dir_all(dir);
         for sub in [
             "certs",
@@ -517,19 +524,6 @@ impl Lab {
                 ));
             }
         }
-        for scenario in ALL {
-            add_address(scenario.address)?;
-        }
-        add_address(DNS_IP)?;
-        add_address(WEB)?;
-        add_address(WEBHOST)?;
-        add_address(FLEET_FRONT)?;
-        add_address(SCAN_FRONT)?;
-        add_address(BUSY.address)?;
-        add_address(TARPIT.address)?;
-        add_address(fleet::WEB)?;
-        add_address(SWAP.address)?;
-        add_address(XSS)?;
         let certs = dir.join("certs");
         let lab = Lab {
             dir: dir.to_path_buf(),
@@ -966,7 +960,9 @@ impl Lab {
             std::fs::copy(Path::new("/etc/postfix").join(file), conf.join(file))
                 .map_err(|e| format!("/etc/postfix/{file}: {e}"))?;
         }
-        // Postfix only accepts a private config directory that the default one lists.
+        // Postfix only accepts a private config directory that the default one lists: that
+        // edit goes to the run's own copy of /etc/postfix, never to the host's.
+        netns::private_copy(Path::new("/etc/postfix"))?;
         let listed = run(Command::new("postconf").args(["-h", "alternate_config_directories"]))?;
         let conf_text = conf.display().to_string();
         if !listed.split([',', ' ', '\n']).any(|d| d == conf_text) {
@@ -985,6 +981,11 @@ impl Lab {
             .map(|s| s.address)
             .chain([BUSY.address, TARPIT.address])
             .collect();
+        // Postfix refuses an inet_interfaces address that no interface carries ("no local
+        // interface found"), although the loopback answers it: on the run's lo, then.
+        for address in &addresses {
+            add_address(address)?;
+        }
         let (good_crt, good_key) = self.cert_files("good");
         run(Command::new("postconf")
             .arg("-c")
@@ -1296,7 +1297,9 @@ impl Lab {
     }
 }
 
+/// Puts `address` on the run's own `lo` ([`netns::check`] first: never on the host's).
 fn add_address(address: &str) -> Result<(), String> {
+    netns::check()?;
     let output = Command::new("ip")
         .args(["addr", "add", &format!("{address}/8"), "dev", "lo"])
         .output()

@@ -1,6 +1,7 @@
 //! A real PostgreSQL for the scan tests: Debian's package, its own data directory under the lab
-//! directory, listening on loopback only, trust authentication (nothing but the tests can reach
-//! it). initdb refuses to run as root, so it runs as the `postgres` user the package creates.
+//! directory, listening on the run's own loopback only (tests/lab/netns.rs), trust
+//! authentication (nothing but the tests can reach it). initdb refuses to run as root, so it
+//! runs as the `postgres` user the package creates.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -54,14 +55,14 @@ fn as_postgres(command: &str) -> Result<String, String> {
 }
 
 impl Postgres {
-    /// Starts a fresh server in `dir` (removing what an earlier run left there).
+    /// Starts a fresh server in `dir` (removing what an earlier run left there; a server of an
+    /// earlier run died with that run's namespace, see tests/lab/netns.rs).
     pub fn start(dir: &Path) -> Result<Postgres, String> {
         let bin = bin_dir()?;
         let postgres = Postgres {
             dir: dir.to_path_buf(),
             bin,
         };
-        postgres.stop();
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         Command::new("chown")
