@@ -86,9 +86,15 @@ fn outside(label: &str, on_host: Option<&OnHost>) -> Result<i32, String> {
     let exe = std::env::current_exe().map_err(|e| format!("this program's path: {e}"))?;
     // `--fork` makes the first process the namespace's init, which must reap the daemons the
     // run leaves to it: a shell waiting for the program does (Rust's std has no wait for any
-    // child). `0<&0` keeps standard input, which a background job would lose.
-    let mut child = Command::new("unshare")
+    // child). `0<&0` keeps standard input, which a background job would lose. The namespaces
+    // end when unshare does (--kill-child), and unshare when this process does (setpriv's
+    // parent-death signal), however it ends.
+    let mut child = Command::new("setpriv")
         .args([
+            "--pdeathsig",
+            "KILL",
+            "--",
+            "unshare",
             "--net",
             "--mount",
             "--propagation",
@@ -108,10 +114,10 @@ fn outside(label: &str, on_host: Option<&OnHost>) -> Result<i32, String> {
         .env(RUN_DIR, &dir)
         .env("TMPDIR", &tmp)
         .spawn()
-        .map_err(|e| format!("unshare (util-linux) could not run: {e}"))?;
+        .map_err(|e| format!("setpriv and unshare (util-linux) could not run: {e}"))?;
     let hooked = on_host.map_or(Ok(()), |hook| first_process(child.id()).and_then(hook));
     if hooked.is_err() {
-        // unshare's --kill-child ends the namespaces and everything in them.
+        // --kill-child: the namespaces end, and everything in them.
         let _ = child.kill();
     }
     let status = child
@@ -136,8 +142,8 @@ fn outside(label: &str, on_host: Option<&OnHost>) -> Result<i32, String> {
     Ok(status.code().unwrap_or(1))
 }
 
-/// The pid of the namespaces' first process: the only child of `unshare`'s (pid `unshare`),
-/// once it has forked (bounded wait).
+/// The pid of the namespaces' first process: the only child of `unshare` (pid `unshare`: setpriv
+/// execs it), once it has forked (bounded wait).
 fn first_process(unshare: u32) -> Result<u32, String> {
     let children = format!("/proc/{unshare}/task/{unshare}/children");
     for _ in 0..100 {
