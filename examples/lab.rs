@@ -146,13 +146,26 @@ fn pipe(address: &str) -> Result<(), String> {
         .map_err(|e| format!("{address}: {e}"))?;
     let mut outgoing = stream.try_clone().map_err(|e| e.to_string())?;
     std::thread::spawn(move || {
-        let _ = std::io::copy(&mut std::io::stdin().lock(), &mut outgoing);
+        let _ = pump(&mut std::io::stdin().lock(), &mut outgoing);
         let _ = outgoing.shutdown(std::net::Shutdown::Write);
     });
     let mut incoming = stream;
-    std::io::copy(&mut incoming, &mut std::io::stdout().lock())
-        .map(drop)
-        .map_err(|e| e.to_string())
+    pump(&mut incoming, &mut std::io::stdout().lock()).map_err(|e| e.to_string())
+}
+
+/// Copies until the end of `from`, passing on each piece as it comes. Not `std::io::copy`: from
+/// a pipe to a socket it splices, and gVisor's splice waits for more than a request holds.
+fn pump(from: &mut impl std::io::Read, to: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut buffer = [0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buffer)? {
+            0 => return Ok(()),
+            n => {
+                to.write_all(&buffer[..n])?;
+                to.flush()?;
+            }
+        }
+    }
 }
 
 /// Runs the counting proxy at SCAN_FRONT until stdin ends, answering `stats` and `reset`.
@@ -228,10 +241,10 @@ fn relay(host: SocketAddr, first: u32, inside: SocketAddr) -> Result<(), String>
                         (child.stdin.take(), child.stdout.take(), stream.try_clone())
                     {
                         std::thread::spawn(move || {
-                            let _ = std::io::copy(&mut incoming, &mut to_child);
+                            let _ = pump(&mut incoming, &mut to_child);
                         });
                         let mut outgoing = stream;
-                        let _ = std::io::copy(&mut from_child, &mut outgoing);
+                        let _ = pump(&mut from_child, &mut outgoing);
                         let _ = outgoing.shutdown(std::net::Shutdown::Both);
                     }
                     let _ = child.kill();

@@ -11,19 +11,28 @@
 # sslyze comes from PyPI into a throwaway virtual environment. Its scan of every endpoint takes
 # about half an hour on 2 cores; SSLYZE_ENDPOINTS=N scans only the first N (the ratio is then
 # against sslyze's time extrapolated per endpoint, and says so). Run as root.
+# The build runs on the host; the rest runs again in a network of its own (`lab netns`,
+# tests/lab/netns.rs), with the lab alone on its loopback; sslyze is installed before, on the
+# host, as nothing inside reaches PyPI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
-mailtls_install_deps
+if [ -z "${MAILTLS_NETNS:-}" ]; then
+    . scripts/deps.sh
+    mailtls_install_deps
+    cargo build --release --quiet --bin mailtls --example lab
+    MAILTLS_BENCH_WORK="$(mktemp -d)"
+    export MAILTLS_BENCH_WORK
+    python3 -m venv "$MAILTLS_BENCH_WORK/venv"
+    "$MAILTLS_BENCH_WORK/venv/bin/pip" install -q --disable-pip-version-check sslyze==6.3.1
+    target/release/examples/lab netns -- bash "$0" "$@" || status=$?
+    rm -rf "$MAILTLS_BENCH_WORK"
+    exit "${status:-0}"
+fi
 
-cargo build --release --quiet --bin mailtls --example lab
-lab_dir="${MAILTLS_LAB_DIR:-/tmp/mailtls-lab}/bench-scan"
-work="$(mktemp -d)"
+lab_dir="$MAILTLS_LAB_DIR/bench-scan"
+work="$MAILTLS_BENCH_WORK"
 target/release/examples/lab start "$lab_dir" >/dev/null
-trap 'target/release/examples/lab stop "$lab_dir"; rm -rf "$work"' EXIT
-
-python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install -q --disable-pip-version-check sslyze==6.3.1
+trap 'target/release/examples/lab stop "$lab_dir"' EXIT
 
 cat > "$work/sslyze_runner.py" <<'PY'
 """Scans a list of endpoints of one address with sslyze: certificate and TLS 1.0 to 1.3 (or,

@@ -4,18 +4,23 @@
 # endpoint, beside a static file served by the same process (the reference, same run); then a
 # fresh check through the API (POST, then a long poll) against the same check from the command
 # line. Prints the figures and the goals. Run as root (the lab needs it).
+# The build runs on the host; the rest runs again in a network of its own (`lab netns`,
+# tests/lab/netns.rs), with the lab alone on its loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
-mailtls_install_deps
-command -v wrk >/dev/null || {
-    echo "mailtls: installing wrk" >&2
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk >/dev/null
-}
+if [ -z "${MAILTLS_NETNS:-}" ]; then
+    . scripts/deps.sh
+    mailtls_install_deps
+    command -v wrk >/dev/null || {
+        echo "mailtls: installing wrk" >&2
+        apt-get update -q >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk >/dev/null
+    }
+    cargo build --release --quiet --bin mailtls --example lab
+    exec target/release/examples/lab netns -- bash "$0" "$@"
+fi
 
-cargo build --release --quiet --bin mailtls --example lab
-lab_dir="${MAILTLS_LAB_DIR:-/tmp/mailtls-lab}/bench-serve"
+lab_dir="$MAILTLS_LAB_DIR/bench-serve"
 work="$(mktemp -d)"
 target/release/examples/lab start "$lab_dir" >/dev/null
 serve_pid=""

@@ -5,13 +5,18 @@
 # medians and mailtls's peak RSS. Then what the TLS version probe adds: the same check with and
 # without `--no-versions`, and the connections the version probe opens per port.
 # Run as root. RUNS=N sets the repetitions (default 20).
+# The build runs on the host; the rest runs again in a network of its own (`lab netns`,
+# tests/lab/netns.rs), with the lab alone on its loopback.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
-mailtls_install_deps
+if [ -z "${MAILTLS_NETNS:-}" ]; then
+    . scripts/deps.sh
+    mailtls_install_deps
+    cargo build --release --quiet --bin mailtls --example lab
+    exec target/release/examples/lab netns -- bash "$0" "$@"
+fi
 
-cargo build --release --quiet --bin mailtls --example lab
-lab_dir="${MAILTLS_LAB_DIR:-/tmp/mailtls-lab}/bench"
+lab_dir="$MAILTLS_LAB_DIR/bench"
 target/release/examples/lab start "$lab_dir" >/dev/null
 trap 'target/release/examples/lab stop "$lab_dir"' EXIT
 

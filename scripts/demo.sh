@@ -2,13 +2,22 @@
 # Builds mailtls, starts the local test servers (real Dovecot, Postfix and dnsmasq on 127.0.0.x,
 # the same lab the tests use) and checks a misconfigured one: the user typed mail.customer.test,
 # but the server's certificate is for the hosting machine, luna.hostingco.test. Run as root.
+#
+# The build runs on the host; the rest of the script runs again in a network of its own
+# (`lab netns`, tests/lab/netns.rs): the lab, the check and `--serve` see only the lab, and
+# nothing is left on the host's lo. --serve relays the host's 127.0.0.1:8080 to the page.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/deps.sh
-mailtls_install_deps
+if [ -z "${MAILTLS_NETNS:-}" ]; then
+    . scripts/deps.sh
+    mailtls_install_deps
+    cargo build --release --quiet --bin mailtls --example lab
+    forward=()
+    [ "${1:-}" = "--serve" ] && forward=(--forward 127.0.0.1:8080=127.0.0.1:8080)
+    exec target/release/examples/lab netns "${forward[@]}" -- bash "$0" "$@"
+fi
 
-cargo build --release --quiet --bin mailtls --example lab
-lab_dir="${MAILTLS_LAB_DIR:-/tmp/mailtls-lab}/demo"
+lab_dir="$MAILTLS_LAB_DIR/demo"
 target/release/examples/lab start "$lab_dir" >/dev/null
 trap 'target/release/examples/lab stop "$lab_dir"' EXIT
 
