@@ -3,9 +3,10 @@
 //! Linux namespaces made for the run with util-linux's `unshare`:
 //!
 //! - **network**: a loopback of its own, brought up here. On Linux 127.0.0.1/8 on `lo` answers
-//!   every address of 127.0.0.0/8, so each scenario's 127.0.0.N needs no `ip addr add`; nothing
-//!   the run binds can meet a mail server of the host (a Dovecot on the host's 127.0.0.1:143) or
-//!   another run, and nothing leaves the namespace (it has no other interface);
+//!   every address of 127.0.0.0/8, so a server binds any 127.0.0.N without `ip addr add`
+//!   (Postfix alone wants its addresses on an interface: the lab adds them to this `lo`);
+//!   nothing the run binds can meet a mail server of the host (a Dovecot on the host's
+//!   127.0.0.1:143) or another run, and nothing leaves the namespace (no other interface);
 //! - **mount**: private `/etc/hosts` and `/etc/resolv.conf` (and the lab's `/etc/postfix`, see
 //!   [`private_copy`]), so that no file of the host is edited and name resolution is the same on
 //!   every host;
