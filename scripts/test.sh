@@ -29,6 +29,8 @@ import socket, sys, time
 held = []
 for address in [("127.0.0.10", 993), ("127.0.0.1", 55432)]:
     listener = socket.socket()
+    # As a server does (a connection of an earlier run in TIME_WAIT must not stop it).
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind(address)
         listener.listen()

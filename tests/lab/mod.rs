@@ -493,9 +493,10 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 impl Lab {
-    /// The default lab directory (override with MAILTLS_LAB_DIR).
+    /// The run's directory, which [`netns::enter`] sets (`MAILTLS_LAB_DIR`): the lab's
+    /// directories go in it, so two runs never share one.
     pub fn default_dir() -> PathBuf {
-        std::env::var_os("MAILTLS_LAB_DIR")
+        std::env::var_os(netns::RUN_DIR)
             .map(PathBuf::from)
             .unwrap_or_else(|| std::env::temp_dir().join("mailtls-lab"))
     }
