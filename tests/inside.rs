@@ -12,7 +12,13 @@
 //! inside addresses allowed, and the listeners count exactly those connections.
 //!
 //! Binds only 127.0.0.160-162 (no lab uses them), on ports the kernel chooses (port 993 on
-//! 127.0.0.160 for the probes), so it needs no lab lock. dnsmasq must be installed.
+//! 127.0.0.160 for the probes). dnsmasq must be installed. Runs as root in a network of its own
+//! (tests/lab/netns.rs; a custom harness, so that the whole binary runs there): two runs side
+//! by side, or a server of the host on 127.0.0.160:993 or [::1], do not meet, and no connection
+//! of another program can reach the counting listeners.
+
+#[path = "lab/netns.rs"]
+mod netns;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -34,6 +40,28 @@ const HOST: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 160);
 const REDIRECTOR: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 161);
 /// dnsmasq's address.
 const DNS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 162);
+
+fn main() {
+    let args = libtest_mimic::Arguments::from_args();
+    if let Err(error) = netns::enter("inside") {
+        eprintln!("inside: {error}");
+        std::process::exit(1);
+    }
+    let trials = vec![
+        libtest_mimic::Trial::test(
+            "every_inside_range_is_refused_before_any_connection",
+            || {
+                every_inside_range_is_refused_before_any_connection();
+                Ok(())
+            },
+        ),
+        libtest_mimic::Trial::test("probes_refuse_inside_before_connecting", || {
+            probes_refuse_inside_before_connecting();
+            Ok(())
+        }),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
 
 /// Where a connection to an address would land on this machine, if it were made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,7 +319,6 @@ fn refused(
     }
 }
 
-#[test]
 fn every_inside_range_is_refused_before_any_connection() {
     let host = Counting::bind(SocketAddr::new(IpAddr::V4(HOST), 0));
     let v4_loopback = Counting::bind(SocketAddr::from(([127, 0, 0, 1], 0)));
@@ -482,7 +509,6 @@ fn every_inside_range_is_refused_before_any_connection() {
 /// The probes refuse the same addresses, by the same definition: the forms of 127.0.0.160 on
 /// IMAPS's port are not connected to by a refusing engine's probes, and are by the command
 /// line's (the control).
-#[test]
 fn probes_refuse_inside_before_connecting() {
     let imaps = Counting::bind_answering(SocketAddr::new(IpAddr::V4(HOST), 993), false);
     let runtime = tokio::runtime::Builder::new_current_thread()
