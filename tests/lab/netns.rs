@@ -126,6 +126,9 @@ fn outside(label: &str, on_host: Option<&OnHost>) -> Result<i32, String> {
         .map_err(|e| format!("waiting for unshare: {e}"))?;
     let entered = dir.join(ENTERED).exists();
     if !entered {
+        if ours {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
         return Err(format!(
             "could not run {} in network, mount and pid namespaces of its own ({status}); \
              it needs root and util-linux's unshare. Nothing ran on the host's network.",
