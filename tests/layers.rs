@@ -44,6 +44,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
+/// Whether `name` is a top-level module of the crate under `src` (a file or a folder).
+fn is_module(src: &Path, name: &str) -> bool {
+    src.join(format!("{name}.rs")).is_file() || src.join(name).is_dir()
+}
+
 #[test]
 fn no_module_imports_a_higher_layer() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/core/src");
@@ -111,7 +116,10 @@ fn no_module_imports_a_higher_layer() {
                         index + 1
                     )),
                     Some(_) => {}
-                    None => unplaced.push(used),
+                    // Only a module needs a layer: `$crate::__vocabulary_clap!` names a macro
+                    // exported at the crate's root, which has no file of its own.
+                    None if is_module(&src, &used) => unplaced.push(used),
+                    None => {}
                 }
             }
         }

@@ -57,7 +57,8 @@
 //! web server) and the `mailtls` binary (`src/main.rs`, `src/cli/`).
 #![forbid(unsafe_code)]
 
-mod vocabulary;
+#[doc(hidden)]
+pub mod vocabulary;
 
 pub mod address;
 pub mod analyze;

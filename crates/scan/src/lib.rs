@@ -13,5 +13,4 @@ pub mod shard;
 pub mod store;
 pub mod summary;
 pub mod text;
-mod vocabulary;
 pub mod wire;

@@ -4,15 +4,15 @@
 use std::collections::BTreeSet;
 
 use super::input::Line;
-use super::vocabulary::names;
 use mailtls_core::diagnose::discovery::EntryStatus;
 use mailtls_core::diagnose::{Code, Diagnosis, Severity, Verdict};
 use mailtls_core::exit;
 use mailtls_core::observation::{Security, Source, SourceErrorKind};
 use mailtls_core::report;
 use mailtls_core::run::check::{CheckError, CheckReport, Checked};
+use mailtls_core::vocabulary::vocabulary;
 
-names! {
+vocabulary! {
     /// What a target turned out to be.
     pub enum TargetKind {
         /// A host, checked on its ports.
@@ -24,7 +24,7 @@ names! {
     }
 }
 
-names! {
+vocabulary! {
     /// Why nothing could be checked for a target.
     pub enum Unchecked {
         /// The name does not exist.

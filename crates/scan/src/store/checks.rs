@@ -6,10 +6,10 @@ use sqlx::any::AnyRow;
 
 use super::read::{Unreadable, named, named_optional};
 use super::{Store, StoreError};
-use crate::vocabulary::names;
 use mailtls_core::diagnose::Verdict;
+use mailtls_core::vocabulary::vocabulary;
 
-names! {
+vocabulary! {
     /// Where a check stands.
     pub enum CheckState {
         /// Accepted, not started.

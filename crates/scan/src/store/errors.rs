@@ -6,12 +6,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::StoreError;
-use crate::vocabulary::names;
+use mailtls_core::vocabulary::vocabulary;
 
 /// The errors kept in words, besides the counts.
 pub const KEPT: usize = 5;
 
-names! {
+vocabulary! {
     /// What kind of store error.
     pub enum ErrorKind {
         /// Another process held a lock too long.
