@@ -381,15 +381,8 @@ async fn version_probe_oversized_record_is_invalid() {
 async fn version_probe_records_a_different_version_than_asked() {
     let address = server(|mut stream| async move {
         read_hello(&mut stream).await;
-        // A ServerHello for TLS 1.2 (0x0303) with suite 0xc02f, answering a TLS 1.0 hello.
-        let mut body = vec![3, 3];
-        body.extend_from_slice(&[9; 32]);
-        body.extend_from_slice(&[0, 0xc0, 0x2f, 0]);
-        let mut message = vec![2, 0, 0, body.len() as u8];
-        message.extend_from_slice(&body);
-        let mut record = vec![22, 3, 3, 0, message.len() as u8];
-        record.extend_from_slice(&message);
-        let _ = stream.write_all(&record).await;
+        // A ServerHello for TLS 1.2, answering a TLS 1.0 hello.
+        let _ = stream.write_all(&server_hello_record()).await;
     })
     .await;
     match ask_tls10(address).await {

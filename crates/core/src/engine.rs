@@ -17,9 +17,9 @@
 //! budget.
 //!
 //! ```no_run
-//! use mailtls::engine::{Engine, EngineOptions};
-//! use mailtls::run::check::CheckOptions;
-//! use mailtls::target::Subject;
+//! use mailtls_core::engine::{Engine, EngineOptions};
+//! use mailtls_core::run::check::CheckOptions;
+//! use mailtls_core::target::Subject;
 //!
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
 //! let engine = Engine::new(EngineOptions::default())?;
@@ -39,7 +39,7 @@
 //!     .collect();
 //! for job in jobs {
 //!     let report = job.await?.map_err(|e| e.to_string())?;
-//!     println!("{}", mailtls::report::check(&report));
+//!     println!("{}", mailtls_core::report::check(&report));
 //! }
 //! # Ok(())
 //! # }
