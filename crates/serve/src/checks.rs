@@ -11,7 +11,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::metrics::Metrics;
 use super::model::PageModel;
-use mailtls_core::diagnose::{Diagnosis, Severity, Verdict};
+use mailtls_core::diagnose::{Diagnosis, Verdict};
 use mailtls_core::engine::Engine;
 use mailtls_core::report::wire;
 use mailtls_core::run::check::{CheckOptions, CheckReport, Checked, now};
@@ -251,11 +251,6 @@ fn headline(report: &CheckReport) -> &'static str {
         Checked::Host(host) => vec![&host.diagnosis],
         Checked::Domain(domain) => domain.report.hosts.iter().collect(),
     };
-    let rank = |severity: Severity| match severity {
-        Severity::Error => 0,
-        Severity::Warning => 1,
-        Severity::Info => 2,
-    };
     diagnoses
         .into_iter()
         .flat_map(|d| {
@@ -264,7 +259,8 @@ fn headline(report: &CheckReport) -> &'static str {
                 .flat_map(|e| &e.problems)
                 .chain(&d.problems)
         })
-        .min_by_key(|p| rank(p.severity))
+        // Severity's order is its declaration's: error, warning, info.
+        .min_by_key(|p| p.severity)
         .map_or("ok", |p| p.code.as_str())
 }
 
