@@ -59,6 +59,7 @@ use crate::options::{CheckOptions, ObserveOptions};
 use crate::probe::ProbeSettings;
 use crate::probe::budget::{ConnectionBudget, Limits};
 use crate::probe::dns::{Dns, DnsError};
+use crate::probe::dnssec::Validator;
 use crate::probe::http::Fetcher;
 use crate::probe::memo::{MemoOptions, ProbeMemo};
 use crate::provisioning::ispdb::{self, IspDb, Skipped};
@@ -204,6 +205,8 @@ struct Inner {
     /// The options it was built from: the engine's half of every check's [`ObserveOptions`].
     options: EngineOptions,
     dns: Dns,
+    /// The same resolver's answers, validated with DNSSEC (MX, TLSA, TXT for delivery).
+    validator: Validator,
     anchors: TrustAnchors,
     probe: ProbeSettings,
     fetcher: Fetcher,
@@ -262,6 +265,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 options: built_from,
+                validator: Validator::new(dns.clone()),
                 dns,
                 anchors,
                 probe: ProbeSettings {
@@ -292,6 +296,11 @@ impl Engine {
     /// The shared resolver.
     pub fn dns(&self) -> &Dns {
         &self.inner.dns
+    }
+
+    /// The DNSSEC-validating resolver.
+    pub fn validator(&self) -> &Validator {
+        &self.inner.validator
     }
 
     /// The trust anchors.

@@ -4,6 +4,7 @@ pub mod algorithms;
 pub mod budget;
 pub mod cert;
 pub mod chain;
+pub mod dane;
 pub mod dnsbl;
 pub mod lint;
 pub mod names;

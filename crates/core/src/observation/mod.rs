@@ -4,7 +4,9 @@
 //! without touching the network. One file per command's observations: [`host`] (`check` of one
 //! host), [`discovery`] (where a mail domain sends clients) and [`reputation`].
 
+pub mod delivery;
 pub mod discovery;
+pub mod dnssec;
 pub mod host;
 pub mod reputation;
 pub mod saved;

@@ -19,6 +19,7 @@ pub mod backoff;
 pub mod budget;
 pub mod dns;
 pub mod dnsbl;
+pub mod dnssec;
 pub mod hello;
 pub mod http;
 pub mod lines;
