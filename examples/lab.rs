@@ -8,6 +8,10 @@
 //!                                 # loopback of their own); each --forward relays a TCP
 //!                                 # address of the host (127.0.0.1:8080) to one inside
 //!     cargo run --example lab -- start|stop [DIR]
+//!     lab delivery-dns [DIR]      # inside `lab netns`: the delivery lab's DNS alone (BIND
+//!                                 # serving the signed case zones, Unbound validating them);
+//!                                 # prints the resolver's address and the trust anchor files,
+//!                                 # then returns (the servers run until the namespace ends)
 //!     cargo run --example lab -- fleet-list       # the fleet's 2,000 domains, as a scan list
 //!     cargo run --example lab -- front            # the counting proxy in front of the fleet's
 //!                                                 # hosting server; on stdin, `stats` prints
@@ -57,6 +61,20 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        "delivery-dns" => match lab::delivery::start_dns(&dir) {
+            Ok((dns, certs)) => {
+                println!("resolver {}", dns.resolver);
+                println!("authoritative {}", dns.authoritative);
+                println!("anchor-ds {}", dns.anchor_ds.display());
+                println!("anchor-dnskey {}", dns.anchor_dnskey.display());
+                println!("ca-file {}", certs.ca_file.display());
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("lab delivery-dns: {error}");
+                ExitCode::FAILURE
+            }
+        },
         "stop" => {
             lab::Lab::stop(&dir);
             ExitCode::SUCCESS
@@ -79,7 +97,7 @@ fn main() -> ExitCode {
 fn usage() -> ExitCode {
     eprintln!(
         "usage: lab netns [--forward HOST=INSIDE]... -- COMMAND [ARG]... | start|stop [DIR] \
-         | fleet-list | front"
+         | delivery-dns [DIR] | fleet-list | front"
     );
     ExitCode::from(64)
 }

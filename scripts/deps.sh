@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the real servers the lab runs (Dovecot, Postfix, dnsmasq) and the tools it calls, when
-# missing. Sourced by test.sh, demo.sh and bench.sh. Needs root, as does the lab itself (ports
-# below 1024; network, mount and pid namespaces of its own, tests/lab/netns.rs).
+# Installs the real servers the lab runs (Dovecot, Postfix, dnsmasq, BIND, Unbound) and the tools
+# it calls, when missing. Sourced by test.sh, demo.sh and bench.sh. Needs root, as does the lab
+# itself (ports below 1024; network, mount and pid namespaces of its own, tests/lab/netns.rs).
 set -euo pipefail
 
 mailtls_install_deps() {
@@ -14,6 +14,11 @@ mailtls_install_deps() {
     [ -x /usr/lib/dovecot/pop3 ] || missing+=(dovecot-pop3d)
     command -v postfix >/dev/null || missing+=(postfix)
     command -v dnsmasq >/dev/null || missing+=(dnsmasq-base)
+    # The delivery lab (tests/delivery.rs): BIND serves DNSSEC-signed zones (pre-signed with
+    # bind9-utils' dnssec-signzone), Unbound validates them for the real senders.
+    command -v named >/dev/null || missing+=(bind9)
+    command -v dnssec-signzone >/dev/null || missing+=(bind9-utils)
+    command -v unbound >/dev/null || missing+=(unbound)
     command -v ip >/dev/null || missing+=(iproute2)
     # script, and the namespaces of tests/lab/netns.rs: setpriv, unshare, nsenter.
     local tool

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+pub mod delivery;
 pub mod fleet;
 pub mod netns;
 pub mod postgres;
