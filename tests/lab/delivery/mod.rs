@@ -18,6 +18,10 @@
 pub mod cases;
 pub mod certs;
 pub mod dns;
+pub mod policy_host;
+pub mod postfix;
+pub mod receivers;
+pub mod senders;
 pub mod zones;
 
 use std::path::{Path, PathBuf};
@@ -59,6 +63,38 @@ pub fn start_dns(dir: &Path) -> Result<(dns::Dns, certs::Certs), String> {
     let dns = dns::Dns::start(&dir.join("dns"), &zones)?;
     dns.check(&zones::expectations(cases::CASES))?;
     Ok((dns, certs))
+}
+
+/// The whole delivery lab, running.
+#[derive(Debug)]
+pub struct DeliveryLab {
+    pub dir: PathBuf,
+    pub dns: dns::Dns,
+    pub certs: certs::Certs,
+    pub receivers: postfix::Instance,
+    /// The policy host's directory (its log: [`policy_host::answered`]).
+    pub policy_host: PathBuf,
+    pub senders: senders::Senders,
+}
+
+impl DeliveryLab {
+    /// Starts everything in `dir` (wiped first), inside the run's network: the DNS part, the
+    /// receiving MX hosts, the policy host, the MTA-STS resolver and both senders.
+    pub fn start(dir: &Path) -> Result<DeliveryLab, String> {
+        let (dns, certs) = start_dns(dir)?;
+        let receivers = receivers::start(&sub(dir, "receivers")?, cases::CASES, &certs)?;
+        let policy_host = sub(dir, "policy-host")?;
+        policy_host::start(&policy_host, cases::CASES, &certs)?;
+        let senders = senders::start(&sub(dir, "senders")?, &certs, &dns)?;
+        Ok(DeliveryLab {
+            dir: dir.to_path_buf(),
+            dns,
+            certs,
+            receivers,
+            policy_host,
+            senders,
+        })
+    }
 }
 
 /// A case's mail domain.
