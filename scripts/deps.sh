@@ -54,9 +54,10 @@ mailtls_install_deps() {
     # of its own.
 }
 
-# Python tools the tests use, in target/tools/venv (PyPI, pinned): kubernetes-validate checks
+# Python tools the tests use, in target/tools/ (PyPI, pinned): kubernetes-validate checks
 # deploy/kubernetes/ against the Kubernetes API schemas; schemathesis (command `st`) fuzzes the
-# HTTP API of `mailtls serve` from its OpenAPI document. Installs only what is missing.
+# HTTP API of `mailtls serve` from its OpenAPI document; postfix-mta-sts-resolver is the delivery
+# lab's MTA-STS policy source. Installs only what is missing.
 mailtls_install_tools() {
     local venv=target/tools/venv
     local want=()
@@ -70,6 +71,18 @@ mailtls_install_tools() {
             python3 -m venv "$venv"
         fi
         "$venv/bin/pip" install -q --disable-pip-version-check "${want[@]}"
+    fi
+    # postfix-mta-sts-resolver, the MTA-STS policy source of the delivery lab's second sender
+    # (tests/delivery.rs), in a venv of its own (its aiohttp/aiodns stay apart from the tools
+    # above), pinned with its dependencies; reinstalled when the pins change.
+    local sts=target/tools/mta-sts pins=tests/lab/delivery/mta-sts-requirements.txt
+    if [ ! -x "$sts/bin/mta-sts-daemon" ] || ! "$sts/bin/python" -c '' 2>/dev/null \
+        || ! cmp -s "$pins" "$sts/requirements.txt"; then
+        echo "mailtls: installing postfix-mta-sts-resolver ($pins) into $sts" >&2
+        rm -rf "$sts"
+        python3 -m venv "$sts"
+        "$sts/bin/pip" install -q --disable-pip-version-check -r "$pins"
+        cp "$pins" "$sts/requirements.txt"
     fi
 }
 

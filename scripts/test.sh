@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: formatting, lints, unit tests, and the tests against real Dovecot,
-# Postfix, dnsmasq, PostgreSQL, Chromium, NSS, GnuTLS and Thunderbird on 127.0.0.0/8 (installed
-# here when missing). Run as root.
+# Postfix, dnsmasq, BIND, Unbound, postfix-mta-sts-resolver, PostgreSQL, Chromium, NSS, GnuTLS
+# and Thunderbird on 127.0.0.0/8 (installed here when missing). Run as root.
 #
 # The server tests run in a network of their own (tests/lab/netns.rs), so two runs of this
 # script side by side both pass. This script holds that to account: while the tests run, it
