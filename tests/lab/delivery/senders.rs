@@ -215,16 +215,33 @@ impl Senders {
             )
             .map_err(|e| format!("sendmail: {e}"))?;
         }
-        let output = child
-            .wait_with_output()
-            .map_err(|e| format!("sendmail: {e}"))?;
-        if output.status.success() {
+        // sendmail hands the message to postdrop and returns: a bounded wait.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            match child.try_wait().map_err(|e| format!("sendmail: {e}"))? {
+                Some(status) => break status,
+                None if Instant::now() > deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!(
+                        "sendmail -C {} did not return in 30 s",
+                        instance.conf.display()
+                    ));
+                }
+                None => std::thread::sleep(Duration::from_millis(5)),
+            }
+        };
+        if status.success() {
             Ok(())
         } else {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                use std::io::Read as _;
+                let _ = pipe.read_to_string(&mut stderr);
+            }
             Err(format!(
-                "sendmail -C {} {recipient}: {}",
-                instance.conf.display(),
-                String::from_utf8_lossy(&output.stderr)
+                "sendmail -C {} {recipient}: {status}: {stderr}",
+                instance.conf.display()
             ))
         }
     }
