@@ -57,6 +57,10 @@ pub fn zones(cases: &[Case], certs: &Certs) -> Result<Vec<ZoneSpec>, String> {
                 POLICY_HOST
             };
             records.push(format!("mta-sts.{origin}. A {address}"));
+            // Where MTA-STS senders report (RFC 8460 §3); no sender of the lab sends reports.
+            records.push(format!(
+                "_smtp._tls.{origin}. TXT \"v=TLSRPTv1; rua=mailto:tlsrpt@{origin}\""
+            ));
             if sts.served == Served::Redirect {
                 records.push(format!("www.{origin}. A {POLICY_HOST}"));
             }
