@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::Der;
 use super::dnssec::{MxLookup, TlsaLookup, TxtLookup};
 
-/// Largest MTA-STS policy read (RFC 8461 §3.2: senders may refuse a larger one; 64 KiB).
+/// Largest MTA-STS policy read (RFC 8461 §3.3: senders may refuse one larger than 64 KiB).
 pub const MAX_POLICY: usize = 64 * 1024;
 
 /// The answer to `GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt`, as it came: redirects
