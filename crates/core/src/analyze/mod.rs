@@ -11,6 +11,7 @@ pub mod names;
 pub mod path;
 pub mod profile;
 pub mod smtp;
+pub mod tlsrpt;
 pub mod versions;
 
 use crate::observation::EndpointObservation;
