@@ -18,6 +18,7 @@ mod recommend;
 pub mod reputation;
 mod server;
 pub mod summary;
+pub mod tlsrpt;
 pub mod verify;
 
 use std::net::IpAddr;
