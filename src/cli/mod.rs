@@ -10,6 +10,7 @@ mod reputation;
 mod scan;
 mod schema;
 mod serve;
+mod tlsrpt;
 mod verify;
 
 use std::io::Write as _;
@@ -63,8 +64,13 @@ enum Command {
     /// Serve the support-desk page, the JSON API, provisioning endpoints that hand out only
     /// verified names, and Prometheus metrics.
     Serve(serve::ServeArgs),
+    /// Read the TLS reports (RFC 8460) senders mail to a domain's TLS-RPT address, JSON or
+    /// gzipped, and say per sender and MX what failed, what it cost and what to fix (exit 0 no
+    /// failures, 1 failures but mail delivered, 2 mail not delivered, 3 a file skipped, 64 no
+    /// report could be read).
+    Tlsrpt(tlsrpt::TlsrptArgs),
     /// Print the JSON Schema of an output (check, reputation, cert-verify, provision, explain,
-    /// scan-target, scan-report, scan-diff).
+    /// scan-target, scan-report, scan-diff, tlsrpt).
     Schema(schema::SchemaArgs),
 }
 
@@ -85,6 +91,7 @@ pub fn run(cli: Cli) -> Result<u8, Failure> {
         Command::Provision(args) => provision::run(args),
         Command::Scan(args) => scan::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Tlsrpt(args) => tlsrpt::run(&args),
         Command::Schema(args) => schema::run(&args),
     }
 }

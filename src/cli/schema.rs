@@ -8,7 +8,7 @@ use super::Failure;
 #[derive(Args, Debug)]
 pub struct SchemaArgs {
     /// Which output: check, reputation, cert-verify, provision, explain, scan-target,
-    /// scan-report or scan-diff; or openapi, the OpenAPI document of `mailtls serve`'s API.
+    /// scan-report, scan-diff or tlsrpt; or openapi, the OpenAPI document of `mailtls serve`'s API.
     output: String,
 }
 

@@ -8,6 +8,7 @@ pub mod instructions;
 pub mod reputation;
 pub mod style;
 pub mod text;
+pub mod tlsrpt;
 pub mod verify;
 pub mod wire;
 

@@ -13,6 +13,7 @@ pub mod domain;
 pub mod explain;
 pub mod provision;
 pub mod reputation;
+pub mod tlsrpt;
 pub mod verify;
 
 use schemars::JsonSchema;
@@ -48,6 +49,8 @@ crate::vocabulary::vocabulary! {
         ScanReport => "scan-report",
         /// `mailtls scan diff --json`.
         ScanDiff => "scan-diff",
+        /// `mailtls tlsrpt --json`.
+        Tlsrpt => "tlsrpt",
     }
 }
 
@@ -350,6 +353,7 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("cert-verify", schema::<verify::VerifyOutput>()),
         ("provision", schema::<provision::ProvisionOutput>()),
         ("explain", schema::<explain::ExplainOutput>()),
+        ("tlsrpt", schema::<tlsrpt::TlsrptOutput>()),
     ]
 }
 
