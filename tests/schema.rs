@@ -82,6 +82,11 @@ fn every_vocabulary_value_is_documented() {
         names(mailtls::diagnose::summary::SummaryKind::ALL, |c| c.as_str()),
         names(FoundBy::ALL, |c| c.as_str()),
         names(TryResult::ALL, |c| c.as_str()),
+        names(mailtls::analyze::tlsrpt::ResultType::ALL, |c| c.as_str()),
+        names(mailtls::analyze::tlsrpt::PolicyType::ALL, |c| c.as_str()),
+        names(mailtls::analyze::tlsrpt::StsMode::ALL, |c| c.as_str()),
+        names(mailtls::diagnose::tlsrpt::Consequence::ALL, |c| c.as_str()),
+        names(mailtls::run::tlsrpt::SkipReason::ALL, |c| c.as_str()),
     ];
     let missing: Vec<&str> = vocabularies
         .iter()

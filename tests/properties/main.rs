@@ -14,6 +14,7 @@ mod files;
 mod hello;
 mod provisioning;
 mod scan_input;
+mod tlsrpt;
 
 use std::time::{Duration, Instant};
 

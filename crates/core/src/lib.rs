@@ -39,18 +39,20 @@
 //!   AIA and blocklist lookups, and the memo a fleet scan shares.
 //! - [`provisioning`]: account settings, autoconfig/autodiscover documents read and written,
 //!   Mozilla's ISP database (a bundled copy) looked up.
-//! - [`analyze`]: certificates, names (RFC 9525), chains, versions, blocklist answers.
+//! - [`analyze`]: certificates, names (RFC 9525), chains, versions, blocklist answers, TLS
+//!   reports (RFC 8460) read from bytes.
 //! - [`clients`]: what Thunderbird, Outlook, Apple Mail, Android apps and Evolution/Geary do,
 //!   rule by rule; the dialogs they show; how they look for a new account's settings, and what
 //!   Thunderbird's automatic set-up chooses.
 //! - [`diagnose`]: planning a check's rounds; problems with stable codes and context; the
-//!   recommendation; discovery, reputation and chain verdicts; what each summary claims.
+//!   recommendation; discovery, reputation and chain verdicts; what each summary claims; TLS
+//!   reports summed and their failures judged.
 //! - [`engine`]: the shared resolver, anchors, connection budget, fetcher, ISP database copy
 //!   and (for scans) memo.
 //! - [`options`]: a check's options, and [`options::ObserveOptions`], everything an answer
 //!   depends on: the memo key, a scan's resume fingerprint, the options serve records.
 //! - [`run`]: the commands, as methods on the engine (check, judge, discover, reputation,
-//!   provision, verify).
+//!   provision, verify), and `tlsrpt`, which reads report files and needs no engine.
 //! - [`report`]: the text reports and every JSON output ([`report::wire`], with its schemas).
 //!
 //! Above this crate: `mailtls-scan` (fleet scans into SQLite or PostgreSQL), `mailtls-serve` (the
