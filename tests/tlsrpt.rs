@@ -481,6 +481,15 @@ fn bad_input_is_one_line_and_exit_64() {
         )],
         "a mail message with no TLS report attached",
     );
+    let detail = r#"{"result-type":"certificate-expired","failed-session-count":1}"#;
+    let many = format!(
+        r#"{{"policies":[{{"policy":{{"policy-type":"sts"}},"failure-details":[{}]}}]}}"#,
+        vec![detail; 100_001].join(",")
+    );
+    refused(
+        &[&write("f.json", many.as_bytes())],
+        "more than 100000 failure details; mailtls reads at most that many per report",
+    );
     refused(
         &[&dir.join("missing.json").display().to_string()],
         "no such file or directory",

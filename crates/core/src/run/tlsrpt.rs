@@ -39,7 +39,8 @@ crate::vocabulary::vocabulary! {
         Unreadable => "unreadable",
         /// Not a regular file (a FIFO, a device, a socket).
         NotAFile => "not-a-file",
-        /// Larger than [`MAX_FILE`].
+        /// Larger than [`MAX_FILE`], or a report with more policies or failure details than
+        /// mailtls reads from one.
         TooLarge => "too-large",
         /// A directory with no report files in it.
         NoReports => "no-reports",
@@ -68,6 +69,7 @@ impl SkipReason {
             DecodeError::NotAReport(_) => SkipReason::NotAReport,
             DecodeError::BadGzip(_) => SkipReason::BadGzip,
             DecodeError::TooLarge => SkipReason::DecompressedTooLarge,
+            DecodeError::TooManyEntries(_) => SkipReason::TooLarge,
             DecodeError::NoReportInMail => SkipReason::NoReportInMail,
             DecodeError::TooDeep => SkipReason::TooDeep,
         }

@@ -5,9 +5,7 @@
 
 use std::io::Read as _;
 
-use serde_json::Value;
-
-use super::{TlsReport, from_json, mail};
+use super::{TlsReport, json, mail};
 
 /// Largest report read, decompressed: a day's report from the largest senders is some KiB;
 /// 16 MiB leaves room for a sender listing thousands of addresses, and stops a gzip bomb.
@@ -34,6 +32,9 @@ pub enum DecodeError {
     /// The gzip stream is broken.
     #[error("a broken gzip stream: {0}")]
     BadGzip(String),
+    /// More policies or failure details than mailtls reads from one report.
+    #[error("{0}")]
+    TooManyEntries(String),
     /// The gzip stream inflates to more than [`MAX_REPORT`] bytes.
     #[error(
         "decompresses to more than {} MiB, more than any TLS report (a gzip bomb?); reports are read up to that size",
@@ -65,11 +66,7 @@ fn decode_layer(bytes: &[u8], layer: usize) -> Result<Vec<TlsReport>, DecodeErro
     }
     let text = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     match text.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{' | b'[') => {
-            let document: Value = serde_json::from_slice(text)
-                .map_err(|e| DecodeError::InvalidJson(e.to_string()))?;
-            Ok(vec![from_json(&document)?])
-        }
+        Some(b'{' | b'[') => Ok(vec![json::from_slice(text)?]),
         _ if mail::looks_like_mail(text) => {
             let parts = mail::report_parts(text);
             if parts.is_empty() {

@@ -10,15 +10,17 @@
 //! be wrong: the document is a JSON object with a `policies` list of objects, each with a
 //! `policy` naming its `policy-type`, and every count is a count.
 //!
-//! Every text taken from a report has its control characters replaced and is cut to
-//! [`MAX_TEXT`] characters, so a report cannot write escape sequences to a terminal.
+//! The JSON is read as it streams by (`json.rs`): what mailtls does not use is passed over
+//! unkept, and what it keeps has caps ([`MAX_POLICIES`], [`MAX_DETAILS`], [`MAX_LIST`]). Every
+//! text taken from a report has its control characters replaced and is cut to [`MAX_TEXT`]
+//! characters, so a report cannot write escape sequences to a terminal.
 
 mod decode;
+mod json;
 mod mail;
 
 pub use decode::{DecodeError, MAX_REPORT, decode};
-
-use serde_json::{Map, Value};
+pub use json::{MAX_DETAILS, MAX_LIST, MAX_POLICIES};
 
 crate::vocabulary::vocabulary! {
     /// Why a session failed (RFC 8460 §4.3, the IANA "STARTTLS Validation Result Types").
@@ -241,121 +243,10 @@ fn policy_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
         .filter(|value| !value.is_empty())
 }
 
-/// Reads one report from a parsed JSON document.
-pub fn from_json(document: &Value) -> Result<TlsReport, DecodeError> {
-    let Some(root) = document.as_object() else {
-        return Err(not_a_report("the document is not a JSON object"));
-    };
-    let Some(policies) = root.get("policies") else {
-        return Err(not_a_report("it has no \"policies\" list"));
-    };
-    let Some(policies) = policies.as_array() else {
-        return Err(not_a_report("\"policies\" is not a list"));
-    };
-    let range = root.get("date-range").and_then(Value::as_object);
-    Ok(TlsReport {
-        organization: text(root.get("organization-name")),
-        contact: text(root.get("contact-info")),
-        report_id: text(root.get("report-id")),
-        start: range.and_then(|r| time(r.get("start-datetime"))),
-        end: range.and_then(|r| time(r.get("end-datetime"))),
-        policies: policies
-            .iter()
-            .enumerate()
-            .map(|(index, entry)| policy(index, entry))
-            .collect::<Result<_, _>>()?,
-    })
-}
-
-fn not_a_report(why: &str) -> DecodeError {
-    DecodeError::NotAReport(why.to_string())
-}
-
-fn policy(index: usize, entry: &Value) -> Result<PolicyResult, DecodeError> {
-    let place = || format!("policies[{index}]");
-    let entry = entry
-        .as_object()
-        .ok_or_else(|| DecodeError::NotAReport(format!("{} is not an object", place())))?;
-    let policy = entry
-        .get("policy")
-        .and_then(Value::as_object)
-        .ok_or_else(|| DecodeError::NotAReport(format!("{} has no \"policy\" object", place())))?;
-    let policy_type = text(policy.get("policy-type"))
-        .ok_or_else(|| DecodeError::NotAReport(format!("{} has no \"policy-type\"", place())))?;
-    let summary = entry.get("summary").and_then(Value::as_object);
-    let count_of = |name: &str| -> Result<u64, DecodeError> {
-        count(summary.and_then(|s| s.get(name)))
-            .map_err(|why| DecodeError::NotAReport(format!("{}.summary.{name} {why}", place())))
-    };
-    let failures = match entry.get("failure-details") {
-        Some(Value::Array(details)) => details
-            .iter()
-            .enumerate()
-            .map(|(at, detail)| failure(&format!("{}.failure-details[{at}]", place()), detail))
-            .collect::<Result<_, _>>()?,
-        _ => Vec::new(),
-    };
-    Ok(PolicyResult {
-        policy_type: Named::parse(&policy_type),
-        policy_strings: policy_strings(policy.get("policy-string")),
-        policy_domain: text(policy.get("policy-domain")).map(|d| host_name(&d)),
-        mx_hosts: mx_hosts(policy.get("mx-host")),
-        successful: count_of("total-successful-session-count")?,
-        failed: count_of("total-failure-session-count")?,
-        failures,
-    })
-}
-
-fn failure(place: &str, detail: &Value) -> Result<FailureDetail, DecodeError> {
-    let detail = detail
-        .as_object()
-        .ok_or_else(|| DecodeError::NotAReport(format!("{place} is not an object")))?;
-    let field = |name: &str| text(detail.get(name));
-    let result_type = field("result-type")
-        .ok_or_else(|| DecodeError::NotAReport(format!("{place} has no \"result-type\"")))?;
-    Ok(FailureDetail {
-        result_type: Named::parse(&result_type),
-        sending_mta_ip: field("sending-mta-ip"),
-        receiving_mx_hostname: field("receiving-mx-hostname").map(|h| host_name(&h)),
-        receiving_mx_helo: field("receiving-mx-helo"),
-        receiving_ip: field("receiving-ip"),
-        failed_sessions: count(detail.get("failed-session-count")).map_err(|why| {
-            DecodeError::NotAReport(format!("{place}.failed-session-count {why}"))
-        })?,
-        additional_information: field("additional-information"),
-        failure_reason_code: field("failure-reason-code"),
-    })
-}
-
-/// A count: a non-negative whole number, or a string holding one; absent or `null` is 0.
-fn count(value: Option<&Value>) -> Result<u64, &'static str> {
-    match value {
-        None | Some(Value::Null) => Ok(0),
-        Some(Value::Number(number)) => number
-            .as_u64()
-            .or_else(|| {
-                // 12.0 is a count; 1.5 and -3 are not.
-                number
-                    .as_f64()
-                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1.8e19)
-                    .map(|f| f as u64)
-            })
-            .ok_or("is not a count"),
-        Some(Value::String(text)) if text.trim().is_empty() => Ok(0),
-        Some(Value::String(text)) => text.trim().parse().map_err(|_| "is not a count"),
-        Some(_) => Err("is not a count"),
-    }
-}
-
-/// A text field: a string (or a number, as some senders write codes), cleaned; empty is none.
-fn text(value: Option<&Value>) -> Option<String> {
-    let raw = match value? {
-        Value::String(text) => text.clone(),
-        Value::Number(number) => number.to_string(),
-        _ => return None,
-    };
-    let cleaned = clean(raw.trim());
-    (!cleaned.is_empty()).then_some(cleaned)
+/// Reads one report from a parsed JSON document (`decode` reads the bytes without building
+/// the document first).
+pub fn from_json(document: &serde_json::Value) -> Result<TlsReport, DecodeError> {
+    json::from_value(document)
 }
 
 /// `text` without control characters (each replaced by U+FFFD), at most [`MAX_TEXT`]
@@ -373,78 +264,15 @@ fn host_name(text: &str) -> String {
 }
 
 /// An RFC 3339 time, as Unix seconds; some senders write a space for the `T` or leave out the
-/// offset (then UTC); a bare number is taken as Unix seconds.
-fn time(value: Option<&Value>) -> Option<i64> {
+/// offset (then UTC).
+fn time_of(text: &str) -> Option<i64> {
     use time::format_description::well_known::Rfc3339;
-    match value? {
-        Value::Number(number) => number
-            .as_i64()
-            .filter(|n| time::OffsetDateTime::from_unix_timestamp(*n).is_ok()),
-        Value::String(text) => {
-            let text = text.trim();
-            let mut tries = vec![text.to_string(), text.replacen(' ', "T", 1)];
-            tries.push(format!("{}Z", tries[1]));
-            tries
-                .iter()
-                .find_map(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
-                .map(|t| t.unix_timestamp())
-        }
-        _ => None,
-    }
-}
-
-/// `policy-string`: a list of strings, one string, or (Microsoft's TLSA policies) one string
-/// holding a JSON list of records.
-fn policy_strings(value: Option<&Value>) -> Vec<String> {
-    let entries: Vec<&Value> = match value {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(other) => vec![other],
-        None => Vec::new(),
-    };
-    let mut strings = Vec::new();
-    for entry in entries {
-        let Some(line) = entry.as_str() else { continue };
-        let trimmed = line.trim();
-        if trimmed.starts_with('[') {
-            if let Ok(Value::Array(inner)) = serde_json::from_str::<Value>(trimmed) {
-                strings.extend(inner.iter().filter_map(|v| text(Some(v))));
-                continue;
-            }
-        }
-        if let Some(line) = text(Some(entry)) {
-            strings.push(line);
-        }
-    }
-    strings
-}
-
-/// `mx-host`: a list of strings, one string, or objects naming a host (`hostname`, `mx-host`,
-/// `host` or `name`).
-fn mx_hosts(value: Option<&Value>) -> Vec<String> {
-    let entries: Vec<&Value> = match value {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(other) => vec![other],
-        None => Vec::new(),
-    };
-    let mut hosts: Vec<String> = Vec::new();
-    for entry in entries {
-        let name = match entry {
-            Value::Object(object) => object_host(object),
-            other => text(Some(other)),
-        };
-        if let Some(name) = name.map(|n| host_name(&n)).filter(|n| !n.is_empty()) {
-            if !hosts.contains(&name) {
-                hosts.push(name);
-            }
-        }
-    }
-    hosts
-}
-
-fn object_host(object: &Map<String, Value>) -> Option<String> {
-    ["hostname", "mx-host", "host", "name"]
+    let text = text.trim();
+    let spaced = text.replacen(' ', "T", 1);
+    [text.to_string(), format!("{spaced}Z"), spaced]
         .iter()
-        .find_map(|key| text(object.get(*key)))
+        .find_map(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok())
+        .map(|t| t.unix_timestamp())
 }
 
 #[cfg(test)]
@@ -544,24 +372,74 @@ mod tests {
     #[test]
     fn what_is_not_a_report_says_why() {
         for (json, why) in [
-            ("[]", "not a JSON object"),
-            (r#"{"feedback":{}}"#, "no \"policies\""),
-            (r#"{"policies":{}}"#, "not a list"),
-            (r#"{"policies":[1]}"#, "policies[0] is not an object"),
-            (r#"{"policies":[{"summary":{}}]}"#, "no \"policy\" object"),
-            (r#"{"policies":[{"policy":{}}]}"#, "no \"policy-type\""),
+            (
+                "[]",
+                "expected a TLS report: a JSON object with a \"policies\" list",
+            ),
+            (r#"{"feedback":{}}"#, "it has no \"policies\" list"),
+            (r#"{"policies":{}}"#, "expected a \"policies\" list"),
+            (r#"{"policies":[1]}"#, "expected a policy result"),
+            (
+                r#"{"policies":[{"summary":{}}]}"#,
+                "without its \"policy\" object",
+            ),
+            (
+                r#"{"policies":[{"policy":{}}]}"#,
+                "a policy without \"policy-type\"",
+            ),
             (
                 r#"{"policies":[{"policy":{"policy-type":"sts"},"summary":{"total-failure-session-count":-1}}]}"#,
                 "total-failure-session-count is not a count",
             ),
             (
                 r#"{"policies":[{"policy":{"policy-type":"sts"},"failure-details":[{"failed-session-count":1}]}]}"#,
-                "failure-details[0] has no \"result-type\"",
+                "a failure detail without \"result-type\"",
             ),
         ] {
             let error = report(json).expect_err(json).to_string();
             assert!(error.contains(why), "{json}: {error}");
+            // Read from bytes, the same, with the place.
+            let error = decode(json.as_bytes()).expect_err(json).to_string();
+            assert!(
+                error.contains(why) && error.contains(" at line 1 column "),
+                "{json}: {error}"
+            );
         }
+    }
+
+    #[test]
+    fn what_is_not_used_is_passed_over_and_what_is_kept_has_caps() {
+        // Junk of every kind beside the report's fields, deep nesting included: passed over.
+        let junk = format!(
+            r#"{{"x":{}{}, "y":{{"a":[1,2,{{"b":null}}]}}, "policies":[{{"policy":{{"policy-type":"tlsa","z":[true]}},"summary":[1],"failure-details":"none"}}]}}"#,
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        let read = decode(junk.as_bytes()).expect("a report");
+        assert_eq!(read[0].policies[0].failures, []);
+        // Nesting beyond serde_json's limit is refused, not a stack overflow.
+        let deep = format!(r#"{{"x":{}}}"#, "[".repeat(100_000));
+        assert!(matches!(
+            decode(deep.as_bytes()),
+            Err(DecodeError::InvalidJson(_))
+        ));
+        // One failure detail more than the cap refuses the report: a sum left short is wrong.
+        let detail = r#"{"result-type":"certificate-expired","failed-session-count":1}"#;
+        let details = vec![detail; MAX_DETAILS + 1].join(",");
+        let many = format!(
+            r#"{{"policies":[{{"policy":{{"policy-type":"sts"}},"failure-details":[{details}]}}]}}"#
+        );
+        assert!(matches!(
+            decode(many.as_bytes()),
+            Err(DecodeError::TooManyEntries(_))
+        ));
+        // Lists that are only shown keep their first MAX_LIST entries.
+        let strings = vec![r#""mx: a.example""#; MAX_LIST + 5].join(",");
+        let long = format!(
+            r#"{{"policies":[{{"policy":{{"policy-type":"sts","policy-string":[{strings}]}}}}]}}"#
+        );
+        let read = decode(long.as_bytes()).expect("a report");
+        assert_eq!(read[0].policies[0].policy_strings.len(), MAX_LIST);
     }
 
     #[test]
@@ -577,7 +455,7 @@ mod tests {
 
     #[test]
     fn times_in_the_forms_senders_write() {
-        let at = |text: &str| time(Some(&Value::from(text)));
+        let at = time_of;
         assert_eq!(at("2024-01-09T00:00:00Z"), Some(1_704_758_400));
         assert_eq!(at("2024-01-09 00:00:00Z"), Some(1_704_758_400));
         assert_eq!(at("2024-01-09T00:00:00"), Some(1_704_758_400));
