@@ -10,7 +10,7 @@
 //! be wrong: the document is a JSON object with a `policies` list of objects, each with a
 //! `policy` naming its `policy-type`, and every count is a count.
 //!
-//! The JSON is read as it streams by (`json.rs`): what mailtls does not use is passed over
+//! The JSON is read as it streams by (`json/`): what mailtls does not use is passed over
 //! unkept, and what it keeps has caps ([`MAX_POLICIES`], [`MAX_DETAILS`], [`MAX_LIST`]). Every
 //! text taken from a report has its control characters replaced and is cut to [`MAX_TEXT`]
 //! characters, so a report cannot write escape sequences to a terminal.
