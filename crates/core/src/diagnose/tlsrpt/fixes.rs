@@ -222,10 +222,15 @@ fn remedy(result_type: ResultType, finding: &Finding, names: &Names) -> String {
             "publish a DANE-EE record (3 1 1, which ignores names) for the key {host} presents, \
              or install a certificate naming {host}"
         ),
-        ResultType::CertificateHostMismatch => format!(
-            "install a certificate naming {host}, or point the MX record at a name the \
-             certificate has and list that name in the policy's mx lines"
-        ),
+        ResultType::CertificateHostMismatch
+            if finding.policy_type == Named::Known(PolicyType::Sts) =>
+        {
+            format!(
+                "install a certificate naming {host}, or point the MX record at a name the \
+                 certificate has and list that name in the policy's mx lines"
+            )
+        }
+        ResultType::CertificateHostMismatch => format!("install a certificate naming {host}"),
         ResultType::CertificateExpired => {
             "renew it, and make sure the mail server loads the renewed certificate (reload it)"
                 .to_string()
