@@ -447,3 +447,23 @@ fn a_scan_continues_only_with_its_own_options() {
     assert_eq!(status, 0, "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A reader that has gone (`mailtls ... --json | head`, the pipe closed before a byte is
+/// written) is no error: the command exits with its own status and says nothing.
+#[test]
+fn a_closed_pipe_keeps_the_commands_status() {
+    let args = ["tlsrpt", "tests/data/tlsrpt/example.com", "--json"];
+    let (expected, _, _) = mailtls(&args);
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_mailtls"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("mailtls runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(expected), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}

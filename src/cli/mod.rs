@@ -339,14 +339,19 @@ fn runtime_threaded() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(Failure::could_not_check)
 }
 
-/// Writes `value` as pretty JSON and a newline to stdout.
+/// Writes `value` as pretty JSON and a newline to stdout. A reader that stops reading (`| head`)
+/// is not an error: the command's own status stands, as ripgrep does.
 fn write_json(value: &impl serde::Serialize) -> Result<(), Failure> {
     let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut stdout, value)
+    let written = serde_json::to_writer_pretty(&mut stdout, value)
         .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(stdout))
-        .context("cannot write the report")
-        .map_err(Failure::could_not_check)
+        .and_then(|()| writeln!(stdout));
+    match written {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written,
+    }
+    .context("cannot write the report")
+    .map_err(Failure::could_not_check)
 }
 
 /// Writes a text report; ANSI styles are stripped off a terminal and under `NO_COLOR`.
