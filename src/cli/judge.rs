@@ -43,7 +43,7 @@ pub fn run(args: JudgeArgs) -> Result<u8, Failure> {
             saved.format, saved.mailtls_version
         )));
     }
-    super::existing_files(&args.ca_files)?;
+    super::existing_files("--ca-file", &args.ca_files)?;
     let engine =
         Engine::new(EngineOptions::offline(true, args.ca_files.clone())).map_err(|e| Failure {
             status: e.exit_code(),

@@ -115,6 +115,11 @@ struct EngineArgs {
     /// {{domain}}). Default: the copy built into mailtls.
     #[arg(long, value_name = "DIR|URL")]
     ispdb: Option<String>,
+    /// DNSSEC trust anchors for the DANE and MX lookups, instead of the root's keys built into
+    /// mailtls: a file of DNSKEY or DS records in zone-file format, as Unbound's
+    /// trust-anchor-file (for a private signed zone or a lab root).
+    #[arg(long = "dnssec-anchor", value_name = "FILE")]
+    dnssec_anchor: Option<PathBuf>,
 }
 
 impl EngineArgs {
@@ -126,7 +131,8 @@ impl EngineArgs {
 
     /// The engine options these arguments ask for.
     fn options(&self) -> Result<EngineOptions, Failure> {
-        existing_files(&self.ca_files)?;
+        existing_files("--ca-file", &self.ca_files)?;
+        existing_files("--dnssec-anchor", self.dnssec_anchor.as_slice())?;
         let ispdb = match self.ispdb.as_deref() {
             None => IspdbOption::Bundled,
             Some(url) if url.starts_with("https://") => IspdbOption::Url(url.to_string()),
@@ -148,6 +154,11 @@ impl EngineArgs {
                 .collect(),
             step_timeout: Duration::from_secs(self.timeout),
             ispdb,
+            // Absolute too.
+            dnssec_anchor: self
+                .dnssec_anchor
+                .as_ref()
+                .map(|path| std::fs::canonicalize(path).unwrap_or_else(|_| path.clone())),
             ..EngineOptions::default()
         })
     }
@@ -300,11 +311,12 @@ fn parse_dns(text: &str) -> Result<SocketAddr, String> {
     mailtls::probe::dns::parse_server(text).map_err(|e| e.to_string())
 }
 
-/// Checks that every `--ca-file` exists, so a typo is a usage error before any network work.
-fn existing_files(paths: &[PathBuf]) -> Result<(), Failure> {
+/// Checks that every file given to `option` exists, so a typo is a usage error before any
+/// network work.
+fn existing_files(option: &str, paths: &[PathBuf]) -> Result<(), Failure> {
     match paths.iter().find(|path| !path.is_file()) {
         Some(path) => Err(Failure::usage(anyhow::anyhow!(
-            "--ca-file {}: no such file",
+            "{option} {}: no such file",
             path.display()
         ))),
         None => Ok(()),

@@ -60,6 +60,7 @@ use crate::probe::ProbeSettings;
 use crate::probe::budget::{ConnectionBudget, Limits};
 use crate::probe::dns::{Dns, DnsError};
 use crate::probe::dnssec::Validator;
+use crate::probe::dnssec::anchors::{AnchorFileError, Anchors};
 use crate::probe::http::Fetcher;
 use crate::probe::memo::{MemoOptions, ProbeMemo};
 use crate::provisioning::ispdb::{self, IspDb, Skipped};
@@ -99,6 +100,9 @@ pub struct EngineOptions {
     pub refuse_special: bool,
     /// The copy of Mozilla's ISP database Thunderbird's steps 5 and 6 are answered from.
     pub ispdb: IspdbOption,
+    /// DNSSEC trust anchors (DNSKEY or DS records, see [`crate::probe::dnssec::anchors`])
+    /// instead of the root's keys built into mailtls: for a private signed hierarchy.
+    pub dnssec_anchor: Option<PathBuf>,
 }
 
 /// Which copy of Mozilla's ISP database to ask.
@@ -150,6 +154,7 @@ impl Default for EngineOptions {
             memo: None,
             refuse_special: false,
             ispdb: IspdbOption::Bundled,
+            dnssec_anchor: None,
         }
     }
 }
@@ -180,6 +185,9 @@ pub enum EngineError {
     /// The `--ispdb` directory cannot be read, or the URL is not an HTTPS URL.
     #[error("--ispdb: {0}")]
     Ispdb(String),
+    /// The `--dnssec-anchor` file cannot be read or holds no trust anchor.
+    #[error(transparent)]
+    DnssecAnchor(#[from] AnchorFileError),
 }
 
 impl EngineError {
@@ -188,6 +196,7 @@ impl EngineError {
         match self {
             EngineError::Anchors(_)
             | EngineError::Ispdb(_)
+            | EngineError::DnssecAnchor(_)
             | EngineError::Dns(DnsError::BadServer(_)) => crate::exit::USAGE,
             EngineError::Dns(_) => crate::exit::UNKNOWN,
         }
@@ -229,6 +238,10 @@ impl Engine {
                 _ => return Err(EngineError::Ispdb(format!("{url} is not an https:// URL"))),
             },
         };
+        let dnssec_anchors = match &options.dnssec_anchor {
+            Some(path) => Anchors::read(path)?,
+            None => Anchors::Root,
+        };
         let dns = match options.dns_server {
             Some(address) => Dns::server(address, options.step_timeout),
             None => Dns::system(options.step_timeout)?,
@@ -265,7 +278,7 @@ impl Engine {
         Ok(Engine {
             inner: Arc::new(Inner {
                 options: built_from,
-                validator: Validator::new(dns.clone()),
+                validator: Validator::new(dns.clone(), dnssec_anchors),
                 dns,
                 anchors,
                 probe: ProbeSettings {

@@ -88,6 +88,9 @@ pub struct ObserveOptions {
     pub refuse_special: bool,
     /// The copy of Mozilla's ISP database Thunderbird's search is answered from (`--ispdb`).
     pub ispdb: IspdbOption,
+    /// The DNSSEC trust anchors (`--dnssec-anchor`), or the root's built-in keys: another
+    /// anchor, another status for the same answers.
+    pub dnssec_anchor: Option<PathBuf>,
 }
 
 impl ObserveOptions {
@@ -121,6 +124,7 @@ impl ObserveOptions {
             memo: _,
             refuse_special,
             ispdb,
+            dnssec_anchor,
         } = engine;
         ObserveOptions {
             services: check.services(),
@@ -137,6 +141,7 @@ impl ObserveOptions {
             ehlo_name: ehlo_name.clone(),
             refuse_special: *refuse_special,
             ispdb: ispdb.clone(),
+            dnssec_anchor: dnssec_anchor.clone(),
         }
     }
 
@@ -187,6 +192,7 @@ const OPTION_NAMES: &[(&str, &str)] = &[
     ("ehlo_name", "--ehlo"),
     ("refuse_special", "inside addresses refused"),
     ("ispdb", "--ispdb"),
+    ("dnssec_anchor", "--dnssec-anchor"),
 ];
 
 #[cfg(test)]
@@ -231,6 +237,9 @@ mod tests {
             ("refuse_special", |o| o.refuse_special = !o.refuse_special),
             ("ispdb", |o| {
                 o.ispdb = IspdbOption::Dir(PathBuf::from("/srv/ispdb"))
+            }),
+            ("dnssec_anchor", |o| {
+                o.dnssec_anchor = Some(PathBuf::from("/etc/unbound/lab.key"))
             }),
         ];
         let base = base();

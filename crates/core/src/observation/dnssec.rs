@@ -36,6 +36,35 @@ crate::vocabulary::vocabulary! {
     }
 }
 
+crate::vocabulary::vocabulary! {
+    /// Which link of the chain of trust failed, when validation said `bogus` (or could not
+    /// decide, for the last three): the first fault found walking from the answer up to the
+    /// trust anchor.
+    pub enum ValidationFault {
+        /// A signed zone's records come without a signature (RRSIG).
+        SignatureMissing => "signature-missing",
+        /// Every signature over the records has expired (RFC 4035 §5.3.1).
+        SignatureExpired => "signature-expired",
+        /// Every signature over the records is dated in the future.
+        SignatureNotYetValid => "signature-not-yet-valid",
+        /// A signature does not verify with the key it names.
+        SignatureInvalid => "signature-invalid",
+        /// The zone publishes no key (DNSKEY) with the tag and algorithm a signature names.
+        KeyMissing => "key-missing",
+        /// The parent's DS records (or the trust anchor) match none of the zone's keys.
+        DsMatchesNoKey => "ds-matches-no-key",
+        /// The signed proof that no such record exists (NSEC, NSEC3) does not prove it.
+        DenialInvalid => "denial-invalid",
+        /// Validation failed and mailtls could not tell which link (the words say what it saw).
+        Unexplained => "unexplained",
+        /// Indeterminate: the resolver asked returns no DNSSEC signatures, so nothing can be
+        /// validated through it.
+        ResolverStripsDnssec => "resolver-strips-dnssec",
+        /// Indeterminate: no trust anchor covers the name (`--dnssec-anchor` names other zones).
+        NoTrustAnchor => "no-trust-anchor",
+    }
+}
+
 /// One DNS question, its records and what validation said.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Validated<T> {
@@ -43,11 +72,16 @@ pub struct Validated<T> {
     pub name: String,
     /// What validation said of the answer, records or their absence.
     pub dnssec: DnssecStatus,
-    /// The records, in the order answered (empty when none).
+    /// The records, in the order answered (empty when none). A bogus answer's records are kept
+    /// to be shown; a validating sender never sees them (its resolver answers SERVFAIL).
     pub records: Vec<T>,
     /// Why there are no records, when there are none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<LookupFailure>,
+    /// Which link failed, when validation said `bogus` (or why it is `indeterminate`, when
+    /// known).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<ValidationFault>,
     /// The validator's or resolver's words (why bogus, what failed), for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,

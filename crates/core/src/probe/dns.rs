@@ -18,10 +18,10 @@ use hickory_resolver::config::{
 };
 use hickory_resolver::name_server::NameServerPool;
 use hickory_resolver::name_server::TokioConnectionProvider;
-use hickory_resolver::proto::ProtoErrorKind;
 use hickory_resolver::proto::op::{Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use hickory_resolver::proto::xfer::{DnsHandle, DnsRequestOptions, FirstAnswer};
+use hickory_resolver::proto::{ProtoError, ProtoErrorKind};
 
 /// Most CNAME records of one answer kept (a resolver follows at most a handful anyway).
 const MAX_ALIASES: usize = 8;
@@ -149,10 +149,21 @@ impl Dns {
 
     /// Waits for the rate, if there is one. Answers from the cache count too: the limit is on
     /// questions, an upper bound of what reaches the server.
-    async fn pace(&self) {
+    pub(crate) async fn pace(&self) {
         if let Some(rate) = &self.rate {
             rate.until_ready().await;
         }
+    }
+
+    /// The name servers this resolver asks, without the resolver (and its cache) in front:
+    /// for questions whose whole answer matters (PTR, DNSSEC validation in `probe::dnssec`).
+    pub(crate) fn name_servers(&self) -> NameServerPool<TokioConnectionProvider> {
+        self.servers.clone()
+    }
+
+    /// The limit for each question.
+    pub(crate) fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// The address of the (first) name server asked: where every query goes.
@@ -306,15 +317,7 @@ impl Dns {
             Ok(Err(error)) if error.is_nx_domain() || error.is_no_records_found() => {
                 return Ok(Vec::new());
             }
-            Ok(Err(error)) if matches!(error.kind(), ProtoErrorKind::Timeout) => {
-                return Err(DnsError::Timeout(name));
-            }
-            Ok(Err(error)) => {
-                return Err(DnsError::Failed {
-                    name,
-                    reason: error.to_string(),
-                });
-            }
+            Ok(Err(error)) => return Err(proto_failure(name, &error)),
             Ok(Ok(response)) => response,
         };
         if response.response_code() == ResponseCode::NXDomain {
@@ -340,8 +343,21 @@ impl Dns {
     }
 }
 
+/// A failed exchange with the name servers: a timeout, or a failure in the server's or the
+/// library's words.
+pub(crate) fn proto_failure(name: String, error: &ProtoError) -> DnsError {
+    if matches!(error.kind(), ProtoErrorKind::Timeout) {
+        DnsError::Timeout(name)
+    } else {
+        DnsError::Failed {
+            name,
+            reason: error.to_string(),
+        }
+    }
+}
+
 /// `name` made absolute (a trailing dot), so no search domain is ever appended.
-fn absolute(name: &str) -> Result<Name, DnsError> {
+pub(crate) fn absolute(name: &str) -> Result<Name, DnsError> {
     Name::from_ascii(format!("{}.", name.trim_end_matches('.'))).map_err(|e| DnsError::Failed {
         name: name.to_string(),
         reason: e.to_string(),
@@ -349,7 +365,7 @@ fn absolute(name: &str) -> Result<Name, DnsError> {
 }
 
 /// A DNS name as people write it: lower case, no trailing dot.
-fn plain(name: &str) -> String {
+pub(crate) fn plain(name: &str) -> String {
     let lower = name.to_ascii_lowercase();
     lower.strip_suffix('.').map(str::to_string).unwrap_or(lower)
 }

@@ -1,0 +1,488 @@
+//! DNS lookups validated the way a DNSSEC-validating sender validates them: MX, TLSA and TXT,
+//! each with its [`DnssecStatus`], validated by mailtls itself from the trust anchor (the root's
+//! keys, or `--dnssec-anchor FILE`, see [`anchors`]), whatever resolver answers.
+//!
+//! - The questions go to the engine's resolver (`--dns`, or the system's), paced by
+//!   `--dns-rate`, each within the step timeout and the whole lookup within
+//!   [`LOOKUP_STEPS`] of them ([`upstream`]). They ask with CD (checking disabled), so that a
+//!   validating resolver hands over what it would call bogus, and mailtls says why ([`explain`]).
+//! - hickory's validator (`DnssecDnsHandle`, on ring) decides each answer: `secure`,
+//!   `insecure` (a signed proof that the zone has no DS), `bogus`, or `indeterminate`.
+//! - A resolver that strips signatures makes everything look bogus to a validator: when an
+//!   answer is bogus and the anchored zone's own keys come without signatures, the answer is
+//!   `indeterminate` (`resolver-strips-dnssec`), never `secure`.
+//! - Nothing here returns addresses, so the engine's refusal of special-purpose addresses
+//!   (`serve`) has nothing to drop: the resolver asked is the engine's own, as for every lookup.
+
+pub mod anchors;
+mod explain;
+mod signatures;
+mod upstream;
+
+use std::sync::Arc;
+
+use hickory_proto::dnssec::{DnssecDnsHandle, Proof};
+use hickory_proto::op::{Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::xfer::{DnsHandle, DnsRequestOptions, DnsResponse, FirstAnswer};
+use hickory_proto::{ProtoError, ProtoErrorKind};
+
+use self::anchors::{Anchors, Primed, PrimingFailed};
+use self::explain::Explainer;
+use self::signatures::{Broken, shown};
+use self::upstream::{Trouble, Upstream};
+use super::dns::{Dns, absolute, plain};
+use crate::observation::dnssec::{
+    DnssecStatus, LookupFailure, MxLookup, MxRecord, TlsaLookup, TlsaRecord, TxtLookup, Validated,
+    ValidationFault,
+};
+
+/// A lookup, with its validation and, for a bogus answer, the walk that explains it, takes at
+/// most this many step timeouts.
+pub const LOOKUP_STEPS: u32 = 4;
+
+/// Asks DNS questions and validates the answers.
+#[derive(Clone)]
+pub struct Validator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    upstream: Upstream,
+    anchors: Anchors,
+    /// The keys trusted, once primed (one priming at a time: the others wait for it).
+    primed: tokio::sync::Mutex<Option<Primed>>,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator")
+            .field("anchors", &self.inner.anchors.zones())
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one validated lookup found, before its records are read into their type.
+struct Found {
+    dnssec: DnssecStatus,
+    records: Vec<Record>,
+    failure: Option<LookupFailure>,
+    fault: Option<ValidationFault>,
+    detail: Option<String>,
+}
+
+impl Found {
+    fn failed(dnssec: DnssecStatus, failure: LookupFailure, detail: String) -> Found {
+        Found {
+            dnssec,
+            records: Vec::new(),
+            failure: Some(failure),
+            fault: None,
+            detail: Some(detail),
+        }
+    }
+
+    fn broken(mut self, dnssec: DnssecStatus, broken: Broken) -> Found {
+        self.dnssec = dnssec;
+        self.fault = Some(broken.fault);
+        self.detail = Some(broken.detail);
+        self
+    }
+}
+
+impl Validator {
+    /// A validator asking through `dns` (its name servers, pace and timeout), trusting
+    /// `anchors`.
+    pub fn new(dns: Dns, anchors: Anchors) -> Validator {
+        Validator {
+            inner: Arc::new(Inner {
+                upstream: Upstream::new(dns),
+                anchors,
+                primed: tokio::sync::Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The MX records of `domain`, lowest preference first.
+    pub async fn mx(&self, domain: &str) -> MxLookup {
+        let mut lookup = self
+            .lookup(domain, RecordType::MX, |data| {
+                let mx = data.as_mx()?;
+                let exchange = plain(&mx.exchange().to_ascii());
+                Some(MxRecord {
+                    preference: mx.preference(),
+                    // The root (RFC 7505 null MX) as people write it.
+                    exchange: if exchange.is_empty() {
+                        ".".to_string()
+                    } else {
+                        exchange
+                    },
+                })
+            })
+            .await;
+        lookup
+            .records
+            .sort_by(|a, b| (a.preference, &a.exchange).cmp(&(b.preference, &b.exchange)));
+        lookup.records.dedup();
+        lookup
+    }
+
+    /// The TXT records of `name`, each record's strings joined (lossy UTF-8).
+    pub async fn txt(&self, name: &str) -> TxtLookup {
+        self.lookup(name, RecordType::TXT, |data| {
+            let txt = data.as_txt()?;
+            Some(
+                txt.iter()
+                    .map(|part| String::from_utf8_lossy(part).into_owned())
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    /// The TLSA records of `_PORT._tcp.HOST`, in the order answered.
+    pub async fn tlsa(&self, host: &str, port: u16) -> TlsaLookup {
+        let name = format!("_{port}._tcp.{}", host.trim_end_matches('.'));
+        self.lookup(&name, RecordType::TLSA, |data| {
+            let tlsa = data.as_tlsa()?;
+            Some(TlsaRecord {
+                usage: u8::from(tlsa.cert_usage()),
+                selector: u8::from(tlsa.selector()),
+                matching_type: u8::from(tlsa.matching()),
+                data: tlsa
+                    .cert_data()
+                    .iter()
+                    .map(|byte| format!("{byte:02x}"))
+                    .collect(),
+            })
+        })
+        .await
+    }
+
+    /// Asks `name`'s `kind` records, validates the answer and reads each record with `read`.
+    async fn lookup<T>(
+        &self,
+        name: &str,
+        kind: RecordType,
+        read: impl Fn(&RData) -> Option<T>,
+    ) -> Validated<T> {
+        let shown_name = name.trim_end_matches('.').to_string();
+        let found = match absolute(name) {
+            Err(error) => Found::failed(
+                DnssecStatus::Indeterminate,
+                LookupFailure::Failed,
+                error.to_string(),
+            ),
+            Ok(query) => {
+                let limit = self.inner.upstream.question_limit() / 2 * LOOKUP_STEPS;
+                match tokio::time::timeout(limit, self.validate(&query, kind)).await {
+                    Ok(found) => found,
+                    Err(_) => Found::failed(
+                        DnssecStatus::Indeterminate,
+                        LookupFailure::Timeout,
+                        format!(
+                            "the {kind} lookup of {shown_name} and its validation took over {} s",
+                            limit.as_secs()
+                        ),
+                    ),
+                }
+            }
+        };
+        let records: Vec<T> = found
+            .records
+            .iter()
+            .filter(|record| record.record_type() == kind)
+            .filter_map(|record| read(record.data()))
+            .collect();
+        let failure = match (&found.failure, records.is_empty()) {
+            (Some(failure), _) => Some(*failure),
+            (None, true) => Some(LookupFailure::NoRecords),
+            (None, false) => None,
+        };
+        Validated {
+            name: shown_name,
+            dnssec: found.dnssec,
+            records,
+            failure,
+            fault: found.fault,
+            detail: found.detail,
+        }
+    }
+
+    /// The keys validation trusts now, priming them when they are not, or no longer, known.
+    async fn primed(&self) -> Result<Primed, PrimingFailed> {
+        let mut primed = self.inner.primed.lock().await;
+        if let Some(known) = primed
+            .as_ref()
+            .filter(|known| known.until > tokio::time::Instant::now())
+        {
+            return Ok(known.clone());
+        }
+        let fresh = self
+            .inner
+            .anchors
+            .prime(&self.inner.upstream.noting(Trouble::default()))
+            .await?;
+        *primed = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Validates `name`'s `kind` records.
+    async fn validate(&self, name: &Name, kind: RecordType) -> Found {
+        let Some(anchor) = self.inner.anchors.covering(name) else {
+            return Found::failed(
+                DnssecStatus::Indeterminate,
+                LookupFailure::Failed,
+                format!("no trust anchor covers {}", shown(name)),
+            )
+            .broken(
+                DnssecStatus::Indeterminate,
+                Broken::new(
+                    ValidationFault::NoTrustAnchor,
+                    format!(
+                        "no trust anchor covers {} (--dnssec-anchor names {})",
+                        shown(name),
+                        self.inner
+                            .anchors
+                            .zones()
+                            .iter()
+                            .map(shown)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+            );
+        };
+        let primed = match self.primed().await {
+            Ok(primed) => primed,
+            Err(failed) => return self.unvalidated(name, kind, failed).await,
+        };
+        let trouble = Trouble::default();
+        let handle = DnssecDnsHandle::with_trust_anchor(
+            self.inner.upstream.noting(trouble.clone()),
+            primed.trusted.clone(),
+        );
+        let options = request_options();
+        let answer = handle
+            .lookup(Query::query(name.clone(), kind), options)
+            .first_answer()
+            .await;
+        let anchored = self.inner.anchors.zones();
+        let explainer = Explainer {
+            handle: &handle,
+            trusted: &primed.trusted,
+            anchored: &anchored,
+            options,
+        };
+        let found = match answer {
+            Ok(response) => positive_or_empty(response, kind),
+            Err(error) => negative(&error, &trouble),
+        };
+        if found.dnssec != DnssecStatus::Bogus {
+            return found;
+        }
+        let broken = match found
+            .records
+            .iter()
+            .find(|record| record.proof() == Proof::Bogus)
+        {
+            Some(bogus) => {
+                let (owner, set_kind) = (bogus.name().clone(), bogus.record_type());
+                explainer.records(&owner, set_kind, &found.records).await
+            }
+            None => {
+                let authority = self
+                    .plain(name, kind, &trouble)
+                    .await
+                    .map(|mut response| response.take_name_servers());
+                explainer
+                    .denial(name, kind, &authority.unwrap_or_default())
+                    .await
+            }
+        };
+        if let Some(stripped) = self.strips(&anchor).await {
+            return found.broken(DnssecStatus::Indeterminate, stripped);
+        }
+        found.broken(DnssecStatus::Bogus, broken)
+    }
+
+    /// `name`'s `kind` records as answered, not validated: what a lookup shows when the
+    /// anchors could not be primed (bogus when the anchor is, indeterminate otherwise).
+    async fn unvalidated(&self, name: &Name, kind: RecordType, failed: PrimingFailed) -> Found {
+        let (dnssec, broken) = match failed {
+            PrimingFailed::Bogus(broken) => (DnssecStatus::Bogus, broken),
+            PrimingFailed::Indeterminate(broken) => (DnssecStatus::Indeterminate, broken),
+            PrimingFailed::Unanswered(error) => {
+                let mut found = negative_unvalidated(&error, &Trouble::default());
+                found.detail = Some(format!(
+                    "the trust anchor's keys could not be fetched: {}",
+                    found.detail.unwrap_or_default()
+                ));
+                return found;
+            }
+        };
+        let trouble = Trouble::default();
+        let found = match self.plain(name, kind, &trouble).await {
+            Ok(response) => Found {
+                dnssec,
+                records: response.answers().to_vec(),
+                failure: None,
+                fault: None,
+                detail: None,
+            },
+            Err(error) => negative_unvalidated(&error, &trouble),
+        };
+        found.broken(dnssec, broken)
+    }
+
+    /// `name`'s `kind` question asked as it is, without validation.
+    async fn plain(
+        &self,
+        name: &Name,
+        kind: RecordType,
+        trouble: &Trouble,
+    ) -> Result<DnsResponse, ProtoError> {
+        self.inner
+            .upstream
+            .noting(trouble.clone())
+            .lookup(Query::query(name.clone(), kind), request_options())
+            .first_answer()
+            .await
+    }
+
+    /// Whether the resolver strips signatures: the anchored zone's key set, always signed,
+    /// comes without them (or not at all).
+    async fn strips(&self, anchor: &Name) -> Option<Broken> {
+        let keys = self
+            .plain(anchor, RecordType::DNSKEY, &Trouble::default())
+            .await
+            .ok()?;
+        let signed = signatures::signatures(keys.answers(), anchor, RecordType::DNSKEY);
+        signed.is_empty().then(|| {
+            Broken::new(
+                ValidationFault::ResolverStripsDnssec,
+                format!(
+                    "the resolver returns the keys of {} without their signatures (RRSIG): \
+                     nothing can be validated through it; use a resolver that passes DNSSEC \
+                     records on (--dns)",
+                    shown(anchor)
+                ),
+            )
+        })
+    }
+}
+
+/// How every question is asked: recursion desired, EDNS with DO.
+fn request_options() -> DnsRequestOptions {
+    let mut options = DnsRequestOptions::default();
+    options.use_edns = true;
+    options.edns_set_dnssec_ok = true;
+    options.recursion_desired = true;
+    options
+}
+
+/// hickory's proof as a status.
+fn status(proof: Proof) -> DnssecStatus {
+    match proof {
+        Proof::Secure => DnssecStatus::Secure,
+        Proof::Insecure => DnssecStatus::Insecure,
+        Proof::Bogus => DnssecStatus::Bogus,
+        Proof::Indeterminate => DnssecStatus::Indeterminate,
+    }
+}
+
+/// The weakest of the statuses of `records`: one bogus record makes the answer bogus, one
+/// unproven makes it indeterminate, one in an unsigned zone (behind a CNAME) insecure.
+fn weakest<'a>(records: impl Iterator<Item = &'a Record>) -> Option<DnssecStatus> {
+    let rank = |status: DnssecStatus| match status {
+        DnssecStatus::Bogus => 0,
+        DnssecStatus::Indeterminate => 1,
+        DnssecStatus::Insecure => 2,
+        DnssecStatus::Secure => 3,
+    };
+    records
+        .map(|record| status(record.proof()))
+        .min_by_key(|status| rank(*status))
+}
+
+/// A validated answer: its records of `kind` and the CNAMEs leading to them decide; an answer
+/// without them (a negative answer hickory proved) is decided by its authority records.
+fn positive_or_empty(mut response: DnsResponse, kind: RecordType) -> Found {
+    let answers = response.take_answers();
+    let deciding = answers.iter().filter(|record| {
+        matches!(record.record_type(), RecordType::CNAME) || record.record_type() == kind
+    });
+    if let Some(dnssec) = weakest(deciding) {
+        return Found {
+            dnssec,
+            records: answers,
+            failure: None,
+            fault: None,
+            detail: None,
+        };
+    }
+    // No records: the proof of their absence (SOA, NSEC, NSEC3) decides.
+    let proof = response.name_servers().iter().filter(|record| {
+        matches!(
+            record.record_type(),
+            RecordType::SOA | RecordType::NSEC | RecordType::NSEC3
+        )
+    });
+    Found {
+        dnssec: weakest(proof).unwrap_or(DnssecStatus::Indeterminate),
+        records: Vec::new(),
+        failure: Some(LookupFailure::NoRecords),
+        fault: None,
+        detail: None,
+    }
+}
+
+/// A lookup the validator answered with an error: a proof of absence it judged (secure ones
+/// come back as answers), or a failure between it and the resolver.
+fn negative(error: &ProtoError, trouble: &Trouble) -> Found {
+    if let ProtoErrorKind::Nsec { proof, .. } = error.kind() {
+        return Found {
+            dnssec: status(*proof),
+            records: Vec::new(),
+            failure: Some(LookupFailure::NoRecords),
+            fault: None,
+            detail: None,
+        };
+    }
+    negative_unvalidated(error, trouble)
+}
+
+/// A lookup that failed before anything could be validated: timeout, SERVFAIL, REFUSED...
+fn negative_unvalidated(error: &ProtoError, trouble: &Trouble) -> Found {
+    let seen = trouble.seen();
+    if let ProtoErrorKind::NoRecordsFound { response_code, .. } = error.kind() {
+        if matches!(
+            response_code,
+            ResponseCode::NXDomain | ResponseCode::NoError
+        ) {
+            return Found::failed(
+                DnssecStatus::Indeterminate,
+                LookupFailure::NoRecords,
+                error.to_string(),
+            );
+        }
+    }
+    if seen.timeout || matches!(error.kind(), ProtoErrorKind::Timeout) {
+        return Found::failed(
+            DnssecStatus::Indeterminate,
+            LookupFailure::Timeout,
+            "the resolver did not answer within the timeout".to_string(),
+        );
+    }
+    let codes: Vec<String> = seen
+        .codes
+        .iter()
+        .map(|code| <ResponseCode as From<u16>>::from(*code).to_string())
+        .collect();
+    let detail = if codes.is_empty() {
+        seen.other.unwrap_or_else(|| error.to_string())
+    } else {
+        format!("the resolver answered {}", codes.join(", "))
+    };
+    Found::failed(DnssecStatus::Indeterminate, LookupFailure::Failed, detail)
+}
