@@ -8,6 +8,7 @@
 //! longer hunt.
 
 mod aia;
+mod dane;
 mod dialogue;
 mod explain;
 mod files;

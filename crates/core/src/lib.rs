@@ -35,12 +35,13 @@
 //! - [`observation`]: plain serde records of what servers and DNS did (host, discovery,
 //!   reputation, saved files).
 //! - [`probe`]: the network: connection budgets and backoff (rates, pauses after 421,
-//!   tarpits), DNS, STARTTLS dialogues, TLS handshakes, version probes, the HTTP(S) fetcher,
-//!   AIA and blocklist lookups, and the memo a fleet scan shares.
+//!   tarpits), DNS (and DNSSEC-validated MX, TLSA and TXT lookups), STARTTLS dialogues, TLS
+//!   handshakes, version probes, the HTTP(S) fetcher, AIA and blocklist lookups, and the memo a
+//!   fleet scan shares.
 //! - [`provisioning`]: account settings, autoconfig/autodiscover documents read and written,
 //!   Mozilla's ISP database (a bundled copy) looked up.
 //! - [`analyze`]: certificates, names (RFC 9525), chains, versions, blocklist answers, TLS
-//!   reports (RFC 8460) read from bytes.
+//!   reports (RFC 8460) read from bytes, DANE (TLSA records against a chain).
 //! - [`clients`]: what Thunderbird, Outlook, Apple Mail, Android apps and Evolution/Geary do,
 //!   rule by rule; the dialogs they show; how they look for a new account's settings, and what
 //!   Thunderbird's automatic set-up chooses.

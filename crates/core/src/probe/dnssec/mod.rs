@@ -230,28 +230,18 @@ impl Validator {
     /// Validates `name`'s `kind` records.
     async fn validate(&self, name: &Name, kind: RecordType) -> Found {
         let Some(anchor) = self.inner.anchors.covering(name) else {
-            return Found::failed(
-                DnssecStatus::Indeterminate,
-                LookupFailure::Failed,
-                format!("no trust anchor covers {}", shown(name)),
-            )
-            .broken(
-                DnssecStatus::Indeterminate,
-                Broken::new(
-                    ValidationFault::NoTrustAnchor,
-                    format!(
-                        "no trust anchor covers {} (--dnssec-anchor names {})",
-                        shown(name),
-                        self.inner
-                            .anchors
-                            .zones()
-                            .iter()
-                            .map(shown)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
+            let zones: Vec<String> = self.inner.anchors.zones().iter().map(shown).collect();
+            let outside = Broken::new(
+                ValidationFault::NoTrustAnchor,
+                format!(
+                    "no trust anchor covers {} (--dnssec-anchor names {})",
+                    shown(name),
+                    zones.join(", ")
                 ),
             );
+            return self
+                .unvalidated(name, kind, PrimingFailed::Indeterminate(outside))
+                .await;
         };
         let primed = match self.primed().await {
             Ok(primed) => primed,
@@ -307,7 +297,8 @@ impl Validator {
     }
 
     /// `name`'s `kind` records as answered, not validated: what a lookup shows when the
-    /// anchors could not be primed (bogus when the anchor is, indeterminate otherwise).
+    /// anchors could not be primed (bogus when the anchor is, indeterminate otherwise) or none
+    /// covers the name.
     async fn unvalidated(&self, name: &Name, kind: RecordType, failed: PrimingFailed) -> Found {
         let (dnssec, broken) = match failed {
             PrimingFailed::Bogus(broken) => (DnssecStatus::Bogus, broken),
