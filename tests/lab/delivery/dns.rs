@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::{AUTHORITATIVE, RESOLVER};
+use super::{AUTHORITATIVE, PLAIN_RESOLVER, RESOLVER, STRIPPING_RESOLVER};
 use crate::lab::{add_address, netns, run, run_daemon, write};
 
 /// DNS type codes the lab asks for.
@@ -135,7 +135,7 @@ impl Dns {
             add_address(address)?;
         }
         start_named(dir, &served)?;
-        start_unbound(dir, &anchor_ds)?;
+        start_unbound(dir, "unbound", RESOLVER, Some(&anchor_ds))?;
         let dns = Dns {
             dir: dir.to_path_buf(),
             resolver: socket(RESOLVER)?,
@@ -191,6 +191,39 @@ impl Dns {
                 self.dir.display()
             ))
         }
+    }
+
+    /// A second Unbound on [`PLAIN_RESOLVER`] that recurses the same hierarchy without
+    /// validating: what a non-validating resolver hands a validator of its own (signatures
+    /// included, no AD, no SERVFAIL for bogus data). Waits (bounded) until it answers.
+    pub fn start_plain_resolver(&self) -> Result<SocketAddr, String> {
+        add_address(PLAIN_RESOLVER)?;
+        start_unbound(&self.dir, "unbound-plain", PLAIN_RESOLVER, None)?;
+        let plain = socket(PLAIN_RESOLVER)?;
+        wait_for_answers(plain, &self.dir.join("unbound-plain.log"))?;
+        Ok(plain)
+    }
+
+    /// dnsmasq on [`STRIPPING_RESOLVER`], forwarding to the validating Unbound and removing
+    /// every RRSIG from its answers (`--filter-rr=RRSIG`, dnsmasq 2.90): a resolver that strips
+    /// DNSSEC signatures. Waits (bounded) until it answers.
+    pub fn start_stripping_resolver(&self) -> Result<SocketAddr, String> {
+        add_address(STRIPPING_RESOLVER)?;
+        let d = self.dir.display();
+        let conf = format!(
+            "port=53\nlisten-address={STRIPPING_RESOLVER}\nbind-interfaces\nno-resolv\nno-hosts\n\
+             server={RESOLVER}\nfilter-rr=RRSIG\ncache-size=0\npid-file={d}/dnsmasq-stripping.pid\n\
+             log-facility={d}/dnsmasq-stripping.log\n"
+        );
+        let path = self.dir.join("dnsmasq-stripping.conf");
+        write(&path, &conf)?;
+        run_daemon(
+            Command::new("dnsmasq").arg("-C").arg(&path),
+            &self.dir.join("dnsmasq-stripping.out"),
+        )?;
+        let stripping = socket(STRIPPING_RESOLVER)?;
+        wait_for_answers(stripping, &self.dir.join("dnsmasq-stripping.log"))?;
+        Ok(stripping)
     }
 
     /// Makes Unbound this namespace's system resolver, for Postfix (libc's resolver, which
@@ -475,36 +508,67 @@ fn start_named(dir: &Path, zones: &[(String, PathBuf)]) -> Result<(), String> {
     })
 }
 
-fn start_unbound(dir: &Path, anchor: &Path) -> Result<(), String> {
+/// Unbound `name` on `address`, recursing from the lab root; validating from `anchor`, or (none)
+/// only recursing (`module-config: "iterator"`).
+fn start_unbound(
+    dir: &Path,
+    name: &str,
+    address: &str,
+    anchor: Option<&Path>,
+) -> Result<(), String> {
     let d = dir.display();
     let hints = dir.join("root.hints");
     write(
         &hints,
         &format!(". 3600000 NS {NS}\n{NS} 3600000 A {AUTHORITATIVE}\n"),
     )?;
+    let validation = match anchor {
+        Some(anchor) => format!(
+            "  trust-anchor-file: \"{}\"\n  trust-anchor-signaling: no\n  \
+             root-key-sentinel: no\n",
+            anchor.display()
+        ),
+        None => "  module-config: \"iterator\"\n".to_string(),
+    };
     let conf = format!(
-        "server:\n  interface: {RESOLVER}\n  port: 53\n  do-ip6: no\n  \
+        "server:\n  interface: {address}\n  port: 53\n  do-ip6: no\n  \
          access-control: 127.0.0.0/8 allow\n  do-not-query-localhost: no\n  \
-         username: \"\"\n  chroot: \"\"\n  directory: \"{d}\"\n  pidfile: \"{d}/unbound.pid\"\n  \
-         logfile: \"{d}/unbound.log\"\n  use-syslog: no\n  verbosity: 1\n  val-log-level: 2\n  \
+         username: \"\"\n  chroot: \"\"\n  directory: \"{d}\"\n  pidfile: \"{d}/{name}.pid\"\n  \
+         logfile: \"{d}/{name}.log\"\n  use-syslog: no\n  verbosity: 1\n  val-log-level: 2\n  \
          num-threads: 1\n  so-reuseport: no\n  qname-minimisation: no\n  \
-         root-hints: \"{}\"\n  trust-anchor-file: \"{}\"\n  trust-anchor-signaling: no\n  \
-         root-key-sentinel: no\n",
+         root-hints: \"{}\"\n{validation}",
         hints.display(),
-        anchor.display()
     );
-    let path = dir.join("unbound.conf");
+    let path = dir.join(format!("{name}.conf"));
     write(&path, &conf)?;
     run_daemon(
         Command::new("unbound").arg("-c").arg(&path),
-        &dir.join("unbound.out"),
+        &dir.join(format!("{name}.out")),
     )
     .map_err(|e| {
         format!(
-            "{e}\nunbound.log: {}",
-            std::fs::read_to_string(dir.join("unbound.log")).unwrap_or_default()
+            "{e}\n{name}.log: {}",
+            std::fs::read_to_string(dir.join(format!("{name}.log"))).unwrap_or_default()
         )
     })
+}
+
+/// Waits (at most 20 s) until `server` answers the root's SOA.
+fn wait_for_answers(server: SocketAddr, log: &Path) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        match query(server, ".", SOA, false) {
+            Ok(answer) if answer.rcode == 0 => return Ok(()),
+            Ok(answer) => last = format!("{answer:?}"),
+            Err(error) => last = error,
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "{server} does not answer after 20 s ({last}); log: {}",
+        log.display()
+    ))
 }
 
 fn socket(address: &str) -> Result<SocketAddr, String> {

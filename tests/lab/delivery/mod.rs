@@ -44,6 +44,10 @@ pub const STS_RESOLVER_PORT: u16 = 8461;
 pub const DANE_SENDER: &str = "127.0.25.6";
 /// The MTA-STS sender's address.
 pub const STS_SENDER: &str = "127.0.25.7";
+/// A second Unbound that only recurses, not validating ([`dns::Dns::start_plain_resolver`]).
+pub const PLAIN_RESOLVER: &str = "127.0.25.8";
+/// dnsmasq stripping signatures ([`dns::Dns::start_stripping_resolver`]).
+pub const STRIPPING_RESOLVER: &str = "127.0.25.9";
 /// The first case's MX address; case N (from 0) has 127.0.25.(10 + N).
 pub const FIRST_MX: u8 = 10;
 
