@@ -2,9 +2,12 @@
 //! chain it presents on port 25, and so whether a validating sender (Postfix or Exim with
 //! `dane`, Microsoft 365) delivers to it or defers.
 //!
-//! - DANE applies only when the MX lookup and the TLSA lookup are both `secure` (RFC 7672
-//!   §2.2.1, §2.2.2): bogus either way, validating senders defer; insecure, DANE is not in
-//!   force; no TLSA records (securely), DANE is not published.
+//! - DANE applies when the TLSA lookup is `secure` (RFC 7672 §2.2.2): a bogus MX or TLSA
+//!   answer, validating senders defer; TLSA records in an insecure zone, DANE is not in force;
+//!   no TLSA records (securely), DANE is not published. An insecure MX answer with a secure TLSA
+//!   answer is left open by RFC 7672 §2.2.1: Postfix (since 3.6, `smtp_tls_dane_insecure_mx_policy
+//!   = dane`) uses the TLSA records as for a secure MX, and so does this judgement, saying that
+//!   senders requiring a signed MX do not.
 //! - DANE-EE (usage 3) matches the leaf, its whole certificate (selector 0) or its
 //!   SubjectPublicKeyInfo (selector 1), exactly (matching type 0) or by SHA-256 (1) or SHA-512
 //!   (2) digest; names and dates do not matter (§3.1.1).
@@ -85,7 +88,8 @@ pub struct DaneJudgement {
 /// Judges `tlsa` (for `host`'s port 25) against `chain`, the chain `host` presented there
 /// (leaf first; `None` when port 25 gave no certificate). `mx` is what DNSSEC said of the MX
 /// answer that named `host` (`secure` for a domain without MX records whose absence is
-/// proven, RFC 7672 §2.2.1). The TLSA base domain is the name `tlsa` was asked at without its
+/// proven, RFC 7672 §2.2.1): bogus, validating senders defer; insecure, the TLSA records are
+/// judged as Postfix does (see the module's documentation), and the words say so. The TLSA base domain is the name `tlsa` was asked at without its
 /// `_25._tcp.` prefix; when it is `host`'s CNAME expansion, `host` is accepted as a name too.
 pub fn judge(
     mx: DnssecStatus,
@@ -160,6 +164,13 @@ pub fn judge(
         DaneState::Matches
     };
     judgement.detail = detail(&judgement, &usable, tlsa);
+    if mx == DnssecStatus::Insecure {
+        judgement.detail.push_str(
+            " (the MX records are not signed: Postfix still uses the MX host's signed TLSA \
+             records, senders that require a signed MX as RFC 7672 §2.2.1 allows do not use \
+             DANE here)",
+        );
+    }
     judgement
 }
 
@@ -198,14 +209,6 @@ fn lookup_state(mx: DnssecStatus, tlsa: &TlsaLookup, host: &str) -> Option<(Dane
                 "the TLSA answer for {name} fails DNSSEC validation{why}: validating senders \
                  defer mail to {host}"
             ),
-        ));
-    }
-    if mx == DnssecStatus::Insecure {
-        return Some((
-            DaneState::Insecure,
-            "the MX records are not signed (their zone is insecure): senders do not look for \
-             TLSA records, DANE is not in force"
-                .to_string(),
         ));
     }
     if tlsa.dnssec == DnssecStatus::Insecure {

@@ -445,7 +445,26 @@ fn the_lookups_decide_before_any_record_is_matched() {
     assert_eq!(with(Bogus, matching()), DaneState::Bogus);
     assert_eq!(with(Secure, status(Bogus)), DaneState::Bogus);
     assert_eq!(with(Insecure, status(Bogus)), DaneState::Bogus);
-    assert_eq!(with(Insecure, matching()), DaneState::Insecure);
+    // An unsigned MX answer: the signed TLSA records are used (Postfix >= 3.6), with a word.
+    assert_eq!(with(Insecure, matching()), DaneState::Matches);
+    let other_key = || tlsa(vec![pin(3, 1, 1, &c.next)]);
+    assert_eq!(with(Insecure, other_key()), DaneState::NoMatch);
+    let unsigned_mx = judge(Insecure, &matching(), MX, Some(&sent));
+    assert!(
+        unsigned_mx.detail.contains("MX records are not signed"),
+        "{}",
+        unsigned_mx.detail
+    );
+    assert_eq!(
+        with(
+            Insecure,
+            TlsaLookup {
+                dnssec: Insecure,
+                ..other_key()
+            }
+        ),
+        DaneState::Insecure
+    );
     assert_eq!(with(Secure, status(Insecure)), DaneState::Insecure);
     assert_eq!(with(Indeterminate, matching()), DaneState::Unknown);
     assert_eq!(with(Secure, status(Indeterminate)), DaneState::Unknown);
