@@ -112,6 +112,35 @@ fn options_that_do_not_parse() {
     );
 }
 
+/// Every command that builds an engine takes `--dnssec-anchor`, and refuses a file that is not
+/// there or holds no trust anchor before any network work (or a scan's store is touched).
+#[test]
+fn dnssec_anchor_files_that_cannot_be_used() {
+    let dir = scratch("dnssec-anchor");
+    let garbage = dir.join("garbage.key");
+    std::fs::write(&garbage, "; a lab root\n. IN A 127.0.0.1\n").expect("written");
+    let garbage = garbage.to_string_lossy().into_owned();
+    let db = dir.join("scan.sqlite");
+    let db = db.to_string_lossy().into_owned();
+    let commands: [&[&str]; 5] = [
+        &["check", "mail.example.com"],
+        &["reputation", "mail.example.com"],
+        &["provision", "example.com", "--format", "thunderbird"],
+        &["scan", "/nonexistent-list.txt", "--db", &db],
+        &["serve", "--listen", "127.0.0.1:0", "--db", &db],
+    ];
+    for command in commands {
+        let mut missing = command.to_vec();
+        missing.extend(["--dnssec-anchor", "/nonexistent.key"]);
+        usage_error(&missing, "--dnssec-anchor /nonexistent.key: no such file");
+        let mut bad = command.to_vec();
+        bad.extend(["--dnssec-anchor", &garbage]);
+        usage_error(&bad, "line 2: only DNSKEY and DS records are trust anchors");
+    }
+    assert!(!std::path::Path::new(&db).exists(), "no store was made");
+    std::fs::remove_dir_all(&dir).expect("removed");
+}
+
 #[test]
 fn clients_and_formats_are_value_enums_with_aliases() {
     // --client takes the documented names and the old aliases, in any case.

@@ -133,6 +133,12 @@ impl EngineArgs {
     fn options(&self) -> Result<EngineOptions, Failure> {
         existing_files("--ca-file", &self.ca_files)?;
         existing_files("--dnssec-anchor", self.dnssec_anchor.as_slice())?;
+        // Read now too, so a file that holds no anchor is refused before a scan's store is
+        // touched (the engine reads it again when it is built).
+        if let Some(path) = &self.dnssec_anchor {
+            mailtls::probe::dnssec::anchors::Anchors::read(path)
+                .map_err(|e| Failure::usage(e.into()))?;
+        }
         let ispdb = match self.ispdb.as_deref() {
             None => IspdbOption::Bundled,
             Some(url) if url.starts_with("https://") => IspdbOption::Url(url.to_string()),

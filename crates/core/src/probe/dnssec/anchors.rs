@@ -8,10 +8,13 @@
 //! (a lab root, or a private zone). A DS anchor names a key by its digest, as the parent's DS
 //! record would; a DNSKEY anchor is the key itself.
 //!
-//! Before the first lookup, the keys of each anchored zone are fetched and accepted only if an
-//! anchored key signs them (in date; "priming", RFC 5011 §2 without the automatic updates):
-//! every key of the zone is then trusted, kept until the key set's TTL runs out (at most an
-//! hour), and fetched again after that.
+//! Before the first lookup, the keys of each anchored zone (the root's too) are fetched and
+//! accepted only if an anchored key signs them (in date; "priming", RFC 5011 §2 without the
+//! automatic updates): every key of the zone is then trusted, kept until the key set's TTL runs
+//! out (at most an hour), and fetched again after that. A resolver that returns the key set
+//! without its signatures strips them: nothing is validated through it (`indeterminate`), and
+//! hickory's validator is not even asked (its search for the missing signatures would nest
+//! lookups as deep as it may).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -36,6 +39,9 @@ const MAX_FILE: u64 = 64 * 1024;
 
 /// Most records in an anchor file.
 const MAX_RECORDS: usize = 64;
+
+/// A key-signing key's flags (zone key, secure entry point), as the root's keys have.
+const KSK_FLAGS: u16 = 257;
 
 /// Why an `--dnssec-anchor` file cannot be used.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
@@ -305,6 +311,18 @@ fn parse_record(record: &str) -> Result<(Name, Anchor), String> {
     }
 }
 
+/// Why nothing validates through a resolver that gives `zone`'s key set without signatures.
+pub(super) fn stripped(zone: &Name) -> Broken {
+    Broken::new(
+        ValidationFault::ResolverStripsDnssec,
+        format!(
+            "the resolver returns the keys of {} without their signatures (RRSIG): nothing can \
+             be validated through it; use a resolver that passes DNSSEC records on (--dns)",
+            signatures::shown(zone)
+        ),
+    )
+}
+
 /// The keys validation trusts, and until when (the anchored zones' key sets expire).
 #[derive(Clone)]
 pub(super) struct Primed {
@@ -329,15 +347,13 @@ impl Anchors {
     /// The keys to trust: the root's built-in ones, or each anchored zone's key set once an
     /// anchored key is seen to sign it.
     pub(super) async fn prime(&self, upstream: &Upstream) -> Result<Primed, PrimingFailed> {
+        let built_in;
         let zones = match self {
             Anchors::Root => {
-                return Ok(Primed {
-                    trusted: Arc::new(TrustAnchors::default()),
-                    // Built in: nothing to fetch again.
-                    until: Instant::now() + Duration::from_secs(365 * 24 * 3600),
-                });
+                built_in = [AnchorZone::built_in_root()];
+                &built_in[..]
             }
-            Anchors::Zones(zones) => zones,
+            Anchors::Zones(zones) => zones.as_slice(),
         };
         let mut trusted = TrustAnchors::empty();
         let mut keep = MAX_KEPT;
@@ -356,6 +372,20 @@ impl Anchors {
 }
 
 impl AnchorZone {
+    /// The root with the keys built into hickory (KSK-2017 and KSK-2024).
+    fn built_in_root() -> AnchorZone {
+        let built_in = TrustAnchors::default();
+        let keys = (0..built_in.len())
+            .filter_map(|index| built_in.get(index))
+            .map(|key| DNSKEY::with_flags(KSK_FLAGS, key.clone()))
+            .collect();
+        AnchorZone {
+            zone: Name::root(),
+            keys,
+            delegations: Vec::new(),
+        }
+    }
+
     /// The zone's key set, if an anchored key signs it, and how long it may be kept.
     async fn accepted_keys(
         &self,
@@ -379,6 +409,11 @@ impl AnchorZone {
                 format!("the resolver gave no keys (DNSKEY) for the anchored zone {zone}"),
             )));
         }
+        let rrsigs = signatures::signatures(&records, &self.zone, RecordType::DNSKEY);
+        if rrsigs.is_empty() {
+            // A zone's key set is always signed: the resolver dropped the signatures.
+            return Err(PrimingFailed::Indeterminate(stripped(&self.zone)));
+        }
         let delegation: Vec<&DS> = self.delegations.iter().collect();
         let mut anchored = signatures::named_by(&self.zone, &published, &delegation);
         anchored.extend(published.iter().copied().filter(|(_, key)| {
@@ -391,17 +426,9 @@ impl AnchorZone {
             return Err(PrimingFailed::Bogus(Broken::new(
                 ValidationFault::DsMatchesNoKey,
                 format!(
-                    "the trust anchor for {zone} matches none of its keys (tags {})",
+                    "the trust anchor matches none of the keys of {zone} (tags {})",
                     signatures::tags(&published)
                 ),
-            )));
-        }
-        let rrsigs = signatures::signatures(&records, &self.zone, RecordType::DNSKEY);
-        if rrsigs.is_empty() {
-            // A zone's key set is always signed: the resolver dropped the signatures.
-            return Err(PrimingFailed::Indeterminate(Broken::new(
-                ValidationFault::ResolverStripsDnssec,
-                format!("the resolver returns the keys of {zone} without their signatures (RRSIG)"),
             )));
         }
         let what = format!("the keys (DNSKEY) of {zone}");

@@ -89,6 +89,71 @@ impl Explainer<'_> {
         )
     }
 
+    /// Whether an answer hickory called insecure rests on a signed proof: a zone cut above
+    /// `name` whose DS records a signed parent denies (its NSEC or NSEC3 records and SOA
+    /// validated). hickory 0.25 takes the denial of a DS for insecure without checking the
+    /// signatures on it, so an unsigned answer under a key the anchor does not vouch for would
+    /// pass as insecure. `None` when the proof holds; otherwise why it does not.
+    pub(super) async fn insecurity(&self, name: &Name) -> Option<Broken> {
+        let mut at = name.clone();
+        for _ in 0..MAX_LINKS {
+            if self.anchored.contains(&at) {
+                break;
+            }
+            let Ok(mut response) = self
+                .handle
+                .lookup(Query::query(at.clone(), RecordType::DS), self.options)
+                .first_answer()
+                .await
+            else {
+                // hickory refuses the denial itself (its NSEC proof fails): walk up.
+                at = at.base_name();
+                continue;
+            };
+            let answers = response.take_answers();
+            let authority = response.take_name_servers();
+            let proven = |record: &&Record| {
+                matches!(
+                    record.record_type(),
+                    RecordType::SOA | RecordType::NSEC | RecordType::NSEC3
+                )
+            };
+            let proofs: Vec<Proof> = authority.iter().filter(proven).map(Record::proof).collect();
+            if answers
+                .iter()
+                .any(|record| record.record_type() == RecordType::DS)
+            {
+                // A DS above the answer: the zone below it is signed, not insecure.
+                return Some(unexplained(format!(
+                    "{} has DS records, yet the answer below it was not signed",
+                    shown(&at)
+                )));
+            }
+            if !proofs.is_empty() && proofs.iter().all(|proof| *proof == Proof::Secure) {
+                return None;
+            }
+            if proofs.iter().any(|proof| *proof != Proof::Insecure) {
+                // The parent's denial of the DS does not validate: find the link.
+                return Some(self.denial(&at, RecordType::DS, &authority).await);
+            }
+            // Inside an unsigned zone: its cut is further up, at its apex (the SOA's owner) if
+            // the answer names one above, else one label up.
+            if at.is_root() {
+                break;
+            }
+            let apex = authority
+                .iter()
+                .find(|record| record.record_type() == RecordType::SOA)
+                .map(|soa| soa.name().clone())
+                .filter(|apex| *apex != at && apex.zone_of(&at));
+            at = apex.unwrap_or_else(|| at.base_name());
+        }
+        Some(unexplained(format!(
+            "no signed proof that a zone above {} is unsigned",
+            shown(name)
+        )))
+    }
+
     async fn walk(&self, first: Link) -> Broken {
         let now = signatures::now();
         let mut link = first;

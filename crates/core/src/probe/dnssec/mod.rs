@@ -41,6 +41,11 @@ use crate::observation::dnssec::{
 /// most this many step timeouts.
 pub const LOOKUP_STEPS: u32 = 4;
 
+/// How deep hickory's validator may nest its own lookups (each zone up the chain nests one or
+/// two): a chain of a dozen zones, and a bound on the stack a hostile or stripping server can
+/// make it use (hickory's default, 26, overflows a 2 MiB thread stack in a debug build).
+const MAX_DEPTH: usize = 12;
+
 /// Asks DNS questions and validates the answers.
 #[derive(Clone)]
 pub struct Validator {
@@ -264,10 +269,25 @@ impl Validator {
             anchored: &anchored,
             options,
         };
-        let found = match answer {
+        let mut found = match answer {
             Ok(response) => positive_or_empty(response, kind),
             Err(error) => negative(&error, &trouble),
         };
+        if found.dnssec == DnssecStatus::Insecure {
+            // Insecure only on a signed denial of a DS above it (see `Explainer::insecurity`).
+            let owner = found
+                .records
+                .iter()
+                .find(|record| record.proof() == Proof::Insecure)
+                .map_or_else(|| name.clone(), |record| record.name().clone());
+            match explainer.insecurity(&owner).await {
+                None => return found,
+                Some(broken) => {
+                    found.dnssec = DnssecStatus::Bogus;
+                    return self.unless_stripped(&anchor, found, broken).await;
+                }
+            }
+        }
         if found.dnssec != DnssecStatus::Bogus {
             return found;
         }
@@ -290,10 +310,15 @@ impl Validator {
                     .await
             }
         };
-        if let Some(stripped) = self.strips(&anchor).await {
-            return found.broken(DnssecStatus::Indeterminate, stripped);
+        self.unless_stripped(&anchor, found, broken).await
+    }
+
+    /// A bogus answer, with why; or indeterminate, when the resolver strips signatures.
+    async fn unless_stripped(&self, anchor: &Name, found: Found, broken: Broken) -> Found {
+        match self.strips(anchor).await {
+            Some(stripped) => found.broken(DnssecStatus::Indeterminate, stripped),
+            None => found.broken(DnssecStatus::Bogus, broken),
         }
-        found.broken(DnssecStatus::Bogus, broken)
     }
 
     /// `name`'s `kind` records as answered, not validated: what a lookup shows when the
@@ -349,17 +374,7 @@ impl Validator {
             .await
             .ok()?;
         let signed = signatures::signatures(keys.answers(), anchor, RecordType::DNSKEY);
-        signed.is_empty().then(|| {
-            Broken::new(
-                ValidationFault::ResolverStripsDnssec,
-                format!(
-                    "the resolver returns the keys of {} without their signatures (RRSIG): \
-                     nothing can be validated through it; use a resolver that passes DNSSEC \
-                     records on (--dns)",
-                    shown(anchor)
-                ),
-            )
-        })
+        signed.is_empty().then(|| anchors::stripped(anchor))
     }
 }
 
@@ -369,6 +384,7 @@ fn request_options() -> DnsRequestOptions {
     options.use_edns = true;
     options.edns_set_dnssec_ok = true;
     options.recursion_desired = true;
+    options.max_request_depth = MAX_DEPTH;
     options
 }
 
