@@ -13,7 +13,9 @@
 //!   records of `example.`); the root's keys built into mailtls make the lab bogus (it is not
 //!   the real root).
 //! - Through a resolver that strips signatures (dnsmasq `--filter-rr=RRSIG`), nothing is
-//!   `secure`: signed and unsigned zones alike are `indeterminate`.
+//!   `secure`: signed and unsigned zones alike are `indeterminate`. Through one that never
+//!   answers, every lookup times out within its budget. `--dns-rate` paces the validator's
+//!   questions, and paced lookups still validate.
 //! - `analyze::dane::judge` on those answers and each case's chain (as its MX serves it) says
 //!   "validating senders deliver" exactly where the case table says the real DANE sender
 //!   (Postfix, tests/delivery.rs) delivers.
@@ -150,7 +152,57 @@ fn measure(dir: &Path) -> Result<(Vec<Run>, Certs), String> {
     // answers are asked again.
     let again = runtime.block_on(look_up(&engines[0], "unbound-validating, again"))?;
     println!("{}: {} ms", again.way, again.took.as_millis());
+    runs.push(runtime.block_on(paced(dns.resolver, &dns.anchor_ds))?);
+    runs.push(runtime.block_on(unanswered(&dns.anchor_ds))?);
     Ok((runs, certs))
+}
+
+/// `--dns-rate` paces every question, the validator's included: the cases' lookups at
+/// [`RATE`] questions a second take at least one interval per lookup, and still validate
+/// (waiting for the pace does not count against a lookup's time).
+const RATE: u32 = 50;
+
+async fn paced(resolver: SocketAddr, anchor: &Path) -> Result<Run, String> {
+    let engine = Engine::new(EngineOptions {
+        dns_server: Some(resolver),
+        dnssec_anchor: Some(anchor.to_path_buf()),
+        step_timeout: STEP,
+        dns_rate: std::num::NonZeroU32::new(RATE),
+        ..EngineOptions::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let run = look_up(&engine, "paced").await?;
+    println!(
+        "paced at {RATE}/s: {} ms (at least {} ms: one question per lookup)",
+        run.took.as_millis(),
+        paced_floor().as_millis()
+    );
+    Ok(run)
+}
+
+/// The least the paced lookups can take: two lookups per case, one question each at least.
+fn paced_floor() -> Duration {
+    Duration::from_secs(1) * (2 * CASES.len() as u32 - 1) / RATE
+}
+
+/// Where nothing answers: a UDP socket of this test that reads and never replies.
+const SILENT: &str = "127.0.26.1:53";
+
+/// Every lookup through a resolver that never answers comes back `indeterminate`, timed out,
+/// within its budget.
+async fn unanswered(anchor: &Path) -> Result<Run, String> {
+    let silent = std::net::UdpSocket::bind(SILENT).map_err(|e| format!("{SILENT}: {e}"))?;
+    let engine = Engine::new(EngineOptions {
+        dns_server: Some(silent.local_addr().map_err(|e| e.to_string())?),
+        dnssec_anchor: Some(anchor.to_path_buf()),
+        step_timeout: Duration::from_secs(1),
+        ..EngineOptions::default()
+    })
+    .map_err(|e| e.to_string())?;
+    let run = look_up(&engine, "unanswered").await?;
+    println!("unanswered: {} ms", run.took.as_millis());
+    drop(silent);
+    Ok(run)
 }
 
 /// An engine built as `mailtls --dns RESOLVER --dnssec-anchor FILE` builds it.
@@ -204,6 +256,11 @@ fn trials(runs: Vec<Run>, certs: Certs) -> Vec<Trial> {
                 match run.way {
                     "stripping" | "stripping, built-in root" => stripped(case, looked),
                     "built-in-root" => outside_the_anchor(looked),
+                    "unanswered" => timed_out(looked, run.took),
+                    "paced" => {
+                        assert!(run.took >= paced_floor(), "{:?}", run.took);
+                        validated(case, index, looked, &certs)?
+                    }
                     _ => validated(case, index, looked, &certs)?,
                 }
                 if run.way == "unbound-validating" {
@@ -328,6 +385,24 @@ fn stripped(case: &Case, looked: &Looked) {
     }
     // The records still come, for what needs no DNSSEC (MTA-STS).
     assert_eq!(looked.mx.records.len(), 1, "{:?}", looked.mx);
+}
+
+/// Nothing answered: indeterminate, timed out, no records, within the budget of a lookup
+/// (mailtls::probe::dnssec::LOOKUP_STEPS step timeouts of 1 s; all cases ran at once).
+fn timed_out(looked: &Looked, took: Duration) {
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    for (status, failure, records) in [
+        (looked.mx.dnssec, looked.mx.failure, looked.mx.records.len()),
+        (
+            looked.tlsa.dnssec,
+            looked.tlsa.failure,
+            looked.tlsa.records.len(),
+        ),
+    ] {
+        assert_eq!(status, DnssecStatus::Indeterminate);
+        assert_eq!(failure, Some(LookupFailure::Timeout));
+        assert_eq!(records, 0);
+    }
 }
 
 /// With the root's keys built into mailtls, the lab's root is not trusted: bogus, the anchor

@@ -37,8 +37,8 @@ use crate::observation::dnssec::{
     ValidationFault,
 };
 
-/// A lookup, with its validation and, for a bogus answer, the walk that explains it, takes at
-/// most this many step timeouts.
+/// The questions of a lookup, with its validation and, for a bogus answer, the walk that
+/// explains it, take at most this many step timeouts in all (waiting for the pace aside).
 pub const LOOKUP_STEPS: u32 = 4;
 
 /// How deep hickory's validator may nest its own lookups (each zone up the chain nests one or
@@ -55,8 +55,9 @@ pub struct Validator {
 struct Inner {
     upstream: Upstream,
     anchors: Anchors,
-    /// The keys trusted, once primed (one priming at a time: the others wait for it).
-    primed: tokio::sync::Mutex<Option<Primed>>,
+    /// The keys trusted, once primed, or why they could not be, until when (one priming at a
+    /// time: the others wait for it).
+    primed: tokio::sync::Mutex<Option<(tokio::time::Instant, Result<Primed, PrimingFailed>)>>,
 }
 
 impl std::fmt::Debug for Validator {
@@ -179,18 +180,9 @@ impl Validator {
                 error.to_string(),
             ),
             Ok(query) => {
-                let limit = self.inner.upstream.question_limit() / 2 * LOOKUP_STEPS;
-                match tokio::time::timeout(limit, self.validate(&query, kind)).await {
-                    Ok(found) => found,
-                    Err(_) => Found::failed(
-                        DnssecStatus::Indeterminate,
-                        LookupFailure::Timeout,
-                        format!(
-                            "the {kind} lookup of {shown_name} and its validation took over {} s",
-                            limit.as_secs()
-                        ),
-                    ),
-                }
+                let budget = self.inner.upstream.question_limit() / 2 * LOOKUP_STEPS;
+                self.validate(&query, kind, &Trouble::with_budget(budget))
+                    .await
             }
         };
         let records: Vec<T> = found
@@ -215,25 +207,29 @@ impl Validator {
     }
 
     /// The keys validation trusts now, priming them when they are not, or no longer, known.
-    async fn primed(&self) -> Result<Primed, PrimingFailed> {
+    async fn primed(&self, trouble: &Trouble) -> Result<Primed, PrimingFailed> {
         let mut primed = self.inner.primed.lock().await;
-        if let Some(known) = primed
-            .as_ref()
-            .filter(|known| known.until > tokio::time::Instant::now())
-        {
-            return Ok(known.clone());
+        let now = tokio::time::Instant::now();
+        if let Some((_, known)) = primed.as_ref().filter(|(until, _)| *until > now) {
+            return known.clone();
         }
         let fresh = self
             .inner
             .anchors
-            .prime(&self.inner.upstream.noting(Trouble::default()))
-            .await?;
-        *primed = Some(fresh.clone());
-        Ok(fresh)
+            .prime(&self.inner.upstream.noting(trouble.clone()))
+            .await;
+        // A failure is kept a moment too: the lookups waiting behind this one must not each
+        // wait for a resolver that does not answer in turn.
+        let until = match &fresh {
+            Ok(primed) => primed.until,
+            Err(_) => tokio::time::Instant::now() + self.inner.upstream.question_limit(),
+        };
+        *primed = Some((until, fresh.clone()));
+        fresh
     }
 
     /// Validates `name`'s `kind` records.
-    async fn validate(&self, name: &Name, kind: RecordType) -> Found {
+    async fn validate(&self, name: &Name, kind: RecordType, trouble: &Trouble) -> Found {
         let Some(anchor) = self.inner.anchors.covering(name) else {
             let zones: Vec<String> = self.inner.anchors.zones().iter().map(shown).collect();
             let outside = Broken::new(
@@ -245,14 +241,13 @@ impl Validator {
                 ),
             );
             return self
-                .unvalidated(name, kind, PrimingFailed::Indeterminate(outside))
+                .unvalidated(name, kind, PrimingFailed::Indeterminate(outside), trouble)
                 .await;
         };
-        let primed = match self.primed().await {
+        let primed = match self.primed(trouble).await {
             Ok(primed) => primed,
-            Err(failed) => return self.unvalidated(name, kind, failed).await,
+            Err(failed) => return self.unvalidated(name, kind, failed, trouble).await,
         };
-        let trouble = Trouble::default();
         let handle = DnssecDnsHandle::with_trust_anchor(
             self.inner.upstream.noting(trouble.clone()),
             primed.trusted.clone(),
@@ -271,7 +266,7 @@ impl Validator {
         };
         let mut found = match answer {
             Ok(response) => positive_or_empty(response, kind),
-            Err(error) => negative(&error, &trouble),
+            Err(error) => negative(&error, trouble),
         };
         if found.dnssec == DnssecStatus::Insecure {
             // Insecure only on a signed denial of a DS above it (see `Explainer::insecurity`).
@@ -284,7 +279,7 @@ impl Validator {
                 None => return found,
                 Some(broken) => {
                     found.dnssec = DnssecStatus::Bogus;
-                    return self.unless_stripped(&anchor, found, broken).await;
+                    return self.unless_stripped(&anchor, found, broken, trouble).await;
                 }
             }
         }
@@ -302,7 +297,7 @@ impl Validator {
             }
             None => {
                 let authority = self
-                    .plain(name, kind, &trouble)
+                    .plain(name, kind, trouble)
                     .await
                     .map(|mut response| response.take_name_servers());
                 explainer
@@ -310,12 +305,18 @@ impl Validator {
                     .await
             }
         };
-        self.unless_stripped(&anchor, found, broken).await
+        self.unless_stripped(&anchor, found, broken, trouble).await
     }
 
     /// A bogus answer, with why; or indeterminate, when the resolver strips signatures.
-    async fn unless_stripped(&self, anchor: &Name, found: Found, broken: Broken) -> Found {
-        match self.strips(anchor).await {
+    async fn unless_stripped(
+        &self,
+        anchor: &Name,
+        found: Found,
+        broken: Broken,
+        trouble: &Trouble,
+    ) -> Found {
+        match self.strips(anchor, trouble).await {
             Some(stripped) => found.broken(DnssecStatus::Indeterminate, stripped),
             None => found.broken(DnssecStatus::Bogus, broken),
         }
@@ -324,12 +325,18 @@ impl Validator {
     /// `name`'s `kind` records as answered, not validated: what a lookup shows when the
     /// anchors could not be primed (bogus when the anchor is, indeterminate otherwise) or none
     /// covers the name.
-    async fn unvalidated(&self, name: &Name, kind: RecordType, failed: PrimingFailed) -> Found {
+    async fn unvalidated(
+        &self,
+        name: &Name,
+        kind: RecordType,
+        failed: PrimingFailed,
+        trouble: &Trouble,
+    ) -> Found {
         let (dnssec, broken) = match failed {
             PrimingFailed::Bogus(broken) => (DnssecStatus::Bogus, broken),
             PrimingFailed::Indeterminate(broken) => (DnssecStatus::Indeterminate, broken),
             PrimingFailed::Unanswered(error) => {
-                let mut found = negative_unvalidated(&error, &Trouble::default());
+                let mut found = negative_unvalidated(&error, trouble);
                 found.detail = Some(format!(
                     "the trust anchor's keys could not be fetched: {}",
                     found.detail.unwrap_or_default()
@@ -337,8 +344,7 @@ impl Validator {
                 return found;
             }
         };
-        let trouble = Trouble::default();
-        let found = match self.plain(name, kind, &trouble).await {
+        let found = match self.plain(name, kind, trouble).await {
             Ok(response) => Found {
                 dnssec,
                 records: response.answers().to_vec(),
@@ -346,7 +352,7 @@ impl Validator {
                 fault: None,
                 detail: None,
             },
-            Err(error) => negative_unvalidated(&error, &trouble),
+            Err(error) => negative_unvalidated(&error, trouble),
         };
         found.broken(dnssec, broken)
     }
@@ -368,11 +374,8 @@ impl Validator {
 
     /// Whether the resolver strips signatures: the anchored zone's key set, always signed,
     /// comes without them (or not at all).
-    async fn strips(&self, anchor: &Name) -> Option<Broken> {
-        let keys = self
-            .plain(anchor, RecordType::DNSKEY, &Trouble::default())
-            .await
-            .ok()?;
+    async fn strips(&self, anchor: &Name, trouble: &Trouble) -> Option<Broken> {
+        let keys = self.plain(anchor, RecordType::DNSKEY, trouble).await.ok()?;
         let signed = signatures::signatures(keys.answers(), anchor, RecordType::DNSKEY);
         signed.is_empty().then(|| anchors::stripped(anchor))
     }

@@ -34,15 +34,17 @@ pub(super) const MAX_KEPT: Duration = Duration::from_secs(3600);
 /// Most DNSKEY and DS answers kept.
 const KEPT_ANSWERS: u64 = 4096;
 
-/// What went wrong between the validator and the resolver during one lookup: hickory's
-/// validator turns every upstream error into words, so the handle notes them as they pass.
-#[derive(Debug, Clone, Default)]
+/// One lookup's account with the resolver: what went wrong (hickory's validator turns every
+/// upstream error into words, so the handle notes them as they pass), and how much time its
+/// questions may still take. Waiting for the pace (`--dns-rate`) is not counted: under a busy
+/// scan a lookup waits its turn, then its questions have their time.
+#[derive(Debug, Clone)]
 pub(super) struct Trouble {
     inner: Arc<Mutex<TroubleSeen>>,
 }
 
 /// The upstream failures of one lookup, in kind.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct TroubleSeen {
     /// A question got no answer within the timeout.
     pub(super) timeout: bool,
@@ -50,9 +52,37 @@ pub(super) struct TroubleSeen {
     pub(super) codes: BTreeSet<u16>,
     /// Other failures (network, malformed answers), in the library's words.
     pub(super) other: Option<String>,
+    /// What the lookup's questions may still take.
+    remaining: Duration,
 }
 
 impl Trouble {
+    /// A lookup whose questions may take `budget` in all.
+    pub(super) fn with_budget(budget: Duration) -> Trouble {
+        Trouble {
+            inner: Arc::new(Mutex::new(TroubleSeen {
+                timeout: false,
+                codes: BTreeSet::new(),
+                other: None,
+                remaining: budget,
+            })),
+        }
+    }
+
+    /// What the next question may take.
+    fn remaining(&self) -> Duration {
+        self.inner
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remaining
+    }
+
+    /// A question took `spent`.
+    fn spend(&self, spent: Duration) {
+        let mut seen = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        seen.remaining = seen.remaining.saturating_sub(spent);
+    }
+
     fn note(&self, error: &ProtoError) {
         let mut seen = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         match error.kind() {
@@ -102,7 +132,8 @@ impl Upstream {
                 .max_capacity(KEPT_ANSWERS)
                 .expire_after(KeptFor)
                 .build(),
-            trouble: Trouble::default(),
+            // The base handle asks nothing: each lookup asks through its own (`noting`).
+            trouble: Trouble::with_budget(Duration::ZERO),
         }
     }
 
@@ -143,11 +174,18 @@ impl Upstream {
 
     async fn send_now(&self, request: DnsRequest) -> Result<DnsResponse, ProtoError> {
         self.dns.pace().await;
+        let limit = self.question_limit().min(self.trouble.remaining());
+        if limit.is_zero() {
+            return Err(ProtoError::from(ProtoErrorKind::Timeout));
+        }
+        let started = Instant::now();
         let answer = self.servers.send(request).first_answer();
-        match tokio::time::timeout(self.question_limit(), answer).await {
+        let answer = match tokio::time::timeout(limit, answer).await {
             Ok(answer) => answer,
             Err(_) => Err(ProtoError::from(ProtoErrorKind::Timeout)),
-        }
+        };
+        self.trouble.spend(started.elapsed());
+        answer
     }
 }
 
