@@ -7,11 +7,13 @@ pub mod chain;
 pub mod dane;
 pub mod dnsbl;
 pub mod lint;
+pub mod mta_sts;
 pub mod names;
 pub mod path;
 pub mod profile;
 pub mod smtp;
 pub mod tlsrpt;
+pub mod tlsrpt_record;
 pub mod versions;
 
 use crate::observation::EndpointObservation;

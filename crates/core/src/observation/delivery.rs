@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Der;
 use super::dnssec::{MxLookup, TlsaLookup, TxtLookup};
+use super::{Der, SourceErrorKind};
 
 /// Largest MTA-STS policy read (RFC 8461 §3.3: senders may refuse one larger than 64 KiB).
 pub const MAX_POLICY: usize = 64 * 1024;
@@ -37,6 +37,11 @@ pub struct PolicyFetch {
     /// `mta-sts.DOMAIN` like any HTTPS client would).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chain: Vec<Der>,
+    /// Why there was no answer, for programs: `not-published` (no such host),
+    /// `bad-certificate`, `unreachable` (refused, reset, timeout), `inside-address` (this run
+    /// does not connect there), `not-checked` (our resolver gave no answer), `other`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<SourceErrorKind>,
     /// Why there was no answer (no such host, refused, timeout, TLS failure), in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

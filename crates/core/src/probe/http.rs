@@ -12,7 +12,8 @@
 //! - the connection goes to exactly the address that was checked (no second lookup, no
 //!   rebinding), takes its place in the connection budget first, and is not pooled;
 //! - redirects are followed by us: at most [`MAX_REDIRECTS`], only to the allowed scheme, never
-//!   in a circle;
+//!   in a circle; or not at all ([`Fetcher::answer`], the MTA-STS policy, whose senders must not
+//!   follow them), the answer then recorded as it came (status, `Location`, body);
 //! - the body is capped; each hop's connection, request and body share the step timeout, and
 //!   DNS has the resolver's own; the waits for our own limits (the DNS rate, a place in the
 //!   connection budget) are not counted, so our queue never turns into a server's "no answer";
@@ -150,6 +151,25 @@ pub struct FetchFailure {
     /// The URL of the hop that failed.
     pub url: String,
     /// Over HTTPS, the chain that hop's server presented, leaf first (empty if none).
+    pub chain: Vec<Der>,
+}
+
+/// One answer as it came, redirects not followed (see [`Fetcher::answer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    /// The URL asked.
+    pub url: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// The `Location` header of a redirect (3xx), as sent.
+    pub location: Option<String>,
+    /// The Content-Type header, as sent.
+    pub content_type: Option<String>,
+    /// The body of a 2xx answer, at most the policy's cap (empty for other statuses: not read).
+    pub body: Vec<u8>,
+    /// The body was longer than the cap: `body` is its start.
+    pub too_large: bool,
+    /// Over HTTPS, the chain the server presented, leaf first.
     pub chain: Vec<Der>,
 }
 
@@ -310,7 +330,7 @@ impl Fetcher {
                 policy.scheme.as_str().to_uppercase()
             ))));
         }
-        match self.hop(&parsed, None, policy).await? {
+        match self.hop(&parsed, None, policy).await?.into_hop(policy)? {
             Hop::Done(_) => Ok(None),
             Hop::Redirect { location, .. } => parsed
                 .join(&location)
@@ -321,6 +341,30 @@ impl Fetcher {
                     )))
                 }),
         }
+    }
+
+    /// Asks `url` once (GET) under `policy`, following no redirect: the answer as it came, a
+    /// redirect with its status and `Location`, an error status with its status (the MTA-STS
+    /// policy fetch: RFC 8461 §3.3 has senders take only a 200 and never follow a redirect).
+    /// The body of a 2xx answer is read up to the policy's cap, the rest left unread. Not
+    /// memoised: each answer is one domain's.
+    pub async fn answer(&self, url: &str, policy: Policy) -> Result<Answer, FetchFailure> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| FetchFailure {
+            error: FetchError::Url(format!("{url} is not a URL: {e}")),
+            url: url.to_string(),
+            chain: Vec::new(),
+        })?;
+        if parsed.scheme() != policy.scheme.as_str() {
+            return Err(FetchFailure {
+                error: FetchError::Url(format!(
+                    "{url} is not {}",
+                    policy.scheme.as_str().to_uppercase()
+                )),
+                url: url.to_string(),
+                chain: Vec::new(),
+            });
+        }
+        self.hop(&parsed, None, policy).await
     }
 
     async fn follow(
@@ -364,7 +408,11 @@ impl Fetcher {
                     current.as_str(),
                 ));
             }
-            match self.hop(&current, body.as_deref(), policy).await? {
+            match self
+                .hop(&current, body.as_deref(), policy)
+                .await?
+                .into_hop(policy)?
+            {
                 Hop::Done(fetched) => return Ok(fetched),
                 Hop::Redirect { location, status } => {
                     let next = current.join(&location).map_err(|e| {
@@ -393,7 +441,7 @@ impl Fetcher {
         url: &reqwest::Url,
         body: Option<&str>,
         policy: Policy,
-    ) -> Result<Hop, FetchFailure> {
+    ) -> Result<Answer, FetchFailure> {
         let fail = |error: FetchError, chain: Vec<Der>| FetchFailure {
             error,
             url: url.to_string(),
@@ -485,7 +533,7 @@ impl Fetcher {
         body: Option<&str>,
         policy: Policy,
         capture: Option<Arc<Capturing>>,
-    ) -> Result<Hop, FetchFailure> {
+    ) -> Result<Answer, FetchFailure> {
         let fail = |error: FetchError, chain: Vec<Der>| FetchFailure {
             error,
             url: url.to_string(),
@@ -511,51 +559,42 @@ impl Fetcher {
             }
         };
         let status = response.status();
-        if status.is_redirection() {
-            if let Some(location) = response
+        let header = |name: reqwest::header::HeaderName| {
+            response
                 .headers()
-                .get(reqwest::header::LOCATION)
+                .get(name)
                 .and_then(|v| v.to_str().ok())
-            {
-                return Ok(Hop::Redirect {
-                    location: location.to_string(),
-                    status: status.as_u16(),
-                });
-            }
-        }
+                .map(str::to_string)
+        };
+        let mut answer = Answer {
+            url: url.to_string(),
+            status: status.as_u16(),
+            location: header(reqwest::header::LOCATION).filter(|_| status.is_redirection()),
+            content_type: header(reqwest::header::CONTENT_TYPE),
+            body: Vec::new(),
+            too_large: false,
+            chain,
+        };
         if !status.is_success() {
-            return Err(fail(FetchError::Status(status.as_u16()), chain));
+            return Ok(answer);
         }
-        if response
-            .content_length()
-            .is_some_and(|n| n > policy.max_body as u64)
-        {
-            return Err(fail(FetchError::TooLarge(policy.max_body), chain));
-        }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let mut bytes: Vec<u8> = Vec::new();
+        // Read up to the cap, whatever length the server announces; the rest is left unread.
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
-                    if bytes.len() + chunk.len() > policy.max_body {
-                        return Err(fail(FetchError::TooLarge(policy.max_body), chain));
+                    let room = policy.max_body.saturating_sub(answer.body.len());
+                    if chunk.len() > room {
+                        answer.body.extend_from_slice(&chunk[..room]);
+                        answer.too_large = true;
+                        break;
                     }
-                    bytes.extend_from_slice(&chunk);
+                    answer.body.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(error) => return Err(fail(self.classify(&error), chain)),
+                Err(error) => return Err(fail(self.classify(&error), answer.chain)),
             }
         }
-        Ok(Hop::Done(Fetched {
-            url: url.to_string(),
-            body: bytes,
-            chain,
-            content_type,
-        }))
+        Ok(answer)
     }
 
     /// A client for one connection to `address`, with no other way to resolve anything and no
@@ -615,6 +654,35 @@ impl Fetcher {
 enum Hop {
     Done(Fetched),
     Redirect { location: String, status: u16 },
+}
+
+impl Answer {
+    /// What the answer means to a fetch that follows redirects and wants a whole 2xx body.
+    fn into_hop(self, policy: Policy) -> Result<Hop, FetchFailure> {
+        let fail = |error: FetchError, answer: Answer| FetchFailure {
+            error,
+            url: answer.url,
+            chain: answer.chain,
+        };
+        if let Some(location) = self.location.clone() {
+            return Ok(Hop::Redirect {
+                location,
+                status: self.status,
+            });
+        }
+        if !(200..300).contains(&self.status) {
+            return Err(fail(FetchError::Status(self.status), self));
+        }
+        if self.too_large {
+            return Err(fail(FetchError::TooLarge(policy.max_body), self));
+        }
+        Ok(Hop::Done(Fetched {
+            url: self.url,
+            body: self.body,
+            chain: self.chain,
+            content_type: self.content_type,
+        }))
+    }
 }
 
 /// Refuses every lookup: each client is given the one address it may use.
