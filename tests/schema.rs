@@ -59,6 +59,7 @@ fn every_vocabulary_value_is_documented() {
         dialogs::{During, Fault, When},
         discovery::Reaction,
     };
+    use mailtls::diagnose::delivery;
     use mailtls::diagnose::explain::{Closeness, Finding, Mechanism, Producer};
     use mailtls::observation::discovery::Source;
     let vocabularies = [
@@ -87,6 +88,14 @@ fn every_vocabulary_value_is_documented() {
         names(mailtls::analyze::tlsrpt::StsMode::ALL, |c| c.as_str()),
         names(mailtls::diagnose::tlsrpt::Consequence::ALL, |c| c.as_str()),
         names(mailtls::run::tlsrpt::SkipReason::ALL, |c| c.as_str()),
+        names(delivery::SenderKind::ALL, |c| c.as_str()),
+        names(delivery::SenderAction::ALL, |c| c.as_str()),
+        names(delivery::Port25::ALL, |c| c.as_str()),
+        names(delivery::CertificateVerdict::ALL, |c| c.as_str()),
+        names(delivery::MtaStsState::ALL, |c| c.as_str()),
+        names(delivery::TlsRptState::ALL, |c| c.as_str()),
+        names(mailtls::analyze::mta_sts::Mode::ALL, |c| c.as_str()),
+        names(mailtls::analyze::dane::DaneState::ALL, |c| c.as_str()),
     ];
     let missing: Vec<&str> = vocabularies
         .iter()

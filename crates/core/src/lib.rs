@@ -33,7 +33,7 @@
 //!   SHA-1, P-521, RSA-PSS keys) that clients' engines still make.
 //! - [`concurrent`]: independent network work at once, results in order.
 //! - [`observation`]: plain serde records of what servers and DNS did (host, discovery,
-//!   reputation, saved files).
+//!   delivery: what a sending server learns, with DNSSEC status; reputation, saved files).
 //! - [`probe`]: the network: connection budgets and backoff (rates, pauses after 421,
 //!   tarpits), DNS (and DNSSEC-validated MX, TLSA and TXT lookups), STARTTLS dialogues, TLS
 //!   handshakes, version probes, the HTTP(S) fetcher, AIA and blocklist lookups, and the memo a
@@ -41,19 +41,22 @@
 //! - [`provisioning`]: account settings, autoconfig/autodiscover documents read and written,
 //!   Mozilla's ISP database (a bundled copy) looked up.
 //! - [`analyze`]: certificates, names (RFC 9525), chains, versions, blocklist answers, TLS
-//!   reports (RFC 8460) read from bytes, DANE (TLSA records against a chain).
+//!   reports (RFC 8460) read from bytes, MTA-STS records and policies, the TLS-RPT record, DANE
+//!   (TLSA records against a chain).
 //! - [`clients`]: what Thunderbird, Outlook, Apple Mail, Android apps and Evolution/Geary do,
 //!   rule by rule; the dialogs they show; how they look for a new account's settings, and what
 //!   Thunderbird's automatic set-up chooses.
 //! - [`diagnose`]: planning a check's rounds; problems with stable codes and context; the
-//!   recommendation; discovery, reputation and chain verdicts; what each summary claims; TLS
-//!   reports summed and their failures judged.
+//!   recommendation; discovery, inbound delivery (what each kind of sending server does with
+//!   each MX), reputation and chain verdicts; what each summary claims; TLS reports summed and
+//!   their failures judged.
 //! - [`engine`]: the shared resolver, anchors, connection budget, fetcher, ISP database copy
 //!   and (for scans) memo.
 //! - [`options`]: a check's options, and [`options::ObserveOptions`], everything an answer
 //!   depends on: the memo key, a scan's resume fingerprint, the options serve records.
-//! - [`run`]: the commands, as methods on the engine (check, judge, discover, reputation,
-//!   provision, verify), and `tlsrpt`, which reads report files and needs no engine.
+//! - [`run`]: the commands, as methods on the engine (check, judge, discover with what sending
+//!   servers see beside it, reputation, provision, verify), and `tlsrpt`, which reads report
+//!   files and needs no engine.
 //! - [`report`]: the text reports and every JSON output ([`report::wire`], with its schemas).
 //!
 //! Above this crate: `mailtls-scan` (fleet scans into SQLite or PostgreSQL), `mailtls-serve` (the

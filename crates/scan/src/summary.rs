@@ -501,6 +501,62 @@ fn describe(code: Code) -> (&'static str, &'static str) {
         Code::Timeout | Code::Unreachable => {
             ("did not answer", "check that it is up and reachable")
         }
+        Code::MtaStsMxUnlisted => (
+            "is an MX that the domain's MTA-STS policy does not list",
+            "add it to the policy's mx lines and change the policy id",
+        ),
+        Code::MtaStsMxCertificate => (
+            "presents on port 25 a certificate MTA-STS senders (Gmail, Microsoft 365) refuse",
+            "give it a trusted certificate that names the MX",
+        ),
+        Code::MtaStsMxNoStarttls => (
+            "offers no STARTTLS on port 25 under an MTA-STS policy",
+            "enable STARTTLS",
+        ),
+        Code::MtaStsRecordInvalid => (
+            "has an invalid _mta-sts record (or several)",
+            "publish one v=STSv1 record with an id",
+        ),
+        Code::MtaStsPolicyUnreachable => (
+            "serves no MTA-STS policy at mta-sts.DOMAIN",
+            "serve it, or remove the _mta-sts record",
+        ),
+        Code::MtaStsPolicyCertificate => (
+            "serves its MTA-STS policy with an invalid HTTPS certificate",
+            "give mta-sts.DOMAIN a valid certificate",
+        ),
+        Code::MtaStsPolicyAnswer => (
+            "answers the MTA-STS policy URL with a redirect, an error, or not as text/plain",
+            "serve the policy itself: 200, text/plain, at most 64 KiB",
+        ),
+        Code::MtaStsPolicyInvalid => (
+            "publishes an invalid MTA-STS policy",
+            "correct its version, mode, mx and max_age lines",
+        ),
+        Code::DaneNoMatch => (
+            "has TLSA records that match no certificate it presents",
+            "publish a TLSA record for the current certificate",
+        ),
+        Code::DaneBogus => (
+            "fails DNSSEC validation for its MX or TLSA records",
+            "repair the zone's signatures",
+        ),
+        Code::DaneUnusable => (
+            "has TLSA records none of which is usable for SMTP",
+            "publish DANE-EE (3 1 1) or DANE-TA (2 1 1) records",
+        ),
+        Code::DaneRollover => (
+            "pins in TLSA only the key of its current certificate",
+            "publish a TLSA record for the next key before the renewal",
+        ),
+        Code::TlsrptMissing => (
+            "publishes no TLS-RPT record",
+            "publish _smtp._tls with v=TLSRPTv1 and a rua",
+        ),
+        Code::TlsrptInvalid => (
+            "publishes an invalid TLS-RPT record",
+            "publish one v=TLSRPTv1 record with a mailto: or https: rua",
+        ),
         _ => ("has a problem", "see `mailtls check` for the details"),
     }
 }

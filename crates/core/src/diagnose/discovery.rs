@@ -114,6 +114,9 @@ pub struct DiscoveryReport {
     /// What Thunderbird's automatic set-up will choose (its walk is the Thunderbird one in
     /// `walks`).
     pub thunderbird_setup: Prediction,
+    /// What sending servers do with the domain's mail (port 25, MTA-STS, DANE, TLS-RPT); absent
+    /// when it was not observed (a file saved before).
+    pub delivery: Option<super::delivery::DeliveryReport>,
 }
 
 /// Judges `observations` at `now`.
@@ -182,18 +185,36 @@ pub fn judge(
         .find(|w| w.reaction == Reaction::Uses)
         .and_then(|w| w.step.source)
         .filter(|source| source.elsewhere());
-    let (verdict, summary_kind, summary) = super::summary::domain(
-        &observations.domain,
-        &entries,
-        &hosts,
-        autodiscover_warning.as_ref(),
-        &observations.unanswered,
-        found_elsewhere,
-    );
+    let delivery = observations
+        .delivery
+        .as_ref()
+        .map(|d| super::delivery::judge(d, observations, anchors, now));
+    // Mail that senders keep and bounce leads: it costs more than a dialog.
+    let (verdict, summary_kind, summary) = match &delivery {
+        Some(inbound) if inbound.verdict == Verdict::Fail => {
+            let mut first = inbound.fixes.clone();
+            first.append(&mut fixes);
+            fixes = first;
+            (
+                Verdict::Fail,
+                SummaryKind::InboundRefused,
+                inbound.summary.clone(),
+            )
+        }
+        _ => super::summary::domain(
+            &observations.domain,
+            &entries,
+            &hosts,
+            autodiscover_warning.as_ref(),
+            &observations.unanswered,
+            found_elsewhere,
+        ),
+    };
     let recommendation = recommendation(&settings, &hosts, &entries);
     DiscoveryReport {
         recommendation,
         thunderbird_setup,
+        delivery,
         walks,
         autodiscover_warning,
         email: observations.email.clone(),
@@ -705,6 +726,7 @@ mod tests {
             unanswered,
             skipped: Vec::new(),
             guessed: Vec::new(),
+            delivery: None,
         }
     }
 

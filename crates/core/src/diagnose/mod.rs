@@ -9,6 +9,7 @@
 pub mod account_setup;
 pub mod autodiscover;
 mod checks;
+pub mod delivery;
 pub mod discovery;
 pub mod evidence;
 pub mod explain;

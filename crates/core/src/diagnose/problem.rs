@@ -68,6 +68,35 @@ crate::vocabulary::vocabulary! {
         Unreachable => "unreachable",
         /// Nothing listens on the port.
         ConnectionRefused => "connection-refused",
+        /// Inbound delivery: an MX matches no `mx` pattern of the domain's MTA-STS policy.
+        MtaStsMxUnlisted => "mta-sts-mx-unlisted",
+        /// Inbound delivery: an MX's certificate fails MTA-STS validation (name, trust, dates).
+        MtaStsMxCertificate => "mta-sts-mx-certificate",
+        /// Inbound delivery: an MX under an MTA-STS policy offers no STARTTLS (or no working TLS).
+        MtaStsMxNoStarttls => "mta-sts-mx-no-starttls",
+        /// Inbound delivery: the `_mta-sts` TXT records are invalid, or several.
+        MtaStsRecordInvalid => "mta-sts-record-invalid",
+        /// Inbound delivery: the MTA-STS policy host does not answer (or does not exist).
+        MtaStsPolicyUnreachable => "mta-sts-policy-unreachable",
+        /// Inbound delivery: the MTA-STS policy host's certificate is not valid for it.
+        MtaStsPolicyCertificate => "mta-sts-policy-certificate",
+        /// Inbound delivery: the policy host answers with something senders do not read (a
+        /// redirect, a status other than 200, over 64 KiB, not text/plain).
+        MtaStsPolicyAnswer => "mta-sts-policy-answer",
+        /// Inbound delivery: the MTA-STS policy is not valid.
+        MtaStsPolicyInvalid => "mta-sts-policy-invalid",
+        /// Inbound delivery: no TLSA record of an MX matches its certificate.
+        DaneNoMatch => "dane-no-match",
+        /// Inbound delivery: DNSSEC validation fails for the MX or TLSA answer.
+        DaneBogus => "dane-bogus",
+        /// Inbound delivery: an MX's TLSA records are none usable for SMTP.
+        DaneUnusable => "dane-unusable",
+        /// Inbound delivery: the next key change of an MX's certificate breaks its TLSA match.
+        DaneRollover => "dane-rollover",
+        /// Inbound delivery: no `_smtp._tls` record: senders report no failures.
+        TlsrptMissing => "tlsrpt-missing",
+        /// Inbound delivery: the `_smtp._tls` record is invalid, or several.
+        TlsrptInvalid => "tlsrpt-invalid",
     }
 }
 

@@ -52,6 +52,9 @@ crate::vocabulary::vocabulary! {
         /// Domain: every server handed out presents a certificate that covers its name, but a
         /// host checked has warnings.
         HostWarnings => "host-warnings",
+        /// Domain: a kind of sending server (MTA-STS or DANE) delivers to none of the MX hosts:
+        /// mail from it waits and then bounces (the inbound section's errors).
+        InboundRefused => "inbound-refused",
     }
 }
 

@@ -212,6 +212,11 @@ pub struct DiscoveryObservations {
     /// search already answers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub guessed: Vec<GuessedHost>,
+    /// What sending servers learn before they deliver to the domain (MX, MTA-STS, TLS-RPT,
+    /// TLSA); the MX hosts' port 25 is among `hosts`. Absent in files saved before it was
+    /// observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Box<super::delivery::DeliveryObservations>>,
 }
 
 crate::vocabulary::vocabulary! {

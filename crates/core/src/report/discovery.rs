@@ -1,6 +1,7 @@
 //! The discovery report: the verdict and the provisioning fixes first, then where each source
-//! sends clients and what happens there, then the settings that work without a warning, then a
-//! line per host checked. (Its JSON form is `wire::domain`.)
+//! sends clients and what happens there, then inbound mail (what sending servers do on port 25,
+//! `report::delivery`), then the settings that work without a warning, then a line per host
+//! checked. (Its JSON form is `wire::domain`.)
 
 use std::fmt::Write as _;
 
@@ -11,6 +12,7 @@ use crate::clients::account_setup::{self, FoundBy, Prediction};
 use crate::clients::discovery::Reaction;
 use crate::clients::{Client, Outcome};
 use crate::diagnose::discovery::{DiscoveryReport, Entry, EntryStatus};
+use crate::diagnose::summary::SummaryKind;
 use crate::observation::{Security, Source};
 
 /// Renders the text report (styles stripped by the caller's stream off a terminal).
@@ -31,6 +33,10 @@ pub fn render(report: &DiscoveryReport) -> String {
         write_entry(&mut out, entry);
     }
     let _ = writeln!(out);
+    if let Some(delivery) = &report.delivery {
+        let fixes_shown = report.summary_kind == SummaryKind::InboundRefused;
+        super::delivery::write(&mut out, delivery, fixes_shown);
+    }
     write_walks(&mut out, report);
     let card = instructions::instructions(&report.settings);
     if report.settings.incoming.is_some() || report.settings.outgoing.is_some() {

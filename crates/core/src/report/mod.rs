@@ -2,6 +2,7 @@
 //! commands return. Text leads with the verdict and the fix; styles are ANSI escapes that the
 //! caller's stream strips off a terminal and under `NO_COLOR`.
 
+pub mod delivery;
 pub mod discovery;
 pub mod explain;
 pub mod instructions;

@@ -6,10 +6,13 @@
 //! `smtp.`, `mail.`), and Mozilla's ISP database for the domain and for its MX host's domains
 //! (`run::ispdb`) -> check every host handed out, on the ports handed out, each host once
 //! -> a [`DiscoveryObservations`] record that `diagnose::discovery` judges without I/O.
+//! Beside the documents and host checks, what sending servers see (`run::delivery`: MX, MTA-STS,
+//! TLS-RPT, TLSA), whose port 25 is among the hosts checked.
 
 use std::collections::BTreeMap;
 
 use super::check::{CheckError, CheckOptions};
+use super::delivery::MAX_MX_HOSTS;
 use crate::analyze::chain::TrustAnchors;
 use crate::clients::account_setup;
 use crate::concurrent::in_order;
@@ -109,106 +112,127 @@ impl Engine {
         let inside_unknown = lookups
             .iter()
             .any(|lookup| matches!(lookup, Err(DnsError::Timeout(_) | DnsError::Failed { .. })));
-        // Thunderbird's steps 5 and 6 come after the documents, in Thunderbird's order.
-        let (mut documents, ispdb) = tokio::join!(
-            self.documents(address, allow_inside),
-            self.ispdb_steps(address, &exchangers, allow_inside)
-        );
-        documents.extend(ispdb);
-        if inside_unknown {
-            // A refusal rests on knowing that none of the domain's servers live inside; with a
-            // question unanswered, that is not known.
-            for error in documents.iter_mut().filter_map(|r| r.error.as_mut()) {
-                if error.kind == SourceErrorKind::InsideAddress {
-                    error.kind = SourceErrorKind::NotChecked;
-                    error.detail = format!(
-                        "{}, and whether the domain's own servers are inside too is not known: \
-                         DNS did not answer",
-                        error.detail
-                    );
+        // What senders see runs beside everything clients see: its DNS questions and policy
+        // fetch are over long before the host checks.
+        let clients = async {
+            // Thunderbird's steps 5 and 6 come after the documents, in Thunderbird's order.
+            let (mut documents, ispdb) = tokio::join!(
+                self.documents(address, allow_inside),
+                self.ispdb_steps(address, &exchangers, allow_inside)
+            );
+            documents.extend(ispdb);
+            if inside_unknown {
+                // A refusal rests on knowing that none of the domain's servers live inside; with a
+                // question unanswered, that is not known.
+                for error in documents.iter_mut().filter_map(|r| r.error.as_mut()) {
+                    if error.kind == SourceErrorKind::InsideAddress {
+                        error.kind = SourceErrorKind::NotChecked;
+                        error.detail = format!(
+                            "{}, and whether the domain's own servers are inside too is not known: \
+                             DNS did not answer",
+                            error.detail
+                        );
+                    }
                 }
             }
-        }
-        records.extend(documents);
+            records.extend(documents);
 
-        // Every host handed out, with the ports it was handed out with: the first MAX_HOSTS in
-        // the records' order (the domain's own sources before the ISP database's).
-        let mut hosts: BTreeMap<String, Vec<Service>> = BTreeMap::new();
-        let mut skipped: Vec<SkippedHost> = Vec::new();
-        for server in records.iter().flat_map(|r| &r.servers) {
-            if let Some(service) =
-                Service::for_port(server.port).filter(|s| s.protocol == server.protocol)
-            {
-                if hosts.len() >= MAX_HOSTS && !hosts.contains_key(&server.hostname) {
-                    if !skipped.iter().any(|s| s.name == server.hostname) {
+            // Every host handed out, with the ports it was handed out with: the first MAX_HOSTS
+            // in the records' order (the domain's own sources before the ISP database's), and
+            // apart from them the first MAX_MX_HOSTS MX hosts (most preferred first) on port 25,
+            // which senders deliver to.
+            let mut hosts: BTreeMap<String, Vec<Service>> = BTreeMap::new();
+            let mut skipped: Vec<SkippedHost> = Vec::new();
+            let (mut for_clients, mut for_senders) = (0, 0);
+            for record in &records {
+                let mx = record.source == Source::Mx;
+                for server in &record.servers {
+                    let Some(service) =
+                        Service::for_port(server.port).filter(|s| s.protocol == server.protocol)
+                    else {
+                        continue;
+                    };
+                    if !hosts.contains_key(&server.hostname) {
+                        let (taken, cap, what) = if mx {
+                            (&mut for_senders, MAX_MX_HOSTS, "MX hosts")
+                        } else {
+                            (&mut for_clients, MAX_HOSTS, "hosts were handed out")
+                        };
+                        if *taken >= cap {
+                            if !skipped.iter().any(|s| s.name == server.hostname) {
+                                skipped.push(SkippedHost {
+                                    name: server.hostname.clone(),
+                                    reason: SkipReason::TooMany,
+                                    detail: format!(
+                                        "more than {cap} {what}; the first were checked"
+                                    ),
+                                });
+                            }
+                            continue;
+                        }
+                        *taken += 1;
+                    }
+                    let ports = hosts.entry(server.hostname.clone()).or_default();
+                    if !ports.contains(&service) {
+                        ports.push(service);
+                    }
+                }
+            }
+            let checks = hosts.into_iter().filter_map(|(host, mut services)| {
+                let target = Target::parse(&host).ok()?;
+                services.sort();
+                // The hosts handed out are names from DNS and documents, not typed by anyone.
+                let options = CheckOptions {
+                    services,
+                    typed: None,
+                    ..options.clone()
+                };
+                let engine = self.clone();
+                Some(async move { (host, engine.observe_host(&target, &options).await) })
+            });
+            // A host that does not resolve, or that this run does not connect to, is reported per
+            // entry with why; it has no observations. One our resolver did not answer for is
+            // unknown, and said so.
+            let mut hosts = Vec::new();
+            let mut unanswered = Vec::new();
+            for (name, result) in in_order(checks).await {
+                match result {
+                    Ok(observations) => hosts.push(observations),
+                    Err(error) if error.is_transient() => unanswered.push(UnansweredHost {
+                        name,
+                        detail: error.to_string(),
+                    }),
+                    Err(CheckError::Dns(error @ DnsError::NotFound(_))) => {
                         skipped.push(SkippedHost {
-                            name: server.hostname.clone(),
-                            reason: SkipReason::TooMany,
-                            detail: format!(
-                                "more than {MAX_HOSTS} hosts were handed out; the first were \
-                                 checked"
-                            ),
+                            name,
+                            reason: SkipReason::NoSuchName,
+                            detail: error.to_string(),
                         });
                     }
-                    continue;
-                }
-                let ports = hosts.entry(server.hostname.clone()).or_default();
-                if !ports.contains(&service) {
-                    ports.push(service);
+                    Err(CheckError::Dns(error @ DnsError::Refused { .. })) => {
+                        skipped.push(SkippedHost {
+                            name,
+                            reason: SkipReason::Refused,
+                            detail: error.to_string(),
+                        });
+                    }
+                    // The resolver itself could not be used: nothing is known about the host.
+                    Err(error) => unanswered.push(UnansweredHost {
+                        name,
+                        detail: error.to_string(),
+                    }),
                 }
             }
-        }
-        let checks = hosts.into_iter().filter_map(|(host, mut services)| {
-            let target = Target::parse(&host).ok()?;
-            services.sort();
-            // The hosts handed out are names from DNS and documents, not typed by anyone.
-            let options = CheckOptions {
-                services,
-                typed: None,
-                ..options.clone()
+            // Thunderbird's guess, when no step before it answers for sure.
+            let guessed = if account_setup::guess_matters(&records, &domain) {
+                self.guessed(&domain, options).await
+            } else {
+                Vec::new()
             };
-            let engine = self.clone();
-            Some(async move { (host, engine.observe_host(&target, &options).await) })
-        });
-        // A host that does not resolve, or that this run does not connect to, is reported per
-        // entry with why; it has no observations. One our resolver did not answer for is
-        // unknown, and said so.
-        let mut hosts = Vec::new();
-        let mut unanswered = Vec::new();
-        for (name, result) in in_order(checks).await {
-            match result {
-                Ok(observations) => hosts.push(observations),
-                Err(error) if error.is_transient() => unanswered.push(UnansweredHost {
-                    name,
-                    detail: error.to_string(),
-                }),
-                Err(CheckError::Dns(error @ DnsError::NotFound(_))) => {
-                    skipped.push(SkippedHost {
-                        name,
-                        reason: SkipReason::NoSuchName,
-                        detail: error.to_string(),
-                    });
-                }
-                Err(CheckError::Dns(error @ DnsError::Refused { .. })) => {
-                    skipped.push(SkippedHost {
-                        name,
-                        reason: SkipReason::Refused,
-                        detail: error.to_string(),
-                    });
-                }
-                // The resolver itself could not be used: nothing is known about the host.
-                Err(error) => unanswered.push(UnansweredHost {
-                    name,
-                    detail: error.to_string(),
-                }),
-            }
-        }
-        // Thunderbird's guess, when no step before it answers for sure.
-        let guessed = if account_setup::guess_matters(&records, &domain) {
-            self.guessed(&domain, options).await
-        } else {
-            Vec::new()
+            (records, hosts, unanswered, skipped, guessed)
         };
+        let (delivery, (records, hosts, unanswered, skipped, guessed)) =
+            tokio::join!(self.observe_delivery(&domain, allow_inside), clients);
         Ok(DiscoveryObservations {
             email: address.email(),
             domain,
@@ -217,6 +241,7 @@ impl Engine {
             unanswered,
             skipped,
             guessed,
+            delivery: Some(Box::new(delivery)),
         })
     }
 

@@ -55,6 +55,9 @@ pub struct DomainReport {
     pub thunderbird_setup: ThunderbirdSetup,
     /// Per client, the settings that work without a warning.
     pub settings: Vec<ClientSettings>,
+    /// What sending servers do with the domain's mail: MX port 25, MTA-STS, DANE, TLS-RPT;
+    /// null when it was not observed (a file saved before it was).
+    pub inbound: Option<super::delivery::Inbound>,
     /// The full report on every host handed out.
     pub hosts: Vec<HostReport>,
     /// With `--reputation`: blocklists, reverse DNS and SMTP names of the domain's MX hosts.
@@ -371,6 +374,7 @@ pub fn report(report: &DiscoveryReport, observed_at: i64, judged_at: i64) -> Dom
             }),
         thunderbird_setup: thunderbird_setup(&report.thunderbird_setup),
         settings: client_settings(&report.settings),
+        inbound: report.delivery.as_ref().map(super::delivery::inbound),
         hosts: report
             .hosts
             .iter()

@@ -9,6 +9,7 @@
 //! copies, and the tests check both that they are current and that every output validates.
 
 pub mod check;
+pub mod delivery;
 pub mod domain;
 pub mod explain;
 pub mod provision;
