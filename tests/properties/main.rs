@@ -13,6 +13,7 @@ mod dialogue;
 mod explain;
 mod files;
 mod hello;
+mod mta_sts;
 mod provisioning;
 mod scan_input;
 mod tlsrpt;
