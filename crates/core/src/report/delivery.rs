@@ -28,7 +28,11 @@ pub fn write(out: &mut String, report: &DeliveryReport, fixes_shown: bool) {
     let mut cited: Vec<&str> = Vec::new();
     for mx in &report.mx {
         for verdict in &mx.senders {
-            if verdict.action != SenderAction::Delivers || verdict.if_enforced.is_some() {
+            if matches!(
+                verdict.action,
+                SenderAction::Defers | SenderAction::EncryptsOnly
+            ) || verdict.if_enforced.is_some()
+            {
                 for source in &verdict.sources {
                     if !cited.contains(source) {
                         cited.push(source);

@@ -467,20 +467,24 @@ pub(super) fn summary(
                 .unwrap_or_else(|| "many networks block port 25".to_string())
         );
     }
-    let delivering = outcomes
+    let delivering: Vec<String> = outcomes
         .iter()
         .find(|o| o.sender == SenderKind::MtaSts)
-        .map(|o| o.to.join(", "))
+        .map(|o| o.to.clone())
         .unwrap_or_default();
+    let hosts = match delivering.as_slice() {
+        [one] => format!("its MX {one} offers"),
+        many => format!("its MX hosts {} offer", many.join(", ")),
+    };
     match mta_sts.state {
         MtaStsState::Enforce => format!(
-            "Mail to {domain} is delivered over TLS with verified certificates: {delivering} \
-             offer STARTTLS with a certificate valid for their names, as the domain's MTA-STS \
-             policy (enforce) requires."
+            "Mail to {domain} is delivered over TLS with verified certificates: {hosts} \
+             STARTTLS with a certificate valid for its name, as the domain's MTA-STS policy \
+             (enforce) requires."
         ),
         MtaStsState::Testing => format!(
-            "{domain} tests MTA-STS and every MX passes it: {delivering} offer STARTTLS with a \
-             certificate valid for their names; mode enforce would refuse nothing."
+            "{domain} tests MTA-STS and passes: {hosts} STARTTLS with a certificate valid for \
+             its name, so mode enforce would refuse nothing."
         ),
         _ => {
             let faulty: Vec<String> = mx

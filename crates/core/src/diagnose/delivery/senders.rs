@@ -428,7 +428,7 @@ fn dane_sender(mx: &MxDelivery, mx_dnssec: DnssecStatus) -> SenderVerdict {
         ),
         DaneState::Unknown => verdict(
             SenderAction::Unknown,
-            "not known: the TLSA lookup went unanswered or port 25 was not reached".to_string(),
+            "their TLSA lookup went unanswered, or port 25 was not reached".to_string(),
         ),
     }
 }
