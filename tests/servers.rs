@@ -6,6 +6,8 @@
 
 #[path = "servers/account_setup.rs"]
 mod account_setup;
+#[path = "servers/delivery.rs"]
+mod delivery;
 #[path = "servers/discovery.rs"]
 mod discovery;
 #[path = "servers/engine.rs"]
@@ -139,6 +141,7 @@ fn tests() -> Vec<(&'static str, Test)> {
         .chain(reputation::tests())
         .chain(versions::tests())
         .chain(discovery::tests())
+        .chain(delivery::tests())
         .chain(ispdb::tests())
         .chain(account_setup::tests())
         .chain(engine::tests())

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 pub mod delivery;
 pub mod fleet;
+pub mod mta_sts;
 pub mod netns;
 pub mod postgres;
 
@@ -538,6 +539,7 @@ impl Lab {
         lab.start_aia_server()?;
         lab.start_legacy_server()?;
         lab.start_provisioning_server()?;
+        lab.start_mta_sts_server()?;
         lab.wait_until_listening()?;
         Ok(lab)
     }
@@ -695,6 +697,13 @@ impl Lab {
             leaf(&web_refs, Some(&intermediate), current)?,
             &with_chain,
         )?;
+        let policy_hosts = mta_sts::web_names();
+        let policy_refs: Vec<&str> = policy_hosts.iter().map(String::as_str).collect();
+        save(
+            "mta-sts-web",
+            leaf(&policy_refs, Some(&intermediate), current)?,
+            &with_chain,
+        )?;
         let fleet_names = fleet::web_names();
         let fleet_refs: Vec<&str> = fleet_names.iter().map(String::as_str).collect();
         save(
@@ -755,6 +764,7 @@ impl Lab {
             BUSY.name, BUSY.address, TARPIT.name, TARPIT.address
         );
         conf.push_str(&fleet::dns_records(GOOD.name, SCAN_FRONT, BUSY.name));
+        conf.push_str(&mta_sts::dns_records(GOOD.name, MISMATCH.name, DEAD));
         // Blocklists: a listing is an A record (and a TXT reason) on the reversed address.
         let listed = MISMATCH
             .address
@@ -1185,6 +1195,25 @@ impl Lab {
         Ok(())
     }
 
+    /// The MTA-STS policy host (tests/lab/mta_sts_server.py).
+    fn start_mta_sts_server(&self) -> Result<(), String> {
+        let (crt, key) = self.cert_files("mta-sts-web");
+        let script = format!(
+            "python3 {} {} {crt} {key} {} >{} 2>&1 & echo $! >{}",
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/lab/mta_sts_server.py")
+                .display(),
+            mta_sts::WEB,
+            self.dir.join("mta-sts-web.log").display(),
+            self.dir.join("mta-sts-web.out").display(),
+            self.dir.join("mta-sts-web.pid").display()
+        );
+        run_daemon(
+            Command::new("sh").arg("-c").arg(script),
+            &self.dir.join("mta-sts-web.start"),
+        )
+    }
+
     fn start_aia_server(&self) -> Result<(), String> {
         let script = format!(
             "python3 -m http.server --bind {} --directory {} {AIA_PORT} >{} 2>&1 & echo $! >{}",
@@ -1210,6 +1239,7 @@ impl Lab {
         );
         for address in [
             format!("{}:443", fleet::WEB),
+            format!("{}:443", mta_sts::WEB),
             format!("{}:25", BUSY.address),
             format!("{}:587", BUSY.address),
             format!("{}:465", BUSY.address),

@@ -34,6 +34,11 @@ fn targets() -> Vec<String> {
             .iter()
             .map(|domain| format!("jane@{domain}")),
     );
+    out.extend(
+        lab::mta_sts::DOMAINS
+            .iter()
+            .map(|domain| domain.to_string()),
+    );
     let mut kinds = Vec::new();
     for (domain, kind) in lab::fleet::domains() {
         if !kinds.contains(&kind) {
@@ -108,6 +113,7 @@ fn never_contradict(ca: &str) -> Result<(), Failed> {
         "not-checked",
         "source-unusable",
         "nothing-published",
+        "inbound-refused",
     ] {
         ensure(claims.contains_key(kind), || {
             format!("no scenario made the claim {kind}: {claims:?}")
@@ -503,6 +509,15 @@ fn domain(report: &Value) -> Result<(), Failed> {
             )
         }
         "not-checked" => ensure(verdict == "unknown" && has("not-checked"), why),
+        // Mail that senders keep and bounce leads, whatever clients meet: the inbound
+        // section's own verdict and summary.
+        "inbound-refused" => ensure(
+            verdict == "fail"
+                && report["inbound"]["verdict"] == "fail"
+                && report["inbound"]["summary"].as_str() == Some(summary)
+                && list(&report["inbound"]["problems"]).any(|p| p["severity"] == "error"),
+            why,
+        ),
         "source-unusable" => ensure(verdict == "warn" && has("source-error"), why),
         "host-warnings" => ensure(verdict == "warn" && all_work && !hosts_ok, why),
         "nothing-published" => ensure(
