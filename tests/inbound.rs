@@ -641,3 +641,30 @@ fn saved_observations_judge_the_same_and_old_files_still_load() {
     let whole = mailtls::diagnose::discovery::judge(&old, &pki.anchors, NOW);
     assert!(whole.delivery.is_none());
 }
+
+#[test]
+fn an_unanswered_mx_lookup_is_unknown_not_no_mx() {
+    let pki = Pki::new();
+    let mut seen = domain(Vec::new(), &[], None);
+    if let Some(delivery) = seen.delivery.as_mut() {
+        delivery.mx.failure = Some(LookupFailure::Timeout);
+        delivery.mx.detail = Some("DNS lookup of futz.example timed out".into());
+    }
+    let report = judge(&seen, &pki);
+    assert_eq!(report.verdict, Verdict::Unknown);
+    assert!(
+        report.summary.contains("the MX lookup went unanswered"),
+        "{}",
+        report.summary
+    );
+    // No MX at all is a fact: senders use the domain's own address.
+    if let Some(delivery) = seen.delivery.as_mut() {
+        delivery.mx.failure = Some(LookupFailure::NoRecords);
+    }
+    let report = judge(&seen, &pki);
+    assert!(
+        report.summary.contains("has no MX record"),
+        "{}",
+        report.summary
+    );
+}

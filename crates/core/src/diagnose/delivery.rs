@@ -309,7 +309,9 @@ pub fn judge(
         Verdict::Fail
     } else if problems.iter().any(|p| p.severity == Severity::Warning) {
         Verdict::Warn
-    } else if !mx.is_empty() && mx.iter().all(|m| m.port25_unknown()) {
+    } else if (!mx.is_empty() && mx.iter().all(|m| m.port25_unknown()))
+        || (mx.is_empty() && unanswered(delivery.mx.failure))
+    {
         Verdict::Unknown
     } else {
         Verdict::Ok

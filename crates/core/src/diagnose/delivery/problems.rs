@@ -11,7 +11,7 @@ use crate::analyze::tlsrpt_record;
 use crate::diagnose::{Code, Problem, Severity};
 use crate::observation::SourceErrorKind;
 use crate::observation::delivery::DeliveryObservations;
-use crate::observation::dnssec::DnssecStatus;
+use crate::observation::dnssec::{DnssecStatus, LookupFailure};
 use crate::target::Target;
 
 /// Every problem, in no particular order (the caller ranks them).
@@ -451,6 +451,17 @@ pub(super) fn summary(
         && mx.is_empty()
     {
         return format!("{domain} accepts no mail: its MX record is \".\" (null MX, RFC 7505).");
+    }
+    if mx.is_empty()
+        && matches!(
+            delivery.mx.failure,
+            Some(LookupFailure::Timeout | LookupFailure::Failed)
+        )
+    {
+        return format!(
+            "Could not check inbound delivery to {domain}: the MX lookup went unanswered ({}).",
+            delivery.mx.detail.as_deref().unwrap_or("no answer")
+        );
     }
     if mx.is_empty() {
         return format!(

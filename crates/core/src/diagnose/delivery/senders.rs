@@ -37,8 +37,11 @@ pub(super) fn judge_mx(
         if out.iter().any(|m| m.host == host) {
             continue;
         }
-        // The TLSA lookups were made for the MX hosts in this order, as far as they go.
-        let tlsa = delivery.tlsa.get(out.len());
+        let name = format!("_25._tcp.{host}");
+        let tlsa = delivery
+            .tlsa
+            .iter()
+            .find(|t| t.name.trim_end_matches('.').eq_ignore_ascii_case(&name));
         let mut mx = port25(&host, record.preference, observations, anchors, now);
         let chain = chain_of(observations, &host, mx.address);
         mx.dane = match tlsa {
