@@ -5,11 +5,15 @@
 //! port 25 among them), so it adds no wall time of its own; `diagnose::delivery` judges the
 //! record with those port 25 observations, without I/O.
 
+use std::future::Future;
+
 use super::discovery::fetch_error_kind;
 use crate::analyze::mta_sts;
 use crate::concurrent::in_order;
 use crate::engine::Engine;
 use crate::observation::delivery::{DeliveryObservations, MAX_POLICY, PolicyFetch};
+use crate::observation::dnssec::{DnssecStatus, LookupFailure, MxRecord, Validated};
+use crate::probe::dns::DnsError;
 use crate::probe::http::{Policy, Scheme};
 
 /// Most MX hosts observed (TLSA asked, port 25 probed), the most preferred first: apart from the
@@ -21,8 +25,24 @@ impl Engine {
     /// be fetched from an inside address (the domain's own servers live inside too).
     pub async fn observe_delivery(&self, domain: &str, allow_inside: bool) -> DeliveryObservations {
         let validator = self.validator();
+        let dns = self.dns();
         let mx_and_tlsa = async {
-            let mx = validator.mx(domain).await;
+            let mx = or_plain(validator.mx(domain).await, async {
+                dns.mx(domain).await.map(|records| {
+                    records
+                        .into_iter()
+                        .map(|(preference, exchange)| MxRecord {
+                            preference,
+                            exchange: if exchange.is_empty() {
+                                ".".to_string()
+                            } else {
+                                exchange
+                            },
+                        })
+                        .collect()
+                })
+            })
+            .await;
             let tlsa = in_order(mx_hosts(&mx.records).into_iter().map(|host| {
                 let validator = validator.clone();
                 async move { validator.tlsa(&host, 25).await }
@@ -31,7 +51,8 @@ impl Engine {
             (mx, tlsa)
         };
         let mta_sts = async {
-            let record = validator.txt(&format!("_mta-sts.{domain}")).await;
+            let name = format!("_mta-sts.{domain}");
+            let record = or_plain(validator.txt(&name).await, dns.txt(&name)).await;
             // Fetched whenever a record announces MTA-STS, valid or not: what the policy says
             // matters to the senders that keep one from before.
             let policy = if record.records.iter().any(|r| mta_sts::announces(r)) {
@@ -42,8 +63,10 @@ impl Engine {
             (record, policy)
         };
         let tlsrpt_name = format!("_smtp._tls.{domain}");
+        let tlsrpt =
+            async { or_plain(validator.txt(&tlsrpt_name).await, dns.txt(&tlsrpt_name)).await };
         let ((mx, tlsa), (mta_sts_record, policy), tlsrpt_record) =
-            tokio::join!(mx_and_tlsa, mta_sts, validator.txt(&tlsrpt_name));
+            tokio::join!(mx_and_tlsa, mta_sts, tlsrpt);
         DeliveryObservations {
             domain: domain.to_string(),
             mx,
@@ -91,6 +114,41 @@ impl Engine {
             }
         }
         fetch
+    }
+}
+
+/// `validated`, or, when validation could not even ask (a resolver that does not answer for the
+/// trust anchor's keys, as many private ones do not), the same question asked plainly
+/// (`plain`): MTA-STS and TLS-RPT senders do not validate, and the MX hosts are the same names
+/// either way. The answer is then `indeterminate`, with why. A TLSA answer is never taken so:
+/// unvalidated, it means nothing to DANE.
+async fn or_plain<T>(
+    validated: Validated<T>,
+    plain: impl Future<Output = Result<Vec<T>, DnsError>>,
+) -> Validated<T> {
+    let unanswered = matches!(
+        validated.failure,
+        Some(LookupFailure::Timeout | LookupFailure::Failed)
+    );
+    if !validated.records.is_empty() || !unanswered {
+        return validated;
+    }
+    let why = validated.detail.clone().unwrap_or_default();
+    let (records, failure) = match plain.await {
+        Ok(records) if records.is_empty() => (records, Some(LookupFailure::NoRecords)),
+        Ok(records) => (records, None),
+        Err(DnsError::NotFound(_)) => (Vec::new(), Some(LookupFailure::NoRecords)),
+        Err(_) => return validated,
+    };
+    Validated {
+        name: validated.name,
+        dnssec: DnssecStatus::Indeterminate,
+        records,
+        failure,
+        fault: validated.fault,
+        detail: Some(format!(
+            "not validated ({why}): the answer as the resolver gave it"
+        )),
     }
 }
 

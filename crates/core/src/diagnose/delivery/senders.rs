@@ -369,11 +369,17 @@ fn dane_sender(mx: &MxDelivery, mx_dnssec: DnssecStatus) -> SenderVerdict {
         sources::POSTFIX_DANE,
         sources::MICROSOFT_DANE,
     ];
-    let verdict = |action, reason: String| SenderVerdict {
+    // analyze::dane's own words, when it has them, say what the records are and why (not when
+    // nothing is known: then they are the resolver's, which say nothing to a sender).
+    let verdict = |action, fallback: String| SenderVerdict {
         sender: SenderKind::Dane,
         action,
         if_enforced: None,
-        reason,
+        reason: if mx.dane.detail.is_empty() || mx.dane.state == DaneState::Unknown {
+            fallback
+        } else {
+            mx.dane.detail.clone()
+        },
         sources: cited.clone(),
     };
     if mx_dnssec == DnssecStatus::Bogus {
