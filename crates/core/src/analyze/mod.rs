@@ -14,6 +14,7 @@ pub mod profile;
 pub mod smtp;
 pub mod tlsrpt;
 pub mod tlsrpt_record;
+pub mod txt_fields;
 pub mod versions;
 
 use crate::observation::EndpointObservation;

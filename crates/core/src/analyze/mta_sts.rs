@@ -7,6 +7,7 @@
 //! way (the line skipped, the pattern matching nothing, as postfix-mta-sts-resolver does) and the
 //! departure is kept in [`Policy::syntax`]: a strict parser (mox's) refuses the whole policy.
 
+use super::txt_fields;
 use crate::observation::delivery::PolicyFetch;
 
 /// The largest `max_age` (RFC 8461 §3.2: 31557600 seconds, about a year).
@@ -70,34 +71,16 @@ pub fn select_record(records: &[String]) -> Result<Option<StsRecord>, RecordErro
 /// Whether a TXT record announces MTA-STS: it begins with `v=STSv1`, followed by a delimiter or
 /// nothing (a record that begins so but is not valid still counts: it is the domain's record).
 pub fn announces(record: &str) -> bool {
-    record
-        .strip_prefix("v=STSv1")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with([';', ' ', '\t']))
+    txt_fields::announces(record, "v=STSv1")
 }
 
 /// Reads one record by RFC 8461 §3.1's grammar:
 /// `v=STSv1` then `;`-separated fields, an `id` of 1 to 32 letters and digits among them,
 /// extensions `name=value`, an optional `;` at the end. The first of duplicated fields counts.
 pub fn parse_record(record: &str) -> Result<StsRecord, String> {
-    let mut parts = record.split(';');
-    let version = parts.next().unwrap_or_default().trim_end_matches(WSP);
-    if version != "v=STSv1" {
-        return Err("it must begin with v=STSv1".to_string());
-    }
-    let fields: Vec<&str> = parts.map(|f| f.trim_matches(WSP)).collect();
     let mut id: Option<String> = None;
     let mut extensions = Vec::new();
-    for (index, field) in fields.iter().enumerate() {
-        if field.is_empty() {
-            // Only the delimiter closing the record may be followed by nothing.
-            if index + 1 == fields.len() && index > 0 {
-                continue;
-            }
-            return Err("it has an empty field (\";\" with nothing before the next)".to_string());
-        }
-        let Some((name, value)) = field.split_once('=') else {
-            return Err(format!("the field \"{field}\" is not name=value"));
-        };
+    for (name, value) in txt_fields::fields(record, "v=STSv1")? {
         if name == "id" {
             if !(1..=32).contains(&value.len()) || !value.bytes().all(|b| b.is_ascii_alphanumeric())
             {
@@ -106,15 +89,8 @@ pub fn parse_record(record: &str) -> Result<StsRecord, String> {
                 ));
             }
             id.get_or_insert_with(|| value.to_string());
-        } else if !extension_name(name) {
-            return Err(format!("\"{name}\" is not a field name"));
-        } else if value.is_empty()
-            || !value
-                .bytes()
-                .all(|b| matches!(b, 0x21..=0x3a | 0x3c | 0x3e..=0x7e))
-        {
-            return Err(format!("the value of {name} (\"{value}\") is not allowed"));
         } else {
+            txt_fields::check_extension(name, value)?;
             extensions.push((name.to_string(), value.to_string()));
         }
     }
@@ -202,7 +178,7 @@ pub fn parse_policy(text: &str) -> Result<Policy, PolicyError> {
         if line.contains('\r') {
             syntax.push((number, "a carriage return without a line feed".to_string()));
         }
-        let line = line.trim_end_matches(WSP);
+        let line = line.trim_end_matches(txt_fields::WSP);
         let Some((key, value)) = line.split_once(':') else {
             let what = if line.is_empty() {
                 "an empty line".to_string()
@@ -212,11 +188,11 @@ pub fn parse_policy(text: &str) -> Result<Policy, PolicyError> {
             syntax.push((number, what));
             continue;
         };
-        if !extension_name(key) {
+        if !txt_fields::field_name(key) {
             syntax.push((number, format!("\"{}\" is not a key", shorten(key))));
             continue;
         }
-        let value = value.trim_start_matches(WSP);
+        let value = value.trim_start_matches(txt_fields::WSP);
         let slot = match key {
             "version" => Some(&mut version),
             "mode" => Some(&mut mode),
@@ -387,17 +363,6 @@ pub fn plain_text(content_type: Option<&str>) -> bool {
             .trim()
             .eq_ignore_ascii_case("text/plain")
     })
-}
-
-const WSP: [char; 2] = [' ', '\t'];
-
-/// `(ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")`: a field name of the record and the
-/// policy.
-fn extension_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    name.len() <= 32
-        && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 /// A value quoted in words, cut to a readable length.

@@ -3,6 +3,8 @@
 //!
 //! (Reading the reports themselves is `mailtls tlsrpt`'s business, elsewhere.)
 
+use super::txt_fields;
+
 /// A valid `_smtp._tls` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsRptRecord {
@@ -38,10 +40,7 @@ pub enum TlsRptError {
 pub fn select(records: &[String]) -> Result<Option<TlsRptRecord>, TlsRptError> {
     let announcing: Vec<&String> = records
         .iter()
-        .filter(|r| {
-            r.strip_prefix("v=TLSRPTv1")
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with([';', ' ', '\t']))
-        })
+        .filter(|r| txt_fields::announces(r, "v=TLSRPTv1"))
         .collect();
     match announcing.as_slice() {
         [] => Ok(None),
@@ -57,30 +56,16 @@ pub fn select(records: &[String]) -> Result<Option<TlsRptRecord>, TlsRptError> {
 /// `mailto:` or `https:` URIs (required, the first `rua` counts), extensions `name=value`, an
 /// optional `;` at the end.
 pub fn parse(record: &str) -> Result<TlsRptRecord, String> {
-    let mut parts = record.split(';');
-    if parts.next().unwrap_or_default().trim_end_matches(WSP) != "v=TLSRPTv1" {
-        return Err("it must begin with v=TLSRPTv1".to_string());
-    }
-    let fields: Vec<&str> = parts.map(|f| f.trim_matches(WSP)).collect();
     let mut rua: Option<(Vec<String>, Vec<String>)> = None;
     let mut extensions = Vec::new();
-    for (index, field) in fields.iter().enumerate() {
-        if field.is_empty() {
-            if index + 1 == fields.len() && index > 0 {
-                continue;
-            }
-            return Err("it has an empty field (\";\" with nothing before the next)".to_string());
-        }
-        let Some((name, value)) = field.split_once('=') else {
-            return Err(format!("the field \"{field}\" is not name=value"));
-        };
+    for (name, value) in txt_fields::fields(record, "v=TLSRPTv1")? {
         if name == "rua" {
             if rua.is_some() {
                 continue;
             }
             let mut usable = Vec::new();
             let mut skipped = Vec::new();
-            for uri in value.split(',').map(|u| u.trim_matches(WSP)) {
+            for uri in value.split(',').map(|u| u.trim_matches(txt_fields::WSP)) {
                 match uri_kind(uri) {
                     Some(true) => usable.push(uri.to_string()),
                     Some(false) => skipped.push(uri.to_string()),
@@ -88,15 +73,8 @@ pub fn parse(record: &str) -> Result<TlsRptRecord, String> {
                 }
             }
             rua = Some((usable, skipped));
-        } else if !field_name(name) {
-            return Err(format!("\"{name}\" is not a field name"));
-        } else if value.is_empty()
-            || !value
-                .bytes()
-                .all(|b| matches!(b, 0x21..=0x3a | 0x3c | 0x3e..=0x7e))
-        {
-            return Err(format!("the value of {name} (\"{value}\") is not allowed"));
         } else {
+            txt_fields::check_extension(name, value)?;
             extensions.push((name.to_string(), value.to_string()));
         }
     }
@@ -140,15 +118,6 @@ fn uri_kind(uri: &str) -> Option<bool> {
             .map(|_| true);
     }
     Some(false)
-}
-
-const WSP: [char; 2] = [' ', '\t'];
-
-fn field_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    name.len() <= 32
-        && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())
-        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
 }
 
 #[cfg(test)]
