@@ -22,12 +22,14 @@ mod senders;
 use std::net::IpAddr;
 
 use super::{Problem, Severity, Verdict};
-use crate::analyze::chain::TrustAnchors;
+use crate::analyze::CertAnalysis;
+use crate::analyze::chain::{Extra, PathOptions, TrustAnchors};
 use crate::analyze::dane::DaneJudgement;
 use crate::analyze::mta_sts::{self, Mode, Policy};
 use crate::analyze::tlsrpt_record;
-use crate::observation::DiscoveryObservations;
 use crate::observation::delivery::DeliveryObservations;
+use crate::observation::{Der, DiscoveryObservations};
+use crate::target::Target;
 
 crate::vocabulary::vocabulary! {
     /// The kinds of sending server, by what they check on port 25.
@@ -463,5 +465,23 @@ fn unanswered(failure: Option<crate::observation::dnssec::LookupFailure>) -> boo
     matches!(
         failure,
         Some(LookupFailure::Timeout | LookupFailure::Failed)
+    )
+}
+
+/// `chain` judged for `host` as a sending server judges it: what the server sends and nothing
+/// else (senders fetch no missing intermediate). `None` when it is empty or unreadable.
+fn as_sent(chain: &[Der], host: &str, anchors: &TrustAnchors, now: i64) -> Option<CertAnalysis> {
+    let ders: Vec<&[u8]> = chain.iter().map(|d| d.0.as_slice()).collect();
+    let extra = Extra {
+        elsewhere: &[],
+        fetched: &[],
+    };
+    crate::analyze::chain_of(
+        &ders,
+        Some(&Target::Dns(host.to_string())),
+        anchors,
+        extra,
+        now,
+        &PathOptions::default(),
     )
 }

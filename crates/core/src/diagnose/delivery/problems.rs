@@ -4,7 +4,7 @@ use super::{
     CertificateVerdict, MtaSts, MtaStsState, MxDelivery, Port25, SenderAction, SenderKind,
     SenderOutcome, TlsRpt, TlsRptState,
 };
-use crate::analyze::chain::{Extra, PathOptions, TrustAnchors};
+use crate::analyze::chain::TrustAnchors;
 use crate::analyze::dane::DaneState;
 use crate::analyze::mta_sts::{self, Mode};
 use crate::analyze::tlsrpt_record;
@@ -12,7 +12,6 @@ use crate::diagnose::{Code, Problem, Severity};
 use crate::observation::SourceErrorKind;
 use crate::observation::delivery::DeliveryObservations;
 use crate::observation::dnssec::{DnssecStatus, LookupFailure};
-use crate::target::Target;
 
 /// Every problem, in no particular order (the caller ranks them).
 pub(super) fn problems(
@@ -179,22 +178,9 @@ fn policy_host_names(
     anchors: &TrustAnchors,
     now: i64,
 ) -> Vec<String> {
-    let ders: Vec<&[u8]> = fetch.chain.iter().map(|d| d.0.as_slice()).collect();
-    let target = Target::Dns(host.to_string());
-    let extra = Extra {
-        elsewhere: &[],
-        fetched: &[],
-    };
-    crate::analyze::chain_of(
-        &ders,
-        Some(&target),
-        anchors,
-        extra,
-        now,
-        &PathOptions::default(),
-    )
-    .and_then(|a| a.leaf().map(|leaf| leaf.san_dns.clone()))
-    .unwrap_or_default()
+    super::as_sent(&fetch.chain, host, anchors, now)
+        .and_then(|a| a.leaf().map(|leaf| leaf.san_dns.clone()))
+        .unwrap_or_default()
 }
 
 /// What keeps MTA-STS senders from `one` (or would, in testing mode).

@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use super::sources;
 use super::{CertificateVerdict, MxDelivery, Port25, SenderAction, SenderKind, SenderVerdict};
-use crate::analyze::chain::{DateKind, Extra, PathOptions, Trust, TrustAnchors};
+use crate::analyze::chain::{DateKind, Trust, TrustAnchors};
 use crate::analyze::dane::{self, DaneState};
 use crate::analyze::mta_sts::{self, Mode, Policy};
 use crate::analyze::names::NameCheck;
@@ -164,24 +164,10 @@ fn port25(
     if mx.port25_unknown() {
         mx.detail = endpoint.failure.as_ref().map(|f| f.detail.clone());
     }
-    let ders: Vec<&[u8]> = endpoint.chain().iter().map(|d| d.0.as_slice()).collect();
-    if ders.is_empty() {
+    if endpoint.chain().is_empty() {
         return mx;
     }
-    let target = Target::Dns(host.to_string());
-    // What the server sends, and nothing else: sending servers fetch no missing intermediate.
-    let extra = Extra {
-        elsewhere: &[],
-        fetched: &[],
-    };
-    let Some(analysis) = crate::analyze::chain_of(
-        &ders,
-        Some(&target),
-        anchors,
-        extra,
-        now,
-        &PathOptions::default(),
-    ) else {
+    let Some(analysis) = super::as_sent(endpoint.chain(), host, anchors, now) else {
         mx.certificate = Some(CertificateVerdict::Unreadable);
         mx.certificate_fault = Some("its certificate cannot be read".to_string());
         return mx;
