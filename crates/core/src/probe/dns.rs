@@ -370,9 +370,28 @@ pub(crate) fn plain(name: &str) -> String {
     lower.strip_suffix('.').map(str::to_string).unwrap_or(lower)
 }
 
-/// Sorts a resolver error into no-such-name, timeout, or failure.
+/// Sorts a resolver error into no-such-name, timeout, or failure. hickory reports a SERVFAIL
+/// or REFUSED answer as "no records found" too, with that response code: only NXDOMAIN and an
+/// empty NOERROR answer say the name has no such records; the others are the resolver's
+/// failure (a validating resolver answers SERVFAIL for DNSSEC-bogus data, RFC 4035 §5.5).
 fn classify(name: &str, error: &ResolveError) -> DnsError {
-    if error.is_nx_domain() || error.is_no_records_found() {
+    let refused = error.proto().and_then(|p| match p.kind() {
+        ProtoErrorKind::NoRecordsFound { response_code, .. }
+            if !matches!(
+                response_code,
+                ResponseCode::NXDomain | ResponseCode::NoError
+            ) =>
+        {
+            Some(*response_code)
+        }
+        _ => None,
+    });
+    if let Some(code) = refused {
+        DnsError::Failed {
+            name: name.to_string(),
+            reason: format!("the resolver answered {code}"),
+        }
+    } else if error.is_nx_domain() || error.is_no_records_found() {
         DnsError::NotFound(name.to_string())
     } else if error
         .proto()
@@ -481,5 +500,40 @@ mod tests {
         );
         assert!(parse_server("dns.example").is_err());
         assert!(parse_server("127.0.0.1:99999").is_err());
+    }
+
+    /// What hickory makes of an answer with `code` and no records.
+    fn no_records(code: ResponseCode) -> ResolveError {
+        ResolveError::from(ProtoError::from(ProtoErrorKind::NoRecordsFound {
+            query: Box::new(Query::query(
+                Name::from_ascii("bogus.example.").unwrap(),
+                RecordType::MX,
+            )),
+            soa: None,
+            ns: None,
+            negative_ttl: None,
+            response_code: code,
+            trusted: false,
+            authorities: None,
+        }))
+    }
+
+    #[test]
+    fn servfail_is_a_failure_not_a_missing_name() {
+        for code in [ResponseCode::NXDomain, ResponseCode::NoError] {
+            assert_eq!(
+                classify("bogus.example", &no_records(code)),
+                DnsError::NotFound("bogus.example".to_string()),
+                "{code}"
+            );
+        }
+        for code in [ResponseCode::ServFail, ResponseCode::Refused] {
+            let error = classify("bogus.example", &no_records(code));
+            assert!(
+                matches!(&error, DnsError::Failed { name, reason }
+                    if name == "bogus.example" && reason.contains(&code.to_string())),
+                "{code}: {error:?}"
+            );
+        }
     }
 }
