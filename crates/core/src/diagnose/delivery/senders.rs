@@ -54,9 +54,12 @@ pub(super) fn judge_mx(
                 .map(str::to_string)
                 .collect()
         });
+        // Validated TLSA records make TLS mandatory, usable or not (RFC 7672 §2.2).
+        let tls_required =
+            tlsa.is_some_and(|t| t.dnssec == DnssecStatus::Secure && !t.records.is_empty());
         mx.senders = vec![
             mta_sts_sender(&mx, policy),
-            dane_sender(&mx, delivery.mx.dnssec),
+            dane_sender(&mx, delivery.mx.dnssec, tls_required),
             opportunistic_sender(&mx),
         ];
         out.push(mx);
@@ -348,8 +351,10 @@ fn mta_sts_sender(mx: &MxDelivery, policy: Option<&Policy>) -> SenderVerdict {
 }
 
 /// What DANE-validating senders do with `mx`; `mx_dnssec`: what validation said of the MX
-/// answer.
-fn dane_sender(mx: &MxDelivery, mx_dnssec: DnssecStatus) -> SenderVerdict {
+/// answer; `tls_required`: its TLSA RRset is validated and not empty, so TLS is mandatory
+/// whether or not a record is usable (RFC 7672 §2.2), and an MX without STARTTLS gets no mail
+/// from them, with no certificate to match (Postfix: "TLS is required, but was not offered").
+fn dane_sender(mx: &MxDelivery, mx_dnssec: DnssecStatus, tls_required: bool) -> SenderVerdict {
     let cited = vec![
         sources::RFC7672,
         sources::POSTFIX_DANE,
@@ -375,6 +380,19 @@ fn dane_sender(mx: &MxDelivery, mx_dnssec: DnssecStatus) -> SenderVerdict {
              they cannot even find the MX hosts"
                 .to_string(),
         );
+    }
+    if tls_required && mx.port25 == Port25::NoStarttls && mx.dane.state != DaneState::Insecure {
+        return SenderVerdict {
+            sender: SenderKind::Dane,
+            action: SenderAction::Defers,
+            if_enforced: None,
+            reason: format!(
+                "{} has TLSA records, so they require TLS, and it does not offer STARTTLS: \
+                 they do not deliver there",
+                mx.host
+            ),
+            sources: cited,
+        };
     }
     match mx.dane.state {
         DaneState::NotPublished => {
@@ -508,14 +526,39 @@ mod tests {
             (Port25::Tls, DaneState::Unknown, SenderAction::Unknown),
             (Port25::Unreachable, NotPublished, SenderAction::Unknown),
         ] {
-            let verdict = dane_sender(&mx(port25, state), DnssecStatus::Secure);
+            let verdict = dane_sender(&mx(port25, state), DnssecStatus::Secure, false);
             assert_eq!(verdict.action, expected, "{port25} {state}: {verdict:?}");
             assert_eq!(verdict.sender, SenderKind::Dane);
             assert!(verdict.sources.contains(&sources::RFC7672));
         }
         // An MX answer that fails validation hides every host.
-        let verdict = dane_sender(&mx(Port25::Tls, Matches), DnssecStatus::Bogus);
+        let verdict = dane_sender(&mx(Port25::Tls, Matches), DnssecStatus::Bogus, false);
         assert_eq!(verdict.action, SenderAction::Defers);
+    }
+
+    /// Validated TLSA records require TLS (RFC 7672 §2.2): an MX without STARTTLS gets no mail,
+    /// though with no certificate DANE's own verdict is unknown (nothing to match).
+    #[test]
+    fn dane_senders_defer_to_an_mx_without_starttls_when_tlsa_records_require_tls() {
+        for state in [DaneState::Unknown, DaneState::NoMatch, DaneState::Unusable] {
+            let verdict = dane_sender(&mx(Port25::NoStarttls, state), DnssecStatus::Secure, true);
+            assert_eq!(verdict.action, SenderAction::Defers, "{state}: {verdict:?}");
+            assert!(verdict.reason.contains("STARTTLS"), "{verdict:?}");
+        }
+        // Without validated records, nothing requires TLS: as before.
+        let plain = dane_sender(
+            &mx(Port25::NoStarttls, DaneState::Unknown),
+            DnssecStatus::Secure,
+            false,
+        );
+        assert_eq!(plain.action, SenderAction::Unknown);
+        // Records of an unsigned zone do not count.
+        let insecure = dane_sender(
+            &mx(Port25::NoStarttls, DaneState::Insecure),
+            DnssecStatus::Secure,
+            true,
+        );
+        assert_eq!(insecure.action, SenderAction::Delivers);
     }
 
     #[test]
