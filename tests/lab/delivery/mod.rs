@@ -18,6 +18,7 @@
 pub mod cases;
 pub mod certs;
 pub mod dns;
+pub mod mailtls;
 pub mod policy_host;
 pub mod postfix;
 pub mod receivers;

@@ -66,6 +66,21 @@ pub struct Expect {
     /// The real sender does something else: what it does, and why. The test fails when the
     /// sender does neither (or does the expected thing after all: the note is then stale).
     pub differs: Option<(Outcome, &'static str)>,
+    /// mailtls's verdict for this kind of sender (`inbound.mx[].senders[].action`) disagrees
+    /// with what the real sender did: what mailtls says instead (its action word, or
+    /// `no-report`), and why, with the RFC section. tests/delivery.rs fails when mailtls says
+    /// anything else, or agrees after all (the note is then stale).
+    pub mailtls: Option<(&'static str, &'static str)>,
+}
+
+impl Expect {
+    /// The same, with mailtls saying `says` instead of agreeing, for the reason `why`.
+    pub const fn mailtls_differs(self, says: &'static str, why: &'static str) -> Expect {
+        Expect {
+            mailtls: Some((says, why)),
+            ..self
+        }
+    }
 }
 
 /// How the case's own zone is published.
@@ -212,6 +227,7 @@ const fn expect(outcome: Outcome, source: &'static str) -> Expect {
         outcome,
         source,
         differs: None,
+        mailtls: None,
     }
 }
 

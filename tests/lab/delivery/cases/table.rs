@@ -2,6 +2,12 @@
 
 use super::*;
 
+/// Why mailtls has no verdict where the domain's DNSSEC is bogus.
+const BOGUS_NO_REPORT: &str = "mailtls asks the same validating resolver, which answers SERVFAIL \
+     for the bogus MX RRset (RFC 4035 §5.5); `check` then stops with \"DNS lookup of DOMAIN \
+     failed\" before its own validator, which would find the MX answer bogus \
+     (validating senders defer, RFC 7672 §2.1.1), is asked: no inbound verdict for any sender";
+
 pub static CASES: &[Case] = &[
     Case {
         label: "dane-ee-311",
@@ -189,12 +195,14 @@ pub static CASES: &[Case] = &[
             Deferred(Why::MxLookup),
             "bogus: the validating resolver answers SERVFAIL (RFC 4035 §5.5); the MX lookup \
              fails temporarily, mail waits (RFC 7672 §2.1.1, §2.2.1)",
-        ),
+        )
+        .mailtls_differs("no-report", BOGUS_NO_REPORT),
         mta_sts: expect(
             Deferred(Why::MxLookup),
             "a validating resolver fails the MX lookup for every client (RFC 4035 §5.5): a \
              temporary error (RFC 5321 §5.1)",
-        ),
+        )
+        .mailtls_differs("no-report", BOGUS_NO_REPORT),
         ..DANE
     },
     Case {
@@ -340,6 +348,13 @@ pub static CASES: &[Case] = &[
                  the patterns against the certificate's names, never the MX host's name against \
                  the patterns, so a certificate naming a listed host passes on any MX",
             )),
+            mailtls: Some((
+                "defers",
+                "mailtls holds the MX to RFC 8461 §4.1 (mx.DOMAIN matches no mx pattern) and \
+                 §4.2 (its certificate must be valid for the MX host, not for some listed \
+                 name): enforce, not delivered (§5); postfix-mta-sts-resolver checks only the \
+                 certificate's names against the patterns, so the real sender delivers",
+            )),
         },
         ..STS
     },
@@ -366,6 +381,13 @@ pub static CASES: &[Case] = &[
                 VERIFIED,
                 "postfix-mta-sts-resolver turns \"*.DOMAIN\" into Postfix's \".DOMAIN\", which \
                  matches subdomains at any depth (postconf(5) smtp_tls_secure_cert_match)",
+            )),
+            mailtls: Some((
+                "defers",
+                "mailtls follows RFC 8461 §4.1: \"*.DOMAIN\" covers exactly one label, so \
+                 a.mx.DOMAIN matches no pattern and enforce refuses it (§5); \
+                 postfix-mta-sts-resolver's \".DOMAIN\" matches any depth, so the real sender \
+                 delivers",
             )),
         },
         ..STS
