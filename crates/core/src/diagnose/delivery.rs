@@ -179,6 +179,8 @@ pub mod sources {
     pub const MICROSOFT_DANE: &str = "Microsoft Learn, How SMTP DNS-based Authentication of Named Entities (DANE) works: https://learn.microsoft.com/en-us/purview/how-smtp-dane-works";
     /// RFC 7435, opportunistic security.
     pub const RFC7435: &str = "RFC 7435 §3: https://www.rfc-editor.org/rfc/rfc7435#section-3";
+    /// RFC 4035 §5.5, a validating resolver's answer to a bogus RRset (SERVFAIL).
+    pub const RFC4035: &str = "RFC 4035 §5.5: https://www.rfc-editor.org/rfc/rfc4035#section-5.5";
     /// RFC 8460 §3, the `_smtp._tls` record.
     pub const RFC8460_RECORD: &str =
         "RFC 8460 §3: https://www.rfc-editor.org/rfc/rfc8460#section-3";

@@ -18,6 +18,7 @@ use crate::clients::account_setup;
 use crate::concurrent::in_order;
 use crate::diagnose::discovery::{self, DiscoveryReport};
 use crate::engine::Engine;
+use crate::observation::dnssec::DnssecStatus;
 use crate::observation::{
     DiscoveryObservations, DocumentAnswer, GuessedHost, Record, Security, ServerEntry, SkipReason,
     SkippedHost, Source, SourceErrorKind, UnansweredHost,
@@ -55,6 +56,16 @@ impl Engine {
         let exchangers = match mx {
             Ok(exchangers) => exchangers,
             Err(DnsError::NotFound(_)) => Vec::new(),
+            // A validating resolver answers SERVFAIL for a bogus MX RRset. mailtls's own
+            // validator tells that apart: a domain with MX records that fail validation is a
+            // mail domain whose mail waits, which is for its report to say.
+            Err(error @ DnsError::Failed { .. }) => {
+                let validated = self.validator().mx(name).await;
+                if validated.dnssec == DnssecStatus::Bogus && !validated.records.is_empty() {
+                    return Ok(true);
+                }
+                return Err(error);
+            }
             Err(error) => return Err(error),
         };
         if !exchangers.is_empty() && exchangers.iter().all(|(_, host)| host != name) {

@@ -58,13 +58,32 @@ pub(super) fn judge_mx(
         let tls_required =
             tlsa.is_some_and(|t| t.dnssec == DnssecStatus::Secure && !t.records.is_empty());
         mx.senders = vec![
-            mta_sts_sender(&mx, policy),
+            if delivery.mx.dnssec == DnssecStatus::Bogus {
+                bogus_mx(SenderKind::MtaSts)
+            } else {
+                mta_sts_sender(&mx, policy)
+            },
             dane_sender(&mx, delivery.mx.dnssec, tls_required),
             opportunistic_sender(&mx),
         ];
         out.push(mx);
     }
     out
+}
+
+/// A sender whose resolver validates DNSSEC, as Google's and Microsoft's do, facing a bogus MX
+/// answer: the resolver answers SERVFAIL, the sender cannot find the MX hosts and retries until
+/// the message expires (RFC 4035 §5.5).
+fn bogus_mx(sender: SenderKind) -> SenderVerdict {
+    SenderVerdict {
+        sender,
+        action: SenderAction::Defers,
+        if_enforced: None,
+        reason: "the MX answer fails DNSSEC validation: their validating resolvers answer \
+                 SERVFAIL, so they cannot find the MX hosts; mail waits and then bounces"
+            .to_string(),
+        sources: vec![sources::RFC4035],
+    }
 }
 
 /// A TLSA lookup that was not made (more MX hosts than a check takes).
