@@ -96,6 +96,12 @@ fn every_vocabulary_value_is_documented() {
         names(delivery::TlsRptState::ALL, |c| c.as_str()),
         names(mailtls::analyze::mta_sts::Mode::ALL, |c| c.as_str()),
         names(mailtls::analyze::dane::DaneState::ALL, |c| c.as_str()),
+        names(mailtls::diagnose::costs_mail::CostAnswer::ALL, |c| {
+            c.as_str()
+        }),
+        names(mailtls::diagnose::costs_mail::CostReason::ALL, |c| {
+            c.as_str()
+        }),
     ];
     let missing: Vec<&str> = vocabularies
         .iter()

@@ -26,7 +26,7 @@ pub fn run(args: ReputationArgs) -> Result<u8, Failure> {
     let engine = args.engine.engine()?;
     let observed_at = now();
     let examined = super::runtime()?
-        .block_on(engine.reputation(&target, zones, &[]))
+        .block_on(engine.reputation(&target, zones, Default::default()))
         .map_err(|e| Failure {
             status: e.exit_code(),
             error: e.into(),

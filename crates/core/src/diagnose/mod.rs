@@ -9,6 +9,7 @@
 pub mod account_setup;
 pub mod autodiscover;
 mod checks;
+pub mod costs_mail;
 pub mod delivery;
 pub mod discovery;
 pub mod evidence;

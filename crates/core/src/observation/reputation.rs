@@ -122,6 +122,11 @@ pub struct ReputationObservations {
     pub smtp: Vec<EndpointObservation>,
     /// The zones asked, with how each one's answers are read.
     pub zones: Vec<Zone>,
+    /// What sending servers learn about the mail domain asked about (MX, MTA-STS, TLS-RPT,
+    /// TLSA), whose MX hosts' port 25 is in `smtp`: what makes a certificate cost mail. Absent
+    /// for an address, and in files saved before it was observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Box<super::delivery::DeliveryObservations>>,
 }
 
 impl ReputationObservations {

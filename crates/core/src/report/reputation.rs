@@ -1,12 +1,14 @@
-//! The reputation report: the answer first (listed or not, and the plain statement about
-//! certificate mismatches), the fixes, then per address the reverse DNS, the SMTP names and
-//! every list's answer. (Its JSON form is `wire::reputation`.)
+//! The reputation report: the answer first (listed or not), the fixes, the seed question answered
+//! whole (blocklisted? no, and why; costs mail? from the domain's MTA-STS and DANE, with its
+//! fixes), then per address the reverse DNS, the SMTP names and every list's answer. (Its JSON
+//! form is `wire::reputation`.)
 
 use std::fmt::Write as _;
 
 use super::style::{BOLD, DIM, GREEN, RED, YELLOW};
 
 use crate::analyze::dnsbl::ListingStatus;
+use crate::diagnose::costs_mail::CostAnswer;
 use crate::diagnose::reputation::{
     AddressReputation, Listing, MISMATCH_STATEMENT, NameReputation, Reputation,
 };
@@ -21,7 +23,28 @@ pub fn render(reputation: &Reputation) -> String {
         let _ = writeln!(out, "  {BOLD}→{BOLD:#} {fix}");
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{}", wrap(MISMATCH_STATEMENT, 96));
+    let _ = writeln!(
+        out,
+        "{}",
+        wrap(
+            &format!("Can certificate warnings get us blocklisted? No. {MISMATCH_STATEMENT}"),
+            96
+        )
+    );
+    let costs = &reputation.costs_mail;
+    let style = match costs.answer {
+        CostAnswer::Yes => RED,
+        CostAnswer::NotYet | CostAnswer::Unknown => YELLOW,
+        CostAnswer::No => GREEN,
+    };
+    let _ = writeln!(
+        out,
+        "{style}{}{style:#}",
+        wrap(&format!("Can they cost us mail? {}", costs.summary), 96)
+    );
+    for fix in &costs.fixes {
+        let _ = writeln!(out, "  {BOLD}→{BOLD:#} {fix}");
+    }
     for note in &reputation.notes {
         let _ = writeln!(out, "{DIM}Note:{DIM:#} {note}");
     }

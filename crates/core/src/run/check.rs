@@ -7,7 +7,7 @@
 //! [`Observations`] record that `diagnose` judges without I/O, so it can be saved and judged
 //! again ([`Engine::judge`]).
 
-use super::reputation::{ReputationError, ReputationReport};
+use super::reputation::{Known, ReputationError, ReputationReport};
 use crate::analyze::cert::CertInfo;
 use crate::analyze::chain::TrustAnchors;
 use crate::analyze::names::{self, NameCheck};
@@ -203,11 +203,22 @@ impl Engine {
             }
         };
         let reputation = match &options.reputation {
-            Some(zones) => Some(
-                self.reputation(&target, zones.clone(), &smtp)
-                    .await
-                    .map_err(|ReputationError::Dns(e)| CheckError::Dns(e))?,
-            ),
+            Some(zones) => {
+                // A mail domain's delivery was observed beside its discovery: reused.
+                let delivery = match &checked {
+                    Checked::Domain(domain) => domain.observations.delivery.as_deref(),
+                    Checked::Host(_) => None,
+                };
+                let known = Known {
+                    smtp: &smtp,
+                    delivery,
+                };
+                Some(
+                    self.reputation(&target, zones.clone(), known)
+                        .await
+                        .map_err(|ReputationError::Dns(e)| CheckError::Dns(e))?,
+                )
+            }
             None => None,
         };
         let mut report = CheckReport {
@@ -244,7 +255,7 @@ impl Engine {
             .reputation
             .as_ref()
             .map(|observations| ReputationReport {
-                judged: diagnose::reputation::judge(observations),
+                judged: diagnose::reputation::judge(observations, &anchors, at),
                 observations: observations.clone(),
             });
         let mut report = CheckReport {

@@ -2,7 +2,9 @@
 //!
 //! discover (the host's addresses, and a domain's MX hosts) -> per address, at once: reverse DNS,
 //! port 25 (banner, EHLO name, certificate) and the IP blocklists -> forward DNS of the names
-//! found, and the domain blocklists for every name involved. What comes out is a
+//! found, and the domain blocklists for every name involved. Beside all that, for a name, what
+//! sending servers learn about it as a mail domain (`run::delivery`: MX, MTA-STS, TLSA), which
+//! with those port 25 probes says whether a certificate can cost it mail. What comes out is a
 //! [`ReputationObservations`] record that `diagnose::reputation` judges without I/O.
 
 use std::net::IpAddr;
@@ -14,6 +16,7 @@ use crate::diagnose;
 use crate::diagnose::reputation::Reputation;
 use crate::engine::Engine;
 use crate::exit;
+use crate::observation::delivery::DeliveryObservations;
 use crate::observation::{EndpointObservation, HostLookup, HostRole, ReputationObservations};
 use crate::probe::dns::{Dns, DnsError, lookup_names, lookup_ptrs};
 use crate::probe::dnsbl::{Question, ask_all};
@@ -50,19 +53,28 @@ impl ReputationError {
     }
 }
 
+/// What a command already observed (`check`), reused instead of asking again.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known<'a> {
+    /// Port 25 observations.
+    pub smtp: &'a [EndpointObservation],
+    /// What senders learn about the mail domain.
+    pub delivery: Option<&'a DeliveryObservations>,
+}
+
 impl Engine {
     /// Examines `target` (a host, an address, or a mail domain and its MX hosts) against
-    /// `zones`, and judges it. `known_smtp` are port-25 observations already made (by `check`),
-    /// reused instead of connecting again.
+    /// `zones`, and judges it. `known` are observations already made (by `check`), reused
+    /// instead of connecting again.
     pub async fn reputation(
         &self,
         target: &Target,
         zones: Vec<Zone>,
-        known_smtp: &[EndpointObservation],
+        known: Known<'_>,
     ) -> Result<ReputationReport, ReputationError> {
-        let observations = self.observe_reputation(target, zones, known_smtp).await?;
+        let observations = self.observe_reputation(target, zones, known).await?;
         Ok(ReputationReport {
-            judged: diagnose::reputation::judge(&observations),
+            judged: diagnose::reputation::judge(&observations, self.anchors(), super::check::now()),
             observations,
         })
     }
@@ -72,22 +84,40 @@ impl Engine {
         &self,
         target: &Target,
         zones: Vec<Zone>,
-        known_smtp: &[EndpointObservation],
+        known: Known<'_>,
     ) -> Result<ReputationObservations, ReputationError> {
-        observe(self, target, zones, known_smtp).await
+        let hosts = hosts(self.dns(), target).await?;
+        // The policy may be fetched from an inside address when the domain's servers live there.
+        let allow_inside = hosts
+            .iter()
+            .flat_map(|h| &h.addresses)
+            .any(|ip| crate::address::special(*ip).is_some());
+        let delivery = async {
+            match (known.delivery, target.dns_name()) {
+                (Some(known), _) => Some(Box::new(known.clone())),
+                (None, Some(name)) => {
+                    Some(Box::new(self.observe_delivery(name, allow_inside).await))
+                }
+                (None, None) => None,
+            }
+        };
+        let (mut observations, delivery) =
+            tokio::join!(observe(self, target, hosts, zones, known.smtp), delivery);
+        observations.delivery = delivery;
+        Ok(observations)
     }
 }
 
 async fn observe(
     engine: &Engine,
     target: &Target,
+    hosts: Vec<HostLookup>,
     zones: Vec<Zone>,
     known_smtp: &[EndpointObservation],
-) -> Result<ReputationObservations, ReputationError> {
+) -> ReputationObservations {
     let dns = engine.dns();
     let budget = engine.budget();
     let memo = engine.probe_settings().memo.as_ref();
-    let hosts = hosts(dns, target).await?;
     let mut observations = ReputationObservations {
         target: target.clone(),
         hosts,
@@ -96,6 +126,7 @@ async fn observe(
         dnsbl: Vec::new(),
         smtp: Vec::new(),
         zones,
+        delivery: None,
     };
     let addresses = observations.addresses();
 
@@ -190,7 +221,7 @@ async fn observe(
     );
     observations.dnsbl.extend(listed);
     observations.forward = forward;
-    Ok(observations)
+    observations
 }
 
 /// The target's addresses and, for a name with MX records, the MX hosts and theirs.
@@ -250,11 +281,16 @@ async fn hosts(dns: &Dns, target: &Target) -> Result<Vec<HostLookup>, Reputation
     Ok(hosts)
 }
 
-/// SNI for port 25 of `address`: the name of the first host that resolved to it.
+/// SNI for port 25 of `address`: the name of the first MX host that resolved to it (as a
+/// sender sends it), else of the first host.
 fn sni_for(hosts: &[HostLookup], address: IpAddr) -> Option<String> {
-    hosts
-        .iter()
-        .find(|h| h.addresses.contains(&address))
+    let of = |mx: bool| {
+        hosts
+            .iter()
+            .find(|h| h.addresses.contains(&address) && matches!(h.role, HostRole::Mx { .. }) == mx)
+    };
+    of(true)
+        .or_else(|| of(false))
         .filter(|h| h.name.parse::<IpAddr>().is_err())
         .map(|h| h.name.clone())
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::{Header, Kind};
 use crate::analyze::dnsbl::ListingStatus;
 use crate::diagnose::Verdict;
+use crate::diagnose::costs_mail::{CostAnswer, CostReason, CostsMail as JudgedCosts};
 use crate::diagnose::reputation::{
     Listing as JudgedListing, MISMATCH_STATEMENT, Reputation as Judged,
 };
@@ -45,6 +46,8 @@ pub struct Reputation {
     pub summary: String,
     /// The statement about certificate mismatches and listings.
     pub mismatch_statement: &'static str,
+    /// Can a certificate warning cost the domain mail? From its own MTA-STS and DANE.
+    pub costs_mail: CostsMail,
     /// What to change.
     pub fixes: Vec<String>,
     /// Facts that need no change.
@@ -59,6 +62,31 @@ pub struct Reputation {
     pub helo: Option<Helo>,
     /// The SMTP banner of the same address.
     pub banner: Option<Banner>,
+}
+
+/// Can a certificate warning cost the domain mail?
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct CostsMail {
+    /// `yes` (a kind of sender refuses an MX today), `no`, `not-yet` (a policy in testing, or a
+    /// TLSA match the next key breaks), `unknown`.
+    pub answer: CostAnswer,
+    /// The facts it rests on (codes, docs/json.md), MTA-STS first, then DANE, then port 25.
+    pub because: Vec<CostReason>,
+    /// The answer in plain words.
+    pub summary: String,
+    /// What to change (inbound delivery's fixes), empty when the answer is `no`.
+    pub fixes: Vec<String>,
+}
+
+impl From<&JudgedCosts> for CostsMail {
+    fn from(costs: &JudgedCosts) -> CostsMail {
+        CostsMail {
+            answer: costs.answer,
+            because: costs.because.clone(),
+            summary: costs.summary.clone(),
+            fixes: costs.fixes.clone(),
+        }
+    }
 }
 
 /// One address.
@@ -157,6 +185,7 @@ pub fn wire(reputation: &Judged) -> Reputation {
         exit_code: reputation.verdict.exit_code(),
         summary: reputation.summary.clone(),
         mismatch_statement: MISMATCH_STATEMENT,
+        costs_mail: CostsMail::from(&reputation.costs_mail),
         fixes: reputation.fixes.clone(),
         notes: reputation.notes.clone(),
         zones_asked: reputation.zones_asked,
