@@ -229,6 +229,130 @@ fn rows_this_mailtls_cannot_read_are_counted_as_store_errors_not_dropped() {
     );
 }
 
+fn inbound_row(scan: &str, target: &str, mta_sts: &str, dane: &str, costs: &str) -> String {
+    format!(
+        "INSERT INTO inbound (scan_id, target, verdict, mta_sts, policy_problems, dane, tlsrpt, \
+         costs_mail) VALUES ('{scan}', '{target}', 'warn', '{mta_sts}', \
+         'mta-sts-mx-certificate', '{dane}', 'valid', '{costs}')"
+    )
+}
+
+/// The mail domains' MTA-STS and DANE in the report (text, JSON, CSV) and the diff; a state
+/// this mailtls does not know is a row left out and counted, like any other.
+#[test]
+fn inbound_rows_are_reported_and_diffed_and_unknown_states_counted() {
+    let dir = scratch("inbound");
+    let db = database(&dir);
+    let db_text = db.display().to_string();
+    execute(
+        &db,
+        &[
+            &target_row("s", "a.example", 1, "warn"),
+            &target_row("s", "b.example", 2, "warn"),
+            &target_row("s", "c.example", 3, "warn"),
+            &inbound_row("s", "a.example", "testing", "matches", "not-yet"),
+            &inbound_row("s", "b.example", "enforce", "no-match", "yes"),
+            &inbound_row("s", "c.example", UNKNOWN[1], "matches", "no"),
+            "INSERT INTO scans (id, created_at, input, options, mailtls_version) \
+             VALUES ('t', 1867225600, '-', '{}', '9.9.9')",
+            &target_row("t", "a.example", 1, "warn"),
+            &target_row("t", "b.example", 2, "warn"),
+            &target_row("t", "c.example", 3, "warn"),
+            &inbound_row("t", "a.example", "enforce", "matches", "no"),
+            &inbound_row("t", "b.example", "enforce", "no-match", "yes"),
+            &inbound_row("t", "c.example", "enforce", "matches", "no"),
+        ],
+    );
+    let (status, stdout, stderr) = mailtls(&["scan", "report", &db_text, "--scan", "s", "--json"]);
+    assert_eq!(status, 1, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    schema::validate(&json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        json["targets"][0]["inbound"],
+        serde_json::json!({
+            "verdict": "warn", "mta_sts": "testing", "policy_problems": ["mta-sts-mx-certificate"],
+            "dane": "matches", "tlsrpt": "valid", "costs_mail": "not-yet"
+        })
+    );
+    assert_eq!(json["targets"][2]["inbound"], serde_json::Value::Null);
+    assert_eq!(
+        json["inbound"]["mta_sts"],
+        serde_json::json!([{"value": "enforce", "targets": 1}, {"value": "testing", "targets": 1}])
+    );
+    assert_eq!(
+        json["inbound"]["dane"],
+        serde_json::json!([{"value": "matches", "targets": 1}, {"value": "no-match", "targets": 1}])
+    );
+    assert_eq!(json["store_errors"]["unreadable_rows"], 1, "{json}");
+    assert!(
+        json["store_errors"]["first"][0].as_str().is_some_and(|w| w
+            .contains("a row of inbound (target c.example)")
+            && w.contains(UNKNOWN[1])),
+        "{}",
+        json["store_errors"]
+    );
+    let (_, text, _) = mailtls(&["scan", "report", &db_text, "--scan", "s"]);
+    assert!(
+        text.contains("\nInbound mail (port 25), per mail domain\n  MTA-STS     1 enforce, 1 testing\n  DANE        1 matches, 1 no-match\n  costs mail  1 yes, 1 not-yet\n"),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("b.example"))
+        .expect("b.example's inbound line");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(
+        cells,
+        [
+            "b.example",
+            "enforce",
+            "no-match",
+            "yes",
+            "mta-sts-mx-certificate"
+        ]
+    );
+    let (_, csv, _) = mailtls(&["scan", "report", &db_text, "--scan", "s", "--csv"]);
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|h| h.ends_with(",codes,mta_sts,dane,costs_mail")),
+        "{csv}"
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.ends_with(",testing,matches,not-yet")),
+        "{csv}"
+    );
+
+    // From s to t: a.example went from testing to enforce, its verdict and codes alike: a
+    // change, not a breakage. b.example did not change; c.example's row in s is unreadable, so
+    // no change is claimed for it.
+    let (status, stdout, _) = mailtls(&["scan", "diff", "s", "t", "--db", &db_text, "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    schema::validate(&json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        status, 3,
+        "only the unreadable row raises the status: {json}"
+    );
+    assert_eq!(json["broke"], serde_json::json!([]));
+    assert_eq!(
+        json["changed"],
+        serde_json::json!([{
+            "target": "a.example", "before": "warn", "after": "warn", "gained": [], "lost": [],
+            "mta_sts": {"before": "testing", "after": "enforce"}, "dane": null
+        }])
+    );
+    let (_, text, _) = mailtls(&["scan", "diff", "s", "t", "--db", &db_text]);
+    assert!(
+        text.contains(
+            "\nChanged (MTA-STS or DANE)\n  a.example: warn → warn (MTA-STS testing → enforce)\n"
+        ),
+        "{text}"
+    );
+}
+
 #[test]
 fn a_report_of_rows_that_all_read_has_no_store_errors() {
     let dir = scratch("all-read");

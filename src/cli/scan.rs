@@ -538,12 +538,14 @@ async fn read_scan(
     let targets = store.targets(&info.id).await?;
     let problems = store.problems(&info.id).await?;
     let discovery = store.discovery_issues(&info.id).await?;
+    let inbound = store.inbound(&info.id).await?;
     let rejected = store.rejected(&info.id).await?;
     let fleet = summary::summarize(
         info,
         targets,
         &problems,
         &discovery,
+        inbound,
         rejected,
         store.errors(),
     );
@@ -582,6 +584,9 @@ fn write_csv(fleet: &summary::Fleet) -> Result<(), Failure> {
             "fix",
             "recommendation",
             "codes",
+            "mta_sts",
+            "dane",
+            "costs_mail",
         ])
         .map_err(failed)?;
     for t in &fleet.targets {
@@ -596,6 +601,7 @@ fn write_csv(fleet: &summary::Fleet) -> Result<(), Failure> {
                     .join(" ")
             })
             .unwrap_or_default();
+        let inbound = fleet.inbound.iter().find(|r| r.target == t.target);
         writer
             .write_record([
                 t.target.as_str(),
@@ -607,12 +613,24 @@ fn write_csv(fleet: &summary::Fleet) -> Result<(), Failure> {
                 t.fix.as_deref().unwrap_or_default(),
                 t.recommendation.as_deref().unwrap_or_default(),
                 &codes,
+                inbound.map_or("", |r| r.mta_sts.as_str()),
+                inbound.and_then(|r| r.dane).map_or("", |d| d.as_str()),
+                inbound.map_or("", |r| r.costs_mail.as_str()),
             ])
             .map_err(failed)?;
     }
     writer
         .flush()
         .map_err(|e| Failure::could_not_check(anyhow::anyhow!("cannot write: {e}")))
+}
+
+/// A summarised scan's rows, as a diff compares them.
+fn rows<'a>(fleet: &'a summary::Fleet, problems: &'a [ProblemRecord]) -> summary::Rows<'a> {
+    summary::Rows {
+        targets: &fleet.targets,
+        problems,
+        inbound: &fleet.inbound,
+    }
 }
 
 fn run_diff(args: &DiffArgs) -> Result<u8, Failure> {
@@ -641,10 +659,8 @@ fn run_diff(args: &DiffArgs) -> Result<u8, Failure> {
         None => old.store_errors.clone().merged(&new.store_errors),
     };
     let diff = summary::diff(
-        &old.targets,
-        &old_problems,
-        &new.targets,
-        &new_problems,
+        rows(&old, &old_problems),
+        rows(&new, &new_problems),
         store_errors,
     );
     if args.json {

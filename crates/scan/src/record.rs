@@ -1,9 +1,15 @@
 //! One target's result as the rows the store writes: the target, its endpoints, problems and
-//! discovery records, and its full report as `check --json` prints it. Pure: no I/O.
+//! discovery records, a mail domain's inbound delivery (its MTA-STS, DANE and what they make
+//! senders do with each MX), and its full report as `check --json` prints it. Pure: no I/O.
 
 use std::collections::BTreeSet;
 
 use super::input::Line;
+use mailtls_core::analyze::dane::DaneState;
+use mailtls_core::diagnose::costs_mail::{self, CostAnswer};
+use mailtls_core::diagnose::delivery::{
+    CertificateVerdict, DeliveryReport, MtaStsState, Port25, SenderAction, SenderKind, TlsRptState,
+};
 use mailtls_core::diagnose::discovery::EntryStatus;
 use mailtls_core::diagnose::{Code, Diagnosis, Severity, Verdict};
 use mailtls_core::exit;
@@ -67,8 +73,48 @@ pub struct TargetRecord {
     pub problems: Vec<ProblemRow>,
     /// Where a mail domain sends clients.
     pub discovery: Vec<DiscoveryRow>,
+    /// A mail domain's inbound delivery (`None` for a host, or when it was not observed).
+    pub inbound: Option<InboundRow>,
+    /// Its MX hosts, most preferred first.
+    pub inbound_mx: Vec<InboundMxRow>,
     /// The report as `check --json` prints it (`None` when nothing could be checked).
     pub report: Option<String>,
+}
+
+/// A mail domain's inbound delivery in a few stable values: what fleets count and diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRow {
+    /// Inbound delivery's verdict (`fail`: a kind of sender bounces the domain's mail).
+    pub verdict: Verdict,
+    /// MTA-STS as a sender without a cached policy finds it (its mode, when usable).
+    pub mta_sts: MtaStsState,
+    /// The MTA-STS problems (record, policy host, policy, MX hosts under it), by code.
+    pub policy_problems: Vec<Code>,
+    /// The domain's DANE, the worst of its MX hosts' (`None`: no MX host).
+    pub dane: Option<DaneState>,
+    /// The TLS-RPT record.
+    pub tlsrpt: TlsRptState,
+    /// Can a certificate warning cost the domain mail?
+    pub costs_mail: CostAnswer,
+}
+
+/// One MX host of a mail domain, as senders meet it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMxRow {
+    /// The host.
+    pub host: String,
+    /// Its MX preference.
+    pub preference: u16,
+    /// What its port 25 did.
+    pub port25: Port25,
+    /// Its certificate, as an MTA-STS sender validates it.
+    pub certificate: Option<CertificateVerdict>,
+    /// DANE's verdict.
+    pub dane: DaneState,
+    /// What MTA-STS senders (Gmail, Microsoft 365) do there.
+    pub mta_sts_sender: SenderAction,
+    /// What DANE-validating senders do there.
+    pub dane_sender: SenderAction,
 }
 
 impl TargetRecord {
@@ -178,6 +224,8 @@ pub fn record(
         endpoints: Vec::new(),
         problems: Vec::new(),
         discovery: Vec::new(),
+        inbound: None,
+        inbound_mx: Vec::new(),
         report: None,
     };
     let report = match result {
@@ -236,9 +284,63 @@ pub fn record(
                     .collect();
                 add_host(&mut record, diagnosis, &by_name(sources));
             }
+            if let Some(delivery) = &judged.delivery {
+                add_inbound(&mut record, delivery);
+            }
         }
     }
     record
+}
+
+/// A mail domain's inbound delivery: its row, its MX hosts and its problems (each on the host
+/// it concerns: the MX, the policy host, the TXT record's name).
+fn add_inbound(record: &mut TargetRecord, delivery: &DeliveryReport) {
+    let costs = costs_mail::judge(Some(delivery), &delivery.domain);
+    let mut policy_problems: Vec<Code> = Vec::new();
+    for problem in &delivery.problems {
+        if problem.code.as_str().starts_with("mta-sts-") && !policy_problems.contains(&problem.code)
+        {
+            policy_problems.push(problem.code);
+        }
+    }
+    record.inbound = Some(InboundRow {
+        verdict: delivery.verdict,
+        mta_sts: delivery.mta_sts.state,
+        policy_problems,
+        dane: costs_mail::domain_dane(&delivery.mx),
+        tlsrpt: delivery.tlsrpt.state,
+        costs_mail: costs.answer,
+    });
+    record.inbound_mx = delivery
+        .mx
+        .iter()
+        .map(|mx| InboundMxRow {
+            host: mx.host.clone(),
+            preference: mx.preference,
+            port25: mx.port25,
+            certificate: mx.certificate,
+            dane: mx.dane.state,
+            mta_sts_sender: mx.action(SenderKind::MtaSts),
+            dane_sender: mx.action(SenderKind::Dane),
+        })
+        .collect();
+    for problem in &delivery.problems {
+        let server = problem
+            .context
+            .expected_name
+            .clone()
+            .unwrap_or_else(|| delivery.domain.clone());
+        // Senders reach an MX through the MX records.
+        let sources = if delivery.mx.iter().any(|m| m.host == server) {
+            vec![Source::Mx]
+        } else {
+            Vec::new()
+        };
+        let port = problem.context.ports.first().copied();
+        record
+            .problems
+            .push(problem_row(problem, &server, port, &sources));
+    }
 }
 
 /// A host's endpoints and problems.

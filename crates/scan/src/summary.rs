@@ -5,8 +5,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::inbound::{self, InboundChange, InboundCounts};
 use super::record::{Unchecked, by_name};
-use super::store::{DiscoveryRecord, ProblemRecord, ScanInfo, StoreErrors, TargetSummary};
+use super::store::{
+    DiscoveryRecord, InboundRecord, ProblemRecord, ScanInfo, StoreErrors, TargetSummary,
+};
 use mailtls_core::diagnose::discovery::EntryStatus;
 use mailtls_core::diagnose::{Code, Severity, Verdict};
 use mailtls_core::exit;
@@ -33,6 +36,10 @@ pub struct Fleet {
     pub codes: BTreeMap<String, Vec<Cause>>,
     /// Lines that were not targets: (line, text, reason).
     pub rejected: Vec<(u64, String, String)>,
+    /// The mail domains' inbound delivery (MTA-STS, DANE), by target.
+    pub inbound: Vec<InboundRecord>,
+    /// How many have each MTA-STS state, DANE state and answer to "can it cost mail?".
+    pub inbound_counts: InboundCounts,
     /// The store errors met reading (and, after a scan, writing) it: rows left out because
     /// they could not be read are among them.
     pub store_errors: StoreErrors,
@@ -137,12 +144,24 @@ impl Group {
     }
 }
 
+/// A scan's rows, as read from the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    /// Its targets.
+    pub targets: &'a [TargetSummary],
+    /// Their problems.
+    pub problems: &'a [ProblemRecord],
+    /// The mail domains' inbound delivery.
+    pub inbound: &'a [InboundRecord],
+}
+
 /// Summarises a scan from its rows.
 pub fn summarize(
     scan: ScanInfo,
     targets: Vec<TargetSummary>,
     problems: &[ProblemRecord],
     discovery: &[DiscoveryRecord],
+    inbound: Vec<InboundRecord>,
     rejected: Vec<(u64, String, String)>,
     store_errors: StoreErrors,
 ) -> Fleet {
@@ -282,6 +301,8 @@ pub fn summarize(
         targets,
         codes,
         rejected,
+        inbound_counts: inbound::counts(&inbound),
+        inbound,
         store_errors,
         exit_code,
     }
@@ -572,6 +593,8 @@ pub struct Diff {
     pub added: Vec<String>,
     /// Targets only in the old scan.
     pub removed: Vec<String>,
+    /// Mail domains whose MTA-STS state or DANE changed, their verdict and problem codes alike.
+    pub changed: Vec<Change>,
     /// The store errors met reading both scans: rows left out because they could not be read
     /// are among them.
     pub store_errors: StoreErrors,
@@ -593,16 +616,22 @@ pub struct Change {
     pub gained: Vec<Code>,
     /// Problem codes it lost, by name.
     pub lost: Vec<Code>,
+    /// A mail domain's change of MTA-STS state or DANE.
+    pub inbound: Option<InboundChange>,
 }
 
-/// What changed from `old` to `new` (targets and their problem rows).
-pub fn diff(
-    old: &[TargetSummary],
-    old_problems: &[ProblemRecord],
-    new: &[TargetSummary],
-    new_problems: &[ProblemRecord],
-    store_errors: StoreErrors,
-) -> Diff {
+/// What changed from `old` to `new` (targets, their problem rows, the mail domains' MTA-STS
+/// and DANE).
+pub fn diff(old: Rows<'_>, new: Rows<'_>, store_errors: StoreErrors) -> Diff {
+    let (old_problems, new_problems) = (old.problems, new.problems);
+    let inbound_of = |rows: Rows<'_>| -> HashMap<String, InboundRecord> {
+        rows.inbound
+            .iter()
+            .map(|r| (r.target.clone(), r.clone()))
+            .collect()
+    };
+    let (old_inbound, new_inbound) = (inbound_of(old), inbound_of(new));
+    let (old, new) = (old.targets, new.targets);
     let codes = |problems: &[ProblemRecord]| {
         let mut by_target: HashMap<String, BTreeSet<Code>> = HashMap::new();
         for p in problems.iter().filter(|p| p.severity != Severity::Info) {
@@ -637,6 +666,10 @@ pub fn diff(
             after: after.verdict,
             gained: named(is.difference(was).collect()),
             lost: named(was.difference(is).collect()),
+            inbound: inbound::change(
+                old_inbound.get(&after.target),
+                new_inbound.get(&after.target),
+            ),
         };
         let worse = verdict_rank(after.verdict) > verdict_rank(before.verdict);
         let better = verdict_rank(after.verdict) < verdict_rank(before.verdict);
@@ -644,6 +677,8 @@ pub fn diff(
             diff.broke.push(change);
         } else if better || !change.lost.is_empty() {
             diff.fixed.push(change);
+        } else if change.inbound.is_some() {
+            diff.changed.push(change);
         }
     }
     diff.removed = old
@@ -750,6 +785,7 @@ mod tests {
             &problems,
             &[],
             Vec::new(),
+            Vec::new(),
             StoreErrors::default(),
         );
         assert_eq!(fleet.exit_code, 2);
@@ -790,6 +826,7 @@ mod tests {
             &problems,
             &[],
             Vec::new(),
+            Vec::new(),
             StoreErrors::default(),
         );
         assert_eq!(
@@ -804,11 +841,14 @@ mod tests {
         let new = vec![target("a.example", "fail"), target("b.example", "ok")];
         let new_problems = vec![mismatch("a.example", "mail.a.example", "srv")];
         let old_problems = vec![mismatch("b.example", "mail.b.example", "srv")];
+        let rows = |targets, problems| Rows {
+            targets,
+            problems,
+            inbound: &[],
+        };
         let diff = diff(
-            &old,
-            &old_problems,
-            &new,
-            &new_problems,
+            rows(&old, &old_problems),
+            rows(&new, &new_problems),
             StoreErrors::default(),
         );
         assert_eq!(diff.broke.len(), 1);
@@ -816,13 +856,51 @@ mod tests {
         assert_eq!(diff.fixed[0].target, "b.example");
         assert_eq!(diff.exit_code, 2);
         let same = super::diff(
-            &new,
-            &new_problems,
-            &new,
-            &new_problems,
+            rows(&new, &new_problems),
+            rows(&new, &new_problems),
             StoreErrors::default(),
         );
         assert_eq!(same.exit_code, 0);
         assert!(same.broke.is_empty() && same.fixed.is_empty());
+    }
+
+    #[test]
+    fn a_domain_whose_mta_sts_or_dane_changed_is_a_change() {
+        use mailtls_core::analyze::dane::DaneState;
+        use mailtls_core::diagnose::costs_mail::CostAnswer;
+        use mailtls_core::diagnose::delivery::{MtaStsState, TlsRptState};
+        let inbound = |mta_sts, dane| InboundRecord {
+            target: "a.example".to_string(),
+            verdict: Verdict::Ok,
+            mta_sts,
+            policy_problems: Vec::new(),
+            dane,
+            tlsrpt: TlsRptState::Valid,
+            costs_mail: CostAnswer::No,
+        };
+        let targets = vec![target("a.example", "ok")];
+        let before = [inbound(MtaStsState::Testing, Some(DaneState::Matches))];
+        let after = [inbound(MtaStsState::Enforce, Some(DaneState::Matches))];
+        let rows = |inbound| Rows {
+            targets: &targets,
+            problems: &[],
+            inbound,
+        };
+        let diff = diff(rows(&before), rows(&after), StoreErrors::default());
+        assert!(diff.broke.is_empty() && diff.fixed.is_empty());
+        assert_eq!(diff.changed.len(), 1);
+        let change = diff.changed[0].inbound.expect("the change");
+        assert_eq!(
+            change.mta_sts.map(|c| (c.before, c.after)),
+            Some((MtaStsState::Testing, MtaStsState::Enforce))
+        );
+        assert_eq!(change.dane, None);
+        // A mode change alone breaks nothing.
+        assert_eq!(diff.exit_code, 0);
+        assert!(
+            super::diff(rows(&after), rows(&after), StoreErrors::default())
+                .changed
+                .is_empty()
+        );
     }
 }

@@ -30,6 +30,7 @@ pub fn report(fleet: &Fleet) -> String {
             let _ = writeln!(out, "  {:>7}  {}", cause.targets, cause.cause);
         }
     }
+    inbound(&mut out, fleet);
     if !fleet.rejected.is_empty() {
         let _ = writeln!(
             out,
@@ -51,6 +52,74 @@ pub fn report(fleet: &Fleet) -> String {
         );
     }
     out
+}
+
+/// The mail domains' inbound delivery: counts, then per domain its MTA-STS state, DANE, the
+/// answer to "can a certificate cost it mail?" and the MTA-STS problems.
+fn inbound(out: &mut String, fleet: &Fleet) {
+    if fleet.inbound.is_empty() {
+        return;
+    }
+    let counts = &fleet.inbound_counts;
+    let _ = writeln!(out, "\nInbound mail (port 25), per mail domain");
+    let line = |counts: Vec<(&str, u64)>| {
+        counts
+            .into_iter()
+            .map(|(name, n)| format!("{n} {name}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "  MTA-STS     {}",
+        line(
+            counts
+                .mta_sts
+                .iter()
+                .map(|(k, n)| (k.as_str(), *n))
+                .collect()
+        )
+    );
+    if !counts.dane.is_empty() {
+        let _ = writeln!(
+            out,
+            "  DANE        {}",
+            line(counts.dane.iter().map(|(k, n)| (k.as_str(), *n)).collect())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  costs mail  {}",
+        line(
+            counts
+                .costs_mail
+                .iter()
+                .map(|(k, n)| (k.as_str(), *n))
+                .collect()
+        )
+    );
+    let width = fleet
+        .inbound
+        .iter()
+        .map(|r| r.target.len())
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(
+        out,
+        "  {:<width$}  {:<18}  {:<13}  {:<10}  MTA-STS problems",
+        "domain", "MTA-STS", "DANE", "costs mail"
+    );
+    for record in &fleet.inbound {
+        let _ = writeln!(
+            out,
+            "  {:<width$}  {:<18}  {:<13}  {:<10}  {}",
+            record.target,
+            record.mta_sts.as_str(),
+            record.dane.map_or("-", |d| d.as_str()),
+            record.costs_mail.as_str(),
+            names(&record.policy_problems)
+        );
+    }
 }
 
 /// The lead of a scan's report (what `scan` prints at its end on a terminal): the scan in one
@@ -130,13 +199,14 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "From scan {} ({}) to scan {} ({}): {} broke, {} fixed, {} new, {} gone.",
+        "From scan {} ({}) to scan {} ({}): {} broke, {} fixed, {} changed, {} new, {} gone.",
         old.id,
         rfc3339(old.created_at),
         new.id,
         rfc3339(new.created_at),
         diff.broke.len(),
         diff.fixed.len(),
+        diff.changed.len(),
         diff.added.len(),
         diff.removed.len()
     );
@@ -146,7 +216,11 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> String {
             let _ = writeln!(out, "    {words}");
         }
     }
-    for (title, changes) in [("Broke", &diff.broke), ("Fixed", &diff.fixed)] {
+    for (title, changes) in [
+        ("Broke", &diff.broke),
+        ("Fixed", &diff.fixed),
+        ("Changed (MTA-STS or DANE)", &diff.changed),
+    ] {
         if changes.is_empty() {
             continue;
         }
@@ -158,6 +232,9 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> String {
             }
             if !change.lost.is_empty() {
                 codes.push(format!("no longer {}", names(&change.lost)));
+            }
+            if let Some(inbound) = &change.inbound {
+                codes.push(crate::inbound::describe(inbound));
             }
             let _ = writeln!(
                 out,
@@ -227,7 +304,15 @@ mod tests {
             recommendation: None,
             error: None,
         };
-        crate::summary::summarize(scan, vec![target], &[], &[], Vec::new(), store_errors)
+        crate::summary::summarize(
+            scan,
+            vec![target],
+            &[],
+            &[],
+            Vec::new(),
+            Vec::new(),
+            store_errors,
+        )
     }
 
     #[test]

@@ -5,10 +5,14 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::inbound::StateChange;
 use super::record::{self, TargetRecord, Unchecked};
-use super::store::{ErrorKind, ScanInfo, StoreErrors, TargetSummary};
+use super::store::{ErrorKind, InboundRecord, ScanInfo, StoreErrors, TargetSummary};
 use super::summary::{Cause, Change, Diff, Fleet};
 use mailtls_core::analyze::cert::rfc3339;
+use mailtls_core::analyze::dane::DaneState;
+use mailtls_core::diagnose::costs_mail::CostAnswer;
+use mailtls_core::diagnose::delivery::{MtaStsState, TlsRptState};
 use mailtls_core::diagnose::{Code, Severity, Verdict};
 use mailtls_core::observation::Source;
 use mailtls_core::report::wire::{self, Header, Kind};
@@ -43,6 +47,9 @@ pub struct TargetLine {
     pub error: Option<Unchecked>,
     /// Every problem found: code, severity, the server, the port, the sources.
     pub problems: Vec<ProblemLine>,
+    /// A mail domain's inbound delivery (MTA-STS, DANE); null for a host, or when nothing
+    /// could be checked.
+    pub inbound: Option<InboundLine>,
     /// The full report, exactly as `mailtls check TARGET --json` prints it; null when nothing
     /// could be checked.
     #[schemars(with = "Option<wire::check::CheckOutput>")]
@@ -62,6 +69,52 @@ pub struct ProblemLine {
     pub port: Option<u16>,
     /// The discovery sources that sent clients to the server, comma-separated, or null.
     pub source: Option<String>,
+}
+
+/// A mail domain's inbound delivery, in a few stable values.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InboundLine {
+    /// Inbound delivery's verdict (`fail`: a kind of sender bounces the domain's mail).
+    pub verdict: Verdict,
+    /// MTA-STS as a sender without a cached policy finds it: `enforce`, `testing`, `none` (the
+    /// policy's mode), `not-published`, `record-invalid`, `policy-unavailable`,
+    /// `policy-invalid`, `not-checked`.
+    pub mta_sts: MtaStsState,
+    /// The MTA-STS problems (record, policy host, policy, MX hosts under it), by code.
+    pub policy_problems: Vec<Code>,
+    /// The domain's DANE, the worst of its MX hosts' (`bogus`, `no-match`, `unusable`,
+    /// `unknown`), else `matches`, `insecure` or `not-published`; null without an MX host.
+    pub dane: Option<DaneState>,
+    /// The `_smtp._tls` record: `not-published`, `valid`, `invalid`, `not-checked`.
+    pub tlsrpt: TlsRptState,
+    /// Can a certificate warning cost the domain mail? `yes`, `no`, `not-yet`, `unknown`.
+    pub costs_mail: CostAnswer,
+}
+
+impl From<&InboundRecord> for InboundLine {
+    fn from(r: &InboundRecord) -> InboundLine {
+        InboundLine {
+            verdict: r.verdict,
+            mta_sts: r.mta_sts,
+            policy_problems: r.policy_problems.clone(),
+            dane: r.dane,
+            tlsrpt: r.tlsrpt,
+            costs_mail: r.costs_mail,
+        }
+    }
+}
+
+impl From<&record::InboundRow> for InboundLine {
+    fn from(r: &record::InboundRow) -> InboundLine {
+        InboundLine {
+            verdict: r.verdict,
+            mta_sts: r.mta_sts,
+            policy_problems: r.policy_problems.clone(),
+            dane: r.dane,
+            tlsrpt: r.tlsrpt,
+            costs_mail: r.costs_mail,
+        }
+    }
 }
 
 /// The `scan-target` line of a record.
@@ -96,6 +149,7 @@ pub fn target_line(scan: &str, record: &TargetRecord) -> TargetLine {
                 }),
             })
             .collect(),
+        inbound: record.inbound.as_ref().map(InboundLine::from),
         report: record
             .report
             .as_deref()
@@ -123,9 +177,44 @@ pub struct ReportOutput {
     pub targets: Vec<TargetRow>,
     /// Lines of the input that were not targets.
     pub rejected: Vec<RejectedLine>,
+    /// How many mail domains have each MTA-STS state, DANE state and answer to "can a
+    /// certificate cost it mail?".
+    pub inbound: InboundCountsLine,
     /// The store errors met reading the scan (rows that could not be read are left out of
     /// everything above, and counted here).
     pub store_errors: StoreErrorsLine,
+}
+
+/// Mail domains per inbound value, most first (values with none left out).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct InboundCountsLine {
+    /// Per MTA-STS state.
+    pub mta_sts: Vec<Count<MtaStsState>>,
+    /// Per DANE state (domains without an MX host not counted).
+    pub dane: Vec<Count<DaneState>>,
+    /// Per answer to "can a certificate cost it mail?".
+    pub costs_mail: Vec<Count<CostAnswer>>,
+}
+
+/// How many mail domains have a value.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Count<T> {
+    /// The value.
+    pub value: T,
+    /// How many mail domains.
+    pub targets: u64,
+}
+
+fn counts<T: Copy>(map: &std::collections::BTreeMap<T, u64>) -> Vec<Count<T>> {
+    let mut out: Vec<Count<T>> = map
+        .iter()
+        .map(|(value, n)| Count {
+            value: *value,
+            targets: *n,
+        })
+        .collect();
+    out.sort_by_key(|c| std::cmp::Reverse(c.targets));
+    out
 }
 
 /// The store errors met.
@@ -235,6 +324,8 @@ pub struct TargetRow {
     pub recommendation: Option<String>,
     /// Its causes, as in [`FixLine::cause`]: errors first, then warnings (empty: none).
     pub codes: Vec<String>,
+    /// A mail domain's inbound delivery (MTA-STS, DANE); null for a host.
+    pub inbound: Option<InboundLine>,
 }
 
 /// A line that was not a target.
@@ -287,7 +378,13 @@ pub fn report(fleet: &Fleet) -> ReportOutput {
         targets: fleet
             .targets
             .iter()
-            .map(|t| target_row(t, fleet.codes.get(&t.target)))
+            .map(|t| {
+                target_row(
+                    t,
+                    fleet.codes.get(&t.target),
+                    fleet.inbound.iter().find(|r| r.target == t.target),
+                )
+            })
             .collect(),
         rejected: fleet
             .rejected
@@ -298,6 +395,11 @@ pub fn report(fleet: &Fleet) -> ReportOutput {
                 reason: reason.clone(),
             })
             .collect(),
+        inbound: InboundCountsLine {
+            mta_sts: counts(&fleet.inbound_counts.mta_sts),
+            dane: counts(&fleet.inbound_counts.dane),
+            costs_mail: counts(&fleet.inbound_counts.costs_mail),
+        },
         store_errors: StoreErrorsLine::from(&fleet.store_errors),
     }
 }
@@ -319,7 +421,11 @@ fn scan_line(scan: &ScanInfo) -> ScanLine {
     }
 }
 
-fn target_row(t: &TargetSummary, codes: Option<&Vec<Cause>>) -> TargetRow {
+fn target_row(
+    t: &TargetSummary,
+    codes: Option<&Vec<Cause>>,
+    inbound: Option<&InboundRecord>,
+) -> TargetRow {
     TargetRow {
         target: t.target.clone(),
         line: t.line,
@@ -334,6 +440,7 @@ fn target_row(t: &TargetSummary, codes: Option<&Vec<Cause>>) -> TargetRow {
             .flatten()
             .map(|c| c.as_str().to_string())
             .collect(),
+        inbound: inbound.map(InboundLine::from),
     }
 }
 
@@ -358,6 +465,8 @@ pub struct DiffOutput {
     pub added: Vec<String>,
     /// Targets only in the old scan.
     pub removed: Vec<String>,
+    /// Mail domains whose MTA-STS state or DANE changed, verdict and problem codes alike.
+    pub changed: Vec<ChangeLine>,
     /// The store errors met reading both scans (rows that could not be read are left out of
     /// everything above, and counted here).
     pub store_errors: StoreErrorsLine,
@@ -376,6 +485,29 @@ pub struct ChangeLine {
     pub gained: Vec<Code>,
     /// Problem codes it lost.
     pub lost: Vec<Code>,
+    /// Its MTA-STS state before and after, when it changed (both scans having the domain's
+    /// inbound delivery).
+    pub mta_sts: Option<StateChangeLine<MtaStsState>>,
+    /// Its DANE before and after (null within: no MX host), when it changed.
+    pub dane: Option<StateChangeLine<Option<DaneState>>>,
+}
+
+/// A value before and after.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct StateChangeLine<T> {
+    /// In the older scan.
+    pub before: T,
+    /// In the newer scan.
+    pub after: T,
+}
+
+impl<T: Copy> From<StateChange<T>> for StateChangeLine<T> {
+    fn from(c: StateChange<T>) -> StateChangeLine<T> {
+        StateChangeLine {
+            before: c.before,
+            after: c.after,
+        }
+    }
 }
 
 /// The JSON form of a diff.
@@ -386,6 +518,8 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> DiffOutput {
         after: c.after,
         gained: c.gained.clone(),
         lost: c.lost.clone(),
+        mta_sts: c.inbound.and_then(|i| i.mta_sts).map(StateChangeLine::from),
+        dane: c.inbound.and_then(|i| i.dane).map(StateChangeLine::from),
     };
     DiffOutput {
         header: Header::new(Kind::ScanDiff),
@@ -396,6 +530,7 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> DiffOutput {
         fixed: diff.fixed.iter().map(change).collect(),
         added: diff.added.clone(),
         removed: diff.removed.clone(),
+        changed: diff.changed.iter().map(change).collect(),
         store_errors: StoreErrorsLine::from(&diff.store_errors),
     }
 }

@@ -14,11 +14,13 @@
 
 mod checks;
 mod errors;
+mod inbound;
 mod read;
 mod write;
 
 pub use checks::{CheckRow, CheckState};
 pub use errors::{ErrorKind, StoreErrors};
+pub use inbound::InboundRecord;
 pub use read::{DiscoveryRecord, ProblemRecord, ScanInfo, Table, TargetSummary};
 pub use write::{DONE_BATCH, RunStats, ScanSpec};
 
@@ -33,7 +35,7 @@ use sqlx::{Connection as _, Row};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// The tables the migrations create (and sqlx's own).
-const OUR_TABLES: [&str; 11] = [
+const OUR_TABLES: [&str; 13] = [
     "_sqlx_migrations",
     "mailtls_meta",
     "scans",
@@ -45,6 +47,8 @@ const OUR_TABLES: [&str; 11] = [
     "observations",
     "rejected",
     "checks",
+    "inbound",
+    "inbound_mx",
 ];
 
 /// How long a statement waits for a lock (SQLite) or a connection (PostgreSQL).

@@ -313,6 +313,8 @@ impl Store {
             Table::Problems => "SELECT COUNT(*) FROM problems WHERE scan_id = $1",
             Table::Discovery => "SELECT COUNT(*) FROM discovery WHERE scan_id = $1",
             Table::Observations => "SELECT COUNT(*) FROM observations WHERE scan_id = $1",
+            Table::Inbound => "SELECT COUNT(*) FROM inbound WHERE scan_id = $1",
+            Table::InboundMx => "SELECT COUNT(*) FROM inbound_mx WHERE scan_id = $1",
         };
         let row = sqlx::query(sql)
             .bind(scan_id.to_string())
@@ -336,6 +338,10 @@ pub enum Table {
     Discovery,
     /// observations
     Observations,
+    /// inbound
+    Inbound,
+    /// inbound_mx
+    InboundMx,
 }
 
 /// Why a row cannot be read.

@@ -213,7 +213,8 @@ impl Store {
     }
 }
 
-/// The multi-row inserts of a target's endpoints, problems, discovery and report.
+/// The multi-row inserts of a target's endpoints, problems, discovery, inbound delivery and
+/// report.
 fn rows<'q>(scan_id: &str, record: &'q TargetRecord) -> Vec<AnyQuery<'q>> {
     let mut queries = Vec::new();
     let key = || (scan_id.to_string(), record.target.clone());
@@ -293,6 +294,50 @@ fn rows<'q>(scan_id: &str, record: &'q TargetRecord) -> Vec<AnyQuery<'q>> {
                 .bind(d.detail.clone())
                 .bind(d.error.map(|e| e.as_str()))
                 .bind(d.instead.clone());
+        }
+        queries.push(query);
+    }
+    if let Some(inbound) = &record.inbound {
+        let (scan, target) = key();
+        let codes: Vec<&str> = inbound.policy_problems.iter().map(|c| c.as_str()).collect();
+        queries.push(
+            sqlx::query(
+                "INSERT INTO inbound (scan_id, target, verdict, mta_sts, policy_problems, dane, \
+                 tlsrpt, costs_mail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 ON CONFLICT (scan_id, target) DO NOTHING",
+            )
+            .bind(scan)
+            .bind(target)
+            .bind(inbound.verdict.as_str())
+            .bind(inbound.mta_sts.as_str())
+            .bind((!codes.is_empty()).then(|| codes.join(",")))
+            .bind(inbound.dane.map(|d| d.as_str()))
+            .bind(inbound.tlsrpt.as_str())
+            .bind(inbound.costs_mail.as_str()),
+        );
+    }
+    if !record.inbound_mx.is_empty() {
+        let sql = insert(
+            "inbound_mx (scan_id, target, seq, host, preference, port25, certificate, dane, \
+             mta_sts_sender, dane_sender)",
+            10,
+            record.inbound_mx.len(),
+            "(scan_id, target, seq)",
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (seq, mx) in record.inbound_mx.iter().enumerate() {
+            let (scan, target) = key();
+            query = query
+                .bind(scan)
+                .bind(target)
+                .bind(to_i64(seq as u64))
+                .bind(mx.host.clone())
+                .bind(i64::from(mx.preference))
+                .bind(mx.port25.as_str())
+                .bind(mx.certificate.map(|c| c.as_str()))
+                .bind(mx.dane.as_str())
+                .bind(mx.mta_sts_sender.as_str())
+                .bind(mx.dane_sender.as_str());
         }
         queries.push(query);
     }
