@@ -9,7 +9,8 @@
 //! - [`documents`]: autoconfig, autodiscover and `.mobileconfig` for the domains of
 //!   `serve.toml`, from [`provision::Provisioner`]'s verified settings.
 //! - [`guard`]: what a visitor may ask (no inside addresses, a rate per visitor).
-//! - [`checks`]: the runner (global cap, the store), [`model`]: what a result page shows.
+//! - [`checks`]: the runner (global cap, the store), [`model`]: what a result page shows
+//!   ([`inbound`]: its inbound mail and whether the warnings can cost mail).
 //! - [`metrics`]: the `/metrics` exposition.
 //! - [`listen`]: the accept loop: a deadline for each request's head, a cap on connections.
 //! - [`access_log`]: one log event per request (`tracing`; the binary installs the subscriber).
@@ -29,6 +30,7 @@ pub mod documents;
 pub mod explanations;
 pub mod fleet;
 pub mod guard;
+pub mod inbound;
 pub mod listen;
 pub mod metrics;
 pub mod model;

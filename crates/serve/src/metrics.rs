@@ -2,7 +2,8 @@
 //! served by verdict and their durations, refusals, pasted texts explained, the store's errors
 //! by kind, and for every provisioned domain and monitored server the verification status, the
 //! days until each certificate expires and the problem codes present, so an alert fires before
-//! users see a dialog.
+//! users see a dialog; and over the fleet (the newest scan in the store), how many mail domains
+//! have each MTA-STS state and each DANE state.
 
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -16,7 +17,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::provision::Provisioner;
+use mailtls_core::analyze::dane::DaneState;
 use mailtls_core::diagnose::Verdict;
+use mailtls_core::diagnose::delivery::MtaStsState;
 use mailtls_scan::store::{ErrorKind, StoreErrors};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -51,6 +54,25 @@ struct EndpointLabel {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ModeLabel {
+    mode: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: String,
+}
+
+/// How many mail domains of the newest scan have each MTA-STS state and each DANE state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetInbound {
+    /// Per MTA-STS state.
+    pub mta_sts: Vec<(MtaStsState, u64)>,
+    /// Per DANE state.
+    pub dane: Vec<(DaneState, u64)>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ProblemLabel {
     server: String,
     port: u16,
@@ -74,6 +96,8 @@ pub struct Metrics {
     expiry_days: Family<EndpointLabel, FloatGauge>,
     not_after: Family<EndpointLabel, Gauge>,
     problems: Family<ProblemLabel, Gauge>,
+    mta_sts: Family<ModeLabel, Gauge>,
+    dane: Family<StateLabel, Gauge>,
     registry: std::sync::Arc<Mutex<Registry>>,
 }
 
@@ -99,6 +123,8 @@ impl Metrics {
             expiry_days: Family::default(),
             not_after: Family::default(),
             problems: Family::default(),
+            mta_sts: Family::default(),
+            dane: Family::default(),
             registry: Default::default(),
         };
         {
@@ -166,6 +192,18 @@ impl Metrics {
                 "1 for each problem code found on a monitored server",
                 metrics.problems.clone(),
             );
+            r.register(
+                "mailtls_mta_sts_mode",
+                "Mail domains of the newest scan per MTA-STS state (enforce, testing, none, \
+                 not-published, record-invalid, policy-unavailable, policy-invalid, not-checked)",
+                metrics.mta_sts.clone(),
+            );
+            r.register(
+                "mailtls_dane_state",
+                "Mail domains of the newest scan per DANE state, the worst of their MX hosts' \
+                 (matches, no-match, bogus, unusable, unknown, insecure, not-published)",
+                metrics.dane.clone(),
+            );
         }
         metrics
     }
@@ -203,16 +241,46 @@ impl Metrics {
         &self.in_flight
     }
 
-    /// The text exposition, with the provisioning metrics and the store's errors (every kind,
-    /// 0 for those never met) as of now.
+    /// The text exposition, with the provisioning metrics, the store's errors (every kind,
+    /// 0 for those never met) and the fleet's inbound counts (every state, 0 for those no
+    /// domain has; none without a scan) as of now.
     pub fn render(
         &self,
         provisioner: &Provisioner,
         store_errors: &StoreErrors,
+        fleet: Option<&FleetInbound>,
         now: i64,
     ) -> String {
         // A poisoned lock only means a panic elsewhere; the registry is still usable.
         let registry = self.registry.lock().unwrap_or_else(|p| p.into_inner());
+        self.mta_sts.clear();
+        self.dane.clear();
+        if let Some(fleet) = fleet {
+            for &mode in MtaStsState::ALL {
+                let n = fleet
+                    .mta_sts
+                    .iter()
+                    .find(|(m, _)| *m == mode)
+                    .map_or(0, |(_, n)| *n);
+                self.mta_sts
+                    .get_or_create(&ModeLabel {
+                        mode: mode.as_str().to_string(),
+                    })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+            for &state in DaneState::ALL {
+                let n = fleet
+                    .dane
+                    .iter()
+                    .find(|(s, _)| *s == state)
+                    .map_or(0, |(_, n)| *n);
+                self.dane
+                    .get_or_create(&StateLabel {
+                        state: state.as_str().to_string(),
+                    })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
+        }
         for &kind in ErrorKind::ALL {
             let counter = self.store_errors.get_or_create(&KindLabel {
                 kind: kind.as_str().to_string(),

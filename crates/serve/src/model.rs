@@ -1,10 +1,12 @@
 //! What a result page shows, computed once when a check ends and stored with it (so a permalink
 //! shows the same page on every instance, later, without judging again): the verdict in plain
 //! words, what to change per client with the exact field names, each client's verdict, the
-//! blocklist answer, and the full text report for the folded details.
+//! blocklist answer and whether the warnings can cost mail, a mail domain's inbound delivery,
+//! and the full text report for the folded details.
 
 use serde::{Deserialize, Serialize};
 
+use super::inbound::{self, CostsLine, InboundSection};
 use mailtls_core::clients::{Client, Outcome};
 use mailtls_core::diagnose::Verdict;
 use mailtls_core::diagnose::reputation::MISMATCH_STATEMENT;
@@ -35,6 +37,13 @@ pub struct PageModel {
     pub clients: Vec<ClientLine>,
     /// The answer to "can these warnings get us blocklisted?".
     pub blocklist: String,
+    /// The answer to "can they cost us mail?", from the mail domain's MTA-STS and DANE; `None`
+    /// for a host checked alone (and in pages stored before it was given).
+    #[serde(default)]
+    pub costs_mail: Option<CostsLine>,
+    /// What sending servers do with a mail domain's mail (`None` for a host).
+    #[serde(default)]
+    pub inbound: Option<InboundSection>,
     /// The full report, as the command line prints it (no colour).
     pub details: String,
     /// When the servers were checked (RFC 3339).
@@ -106,6 +115,8 @@ impl PageModel {
             instructions: card.as_ref().map(fields).unwrap_or_default(),
             clients: client_lines(output),
             blocklist: MISMATCH_STATEMENT.to_string(),
+            costs_mail: inbound::costs(report),
+            inbound: inbound::section(report),
             details: anstream::adapter::strip_str(&report::check(report)).to_string(),
             checked_at: mailtls_core::analyze::cert::rfc3339(report.observed_at),
         }

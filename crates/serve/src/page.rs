@@ -6,9 +6,14 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use super::inbound::{CostsLine, InboundMx, InboundSection};
 use super::model::PageModel;
+use mailtls_core::analyze::dane::DaneState;
 use mailtls_core::clients::Client;
 use mailtls_core::diagnose::Verdict;
+use mailtls_core::diagnose::delivery::{
+    CertificateVerdict, MtaStsState, Port25, SenderAction, SenderKind, TlsRptState,
+};
 use mailtls_core::diagnose::explain::Explanation;
 use mailtls_core::report::text::describe_when;
 use mailtls_core::report::wire::explain::output;
@@ -312,7 +317,13 @@ pub fn result(id: &str, page: &PageModel, print: bool) -> Markup {
         section #blocklist {
             h2 { "Can these warnings get our address blocklisted?" }
             p { strong { "No. " } (page.blocklist) }
+            h2 { "Can they cost us mail?" }
+            @match &page.costs_mail {
+                Some(costs) => p #costs-mail class={ "costs costs-" (costs.answer) } data-because=(because(costs)) { (costs.summary) },
+                None => p #costs-mail.costs { "Only where the mail domain enforces MTA-STS or publishes DANE records for its MX hosts: check the e-mail address (or the domain) to see whether it does." },
+            }
         }
+        @if let Some(inbound) = &page.inbound { (inbound_section(inbound)) }
         @if print {
             section #details { h2 { "Details" } pre { (page.details) } }
         } @else {
@@ -333,6 +344,126 @@ pub fn result(id: &str, page: &PageModel, print: bool) -> Markup {
         }
     } else {
         layout(&page.target, None, html! { (body) (form(&page.target)) })
+    }
+}
+
+/// The reasons of an answer, by code, for programs (and tests) reading the page.
+fn because(costs: &CostsLine) -> String {
+    costs
+        .because
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// What sending servers do with the domain's mail: the answer, MTA-STS, DANE and TLS-RPT, then
+/// per MX what each kind of sender does, then the fixes.
+fn inbound_section(inbound: &InboundSection) -> Markup {
+    html! {
+        section #inbound class={ "inbound verdict-" (inbound.verdict) } {
+            h2 { "Mail to this domain: what sending servers do (port 25)" }
+            p.summary { (inbound.summary) }
+            ul.inbound-facts {
+                li #inbound-mta-sts data-state=(inbound.mta_sts) {
+                    "MTA-STS: " strong { (sts_words(inbound.mta_sts)) }
+                    @if let Some(url) = &inbound.policy_url { " (" code { (url) } ")" }
+                }
+                li #inbound-dane data-state=(inbound.dane.map_or("none", |d| d.as_str())) {
+                    "DANE: " strong { (inbound.dane.map_or("no MX host", dane_words)) }
+                }
+                li #inbound-tlsrpt data-state=(inbound.tlsrpt) {
+                    "TLS reports (TLS-RPT): " strong { (tlsrpt_words(inbound.tlsrpt)) }
+                }
+            }
+            @for mx in &inbound.mx {
+                div.inbound-mx data-host=(mx.host) {
+                    h3 { "MX " code { (mx.host) } }
+                    ul {
+                        li { "Port 25: " (port25_words(mx)) }
+                        li data-dane=(mx.dane) { "DANE: " (dane_words(mx.dane)) }
+                        @for (kind, action) in &mx.senders {
+                            li class={ "action-" (action) } data-sender=(kind) data-action=(action) {
+                                (sender_words(*kind)) ": " strong { (action_words(*action)) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !inbound.fixes.is_empty() {
+                h3 { "What to change" }
+                ol { @for fix in &inbound.fixes { li { (fix) } } }
+            }
+        }
+    }
+}
+
+fn sts_words(state: MtaStsState) -> &'static str {
+    match state {
+        MtaStsState::Enforce => "enforce (senders that honour it refuse an MX that fails it)",
+        MtaStsState::Testing => "testing (senders deliver and report what enforce would refuse)",
+        MtaStsState::None => "mode none (senders check nothing)",
+        MtaStsState::NotPublished => "not published",
+        MtaStsState::RecordInvalid => "the _mta-sts record is invalid: senders see no policy",
+        MtaStsState::PolicyUnavailable => "the policy cannot be fetched",
+        MtaStsState::PolicyInvalid => "the policy is invalid",
+        MtaStsState::NotChecked => "not checked (DNS did not answer)",
+    }
+}
+
+fn dane_words(state: DaneState) -> &'static str {
+    match state {
+        DaneState::NotPublished => "no TLSA records",
+        DaneState::Insecure => "not in force (unsigned zone)",
+        DaneState::Matches => "the TLSA records match",
+        DaneState::NoMatch => "no TLSA record matches the certificate",
+        DaneState::Unusable => "TLSA records none of which is usable for SMTP",
+        DaneState::Bogus => "DNSSEC validation fails",
+        DaneState::Unknown => "not known",
+    }
+}
+
+fn tlsrpt_words(state: TlsRptState) -> &'static str {
+    match state {
+        TlsRptState::NotPublished => "not published: failures are reported to nobody",
+        TlsRptState::Valid => "published",
+        TlsRptState::Invalid => "the _smtp._tls record is invalid",
+        TlsRptState::NotChecked => "not checked",
+    }
+}
+
+fn port25_words(mx: &InboundMx) -> String {
+    let state = match mx.port25 {
+        Port25::Tls => "STARTTLS",
+        Port25::NoStarttls => "no STARTTLS",
+        Port25::TlsFailed => "the TLS handshake fails",
+        Port25::Unreachable => "did not answer from here",
+        Port25::RateLimited => "turned the check away as busy",
+        Port25::NotChecked => "not checked",
+    };
+    match (mx.certificate, &mx.certificate_fault) {
+        (Some(CertificateVerdict::Valid), _) => {
+            format!("{state}, a certificate valid for its name")
+        }
+        (Some(_), Some(fault)) => format!("{state}; it {fault}"),
+        _ => state.to_string(),
+    }
+}
+
+fn sender_words(kind: SenderKind) -> &'static str {
+    match kind {
+        SenderKind::MtaSts => "Gmail and Microsoft 365 (MTA-STS)",
+        SenderKind::Dane => "Senders that validate DANE",
+        SenderKind::Opportunistic => "Other senders",
+    }
+}
+
+fn action_words(action: SenderAction) -> &'static str {
+    match action {
+        SenderAction::Delivers => "deliver",
+        SenderAction::EncryptsOnly => "deliver over TLS without checking the certificate",
+        SenderAction::Defers => "do not deliver there",
+        SenderAction::Unknown => "not known",
     }
 }
 

@@ -13,6 +13,7 @@ use maud::Markup;
 
 use super::checks::{SubmitError, is_id};
 use super::guard::{self, Refusal};
+use super::metrics::FleetInbound;
 use super::model::PageModel;
 use super::{AppState, explanations, fleet, page};
 use mailtls_core::run::check::now;
@@ -350,6 +351,17 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    let store = state.checks.store();
+    // The fleet's counts come from the newest scan; an error reading them is counted by the
+    // store (and shows in mailtls_store_errors_total), the rest is served all the same.
+    let fleet = match store.scan(None).await {
+        Ok(Some(scan)) => store
+            .inbound_counts(&scan.id)
+            .await
+            .ok()
+            .map(|(mta_sts, dane)| FleetInbound { mta_sts, dane }),
+        _ => None,
+    };
     (
         [(
             header::CONTENT_TYPE,
@@ -357,7 +369,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         )],
         state
             .metrics
-            .render(&state.provisioner, &state.checks.store().errors(), now()),
+            .render(&state.provisioner, &store.errors(), fleet.as_ref(), now()),
     )
         .into_response()
 }
