@@ -48,8 +48,9 @@
 //!   Thunderbird's automatic set-up chooses.
 //! - [`diagnose`]: planning a check's rounds; problems with stable codes and context; the
 //!   recommendation; discovery, inbound delivery (what each kind of sending server does with
-//!   each MX), reputation and chain verdicts; what each summary claims; TLS reports summed and
-//!   their failures judged.
+//!   each MX), reputation and chain verdicts (with whether a certificate can cost the domain
+//!   mail, `costs_mail`); what each summary claims; TLS reports summed and their failures
+//!   judged.
 //! - [`engine`]: the shared resolver, anchors, connection budget, fetcher, ISP database copy
 //!   and (for scans) memo.
 //! - [`options`]: a check's options, and [`options::ObserveOptions`], everything an answer
