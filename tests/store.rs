@@ -253,6 +253,8 @@ fn inbound_rows_are_reported_and_diffed_and_unknown_states_counted() {
             &inbound_row("s", "a.example", "testing", "matches", "not-yet"),
             &inbound_row("s", "b.example", "enforce", "no-match", "yes"),
             &inbound_row("s", "c.example", UNKNOWN[1], "matches", "no"),
+            &target_row("s", "d.example", 4, "fail"),
+            &inbound_row("s", "d.example", "testing", "not-published", "not-yet"),
             "INSERT INTO scans (id, created_at, input, options, mailtls_version) \
              VALUES ('t', 1867225600, '-', '{}', '9.9.9')",
             &target_row("t", "a.example", 1, "warn"),
@@ -261,10 +263,12 @@ fn inbound_rows_are_reported_and_diffed_and_unknown_states_counted() {
             &inbound_row("t", "a.example", "enforce", "matches", "no"),
             &inbound_row("t", "b.example", "enforce", "no-match", "yes"),
             &inbound_row("t", "c.example", "enforce", "matches", "no"),
+            &target_row("t", "d.example", 4, "fail"),
+            &inbound_row("t", "d.example", "enforce", "not-published", "yes"),
         ],
     );
     let (status, stdout, stderr) = mailtls(&["scan", "report", &db_text, "--scan", "s", "--json"]);
-    assert_eq!(status, 1, "{stderr}");
+    assert_eq!(status, 2, "{stderr}");
     let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     schema::validate(&json).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -277,11 +281,15 @@ fn inbound_rows_are_reported_and_diffed_and_unknown_states_counted() {
     assert_eq!(json["targets"][2]["inbound"], serde_json::Value::Null);
     assert_eq!(
         json["inbound"]["mta_sts"],
-        serde_json::json!([{"value": "enforce", "targets": 1}, {"value": "testing", "targets": 1}])
+        serde_json::json!([{"value": "testing", "targets": 2}, {"value": "enforce", "targets": 1}])
     );
     assert_eq!(
         json["inbound"]["dane"],
-        serde_json::json!([{"value": "matches", "targets": 1}, {"value": "no-match", "targets": 1}])
+        serde_json::json!([
+            {"value": "not-published", "targets": 1},
+            {"value": "matches", "targets": 1},
+            {"value": "no-match", "targets": 1}
+        ])
     );
     assert_eq!(json["store_errors"]["unreadable_rows"], 1, "{json}");
     assert!(
@@ -293,7 +301,7 @@ fn inbound_rows_are_reported_and_diffed_and_unknown_states_counted() {
     );
     let (_, text, _) = mailtls(&["scan", "report", &db_text, "--scan", "s"]);
     assert!(
-        text.contains("\nInbound mail (port 25), per mail domain\n  MTA-STS     1 enforce, 1 testing\n  DANE        1 matches, 1 no-match\n  costs mail  1 yes, 1 not-yet\n"),
+        text.contains("\nInbound mail (port 25), per mail domain\n  MTA-STS     2 testing, 1 enforce\n  DANE        1 not-published, 1 matches, 1 no-match\n  costs mail  2 not-yet, 1 yes\n"),
         "{text}"
     );
     let row = text
@@ -327,27 +335,37 @@ fn inbound_rows_are_reported_and_diffed_and_unknown_states_counted() {
     );
 
     // From s to t: a.example went from testing to enforce, its verdict and codes alike: a
-    // change, not a breakage. b.example did not change; c.example's row in s is unreadable, so
-    // no change is claimed for it.
+    // change, not a breakage. d.example too, but its certificate now costs mail: it broke,
+    // though its verdict was `fail` already. b.example did not change; c.example's row in s is
+    // unreadable, so no change is claimed for it.
     let (status, stdout, _) = mailtls(&["scan", "diff", "s", "t", "--db", &db_text, "--json"]);
     let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
     schema::validate(&json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(status, 2, "d.example broke, and it fails: {json}");
     assert_eq!(
-        status, 3,
-        "only the unreadable row raises the status: {json}"
+        json["broke"],
+        serde_json::json!([{
+            "target": "d.example", "before": "fail", "after": "fail", "gained": [], "lost": [],
+            "mta_sts": {"before": "testing", "after": "enforce"}, "dane": null,
+            "costs_mail": {"before": "not-yet", "after": "yes"}
+        }])
     );
-    assert_eq!(json["broke"], serde_json::json!([]));
     assert_eq!(
         json["changed"],
         serde_json::json!([{
             "target": "a.example", "before": "warn", "after": "warn", "gained": [], "lost": [],
-            "mta_sts": {"before": "testing", "after": "enforce"}, "dane": null
+            "mta_sts": {"before": "testing", "after": "enforce"}, "dane": null,
+            "costs_mail": {"before": "not-yet", "after": "no"}
         }])
     );
     let (_, text, _) = mailtls(&["scan", "diff", "s", "t", "--db", &db_text]);
     assert!(
         text.contains(
-            "\nChanged (MTA-STS or DANE)\n  a.example: warn → warn (MTA-STS testing → enforce)\n"
+            "\nChanged (MTA-STS or DANE)\n  a.example: warn → warn (MTA-STS testing → enforce; \
+             costs mail not-yet → no)\n"
+        ) && text.contains(
+            "\nBroke\n  d.example: fail → fail (MTA-STS testing → enforce; costs mail not-yet → \
+             yes)\n"
         ),
         "{text}"
     );

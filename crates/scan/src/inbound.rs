@@ -1,6 +1,6 @@
 //! A fleet's inbound delivery, from the store's `inbound` rows: how many mail domains have each
 //! MTA-STS state, each DANE state and each answer to "can a certificate cost it mail?", and a
-//! domain's change of MTA-STS state or DANE between two scans. Pure: no I/O.
+//! domain's change of MTA-STS state, DANE or that answer between two scans. Pure: no I/O.
 
 use std::collections::BTreeMap;
 
@@ -42,13 +42,30 @@ pub struct StateChange<T> {
     pub after: T,
 }
 
-/// What changed in a mail domain's MTA-STS and DANE.
+/// What changed in a mail domain's MTA-STS and DANE, and in what they make of its
+/// certificates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InboundChange {
     /// Its MTA-STS state, when it changed.
     pub mta_sts: Option<StateChange<MtaStsState>>,
     /// Its DANE state, when it changed (`None` within: no MX host).
     pub dane: Option<StateChange<Option<DaneState>>>,
+    /// The answer to "can a certificate cost it mail?", when it changed.
+    pub costs_mail: Option<StateChange<CostAnswer>>,
+}
+
+impl InboundChange {
+    /// It costs mail now and did not.
+    pub fn costs_mail_now(&self) -> bool {
+        self.costs_mail
+            .is_some_and(|c| c.after == CostAnswer::Yes && c.before != CostAnswer::Yes)
+    }
+
+    /// It cost mail and no longer does.
+    pub fn costs_mail_no_longer(&self) -> bool {
+        self.costs_mail
+            .is_some_and(|c| c.before == CostAnswer::Yes && c.after != CostAnswer::Yes)
+    }
 }
 
 /// What changed from `before` to `after`; `None` when neither changed, or when one of the scans
@@ -66,10 +83,18 @@ pub fn change(
         before: before.dane,
         after: after.dane,
     });
-    (mta_sts.is_some() || dane.is_some()).then_some(InboundChange { mta_sts, dane })
+    let costs_mail = (before.costs_mail != after.costs_mail).then_some(StateChange {
+        before: before.costs_mail,
+        after: after.costs_mail,
+    });
+    (mta_sts.is_some() || dane.is_some() || costs_mail.is_some()).then_some(InboundChange {
+        mta_sts,
+        dane,
+        costs_mail,
+    })
 }
 
-/// "MTA-STS testing → enforce; DANE matches → no-match".
+/// "MTA-STS testing → enforce; DANE matches → no-match; costs mail no → yes".
 pub fn describe(change: &InboundChange) -> String {
     let mut parts = Vec::new();
     if let Some(c) = change.mta_sts {
@@ -78,6 +103,9 @@ pub fn describe(change: &InboundChange) -> String {
     if let Some(c) = change.dane {
         let name = |d: Option<DaneState>| d.map_or("none", |d| d.as_str());
         parts.push(format!("DANE {} → {}", name(c.before), name(c.after)));
+    }
+    if let Some(c) = change.costs_mail {
+        parts.push(format!("costs mail {} → {}", c.before, c.after));
     }
     parts.join("; ")
 }
@@ -121,5 +149,13 @@ mod tests {
             describe(&changed),
             "MTA-STS testing → enforce; DANE matches → no-match"
         );
+        assert!(!changed.costs_mail_now());
+        let costly = InboundRecord {
+            costs_mail: CostAnswer::Yes,
+            ..enforced
+        };
+        let changed = change(Some(&a), Some(&costly)).expect("a change");
+        assert!(changed.costs_mail_now() && !changed.costs_mail_no_longer());
+        assert!(describe(&changed).ends_with("; costs mail no → yes"));
     }
 }

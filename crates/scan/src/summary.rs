@@ -593,7 +593,8 @@ pub struct Diff {
     pub added: Vec<String>,
     /// Targets only in the old scan.
     pub removed: Vec<String>,
-    /// Mail domains whose MTA-STS state or DANE changed, their verdict and problem codes alike.
+    /// Mail domains whose MTA-STS state, DANE or answer to "can a certificate cost it mail?"
+    /// changed, their verdict and problem codes alike (and not into or out of `yes`).
     pub changed: Vec<Change>,
     /// The store errors met reading both scans: rows left out because they could not be read
     /// are among them.
@@ -616,7 +617,7 @@ pub struct Change {
     pub gained: Vec<Code>,
     /// Problem codes it lost, by name.
     pub lost: Vec<Code>,
-    /// A mail domain's change of MTA-STS state or DANE.
+    /// A mail domain's change of MTA-STS state, DANE or answer to "can it cost mail?".
     pub inbound: Option<InboundChange>,
 }
 
@@ -673,9 +674,13 @@ pub fn diff(old: Rows<'_>, new: Rows<'_>, store_errors: StoreErrors) -> Diff {
         };
         let worse = verdict_rank(after.verdict) > verdict_rank(before.verdict);
         let better = verdict_rank(after.verdict) < verdict_rank(before.verdict);
-        if worse || (!better && !change.gained.is_empty()) {
+        // A certificate that now costs mail breaks, even where the verdict was already `fail`
+        // for clients (a problem's code that turns from warning into error is not gained).
+        let costs_now = change.inbound.is_some_and(|i| i.costs_mail_now());
+        let costs_no_longer = change.inbound.is_some_and(|i| i.costs_mail_no_longer());
+        if worse || (!better && (!change.gained.is_empty() || costs_now)) {
             diff.broke.push(change);
-        } else if better || !change.lost.is_empty() {
+        } else if better || !change.lost.is_empty() || costs_no_longer {
             diff.fixed.push(change);
         } else if change.inbound.is_some() {
             diff.changed.push(change);

@@ -54,15 +54,17 @@ pub fn report(fleet: &Fleet) -> String {
     out
 }
 
-/// The mail domains' inbound delivery: counts, then per domain its MTA-STS state, DANE, the
-/// answer to "can a certificate cost it mail?" and the MTA-STS problems.
+/// The mail domains' inbound delivery: counts (most first), then per domain its MTA-STS state,
+/// DANE, the answer to "can a certificate cost it mail?" and the MTA-STS problems.
 fn inbound(out: &mut String, fleet: &Fleet) {
     if fleet.inbound.is_empty() {
         return;
     }
     let counts = &fleet.inbound_counts;
     let _ = writeln!(out, "\nInbound mail (port 25), per mail domain");
-    let line = |counts: Vec<(&str, u64)>| {
+    // Most first, as the JSON lists them.
+    let line = |mut counts: Vec<(&str, u64)>| {
+        counts.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
         counts
             .into_iter()
             .map(|(name, n)| format!("{n} {name}"))

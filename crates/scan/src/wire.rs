@@ -465,7 +465,8 @@ pub struct DiffOutput {
     pub added: Vec<String>,
     /// Targets only in the old scan.
     pub removed: Vec<String>,
-    /// Mail domains whose MTA-STS state or DANE changed, verdict and problem codes alike.
+    /// Mail domains whose MTA-STS state, DANE or answer to "can a certificate cost it mail?"
+    /// changed, verdict and problem codes alike.
     pub changed: Vec<ChangeLine>,
     /// The store errors met reading both scans (rows that could not be read are left out of
     /// everything above, and counted here).
@@ -490,6 +491,8 @@ pub struct ChangeLine {
     pub mta_sts: Option<StateChangeLine<MtaStsState>>,
     /// Its DANE before and after (null within: no MX host), when it changed.
     pub dane: Option<StateChangeLine<Option<DaneState>>>,
+    /// Its answer to "can a certificate cost it mail?" before and after, when it changed.
+    pub costs_mail: Option<StateChangeLine<CostAnswer>>,
 }
 
 /// A value before and after.
@@ -520,6 +523,10 @@ pub fn diff(old: &ScanInfo, new: &ScanInfo, diff: &Diff) -> DiffOutput {
         lost: c.lost.clone(),
         mta_sts: c.inbound.and_then(|i| i.mta_sts).map(StateChangeLine::from),
         dane: c.inbound.and_then(|i| i.dane).map(StateChangeLine::from),
+        costs_mail: c
+            .inbound
+            .and_then(|i| i.costs_mail)
+            .map(StateChangeLine::from),
     };
     DiffOutput {
         header: Header::new(Kind::ScanDiff),

@@ -6,7 +6,6 @@ use crate::analyze::chain::TrustAnchors;
 use crate::diagnose::delivery::{self, MtaSts, SenderOutcome, SenderVerdict};
 use crate::observation::DiscoveryObservations;
 use crate::observation::delivery::DeliveryObservations;
-use crate::observation::dnssec::{DnssecStatus, LookupFailure, MxRecord, Validated};
 
 const DOMAIN: &str = "futz.example";
 const MX: &str = "mail.futz.example";
@@ -15,30 +14,24 @@ const HOSTING: &str = "luna.hosting.example";
 
 /// A judged delivery of `DOMAIN` with one MX and nothing else seen: the shape to fill in.
 fn template() -> DeliveryReport {
-    let lookup = |name: &str| Validated::<String> {
-        name: name.to_string(),
-        dnssec: DnssecStatus::Indeterminate,
-        records: Vec::new(),
-        failure: Some(LookupFailure::NoRecords),
-        detail: None,
+    // Read as a saved file would be: fields added later take their defaults.
+    let lookup = |name: String| {
+        serde_json::json!({
+            "name": name, "dnssec": "indeterminate", "records": [], "failure": "no-records",
+            "detail": null
+        })
     };
-    let delivery = DeliveryObservations {
-        domain: DOMAIN.to_string(),
-        mx: Validated {
-            name: DOMAIN.to_string(),
-            dnssec: DnssecStatus::Secure,
-            records: vec![MxRecord {
-                preference: 10,
-                exchange: MX.to_string(),
-            }],
-            failure: None,
-            detail: None,
+    let delivery: DeliveryObservations = serde_json::from_value(serde_json::json!({
+        "domain": DOMAIN,
+        "mx": {
+            "name": DOMAIN, "dnssec": "secure",
+            "records": [{"preference": 10, "exchange": MX}], "failure": null, "detail": null
         },
-        mta_sts_record: lookup(&format!("_mta-sts.{DOMAIN}")),
-        policy: None,
-        tlsrpt_record: lookup(&format!("_smtp._tls.{DOMAIN}")),
-        tlsa: Vec::new(),
-    };
+        "mta_sts_record": lookup(format!("_mta-sts.{DOMAIN}")),
+        "tlsrpt_record": lookup(format!("_smtp._tls.{DOMAIN}")),
+        "tlsa": []
+    }))
+    .expect("delivery observations");
     let discovery = DiscoveryObservations {
         email: format!("user@{DOMAIN}"),
         domain: DOMAIN.to_string(),
