@@ -323,7 +323,7 @@ pub fn result(id: &str, page: &PageModel, print: bool) -> Markup {
                 None => p #costs-mail.costs { "Only where the mail domain enforces MTA-STS or publishes DANE records for its MX hosts: check the e-mail address (or the domain) to see whether it does." },
             }
         }
-        @if let Some(inbound) = &page.inbound { (inbound_section(inbound)) }
+        @if let Some(inbound) = &page.inbound { (inbound_section(inbound, &page.fix)) }
         @if print {
             section #details { h2 { "Details" } pre { (page.details) } }
         } @else {
@@ -358,8 +358,14 @@ fn because(costs: &CostsLine) -> String {
 }
 
 /// What sending servers do with the domain's mail: the answer, MTA-STS, DANE and TLS-RPT, then
-/// per MX what each kind of sender does, then the fixes.
-fn inbound_section(inbound: &InboundSection) -> Markup {
+/// per MX what each kind of sender does, then the fixes that `listed` (what to change at the top
+/// of the page) does not hold already.
+fn inbound_section(inbound: &InboundSection, listed: &[String]) -> Markup {
+    let fixes: Vec<&String> = inbound
+        .fixes
+        .iter()
+        .filter(|fix| !listed.contains(fix))
+        .collect();
     html! {
         section #inbound class={ "inbound verdict-" (inbound.verdict) } {
             h2 { "Mail to this domain: what sending servers do (port 25)" }
@@ -390,9 +396,9 @@ fn inbound_section(inbound: &InboundSection) -> Markup {
                     }
                 }
             }
-            @if !inbound.fixes.is_empty() {
+            @if !fixes.is_empty() {
                 h3 { "What to change" }
-                ol { @for fix in &inbound.fixes { li { (fix) } } }
+                ol { @for fix in &fixes { li { (fix) } } }
             }
         }
     }
