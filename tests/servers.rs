@@ -14,6 +14,8 @@ mod discovery;
 mod engine;
 #[path = "common/engines.rs"]
 mod engines;
+#[path = "servers/inbound_fleet.rs"]
+mod inbound_fleet;
 #[path = "servers/ispdb.rs"]
 mod ispdb;
 mod lab;
@@ -142,6 +144,7 @@ fn tests() -> Vec<(&'static str, Test)> {
         .chain(versions::tests())
         .chain(discovery::tests())
         .chain(delivery::tests())
+        .chain(inbound_fleet::tests())
         .chain(ispdb::tests())
         .chain(account_setup::tests())
         .chain(engine::tests())

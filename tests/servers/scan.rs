@@ -1190,6 +1190,9 @@ fn report_and_diff(ca: &str) -> Result<(), Failed> {
             "fix",
             "recommendation",
             "codes",
+            "mta_sts",
+            "dane",
+            "costs_mail",
         ],
         header.iter().map(String::as_str).collect::<Vec<_>>(),
     )?;
@@ -1208,6 +1211,16 @@ fn report_and_diff(ca: &str) -> Result<(), Failed> {
             &format!("CSV codes of {name}, as in the JSON"),
             json_codes.as_deref(),
             row.get(8),
+        )?;
+        // A mail domain's inbound values, as in the JSON; empty for a host.
+        let inbound = targets.iter().find(|t| t["target"] == name).map(|t| {
+            let i = &t["inbound"];
+            ["mta_sts", "dane", "costs_mail"].map(|k| i[k].as_str().unwrap_or_default().to_string())
+        });
+        expect_eq(
+            &format!("CSV inbound of {name}, as in the JSON"),
+            inbound,
+            Some([9, 10, 11].map(|i| row.get(i).unwrap_or_default().to_string())),
         )?;
     }
 
