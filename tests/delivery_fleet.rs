@@ -550,6 +550,42 @@ fn scan_rows() -> Result<(), Failed> {
         || format!("{problems:?}"),
     )?;
 
+    // A TXT record's problem is the domain's; the policy host's is on it, port 443.
+    let domain_level = query(
+        &db,
+        "SELECT target, code, severity, server, port, source FROM problems \
+         WHERE scan_id = 'first' AND code IN ('mta-sts-record-invalid', \
+         'mta-sts-policy-unreachable') ORDER BY target",
+    )?;
+    let row = |target: &str, code: &str, server: &str, port: Option<&str>| {
+        vec![
+            Some(target.to_string()),
+            Some(code.to_string()),
+            Some("warning".to_string()),
+            Some(server.to_string()),
+            port.map(str::to_string),
+            None,
+        ]
+    };
+    ensure(
+        domain_level
+            == [
+                row(
+                    "sts-policy-down.example",
+                    "mta-sts-policy-unreachable",
+                    "mta-sts.sts-policy-down.example",
+                    Some("443"),
+                ),
+                row(
+                    "sts-two-records.example",
+                    "mta-sts-record-invalid",
+                    "sts-two-records.example",
+                    None,
+                ),
+            ],
+        || format!("{domain_level:?}"),
+    )?;
+
     // The report, as JSON: each target's inbound, and the counts.
     let world = world()?;
     let (status, stdout, stderr) = run::mailtls(&["scan", "report", &db, "--json"]);
@@ -595,8 +631,12 @@ fn scan_rows() -> Result<(), Failed> {
         || format!("{}", json["inbound"]),
     )?;
 
-    // As text: the counts and one line per domain.
+    // As text: the counts and one line per domain (printed: the lab's fleet at a glance).
     let (_, text, _) = run::mailtls(&["scan", "report", &db]);
+    if let Some((lead, rest)) = text.split_once("\nTargets per cause") {
+        let inbound = rest.split("\nTargets\n").next().unwrap_or_default();
+        println!("\n{lead}\nTargets per cause{inbound}");
+    }
     ensure(
         text.contains("\nInbound mail (port 25), per mail domain\n  MTA-STS     5 not-published, 3 enforce, 1 testing, 1 none, 1 record-invalid, 1 policy-unavailable\n"),
         || text.clone(),

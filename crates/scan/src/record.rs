@@ -325,10 +325,12 @@ fn add_inbound(record: &mut TargetRecord, delivery: &DeliveryReport) {
         })
         .collect();
     for problem in &delivery.problems {
+        // The MX host or the policy host; a TXT record's problem is the domain's.
         let server = problem
             .context
             .expected_name
             .clone()
+            .filter(|name| !name.starts_with('_'))
             .unwrap_or_else(|| delivery.domain.clone());
         // Senders reach an MX through the MX records.
         let sources = if delivery.mx.iter().any(|m| m.host == server) {

@@ -112,8 +112,7 @@ fn inbound(out: &mut String, fleet: &Fleet) {
         "domain", "MTA-STS", "DANE", "costs mail"
     );
     for record in &fleet.inbound {
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  {:<width$}  {:<18}  {:<13}  {:<10}  {}",
             record.target,
             record.mta_sts.as_str(),
@@ -121,6 +120,7 @@ fn inbound(out: &mut String, fleet: &Fleet) {
             record.costs_mail.as_str(),
             names(&record.policy_problems)
         );
+        let _ = writeln!(out, "{}", line.trim_end());
     }
 }
 
