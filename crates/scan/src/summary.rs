@@ -527,7 +527,8 @@ fn describe(code: Code) -> (&'static str, &'static str) {
             "add it to the policy's mx lines and change the policy id",
         ),
         Code::MtaStsMxCertificate => (
-            "presents on port 25 a certificate MTA-STS senders (Gmail, Microsoft 365) refuse",
+            "presents on port 25 a certificate MTA-STS senders (Gmail, Microsoft 365) refuse, or \
+             would once the policy is enforced",
             "give it a trusted certificate that names the MX",
         ),
         Code::MtaStsMxNoStarttls => (
