@@ -62,6 +62,10 @@ crate::vocabulary::vocabulary! {
         ResolverStripsDnssec => "resolver-strips-dnssec",
         /// Indeterminate: no trust anchor covers the name (`--dnssec-anchor` names other zones).
         NoTrustAnchor => "no-trust-anchor",
+        /// Indeterminate: the resolver did not answer the question for the trust anchor's keys
+        /// (many private resolvers refuse questions for the root), so validation could not
+        /// start; the records are as the resolver gave them, not validated.
+        AnchorKeysUnanswered => "anchor-keys-unanswered",
     }
 }
 

@@ -5,15 +5,11 @@
 //! port 25 among them), so it adds no wall time of its own; `diagnose::delivery` judges the
 //! record with those port 25 observations, without I/O.
 
-use std::future::Future;
-
 use super::discovery::fetch_error_kind;
 use crate::analyze::mta_sts;
 use crate::concurrent::in_order;
 use crate::engine::Engine;
 use crate::observation::delivery::{DeliveryObservations, MAX_POLICY, PolicyFetch};
-use crate::observation::dnssec::{DnssecStatus, LookupFailure, MxRecord, Validated};
-use crate::probe::dns::DnsError;
 use crate::probe::http::{Policy, Scheme};
 
 /// Most MX hosts observed (TLSA asked, port 25 probed), the most preferred first: apart from the
@@ -25,24 +21,8 @@ impl Engine {
     /// be fetched from an inside address (the domain's own servers live inside too).
     pub async fn observe_delivery(&self, domain: &str, allow_inside: bool) -> DeliveryObservations {
         let validator = self.validator();
-        let dns = self.dns();
         let mx_and_tlsa = async {
-            let mx = or_plain(validator.mx(domain).await, async {
-                dns.mx(domain).await.map(|records| {
-                    records
-                        .into_iter()
-                        .map(|(preference, exchange)| MxRecord {
-                            preference,
-                            exchange: if exchange.is_empty() {
-                                ".".to_string()
-                            } else {
-                                exchange
-                            },
-                        })
-                        .collect()
-                })
-            })
-            .await;
+            let mx = validator.mx(domain).await;
             let tlsa = in_order(mx_hosts(&mx.records).into_iter().map(|host| {
                 let validator = validator.clone();
                 async move { validator.tlsa(&host, 25).await }
@@ -52,7 +32,7 @@ impl Engine {
         };
         let mta_sts = async {
             let name = format!("_mta-sts.{domain}");
-            let record = or_plain(validator.txt(&name).await, dns.txt(&name)).await;
+            let record = validator.txt(&name).await;
             // Fetched whenever a record announces MTA-STS, valid or not: what the policy says
             // matters to the senders that keep one from before.
             let policy = if record.records.iter().any(|r| mta_sts::announces(r)) {
@@ -63,8 +43,7 @@ impl Engine {
             (record, policy)
         };
         let tlsrpt_name = format!("_smtp._tls.{domain}");
-        let tlsrpt =
-            async { or_plain(validator.txt(&tlsrpt_name).await, dns.txt(&tlsrpt_name)).await };
+        let tlsrpt = validator.txt(&tlsrpt_name);
         let ((mx, tlsa), (mta_sts_record, policy), tlsrpt_record) =
             tokio::join!(mx_and_tlsa, mta_sts, tlsrpt);
         DeliveryObservations {
@@ -114,41 +93,6 @@ impl Engine {
             }
         }
         fetch
-    }
-}
-
-/// `validated`, or, when validation could not even ask (a resolver that does not answer for the
-/// trust anchor's keys, as many private ones do not), the same question asked plainly
-/// (`plain`): MTA-STS and TLS-RPT senders do not validate, and the MX hosts are the same names
-/// either way. The answer is then `indeterminate`, with why. A TLSA answer is never taken so:
-/// unvalidated, it means nothing to DANE.
-async fn or_plain<T>(
-    validated: Validated<T>,
-    plain: impl Future<Output = Result<Vec<T>, DnsError>>,
-) -> Validated<T> {
-    let unanswered = matches!(
-        validated.failure,
-        Some(LookupFailure::Timeout | LookupFailure::Failed)
-    );
-    if !validated.records.is_empty() || !unanswered {
-        return validated;
-    }
-    let why = validated.detail.clone().unwrap_or_default();
-    let (records, failure) = match plain.await {
-        Ok(records) if records.is_empty() => (records, Some(LookupFailure::NoRecords)),
-        Ok(records) => (records, None),
-        Err(DnsError::NotFound(_)) => (Vec::new(), Some(LookupFailure::NoRecords)),
-        Err(_) => return validated,
-    };
-    Validated {
-        name: validated.name,
-        dnssec: DnssecStatus::Indeterminate,
-        records,
-        failure,
-        fault: validated.fault,
-        detail: Some(format!(
-            "not validated ({why}): the answer as the resolver gave it"
-        )),
     }
 }
 

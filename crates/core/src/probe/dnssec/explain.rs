@@ -6,6 +6,8 @@
 //! (the keys and DS records come back with hickory's verdict on each) and is bounded by
 //! [`MAX_LINKS`].
 
+use std::net::IpAddr;
+
 use hickory_proto::dnssec::{DnssecDnsHandle, Proof, TrustAnchors};
 use hickory_proto::op::Query;
 use hickory_proto::rr::{Name, Record, RecordType};
@@ -13,6 +15,7 @@ use hickory_proto::xfer::{DnsHandle, DnsRequestOptions, FirstAnswer};
 
 use super::signatures::{self, Broken, shown};
 use super::upstream::Upstream;
+use super::words::words;
 use crate::observation::dnssec::ValidationFault;
 
 /// Most links walked (a chain is as long as the name has labels; real ones have a handful).
@@ -38,6 +41,8 @@ pub(super) struct Explainer<'a> {
     /// The anchored zones (the root, or an anchor file's).
     pub(super) anchored: &'a [Name],
     pub(super) options: DnsRequestOptions,
+    /// The resolver asked, to name it in words.
+    pub(super) server: Option<IpAddr>,
 }
 
 impl Explainer<'_> {
@@ -287,8 +292,9 @@ impl Explainer<'_> {
             .map(|mut response| response.take_answers())
             .map_err(|error| {
                 format!(
-                    "the {kind} records of {} could not be had: {error}",
-                    shown(name)
+                    "the {kind} records of {} could not be had: {}",
+                    shown(name),
+                    words(&error, self.server)
                 )
             })
     }

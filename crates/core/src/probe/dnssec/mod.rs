@@ -8,6 +8,12 @@
 //!   validating resolver hands over what it would call bogus, and mailtls says why ([`explain`]).
 //! - hickory's validator (`DnssecDnsHandle`, on ring) decides each answer: `secure`,
 //!   `insecure` (a signed proof that the zone has no DS), `bogus`, or `indeterminate`.
+//! - A resolver that will not answer for the trust anchor's keys (a private dnsmasq that
+//!   refuses questions for the root) leaves validation nothing to start from: each lookup then
+//!   returns the records as the resolver gave them, `indeterminate`
+//!   (`anchor-keys-unanswered`, with which resolver refused which question), not validated.
+//!   MTA-STS and TLS-RPT senders do not validate; DANE reads `indeterminate` as unknown.
+//! - Failures are said in plain words ([`words`]), never in the library's debug text.
 //! - A resolver that strips signatures makes everything look bogus to a validator: when an
 //!   answer is bogus and the anchored zone's own keys come without signatures, the answer is
 //!   `indeterminate` (`resolver-strips-dnssec`), never `secure`.
@@ -18,7 +24,9 @@ pub mod anchors;
 mod explain;
 mod signatures;
 mod upstream;
+mod words;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use hickory_proto::dnssec::{DnssecDnsHandle, Proof};
@@ -263,10 +271,11 @@ impl Validator {
             trusted: &primed.trusted,
             anchored: &anchored,
             options,
+            server: self.server(),
         };
         let mut found = match answer {
             Ok(response) => positive_or_empty(response, kind),
-            Err(error) => negative(&error, trouble),
+            Err(error) => negative(&error, trouble, self.server()),
         };
         if found.dnssec == DnssecStatus::Insecure {
             // Insecure only on a signed denial of a DS above it (see `Explainer::insecurity`).
@@ -335,14 +344,17 @@ impl Validator {
         let (dnssec, broken) = match failed {
             PrimingFailed::Bogus(broken) => (DnssecStatus::Bogus, broken),
             PrimingFailed::Indeterminate(broken) => (DnssecStatus::Indeterminate, broken),
-            PrimingFailed::Unanswered(error) => {
-                let mut found = negative_unvalidated(&error, trouble);
-                found.detail = Some(format!(
-                    "the trust anchor's keys could not be fetched: {}",
-                    found.detail.unwrap_or_default()
-                ));
-                return found;
-            }
+            PrimingFailed::Unanswered(error) => (
+                DnssecStatus::Indeterminate,
+                Broken::new(
+                    ValidationFault::AnchorKeysUnanswered,
+                    format!(
+                        "not validated: {}, so validation could not start; the records are as \
+                         the resolver gave them",
+                        words::words(&error, self.server())
+                    ),
+                ),
+            ),
         };
         let found = match self.plain(name, kind, trouble).await {
             Ok(response) => Found {
@@ -352,9 +364,14 @@ impl Validator {
                 fault: None,
                 detail: None,
             },
-            Err(error) => negative_unvalidated(&error, trouble),
+            Err(error) => negative_unvalidated(&error, trouble, self.server()),
         };
         found.broken(dnssec, broken)
+    }
+
+    /// The address of the resolver asked, to name it in words.
+    fn server(&self) -> Option<IpAddr> {
+        self.inner.upstream.server()
     }
 
     /// `name`'s `kind` question asked as it is, without validation.
@@ -449,7 +466,7 @@ fn positive_or_empty(mut response: DnsResponse, kind: RecordType) -> Found {
 
 /// A lookup the validator answered with an error: a proof of absence it judged (secure ones
 /// come back as answers), or a failure between it and the resolver.
-fn negative(error: &ProtoError, trouble: &Trouble) -> Found {
+fn negative(error: &ProtoError, trouble: &Trouble, server: Option<IpAddr>) -> Found {
     if let ProtoErrorKind::Nsec { proof, .. } = error.kind() {
         return Found {
             dnssec: status(*proof),
@@ -459,11 +476,11 @@ fn negative(error: &ProtoError, trouble: &Trouble) -> Found {
             detail: None,
         };
     }
-    negative_unvalidated(error, trouble)
+    negative_unvalidated(error, trouble, server)
 }
 
 /// A lookup that failed before anything could be validated: timeout, SERVFAIL, REFUSED...
-fn negative_unvalidated(error: &ProtoError, trouble: &Trouble) -> Found {
+fn negative_unvalidated(error: &ProtoError, trouble: &Trouble, server: Option<IpAddr>) -> Found {
     let seen = trouble.seen();
     if let ProtoErrorKind::NoRecordsFound { response_code, .. } = error.kind() {
         if matches!(
@@ -473,7 +490,7 @@ fn negative_unvalidated(error: &ProtoError, trouble: &Trouble) -> Found {
             return Found::failed(
                 DnssecStatus::Indeterminate,
                 LookupFailure::NoRecords,
-                error.to_string(),
+                words::words(error, server),
             );
         }
     }
@@ -481,7 +498,10 @@ fn negative_unvalidated(error: &ProtoError, trouble: &Trouble) -> Found {
         return Found::failed(
             DnssecStatus::Indeterminate,
             LookupFailure::Timeout,
-            "the resolver did not answer within the timeout".to_string(),
+            format!(
+                "{} did not answer within the timeout",
+                words::resolver(server)
+            ),
         );
     }
     let codes: Vec<String> = seen
@@ -489,10 +509,10 @@ fn negative_unvalidated(error: &ProtoError, trouble: &Trouble) -> Found {
         .iter()
         .map(|code| <ResponseCode as From<u16>>::from(*code).to_string())
         .collect();
-    let detail = if codes.is_empty() {
-        seen.other.unwrap_or_else(|| error.to_string())
-    } else {
-        format!("the resolver answered {}", codes.join(", "))
+    let detail = match (seen.first, codes.is_empty()) {
+        (Some(first), _) => first,
+        (None, true) => words::words(error, server),
+        (None, false) => format!("{} answered {}", words::resolver(server), codes.join(", ")),
     };
     Found::failed(DnssecStatus::Indeterminate, LookupFailure::Failed, detail)
 }

@@ -9,6 +9,7 @@
 //! for every domain.
 
 use std::collections::BTreeSet;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ use hickory_resolver::name_server::{NameServerPool, TokioConnectionProvider};
 use moka::Expiry;
 use moka::future::Cache;
 
+use super::words::words;
 use crate::probe::dns::Dns;
 
 /// The largest UDP answer asked for (the DNS flag day 2020 value): signed answers are larger
@@ -50,8 +52,11 @@ pub(super) struct TroubleSeen {
     pub(super) timeout: bool,
     /// Response codes other than NOERROR and NXDOMAIN (SERVFAIL, REFUSED...).
     pub(super) codes: BTreeSet<u16>,
-    /// Other failures (network, malformed answers), in the library's words.
+    /// Other failures (network, malformed answers), in plain words.
     pub(super) other: Option<String>,
+    /// The first failure noted other than a timeout, in plain words (which resolver, which
+    /// question, what it answered).
+    pub(super) first: Option<String>,
     /// What the lookup's questions may still take.
     remaining: Duration,
 }
@@ -64,6 +69,7 @@ impl Trouble {
                 timeout: false,
                 codes: BTreeSet::new(),
                 other: None,
+                first: None,
                 remaining: budget,
             })),
         }
@@ -83,7 +89,8 @@ impl Trouble {
         seen.remaining = seen.remaining.saturating_sub(spent);
     }
 
-    fn note(&self, error: &ProtoError) {
+    /// `error` met asking the resolver at `server`.
+    fn note(&self, error: &ProtoError, server: Option<IpAddr>) {
         let mut seen = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         match error.kind() {
             ProtoErrorKind::Timeout => seen.timeout = true,
@@ -94,10 +101,13 @@ impl Trouble {
                 ) =>
             {
                 seen.codes.insert(u16::from(*response_code));
+                seen.first.get_or_insert_with(|| words(error, server));
             }
             ProtoErrorKind::NoRecordsFound { .. } => {}
             _ => {
-                seen.other.get_or_insert_with(|| error.to_string());
+                let said = words(error, server);
+                seen.first.get_or_insert_with(|| said.clone());
+                seen.other.get_or_insert(said);
             }
         }
     }
@@ -151,6 +161,11 @@ impl Upstream {
         self.dns.timeout() * 2
     }
 
+    /// The address of the resolver asked, to name it in words.
+    pub(super) fn server(&self) -> Option<IpAddr> {
+        self.dns.server_address()
+    }
+
     async fn ask(self, request: DnsRequest) -> Result<DnsResponse, ProtoError> {
         let keep = request
             .queries()
@@ -167,7 +182,7 @@ impl Upstream {
             None => self.send_now(request).await,
         };
         if let Err(error) = &answer {
-            self.trouble.note(error);
+            self.trouble.note(error, self.server());
         }
         answer
     }
