@@ -11,6 +11,9 @@
 # sslyze comes from PyPI into a throwaway virtual environment. Its scan of every endpoint takes
 # about half an hour on 2 cores; SSLYZE_ENDPOINTS=N scans only the first N (the ratio is then
 # against sslyze's time extrapolated per endpoint, and says so). Run as root.
+#
+# INBOUND_ONLY=1 measures only what inbound delivery adds to the scan: the fleet scanned with
+# and without `--no-inbound`, RUNS times each (default 3), interleaved; no sslyze.
 # The build runs on the host; the rest runs again in a network of its own (`lab netns`,
 # tests/lab/netns.rs), with the lab alone on its loopback; sslyze is installed before, on the
 # host, as nothing inside reaches PyPI.
@@ -22,8 +25,10 @@ if [ -z "${MAILTLS_NETNS:-}" ]; then
     cargo build --release --quiet --bin mailtls --example lab
     MAILTLS_BENCH_WORK="$(mktemp -d)"
     export MAILTLS_BENCH_WORK
-    python3 -m venv "$MAILTLS_BENCH_WORK/venv"
-    "$MAILTLS_BENCH_WORK/venv/bin/pip" install -q --disable-pip-version-check sslyze==6.3.1
+    if [ -z "${INBOUND_ONLY:-}" ]; then
+        python3 -m venv "$MAILTLS_BENCH_WORK/venv"
+        "$MAILTLS_BENCH_WORK/venv/bin/pip" install -q --disable-pip-version-check sslyze==6.3.1
+    fi
     target/release/examples/lab netns -- bash "$0" "$@" || status=$?
     rm -rf "$MAILTLS_BENCH_WORK"
     exit "${status:-0}"
@@ -61,6 +66,41 @@ scanner.queue_scans(requests)
 done = sum(1 for result in scanner.get_results() if result.scan_result is not None)
 print(json.dumps({"scanned": done, "asked": len(requests)}))
 PY
+
+if [ -n "${INBOUND_ONLY:-}" ]; then
+WORK="$work" LAB_DIR="$lab_dir" RUNS="${RUNS:-3}" python3 - <<'PY'
+import os, statistics, subprocess, time
+work, lab = os.environ["WORK"], os.environ["LAB_DIR"]
+runs = int(os.environ["RUNS"])
+ca = os.path.join(lab, "certs", "ca.pem")
+fleet = os.path.join(work, "fleet.txt")
+with open(fleet, "w") as out:
+    subprocess.run(["target/release/examples/lab", "fleet-list"], stdout=out, check=True)
+lab_args = ["--dns", "127.0.0.53", "--ca-file", ca, "--timeout", "5"]
+
+def scan(extra, n):
+    db = os.path.join(work, f"inbound-{n}.sqlite")
+    start = time.perf_counter()
+    code = subprocess.run(["target/release/mailtls", "scan", fleet, "--db", db, "--per-ip", "4",
+                           "--per-ip-rate", "0", "--dns-rate", "4000"] + lab_args + extra,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode
+    assert code == 0, f"mailtls scan {extra} exited {code}"
+    os.remove(db)
+    return time.perf_counter() - start
+
+with_inbound, without = [], []
+for n in range(runs):
+    with_inbound.append(scan([], f"{n}-with"))
+    without.append(scan(["--no-inbound"], f"{n}-without"))
+w, o = statistics.median(with_inbound), statistics.median(without)
+print(f"runs                                   {runs}")
+print(f"mailtls scan, 2,000 domains            median {w:7.1f} s  ({', '.join(f'{t:.1f}' for t in with_inbound)})")
+print(f"  ... --no-inbound                     median {o:7.1f} s  ({', '.join(f'{t:.1f}' for t in without)})")
+print(f"ratio scan / scan --no-inbound         {w/o:7.2f}x   (goal <= 1.25x)")
+PY
+exit 0
+fi
 
 WORK="$work" LAB_DIR="$lab_dir" SSLYZE_ENDPOINTS="${SSLYZE_ENDPOINTS:-0}" python3 - <<'PY'
 import json, os, sqlite3, subprocess, time

@@ -456,6 +456,10 @@ fn a_scan_continues_only_with_its_own_options() {
             "(--ehlo differs)",
         ),
         (&["--timeout", "5", "--no-sni"][..], "(--no-sni differs)"),
+        (
+            &["--timeout", "5", "--no-inbound"][..],
+            "(--no-inbound differs)",
+        ),
         (&["--timeout", "5", "--csv"][..], "(--csv differs)"),
         (
             &["--ports", "25", "--no-aia"][..],

@@ -668,3 +668,37 @@ fn an_unanswered_mx_lookup_is_unknown_not_no_mx() {
         report.summary
     );
 }
+
+/// `--no-inbound`: nothing observed of what senders see, and the report says so: not checked,
+/// never "no MTA-STS"; the enforce-mode refusal it would have found does not lead the report.
+#[test]
+fn inbound_not_observed_is_said_not_checked() {
+    let pki = Pki::new();
+    let mut seen = domain(
+        vec![(MX, 10, port25(MX, Some(&pki.leaf(&[HOSTING]))))],
+        &RECORD,
+        Some(served(&policy("enforce", &[MX]))),
+    );
+    let observed = mailtls::diagnose::discovery::judge(&seen, &pki.anchors, NOW);
+    assert_eq!(observed.summary_kind, SummaryKind::InboundRefused);
+    seen.delivery = None;
+    let report = mailtls::diagnose::discovery::judge(&seen, &pki.anchors, NOW);
+    assert!(report.delivery.is_none());
+    assert_ne!(report.summary_kind, SummaryKind::InboundRefused);
+    let text = mailtls::report::discovery::render(&report);
+    let section = text
+        .split("Inbound mail (port 25)")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no inbound section in:\n{text}"));
+    // The section: its lines up to the blank line that ends it.
+    let section: Vec<&str> = section
+        .lines()
+        .skip(1)
+        .take_while(|line| !line.trim().is_empty())
+        .collect();
+    assert_eq!(section.len(), 1, "{text}");
+    assert!(section[0].contains("not checked (--no-inbound)"), "{text}");
+    for wrong in ["not published", "no MTA-STS", "MTA-STS: "] {
+        assert!(!section[0].contains(wrong), "{wrong}: {text}");
+    }
+}

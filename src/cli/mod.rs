@@ -206,6 +206,10 @@ struct ProbeArgs {
     /// (saves up to six connections per port).
     #[arg(long = "no-versions")]
     no_versions: bool,
+    /// Do not check inbound delivery of a mail domain (its MTA-STS policy, TLS-RPT record and
+    /// DNSSEC-validated MX and TLSA records); its MX hosts' port 25 is still checked.
+    #[arg(long = "no-inbound")]
+    no_inbound: bool,
     #[command(flatten)]
     clients: ClientArgs,
     /// Also check blocklists, reverse DNS and the SMTP name of every address.
@@ -229,6 +233,7 @@ impl ProbeArgs {
             no_sni: self.no_sni,
             no_aia: self.no_aia,
             no_versions: self.no_versions,
+            no_inbound: self.no_inbound,
             clients: self.clients.clients.clone(),
             reputation: if self.reputation {
                 Some(self.lists.zones()?)

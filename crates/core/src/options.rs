@@ -35,6 +35,10 @@ pub struct CheckOptions {
     pub no_aia: bool,
     /// Do not ask which TLS versions and weak suites each port accepts.
     pub no_versions: bool,
+    /// Do not observe inbound delivery (a mail domain's validated MX, MTA-STS, TLS-RPT and
+    /// TLSA records, the MTA-STS policy): the MX records are still asked for discovery, and
+    /// the MX hosts' port 25 still probed.
+    pub no_inbound: bool,
     /// Keep only these clients' verdicts; empty keeps all.
     pub clients: Vec<Client>,
     /// Also examine blocklists, reverse DNS and SMTP names, asking these zones.
@@ -68,6 +72,8 @@ pub struct ObserveOptions {
     pub no_aia: bool,
     /// `--no-versions`.
     pub no_versions: bool,
+    /// `--no-inbound`.
+    pub no_inbound: bool,
     /// The clients whose verdicts are kept (empty: all).
     pub clients: Vec<Client>,
     /// The blocklist zones asked (`--reputation`), or none.
@@ -103,6 +109,7 @@ impl ObserveOptions {
             no_sni,
             no_aia,
             no_versions,
+            no_inbound,
             clients,
             reputation,
             // What one target was typed as: part of that target's question, not an option of
@@ -131,6 +138,7 @@ impl ObserveOptions {
             no_sni: *no_sni,
             no_aia: *no_aia,
             no_versions: *no_versions,
+            no_inbound: *no_inbound,
             clients: clients.clone(),
             reputation: reputation.clone(),
             dns_server: *dns_server,
@@ -182,6 +190,7 @@ const OPTION_NAMES: &[(&str, &str)] = &[
     ("no_sni", "--no-sni"),
     ("no_aia", "--no-aia"),
     ("no_versions", "--no-versions"),
+    ("no_inbound", "--no-inbound"),
     ("clients", "--client"),
     ("reputation", "--reputation/--dnsbl"),
     ("dns_server", "--dns"),
@@ -213,6 +222,7 @@ mod tests {
             ("no_sni", |o| o.no_sni = !o.no_sni),
             ("no_aia", |o| o.no_aia = !o.no_aia),
             ("no_versions", |o| o.no_versions = !o.no_versions),
+            ("no_inbound", |o| o.no_inbound = !o.no_inbound),
             ("clients", |o| o.clients = vec![Client::Outlook]),
             ("reputation", |o| {
                 o.reputation = Some(vec![Zone {

@@ -115,7 +115,7 @@ pub struct DiscoveryReport {
     /// `walks`).
     pub thunderbird_setup: Prediction,
     /// What sending servers do with the domain's mail (port 25, MTA-STS, DANE, TLS-RPT); absent
-    /// when it was not observed (a file saved before).
+    /// when it was not observed (`--no-inbound`, or a file saved before).
     pub delivery: Option<super::delivery::DeliveryReport>,
 }
 

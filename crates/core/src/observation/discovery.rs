@@ -213,8 +213,8 @@ pub struct DiscoveryObservations {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub guessed: Vec<GuessedHost>,
     /// What sending servers learn before they deliver to the domain (MX, MTA-STS, TLS-RPT,
-    /// TLSA); the MX hosts' port 25 is among `hosts`. Absent in files saved before it was
-    /// observed.
+    /// TLSA); the MX hosts' port 25 is among `hosts`. Absent with `--no-inbound`, and in files
+    /// saved before it was observed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Box<super::delivery::DeliveryObservations>>,
 }

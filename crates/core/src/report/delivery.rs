@@ -10,6 +10,17 @@ use crate::diagnose::delivery::{
     TlsRptState,
 };
 
+/// The section when inbound delivery was not observed (`--no-inbound`, or a file saved before
+/// it was): not checked, which says nothing of MTA-STS, DANE or TLS-RPT either way.
+pub fn write_not_checked(out: &mut String) {
+    let _ = writeln!(out, "{BOLD}Inbound mail (port 25){BOLD:#}");
+    let _ = writeln!(
+        out,
+        "  {DIM}not checked (--no-inbound): MTA-STS, DANE and TLS-RPT were not looked at{DIM:#}"
+    );
+    let _ = writeln!(out);
+}
+
 /// Writes the section; `fixes_shown`: its fixes already lead the report.
 pub fn write(out: &mut String, report: &DeliveryReport, fixes_shown: bool) {
     let _ = writeln!(out, "{BOLD}Inbound mail (port 25){BOLD:#}");

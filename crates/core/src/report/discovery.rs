@@ -33,9 +33,12 @@ pub fn render(report: &DiscoveryReport) -> String {
         write_entry(&mut out, entry);
     }
     let _ = writeln!(out);
-    if let Some(delivery) = &report.delivery {
-        let fixes_shown = report.summary_kind == SummaryKind::InboundRefused;
-        super::delivery::write(&mut out, delivery, fixes_shown);
+    match &report.delivery {
+        Some(delivery) => {
+            let fixes_shown = report.summary_kind == SummaryKind::InboundRefused;
+            super::delivery::write(&mut out, delivery, fixes_shown);
+        }
+        None => super::delivery::write_not_checked(&mut out),
     }
     write_walks(&mut out, report);
     let card = instructions::instructions(&report.settings);

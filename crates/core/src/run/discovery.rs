@@ -242,8 +242,15 @@ impl Engine {
             };
             (records, hosts, unanswered, skipped, guessed)
         };
+        let delivery = async {
+            if options.no_inbound {
+                None
+            } else {
+                Some(Box::new(self.observe_delivery(&domain, allow_inside).await))
+            }
+        };
         let (delivery, (records, hosts, unanswered, skipped, guessed)) =
-            tokio::join!(self.observe_delivery(&domain, allow_inside), clients);
+            tokio::join!(delivery, clients);
         Ok(DiscoveryObservations {
             email: address.email(),
             domain,
@@ -252,7 +259,7 @@ impl Engine {
             unanswered,
             skipped,
             guessed,
-            delivery: Some(Box::new(delivery)),
+            delivery,
         })
     }
 

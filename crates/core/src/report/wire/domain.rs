@@ -56,7 +56,7 @@ pub struct DomainReport {
     /// Per client, the settings that work without a warning.
     pub settings: Vec<ClientSettings>,
     /// What sending servers do with the domain's mail: MX port 25, MTA-STS, DANE, TLS-RPT;
-    /// null when it was not observed (a file saved before it was).
+    /// null when it was not observed (`--no-inbound`, or a file saved before it was).
     pub inbound: Option<super::delivery::Inbound>,
     /// The full report on every host handed out.
     pub hosts: Vec<HostReport>,
