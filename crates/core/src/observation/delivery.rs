@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::dnssec::{MxLookup, TlsaLookup, TxtLookup};
+use super::dnssec::{DnssecStatus, LookupFailure, MxLookup, TlsaLookup, TxtLookup, Validated};
 use super::{Der, SourceErrorKind};
 
 /// Largest MTA-STS policy read (RFC 8461 §3.3: senders may refuse one larger than 64 KiB).
@@ -64,4 +64,27 @@ pub struct DeliveryObservations {
     pub tlsrpt_record: TxtLookup,
     /// `_25._tcp.MX` TLSA for every MX host, in the MX records' order.
     pub tlsa: Vec<TlsaLookup>,
+}
+
+impl DeliveryObservations {
+    /// Whether mailtls's own resolver left a question unanswered (a timeout or a failure, as
+    /// opposed to an answer, a proven absence or a bogus one), so that checking again may
+    /// learn more: a fleet scan checks such a target again.
+    pub fn unanswered(&self) -> bool {
+        fn lost<T>(lookup: &Validated<T>) -> bool {
+            lookup.dnssec != DnssecStatus::Bogus
+                && matches!(
+                    lookup.failure,
+                    Some(LookupFailure::Timeout | LookupFailure::Failed)
+                )
+        }
+        lost(&self.mx)
+            || lost(&self.mta_sts_record)
+            || lost(&self.tlsrpt_record)
+            || self.tlsa.iter().any(lost)
+            || self
+                .policy
+                .as_ref()
+                .is_some_and(|p| p.failure == Some(SourceErrorKind::NotChecked))
+    }
 }

@@ -103,6 +103,10 @@ impl CheckReport {
                 let observations = &domain.observations;
                 !observations.unanswered.is_empty()
                     || observations.hosts.iter().any(Observations::unanswered)
+                    || observations
+                        .delivery
+                        .as_ref()
+                        .is_some_and(|d| d.unanswered())
                     || observations.records.iter().any(|record| {
                         record
                             .error

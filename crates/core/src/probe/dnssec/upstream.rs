@@ -19,6 +19,10 @@ use hickory_proto::op::{Edns, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use hickory_proto::xfer::{DnsHandle, DnsRequest, DnsResponse, FirstAnswer};
 use hickory_proto::{ProtoError, ProtoErrorKind};
+
+/// Copies of a question sent before it counts as unanswered (as the system resolver's two
+/// attempts).
+const ATTEMPTS: u32 = 2;
 use hickory_resolver::name_server::{NameServerPool, TokioConnectionProvider};
 use moka::Expiry;
 use moka::future::Cache;
@@ -155,10 +159,9 @@ impl Upstream {
         }
     }
 
-    /// The resolver's limit for one question, as the engine's step timeout: the pool tries
-    /// twice within it, so twice that bounds the question.
+    /// The limit for one question: [`ATTEMPTS`] copies of it, each within the step timeout.
     pub(super) fn question_limit(&self) -> Duration {
-        self.dns.timeout() * 2
+        self.dns.timeout() * ATTEMPTS
     }
 
     /// The address of the resolver asked, to name it in words.
@@ -187,19 +190,29 @@ impl Upstream {
         answer
     }
 
+    /// Sends `request`, and once more when the first copy goes unanswered: the pool sends each
+    /// question once, and a lost UDP answer is what a resolver under load gives (the system
+    /// resolver's path, through hickory's `Resolver`, retries the same way).
     async fn send_now(&self, request: DnsRequest) -> Result<DnsResponse, ProtoError> {
-        self.dns.pace().await;
-        let limit = self.question_limit().min(self.trouble.remaining());
-        if limit.is_zero() {
-            return Err(ProtoError::from(ProtoErrorKind::Timeout));
+        let mut answer = Err(ProtoError::from(ProtoErrorKind::Timeout));
+        for _ in 0..ATTEMPTS {
+            self.dns.pace().await;
+            let limit = self.dns.timeout().min(self.trouble.remaining());
+            if limit.is_zero() {
+                break;
+            }
+            let started = Instant::now();
+            let sent = self.servers.send(request.clone()).first_answer();
+            answer = match tokio::time::timeout(limit, sent).await {
+                Ok(answer) => answer,
+                Err(_) => Err(ProtoError::from(ProtoErrorKind::Timeout)),
+            };
+            self.trouble.spend(started.elapsed());
+            match &answer {
+                Err(error) if matches!(error.kind(), ProtoErrorKind::Timeout) => continue,
+                _ => break,
+            }
         }
-        let started = Instant::now();
-        let answer = self.servers.send(request).first_answer();
-        let answer = match tokio::time::timeout(limit, answer).await {
-            Ok(answer) => answer,
-            Err(_) => Err(ProtoError::from(ProtoErrorKind::Timeout)),
-        };
-        self.trouble.spend(started.elapsed());
         answer
     }
 }
