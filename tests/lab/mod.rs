@@ -20,6 +20,7 @@ pub mod fleet;
 pub mod mta_sts;
 pub mod netns;
 pub mod postgres;
+pub mod sql;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use time::OffsetDateTime;

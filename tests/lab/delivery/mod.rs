@@ -118,3 +118,25 @@ fn sub(dir: &Path, name: &str) -> Result<PathBuf, String> {
     std::fs::create_dir_all(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(path)
 }
+
+/// Waits (at most 20 s) until something listens on `socket`; else says so with `logs()`, the
+/// words of the daemon that should be there.
+pub fn wait_listening(
+    socket: std::net::SocketAddr,
+    what: &str,
+    logs: impl Fn() -> String,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect_timeout(&socket, std::time::Duration::from_millis(200))
+        .is_err()
+    {
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "{what} is not listening on {socket} after 20 s: {}",
+                logs()
+            ));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok(())
+}

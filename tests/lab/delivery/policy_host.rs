@@ -2,10 +2,9 @@
 //! case with MTA-STS, answered as the case's [`Served`] says (tests/lab/delivery/policy_host.py,
 //! Python's http.server and ssl, certificate per SNI name).
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 
@@ -91,17 +90,9 @@ pub fn start(dir: &Path, cases: &[Case], certs: &Certs) -> Result<(), String> {
     let socket: SocketAddr = format!("{POLICY_HOST}:443")
         .parse()
         .map_err(|e| format!("{e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect_timeout(&socket, Duration::from_millis(200)).is_err() {
-        if Instant::now() > deadline {
-            return Err(format!(
-                "the policy host {socket} is not listening after 20 s: {}",
-                std::fs::read_to_string(dir.join("policy-host.log")).unwrap_or_default()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Ok(())
+    super::wait_listening(socket, "the policy host", || {
+        std::fs::read_to_string(dir.join("policy-host.log")).unwrap_or_default()
+    })
 }
 
 /// What the policy host answered, in order: (host, path, status), from its log in `dir`.

@@ -9,7 +9,7 @@
 //! Both trust the lab CA only (`smtp_tls_CAfile`). [`Senders::outcome`] reads a sender's log for
 //! the first delivery attempt of a case's message.
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -173,17 +173,10 @@ fn start_sts_resolver(dir: &Path, certs: &Certs) -> Result<PathBuf, String> {
     let socket: SocketAddr = format!("{STS_RESOLVER}:{STS_RESOLVER_PORT}")
         .parse()
         .map_err(|e| format!("{e}"))?;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect_timeout(&socket, Duration::from_millis(200)).is_err() {
-        if Instant::now() > deadline {
-            return Err(format!(
-                "postfix-mta-sts-resolver is not listening on {socket} after 20 s: {}{}",
-                std::fs::read_to_string(dir.join("mta-sts-daemon.out")).unwrap_or_default(),
-                std::fs::read_to_string(&log).unwrap_or_default()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    super::wait_listening(socket, "postfix-mta-sts-resolver", || {
+        std::fs::read_to_string(dir.join("mta-sts-daemon.out")).unwrap_or_default()
+            + &std::fs::read_to_string(&log).unwrap_or_default()
+    })?;
     Ok(log)
 }
 
