@@ -385,7 +385,7 @@ fn dane_sender(mx: &MxDelivery, mx_dnssec: DnssecStatus, tls_required: bool) -> 
         sender: SenderKind::Dane,
         action,
         if_enforced: None,
-        reason: if mx.dane.detail.is_empty() || mx.dane.state == DaneState::Unknown {
+        reason: if mx.dane.detail.is_empty() {
             fallback
         } else {
             mx.dane.detail.clone()
