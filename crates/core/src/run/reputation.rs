@@ -24,8 +24,9 @@ use crate::probe::{self, ProbeRequest};
 use crate::service::Service;
 use crate::target::Target;
 
-/// Most MX hosts of a domain examined (a domain with more is unusual and each costs queries).
-pub const MAX_MX_HOSTS: usize = 5;
+/// Most MX hosts of a domain examined: the same as inbound delivery's, so that both answers of
+/// the reputation report ("listed?", "can it cost mail?") speak of the same MX hosts.
+pub use super::delivery::MAX_MX_HOSTS;
 /// Most names asked about in each domain list.
 pub const MAX_NAMES: usize = 16;
 
