@@ -457,6 +457,31 @@ fn leaf_with(
     })
 }
 
+/// Makes `conf` a private Postfix configuration directory: the distribution's main.cf and
+/// master.cf copied in, and `conf` listed in the default configuration's
+/// `alternate_config_directories` (Postfix refuses a private directory it does not list). That
+/// edit goes to the run's own copy of /etc/postfix, never to the host's.
+pub fn private_postfix_conf(conf: &Path) -> Result<(), String> {
+    for file in ["main.cf", "master.cf"] {
+        std::fs::copy(Path::new("/etc/postfix").join(file), conf.join(file))
+            .map_err(|e| format!("/etc/postfix/{file}: {e}"))?;
+    }
+    netns::private_copy(Path::new("/etc/postfix"))?;
+    let listed = run(Command::new("postconf").args(["-h", "alternate_config_directories"]))?;
+    let conf_text = conf.display().to_string();
+    if !listed.split([',', ' ', '\n']).any(|d| d == conf_text) {
+        let value = if listed.trim().is_empty() {
+            conf_text.clone()
+        } else {
+            format!("{}, {conf_text}", listed.trim())
+        };
+        run(Command::new("postconf")
+            .arg("-e")
+            .arg(format!("alternate_config_directories = {value}")))?;
+    }
+    Ok(())
+}
+
 fn run(command: &mut Command) -> Result<String, String> {
     let output = command.output().map_err(|e| format!("{command:?}: {e}"))?;
     if output.status.success() {
@@ -969,25 +994,7 @@ impl Lab {
     fn start_postfix(&self) -> Result<(), String> {
         let dir = self.dir.join("postfix");
         let conf = dir.join("conf");
-        for file in ["main.cf", "master.cf"] {
-            std::fs::copy(Path::new("/etc/postfix").join(file), conf.join(file))
-                .map_err(|e| format!("/etc/postfix/{file}: {e}"))?;
-        }
-        // Postfix only accepts a private config directory that the default one lists: that
-        // edit goes to the run's own copy of /etc/postfix, never to the host's.
-        netns::private_copy(Path::new("/etc/postfix"))?;
-        let listed = run(Command::new("postconf").args(["-h", "alternate_config_directories"]))?;
-        let conf_text = conf.display().to_string();
-        if !listed.split([',', ' ', '\n']).any(|d| d == conf_text) {
-            let value = if listed.trim().is_empty() {
-                conf_text.clone()
-            } else {
-                format!("{}, {conf_text}", listed.trim())
-            };
-            run(Command::new("postconf")
-                .arg("-e")
-                .arg(format!("alternate_config_directories = {value}")))?;
-        }
+        private_postfix_conf(&conf)?;
         run(Command::new("chown").arg("postfix").arg(dir.join("data")))?;
         let addresses: Vec<&str> = ALL
             .iter()

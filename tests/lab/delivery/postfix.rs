@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::lab::{netns, run, run_daemon};
+use crate::lab::{run, run_daemon};
 
 /// One instance, in `dir`.
 #[derive(Debug, Clone)]
@@ -29,23 +29,7 @@ impl Instance {
         let conf = super::sub(dir, "conf")?;
         super::sub(dir, "queue")?;
         let data = super::sub(dir, "data")?;
-        for file in ["main.cf", "master.cf"] {
-            std::fs::copy(Path::new("/etc/postfix").join(file), conf.join(file))
-                .map_err(|e| format!("/etc/postfix/{file}: {e}"))?;
-        }
-        netns::private_copy(Path::new("/etc/postfix"))?;
-        let listed = run(Command::new("postconf").args(["-h", "alternate_config_directories"]))?;
-        let conf_text = conf.display().to_string();
-        if !listed.split([',', ' ', '\n']).any(|d| d == conf_text) {
-            let value = if listed.trim().is_empty() {
-                conf_text.clone()
-            } else {
-                format!("{}, {conf_text}", listed.trim())
-            };
-            run(Command::new("postconf")
-                .arg("-e")
-                .arg(format!("alternate_config_directories = {value}")))?;
-        }
+        crate::lab::private_postfix_conf(&conf)?;
         run(Command::new("chown").arg("postfix").arg(&data))?;
         let instance = Instance {
             dir: dir.to_path_buf(),
