@@ -63,6 +63,7 @@ use crate::probe::dnssec::Validator;
 use crate::probe::dnssec::anchors::{AnchorFileError, Anchors};
 use crate::probe::http::Fetcher;
 use crate::probe::memo::{MemoOptions, ProbeMemo};
+use crate::probe::shared::SharedLimits;
 use crate::provisioning::ispdb::{self, IspDb, Skipped};
 use crate::target::Target;
 
@@ -103,6 +104,9 @@ pub struct EngineOptions {
     /// DNSSEC trust anchors (DNSKEY or DS records, see [`crate::probe::dnssec::anchors`])
     /// instead of the root's keys built into mailtls: for a private signed hierarchy.
     pub dnssec_anchor: Option<PathBuf>,
+    /// Limits kept together with other workers (a fleet scan on several machines): every
+    /// connection and DNS question also waits for its place and turn there.
+    pub shared: Option<Arc<dyn SharedLimits>>,
 }
 
 /// Which copy of Mozilla's ISP database to ask.
@@ -155,6 +159,7 @@ impl Default for EngineOptions {
             refuse_special: false,
             ispdb: IspdbOption::Bundled,
             dnssec_anchor: None,
+            shared: None,
         }
     }
 }
@@ -246,7 +251,8 @@ impl Engine {
             Some(address) => Dns::server(address, options.step_timeout),
             None => Dns::system(options.step_timeout)?,
         }
-        .with_rate(options.dns_rate);
+        .with_rate(options.dns_rate)
+        .sharing(options.shared.clone());
         let dns = if options.refuse_special {
             dns.refusing_special()
         } else {
@@ -262,7 +268,8 @@ impl Engine {
         }
         // A connection keeps its place until the server has closed it, as long as a step may
         // take: a slow server is not sent the next connection early.
-        let budget = ConnectionBudget::with_linger(options.limits, options.step_timeout);
+        let budget =
+            ConnectionBudget::sharing(options.limits, options.step_timeout, options.shared.clone());
         let mut fetcher = Fetcher::new(
             dns.clone(),
             budget.clone(),

@@ -132,6 +132,8 @@ impl ObserveOptions {
             refuse_special,
             ispdb,
             dnssec_anchor,
+            // Where the limits are kept with other workers: politeness again.
+            shared: _,
         } = engine;
         ObserveOptions {
             services: check.services(),

@@ -23,6 +23,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::backoff::Backoff;
+use super::shared::{SharedLimits, SharedPlace};
 
 /// Default connections in flight to one address.
 pub const DEFAULT_PER_ADDRESS: usize = 4;
@@ -73,6 +74,8 @@ struct Inner {
     addresses: Mutex<HashMap<IpAddr, Arc<Semaphore>>>,
     /// The rate per address, and the pauses after refusals.
     backoff: Backoff,
+    /// The same limits kept with other workers (a scan's database), when there are any.
+    shared: Option<Arc<dyn SharedLimits>>,
 }
 
 /// The right to one connection to one address. Dropping it returns the right
@@ -88,8 +91,10 @@ pub struct Permit {
 #[derive(Debug)]
 struct Places {
     address_permit: Option<OwnedSemaphorePermit>,
-    total: OwnedSemaphorePermit,
+    total: Option<OwnedSemaphorePermit>,
     address: IpAddr,
+    /// The place among every worker's connections to the address.
+    shared: Option<SharedPlace>,
 }
 
 impl ConnectionBudget {
@@ -102,6 +107,16 @@ impl ConnectionBudget {
     /// them, while the server has not closed its side (a slow server keeps it that long; one
     /// that never closes, no longer).
     pub fn with_linger(limits: Limits, linger: Duration) -> ConnectionBudget {
+        ConnectionBudget::sharing(limits, linger, None)
+    }
+
+    /// A budget like [`ConnectionBudget::with_linger`] whose limits per address are also kept
+    /// with other workers through `shared`.
+    pub fn sharing(
+        limits: Limits,
+        linger: Duration,
+        shared: Option<Arc<dyn SharedLimits>>,
+    ) -> ConnectionBudget {
         let limits = Limits {
             total: limits.total.max(1),
             per_address: limits.per_address.max(1),
@@ -114,6 +129,7 @@ impl ConnectionBudget {
                 total: Arc::new(Semaphore::new(limits.total)),
                 addresses: Mutex::new(HashMap::new()),
                 backoff: Backoff::new(limits.per_address_rate),
+                shared,
             }),
         }
     }
@@ -142,6 +158,21 @@ impl ConnectionBudget {
         // The semaphores are never closed, so acquiring cannot fail; were one ever closed, the
         // connection would go ahead without its place rather than hang.
         let address_permit = semaphore.acquire_owned().await.ok();
+        // Then the place among every worker's (once this process has one of its own, so it
+        // never asks for more than the limit).
+        let shared = match &self.inner.shared {
+            Some(shared) => Some(shared.place(address).await),
+            None => None,
+        };
+        let mut permit = Permit {
+            places: Some(Places {
+                address_permit,
+                total: None,
+                address,
+                shared,
+            }),
+            budget: Arc::clone(&self.inner),
+        };
         // Then the address's pause (after a refusal) and its rate, holding only its own place.
         self.inner.backoff.ready(address).await;
         let total = loop {
@@ -149,14 +180,14 @@ impl ConnectionBudget {
                 break permit;
             }
         };
-        Permit {
-            places: Some(Places {
-                address_permit,
-                total,
-                address,
-            }),
-            budget: Arc::clone(&self.inner),
+        if let Some(places) = permit.places.as_mut() {
+            places.total = Some(total);
         }
+        // The shared rate last, right before connecting: a turn is the moment of a connection.
+        if let Some(shared) = &self.inner.shared {
+            shared.connection_turn(address).await;
+        }
+        permit
     }
 
     /// Connections in flight to `address` now (for tests and metrics).
@@ -179,7 +210,11 @@ impl Inner {
             address_permit,
             total,
             address,
+            shared,
         } = places;
+        if let (Some(place), Some(limits)) = (shared, &self.shared) {
+            limits.give_back(place);
+        }
         drop(address_permit);
         drop(total);
         let mut map = self.lock();

@@ -10,6 +10,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use hickory_resolver::TokioResolver;
 
 use super::memo::ProbeMemo;
+use super::shared::SharedLimits;
 use crate::concurrent::in_order;
 use crate::observation::{NameLookup, PtrLookup};
 use hickory_resolver::ResolveError;
@@ -74,6 +75,8 @@ pub struct Dns {
     /// At most so many questions per second, when set (a fleet scan must not flood the
     /// resolver).
     rate: Option<Arc<DefaultDirectRateLimiter>>,
+    /// The same rate kept with other workers (a scan's database), when there are any.
+    shared: Option<Arc<dyn SharedLimits>>,
     /// Drop addresses in special-purpose ranges from every answer (DNS-rebinding protection
     /// for a server on the internet): nothing this resolver returns can aim a probe inside.
     refuse_special: bool,
@@ -125,6 +128,7 @@ impl Dns {
             servers,
             timeout,
             rate: None,
+            shared: None,
             refuse_special: false,
         }
     }
@@ -140,6 +144,12 @@ impl Dns {
         self
     }
 
+    /// The same resolver, also keeping its rate together with other workers through `shared`.
+    pub fn sharing(mut self, shared: Option<Arc<dyn SharedLimits>>) -> Dns {
+        self.shared = shared;
+        self
+    }
+
     /// The same resolver, leaving out every address in a special-purpose range
     /// ([`crate::address::special`]) from its address answers.
     pub fn refusing_special(mut self) -> Dns {
@@ -152,6 +162,9 @@ impl Dns {
     pub(crate) async fn pace(&self) {
         if let Some(rate) = &self.rate {
             rate.until_ready().await;
+        }
+        if let Some(shared) = &self.shared {
+            shared.dns_turn().await;
         }
     }
 

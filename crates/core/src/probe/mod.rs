@@ -24,6 +24,7 @@ pub mod hello;
 pub mod http;
 pub mod lines;
 pub mod memo;
+pub mod shared;
 pub mod starttls;
 pub mod tls;
 pub mod versions;
