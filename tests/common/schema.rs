@@ -17,6 +17,7 @@ fn schema_file(kind: &str) -> Option<&'static str> {
         "scan-target" => "scan-target.json",
         "scan-report" => "scan-report.json",
         "scan-diff" => "scan-diff.json",
+        "scan-status" => "scan-status.json",
         "tlsrpt" => "tlsrpt.json",
         _ => return None,
     })

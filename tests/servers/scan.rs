@@ -21,6 +21,8 @@ use crate::run::output_of;
 
 #[path = "scan_logs.rs"]
 mod logs;
+#[path = "scan_queue.rs"]
+mod queue;
 
 pub fn tests() -> Vec<(&'static str, super::Test)> {
     vec![
@@ -33,6 +35,7 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
         ("scan_resumes_after_kill_9_postgres", resume_postgres),
         ("scan_four_shards_make_the_rows_of_one_run", shards_postgres),
         ("scan_kubernetes_indexed_job", kubernetes_job),
+        ("scan_kubernetes_queue_job_and_deployment", kubernetes_queue),
         ("scan_postgres_going_away", postgres_goes_away),
         ("scan_counts_store_errors", store_errors_counted),
         ("scan_refuses_bad_databases_before_probing", bad_databases),
@@ -48,6 +51,16 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
         ),
         ("scan_through_a_resolver_that_loses_answers", lossy_resolver),
         ("scan_max_duration_stops_resumably", max_duration),
+        (
+            "scan_queue_workers_keep_the_limits_together",
+            queue::workers_keep_the_limits_together,
+        ),
+        (
+            "scan_queue_takes_over_from_killed_workers",
+            queue::takes_over_from_killed_workers,
+        ),
+        ("scan_queue_stale_leases_taken_over", queue::stale_leases),
+        ("scan_queue_refuses_other_options", queue::other_options),
         ("busy_server_is_rate_limited_not_a_tls_problem", busy_server),
         ("tarpit_is_rate_limited", tarpit),
     ]
@@ -61,7 +74,7 @@ pub(crate) fn serial() -> MutexGuard<'static, ()> {
 }
 
 /// The counting proxy at SCAN_FRONT (every mail port, to SCANHOST), started once.
-fn front() -> Result<Arc<Counter>, Failed> {
+pub(crate) fn front() -> Result<Arc<Counter>, Failed> {
     static FRONT: OnceLock<Result<Arc<Counter>, String>> = OnceLock::new();
     let started = FRONT.get_or_init(|| {
         let counter = Arc::new(Counter::default());
@@ -161,7 +174,7 @@ pub(crate) fn scan(ca: &str, list: &Path, db: &str, extra: &[&str]) -> Command {
 pub(crate) use crate::lab::sql::query;
 
 /// One number from a query.
-fn number(db: &str, sql: &str) -> Result<u64, Failed> {
+pub(crate) fn number(db: &str, sql: &str) -> Result<u64, Failed> {
     let rows = query(db, sql)?;
     rows.first()
         .and_then(|r| r.first())
@@ -171,7 +184,12 @@ fn number(db: &str, sql: &str) -> Result<u64, Failed> {
 }
 
 /// Waits (at most `limit`) until the scan in `db` has at least `targets` committed.
-fn wait_for(db: &str, targets: u64, limit: Duration, child: &mut Child) -> Result<u64, Failed> {
+pub(crate) fn wait_for(
+    db: &str,
+    targets: u64,
+    limit: Duration,
+    child: &mut Child,
+) -> Result<u64, Failed> {
     let deadline = Instant::now() + limit;
     loop {
         // The database may not exist yet, or be busy for a moment: just ask again.
@@ -193,7 +211,7 @@ fn wait_for(db: &str, targets: u64, limit: Duration, child: &mut Child) -> Resul
     }
 }
 
-fn spawn(mut command: Command) -> Result<Child, Failed> {
+pub(crate) fn spawn(mut command: Command) -> Result<Child, Failed> {
     command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -417,11 +435,20 @@ fn fleet_web_log(ca: &str) -> Result<PathBuf, Failed> {
 
 /// `kill -9` in the middle, then the same command: nothing committed is lost or done again,
 /// no row is doubled, and the second run checks only what the first did not commit.
+/// With PostgreSQL the scan is a work queue: the killed worker's claimed targets wait for its
+/// leases to pass (3 s here), and the second run does not read the list (it is all in).
 fn resume(ca: &str, db: &str, dir: &Path) -> Result<(), Failed> {
+    let queue = db.starts_with("postgres://");
     let domains = domains_of(&[Kind::Hosted, Kind::Good], 150);
     let list = write_list(dir, "resume.txt", &domains)?;
+    let lease: &[&str] = if queue { &["--lease", "3"] } else { &[] };
     // Slow enough (20 new connections a second to the hosting server) to be caught mid-way.
-    let mut first = spawn(scan(ca, &list, db, &["--per-ip-rate", "20"]))?;
+    let mut first = spawn(scan(
+        ca,
+        &list,
+        db,
+        &[&["--per-ip-rate", "20"], lease].concat(),
+    ))?;
     let before = wait_for(db, 30, Duration::from_secs(60), &mut first);
     // SIGKILL: no chance to clean up.
     let _ = first.kill();
@@ -454,18 +481,30 @@ fn resume(ca: &str, db: &str, dir: &Path) -> Result<(), Failed> {
     )?;
     let first_run = query(db, "SELECT DISTINCT run_id FROM targets")?;
     expect_eq("runs so far", 1, first_run.len())?;
-    // The same command again (without the rate limit: not an option that changes results).
-    let (status, stdout, stderr) = output_of(&mut scan(ca, &list, db, &[]));
+    // The same command again (without the rate limit: not an option that changes results;
+    // on PostgreSQL the limits are the scan's, and may change once the killed worker's lease
+    // has passed and it no longer counts as live).
+    if queue {
+        std::thread::sleep(Duration::from_secs(4));
+    }
+    let (status, stdout, stderr) = output_of(&mut scan(ca, &list, db, lease));
     ensure(status == 0, || format!("exit status {status}: {stderr}"))?;
     expect_eq(
         "targets checked by the second run (on stdout)",
         domains.len() as u64 - committed,
         stdout.lines().count() as u64,
     )?;
-    ensure(
-        stderr.contains(&format!("{committed} skipped as done before")),
-        || format!("the second run skipped what the first did: {stderr}"),
-    )?;
+    let said = if queue {
+        format!(
+            "{} targets checked by this run",
+            domains.len() as u64 - committed
+        )
+    } else {
+        format!("{committed} skipped as done before")
+    };
+    ensure(stderr.contains(&said), || {
+        format!("the second run did what the first left ({said}): {stderr}")
+    })?;
     expect_eq(
         "targets",
         domains.len() as u64,
@@ -516,7 +555,7 @@ fn resume_postgres(ca: &str) -> Result<(), Failed> {
 }
 
 /// The rows of a scan that do not depend on when or by whom it ran, sorted.
-fn rows_of(db: &str, scan: &str) -> Result<Vec<Vec<Vec<Option<String>>>>, Failed> {
+pub(crate) fn rows_of(db: &str, scan: &str) -> Result<Vec<Vec<Vec<Option<String>>>>, Failed> {
     let tables = [
         "SELECT target, line, kind, verdict, exit_code, summary, fix, recommendation, error \
          FROM targets WHERE scan_id = '{scan}' ORDER BY target",
@@ -557,9 +596,9 @@ fn shards_postgres(ca: &str) -> Result<(), Failed> {
     let workers: Vec<Child> = (0..4)
         .map(|i| {
             let shard = format!("{i}/4");
-            // Four workers share dnsmasq: 125 questions a second each, as much in all as the
-            // unsharded run asks (the documented advice: divide the rates by the workers).
-            let args = ["--scan", "sharded", "--shard", &shard, "--dns-rate", "125"];
+            // Four workers share dnsmasq, and on PostgreSQL its rate: 500 questions a second
+            // for all of them together, as the unsharded run asks.
+            let args = ["--scan", "sharded", "--shard", &shard, "--dns-rate", "500"];
             scan(ca, &list, &db, &args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
@@ -648,35 +687,44 @@ fn postgres_goes_away(ca: &str) -> Result<(), Failed> {
         number(&db, "SELECT COUNT(*) FROM targets WHERE scan_id = 'short'")?,
     )?;
 
-    // A long outage: the scan gives up, resumable.
-    let mut long = scan(ca, &list, &db, &["--scan", "long", "--per-ip-rate", "20"]);
-    let mut scan_long = long
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| e.to_string())?;
-    let waited = wait_for(&db, 130, Duration::from_secs(60), &mut scan_long);
+    // A long outage under two workers: both wait and retry, then give up, resumable.
+    let long = || scan(ca, &list, &db, &["--scan", "long", "--per-ip-rate", "20"]);
+    let mut workers: Vec<Child> = (0..2)
+        .map(|_| {
+            long()
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let waited = wait_for(&db, 130, Duration::from_secs(60), &mut workers[0]);
     let paused = waited.and_then(|_| postgres.pause().map_err(Failed::from));
-    let output = scan_long.wait_with_output().map_err(|e| e.to_string());
+    let outputs: Vec<_> = workers
+        .into_iter()
+        .map(|w| w.wait_with_output().map_err(|e| e.to_string()))
+        .collect();
     let resumed = postgres.resume();
     paused?;
     resumed?;
-    let output = output?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    expect_eq(
-        "exit status after a long outage",
-        Some(3),
-        output.status.code(),
-    )?;
-    ensure(
-        stderr.contains("run the same command to continue") && stderr.lines().count() == 1,
-        || format!("one line saying how to continue: {stderr}"),
-    )?;
+    for output in outputs {
+        let output = output?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        expect_eq(
+            "exit status after a long outage",
+            Some(3),
+            output.status.code(),
+        )?;
+        ensure(
+            stderr.contains("run the same command to continue") && stderr.lines().count() == 1,
+            || format!("one line saying how to continue: {stderr}"),
+        )?;
+    }
     let committed = number(&db, "SELECT COUNT(*) FROM targets WHERE scan_id = 'long'")?;
     ensure(committed < domains.len() as u64, || {
         format!("{committed} committed before the outage")
     })?;
-    let (status, _, stderr) = output_of(&mut scan(ca, &list, &db, &["--scan", "long"]));
+    let (status, _, stderr) = output_of(&mut long());
     ensure(status == 0, || {
         format!("the resumed scan: exit status {status}: {stderr}")
     })?;
@@ -1496,34 +1544,10 @@ fn tarpit(ca: &str) -> Result<(), Failed> {
 fn kubernetes_job(ca: &str) -> Result<(), Failed> {
     let _turn = serial();
     front()?;
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/kubernetes/scan-job.yaml");
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin");
-    ensure(venv.join("kubernetes-validate").exists(), || {
-        "kubernetes-validate is not installed: run scripts/test.sh, which installs it".to_string()
-    })?;
-    let (status, out, err) = output_of(
-        Command::new(venv.join("kubernetes-validate"))
-            .args(["--strict", "-k", "1.33.0"])
-            .arg(&manifest),
-    );
-    ensure(
-        status == 0 && !out.contains("ERROR") && !err.contains("ERROR"),
-        || format!("the manifest does not validate: {out}{err}"),
-    )?;
-    // The documents, as JSON.
-    let (status, json, err) = output_of(
-        Command::new(venv.join("python"))
-            .args([
-                "-c",
-                "import json, sys, yaml\nprint(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))",
-            ])
-            .arg(&manifest),
-    );
-    ensure(status == 0, || format!("reading the manifest: {err}"))?;
-    let documents: serde_json::Value = serde_json::from_str(&json).map_err(|e| e.to_string())?;
+    let documents = manifest("scan-job.yaml")?;
     let job = documents
-        .as_array()
-        .and_then(|d| d.iter().find(|d| d["kind"] == "Job"))
+        .iter()
+        .find(|d| d["kind"] == "Job")
         .ok_or("no Job in the manifest")?;
     expect_eq(
         "completion mode",
@@ -1537,22 +1561,7 @@ fn kubernetes_job(ca: &str) -> Result<(), Failed> {
         job["spec"]["parallelism"].as_u64(),
     )?;
     let container = &job["spec"]["template"]["spec"]["containers"][0];
-    let mount = container["volumeMounts"][0]["mountPath"]
-        .as_str()
-        .ok_or("no volume mount")?;
-    let mut env: Vec<(String, String)> = Vec::new();
-    for var in container["env"].as_array().into_iter().flatten() {
-        let name = var["name"].as_str().unwrap_or_default().to_string();
-        let value = match name.as_str() {
-            "SCAN_DB" => postgres::url("kubernetes"),
-            "SCAN_NAME" => job["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            _ => var["value"].as_str().unwrap_or_default().to_string(),
-        };
-        env.push((name, value));
-    }
+    let env = pod_env(container, job, "kubernetes");
     expect_eq(
         "SHARDS",
         Some(completions.to_string()),
@@ -1564,47 +1573,226 @@ fn kubernetes_job(ca: &str) -> Result<(), Failed> {
     postgres.create_database("kubernetes")?;
     let db = postgres::url("kubernetes");
     let dir = scratch("kubernetes")?;
-    let domains = domains_of(&[Kind::Good, Kind::Hosted, Kind::Unresolvable], 30);
+    let domains = domains_of(&[Kind::Good, Kind::Hosted, Kind::Unresolvable], 10);
     write_list(&dir, "domains.txt", &domains)?;
     let pods: Vec<Child> = (0..completions)
         .map(|index| {
             let mut vars = env.clone();
             vars.push(("JOB_COMPLETION_INDEX".to_string(), index.to_string()));
-            let args: Vec<String> = container["args"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|a| a.as_str())
-                .map(|arg| {
-                    let mut arg = arg.to_string();
-                    for (name, value) in &vars {
-                        arg = arg.replace(&format!("$({name})"), value);
-                    }
-                    arg.replacen(mount, &dir.display().to_string(), 1)
-                })
-                .collect();
-            // The pod's own arguments, and the lab's resolver and CA (a cluster has its own).
-            Command::new(env!("CARGO_BIN_EXE_mailtls"))
-                .args(&args)
-                .args([
-                    "--dns",
-                    lab::DNS,
-                    "--ca-file",
-                    ca,
-                    "--timeout",
-                    "5",
-                    "--dns-rate",
-                    "500",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .map_err(|e| e.to_string())
+            pod(container, &vars, &dir, ca)
         })
         .collect::<Result<_, _>>()?;
+    expect_eq(
+        "JSON lines from all pods",
+        domains.len(),
+        json_lines_of(pods)?,
+    )?;
+    let job_name = job["metadata"]["name"].as_str().unwrap_or_default();
+    same_rows_as_one_run(ca, &dir, &db, job_name)
+}
+
+/// The Job of workers on one work queue (`scan-queue-job.yaml`: a plain Job, `parallelism`
+/// pods, no `completions`): its pods, run with their own arguments, record what one run does;
+/// and the continuous scan (`scan-deployment.yaml`): its replicas scan the list as the period's
+/// scan (named after the period's start), then wait for the next period instead of exiting.
+fn kubernetes_queue(ca: &str) -> Result<(), Failed> {
+    let _turn = serial();
+    front()?;
+    let postgres = postgres()?;
+    postgres.create_database("kubequeue")?;
+    let db = postgres::url("kubequeue");
+    let dir = scratch("kubernetes-queue")?;
+    let domains = domains_of(&[Kind::Good, Kind::Hosted, Kind::Unresolvable], 8);
+    write_list(&dir, "domains.txt", &domains)?;
+
+    let documents = manifest("scan-queue-job.yaml")?;
+    let job = documents
+        .iter()
+        .find(|d| d["kind"] == "Job")
+        .ok_or("no Job in scan-queue-job.yaml")?;
+    ensure(
+        job["spec"]["completionMode"].is_null() && job["spec"]["completions"].is_null(),
+        || "a work-queue Job sets neither completionMode nor completions".to_string(),
+    )?;
+    let parallelism = job["spec"]["parallelism"].as_u64().unwrap_or(0);
+    ensure(parallelism > 1, || format!("parallelism {parallelism}"))?;
+    let container = &job["spec"]["template"]["spec"]["containers"][0];
+    let args = container["args"].to_string();
+    ensure(!args.contains("--shard"), || format!("no shards: {args}"))?;
+    let env = pod_env(container, job, "kubequeue");
+    let pods: Vec<Child> = (0..parallelism)
+        .map(|_| pod(container, &env, &dir, ca))
+        .collect::<Result<_, _>>()?;
+    expect_eq(
+        "JSON lines from all pods",
+        domains.len(),
+        json_lines_of(pods)?,
+    )?;
+    let job_name = job["metadata"]["name"].as_str().unwrap_or_default();
+    same_rows_as_one_run(ca, &dir, &db, job_name)?;
+
+    let documents = manifest("scan-deployment.yaml")?;
+    let deployment = documents
+        .iter()
+        .find(|d| d["kind"] == "Deployment")
+        .ok_or("no Deployment in scan-deployment.yaml")?;
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let env = pod_env(container, deployment, "kubequeue");
+    let mut replicas: Vec<Child> = (0..2)
+        .map(|_| pod(container, &env, &dir, ca))
+        .collect::<Result<_, _>>()?;
+    // Their output is drained (a pod whose pipe nobody reads stops at its next line).
+    for replica in &mut replicas {
+        if let Some(mut out) = replica.stdout.take() {
+            std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        }
+        if let Some(mut err) = replica.stderr.take() {
+            std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let scanned = loop {
+        let row = query(
+            &db,
+            "SELECT scan_id, COUNT(*) FROM targets WHERE scan_id LIKE 'fleet-%' GROUP BY scan_id",
+        )
+        .unwrap_or_default();
+        let finished = number(
+            &db,
+            "SELECT COUNT(*) FROM scan_runs WHERE scan_id LIKE 'fleet-%'              AND finished_at IS NOT NULL",
+        )
+        .unwrap_or(0);
+        if finished == 2 || Instant::now() > deadline {
+            break row;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let still_running = replicas
+        .iter_mut()
+        .all(|r| r.try_wait().is_ok_and(|status| status.is_none()));
+    for replica in &mut replicas {
+        let _ = replica.kill();
+        let _ = replica.wait();
+    }
+    ensure(scanned.len() == 1, || {
+        format!("one scan of the period: {scanned:?}")
+    })?;
+    let name = scanned[0][0].clone().unwrap_or_default();
+    let suffix = name.trim_start_matches("fleet-");
+    ensure(
+        suffix.len() == 14 && suffix.ends_with("0000Z") && suffix.as_bytes()[8] == b'T',
+        || format!("the day's scan is named after its start: {name}"),
+    )?;
+    expect_eq(
+        "targets of the day's scan",
+        Some(domains.len().to_string()),
+        scanned[0][1].clone(),
+    )?;
+    ensure(still_running, || {
+        "the replicas exited after the scan instead of waiting for the next".to_string()
+    })
+}
+
+/// A manifest of `deploy/kubernetes/`, validated (kubernetes-validate --strict, Kubernetes
+/// 1.33), as JSON documents.
+fn manifest(name: &str) -> Result<Vec<serde_json::Value>, Failed> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/kubernetes")
+        .join(name);
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/venv/bin");
+    ensure(venv.join("kubernetes-validate").exists(), || {
+        "kubernetes-validate is not installed: run scripts/test.sh, which installs it".to_string()
+    })?;
+    let (status, out, err) = output_of(
+        Command::new(venv.join("kubernetes-validate"))
+            .args(["--strict", "-k", "1.33.0"])
+            .arg(&manifest),
+    );
+    ensure(
+        status == 0 && !out.contains("ERROR") && !err.contains("ERROR"),
+        || format!("{name} does not validate: {out}{err}"),
+    )?;
+    let (status, json, err) = output_of(
+        Command::new(venv.join("python"))
+            .args([
+                "-c",
+                "import json, sys, yaml\nprint(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))",
+            ])
+            .arg(&manifest),
+    );
+    ensure(status == 0, || format!("reading {name}: {err}"))?;
+    serde_json::from_str(&json).map_err(|e| Failed::from(e.to_string()))
+}
+
+/// A pod's environment: its variables, the database secret as the lab's `database`, the
+/// Job's name for SCAN_NAME.
+fn pod_env(
+    container: &serde_json::Value,
+    owner: &serde_json::Value,
+    database: &str,
+) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    for var in container["env"].as_array().into_iter().flatten() {
+        let name = var["name"].as_str().unwrap_or_default().to_string();
+        let value = match name.as_str() {
+            "SCAN_DB" => postgres::url(database),
+            "SCAN_NAME" => owner["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            _ => var["value"].as_str().unwrap_or_default().to_string(),
+        };
+        env.push((name, value));
+    }
+    env
+}
+
+/// Runs a pod's container: its own arguments (the variables put in, the list's mount moved to
+/// `dir`), and the lab's resolver and CA (a cluster has its own).
+fn pod(
+    container: &serde_json::Value,
+    vars: &[(String, String)],
+    dir: &Path,
+    ca: &str,
+) -> Result<Child, Failed> {
+    let mount = container["volumeMounts"][0]["mountPath"]
+        .as_str()
+        .ok_or("no volume mount")?;
+    let args: Vec<String> = container["args"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.as_str())
+        .map(|arg| {
+            let mut arg = arg.to_string();
+            for (name, value) in vars {
+                arg = arg.replace(&format!("$({name})"), value);
+            }
+            arg.replacen(mount, &dir.display().to_string(), 1)
+        })
+        .collect();
+    Command::new(env!("CARGO_BIN_EXE_mailtls"))
+        .args(&args)
+        .args(["--dns", lab::DNS, "--ca-file", ca, "--timeout", "5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Failed::from(e.to_string()))
+}
+
+/// Waits for every pod; each must exit 0 and print valid JSON lines: how many in all. Every
+/// pod's output is read at once (a pod whose pipe nobody reads stops at its next line).
+fn json_lines_of(pods: Vec<Child>) -> Result<usize, Failed> {
+    let readers: Vec<_> = pods
+        .into_iter()
+        .map(|pod| std::thread::spawn(move || pod.wait_with_output()))
+        .collect();
     let mut lines = 0;
-    for (index, pod) in pods.into_iter().enumerate() {
-        let output = pod.wait_with_output().map_err(|e| e.to_string())?;
+    for (index, reader) in readers.into_iter().enumerate() {
+        let output = reader
+            .join()
+            .map_err(|_| format!("pod {index}: its reader panicked"))?
+            .map_err(|e| e.to_string())?;
         ensure(output.status.success(), || {
             format!(
                 "pod {index}: {}: {}",
@@ -1618,22 +1806,26 @@ fn kubernetes_job(ca: &str) -> Result<(), Failed> {
             lines += 1;
         }
     }
-    expect_eq("JSON lines from all pods", domains.len(), lines)?;
+    Ok(lines)
+}
+
+/// Scan `name` in `db` has the rows one run of `dir`'s list does.
+fn same_rows_as_one_run(ca: &str, dir: &Path, db: &str, name: &str) -> Result<(), Failed> {
     let list = dir.join("domains.txt");
+    let whole = format!("{name}-whole");
     let (status, _, stderr) = output_of(&mut scan(
         ca,
         &list,
-        &db,
-        &["--scan", "whole", "--dns-rate", "500"],
+        db,
+        &["--scan", &whole, "--dns-rate", "500"],
     ));
-    ensure(status == 0, || format!("the unsharded run: {stderr}"))?;
-    let job_name = job["metadata"]["name"].as_str().unwrap_or_default();
-    let sharded = rows_of(&db, job_name)?;
-    let whole = rows_of(&db, "whole")?;
-    ensure(sharded == whole, || {
+    ensure(status == 0, || format!("the single run: {stderr}"))?;
+    let pods = rows_of(db, name)?;
+    let one = rows_of(db, &whole)?;
+    ensure(pods == one, || {
         format!(
             "the pods' rows differ from one run's: {:?}",
-            sharded[0].iter().zip(&whole[0]).find(|(a, b)| a != b)
+            pods[0].iter().zip(&one[0]).find(|(a, b)| a != b)
         )
     })
 }

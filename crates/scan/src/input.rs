@@ -42,6 +42,23 @@ pub struct Line {
     pub key: String,
     /// The account column (CSV), when present and not empty.
     pub account: Option<String>,
+    /// The target as the list writes it (what a work queue keeps, to parse again).
+    pub text: String,
+}
+
+impl Line {
+    /// A line taken back from a work queue: its number, its target as written and its account;
+    /// `None` when the text is not a target (a row not written by mailtls).
+    pub fn queued(line: u64, text: String, account: Option<String>) -> Option<Line> {
+        let subject = Subject::parse(&text).ok()?;
+        Some(Line {
+            line,
+            key: subject.to_string(),
+            subject,
+            account,
+            text,
+        })
+    }
 }
 
 /// Why the input itself cannot be read (as opposed to a bad line).
@@ -137,6 +154,7 @@ impl<R: BufRead> Input<R> {
                     key: subject.to_string(),
                     subject,
                     account,
+                    text: target,
                 }),
                 Err(error) => Item::Rejected {
                     line,

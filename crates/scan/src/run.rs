@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::io::BufRead;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -51,6 +51,10 @@ pub struct ScanOptions {
     pub parallel: usize,
     /// Stop taking new targets after this long.
     pub max_duration: Option<Duration>,
+    /// Leases kept with other workers (a scan in PostgreSQL): their failure stops the scan.
+    pub leases_failed: Option<watch::Receiver<Option<StoreError>>>,
+    /// How long a lease on a queued target lasts without renewal.
+    pub lease: Duration,
 }
 
 /// Where a scan's results go.
@@ -101,6 +105,9 @@ pub enum Stop {
     /// The input could not be read.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// SIGTERM (Kubernetes removing the pod) or SIGINT (Ctrl-C).
+    #[error("stopped by {0}")]
+    Signal(&'static str),
 }
 
 /// How a run ended.
@@ -141,13 +148,10 @@ where
         .map(|d| Instant::now() + d)
         .unwrap_or_else(far_future);
     let parallel = options.parallel.max(1);
-    let mut state = State {
-        stats: RunStats::default(),
-        worst: None,
-        in_flight: JoinSet::new(),
-        in_flight_keys: HashSet::new(),
-    };
+    let mut state = State::new();
     let mut input_done = false;
+    let mut failed = options.leases_failed.clone();
+    let mut signals = StopSignals::listen();
     let stopped = loop {
         if input_done && state.in_flight.is_empty() {
             break None;
@@ -169,93 +173,193 @@ where
             }
             joined = state.in_flight.join_next(), if !state.in_flight.is_empty() => {
                 // A check that panicked leaves its target undone, for the next run.
-                let Some(Ok((line, result, checked_at, attempt, took))) = joined else {
+                let Some(Ok(checked)) = joined else {
                     continue;
                 };
-                if let Some(wait) = again_after(&result, attempt) {
-                    tracing::debug!(
-                        target = %line.key,
-                        attempt,
-                        wait_s = wait.as_secs(),
-                        "DNS left questions unanswered: checking again"
-                    );
-                    state.stats.retried += 1;
-                    state.spawn(engine, options, line, attempt + 1, wait);
-                    continue;
-                }
-                state.in_flight_keys.remove(&line.key);
-                let record = record::record(&line, &result, checked_at);
-                match commit(destination, &record, options.shard).await {
-                    Ok(true) => {
-                        tracing::info!(
-                            target = %record.target,
-                            line = record.line,
-                            verdict = %record.verdict.as_str(),
-                            outcome = %record.error.map_or_else(|| record.headline(), |e| e.as_str()),
-                            duration_ms = milliseconds(took),
-                            "target"
-                        );
-                        state.stats.targets_done += 1;
-                        state.worst = Some(worse(state.worst, record.verdict));
-                        on_event(Event::Done(Box::new(record)));
-                    }
-                    Ok(false) => on_event(Event::Skipped {
-                        line: line.line,
-                        key: line.key,
-                        duplicate: true,
-                    }),
-                    Err(error) => break Some(Stop::Store(error)),
+                if let Err(stop) = state
+                    .settle(checked, engine, destination, options, false, &mut on_event)
+                    .await
+                {
+                    break Some(stop);
                 }
             }
+            error = failure(&mut failed) => break Some(Stop::Store(error)),
+            signal = signals.recv() => break Some(Stop::Signal(signal)),
             () = tokio::time::sleep_until(deadline) => break Some(Stop::MaxDuration),
         }
     };
-    // Dropping the checks in flight closes their connections; they are redone next time.
-    state.in_flight.abort_all();
     drop(items);
     let _ = reader.join();
-    let mut stats = state.stats;
-    stats.stopped = stopped.as_ref().map(ToString::to_string);
-    let duration_ms = milliseconds(started.elapsed());
-    match &stats.stopped {
-        None => tracing::info!(
-            scan = %destination.scan_id,
-            run = %destination.run_id,
-            lines_read = stats.lines_read,
-            targets_done = stats.targets_done,
-            duplicates = stats.duplicates,
-            retried = stats.retried,
-            duration_ms,
-            "scan finished"
-        ),
-        // The binary says why, in its one-line error: the log only records it.
-        Some(why) => tracing::info!(
-            scan = %destination.scan_id,
-            run = %destination.run_id,
-            lines_read = stats.lines_read,
-            targets_done = stats.targets_done,
-            duplicates = stats.duplicates,
-            retried = stats.retried,
-            duration_ms,
-            stopped = %why,
-            "scan stopped before the end of its list"
-        ),
+    state.end(destination, started, stopped)
+}
+
+impl State {
+    pub(crate) fn new() -> State {
+        State {
+            stats: RunStats::default(),
+            worst: None,
+            in_flight: JoinSet::new(),
+            in_flight_keys: HashSet::new(),
+        }
     }
-    Outcome {
-        stats,
-        stopped,
-        worst: state.worst,
+
+    /// Ends a run: drops the checks in flight (their connections close; they are redone next
+    /// time), logs how it ended, and says so.
+    pub(crate) fn end(
+        mut self,
+        destination: &Destination,
+        started: Instant,
+        stopped: Option<Stop>,
+    ) -> Outcome {
+        self.in_flight.abort_all();
+        let state = self;
+        let mut stats = state.stats;
+        stats.stopped = stopped.as_ref().map(ToString::to_string);
+        let duration_ms = milliseconds(started.elapsed());
+        match &stats.stopped {
+            None => tracing::info!(
+                scan = %destination.scan_id,
+                run = %destination.run_id,
+                lines_read = stats.lines_read,
+                targets_done = stats.targets_done,
+                duplicates = stats.duplicates,
+                retried = stats.retried,
+                duration_ms,
+                "scan finished"
+            ),
+            // The binary says why, in its one-line error: the log only records it.
+            Some(why) => tracing::info!(
+                scan = %destination.scan_id,
+                run = %destination.run_id,
+                lines_read = stats.lines_read,
+                targets_done = stats.targets_done,
+                duplicates = stats.duplicates,
+                retried = stats.retried,
+                duration_ms,
+                stopped = %why,
+                "scan stopped before the end of its list"
+            ),
+        }
+        Outcome {
+            stats,
+            stopped,
+            worst: state.worst,
+        }
+    }
+
+    /// A check that ended: checked again later when DNS left questions unanswered, else
+    /// committed (out of the work queue when `dequeue`) and told to `on_event`.
+    pub(crate) async fn settle<F: FnMut(Event)>(
+        &mut self,
+        checked: Checked,
+        engine: &Engine,
+        destination: &Destination,
+        options: &ScanOptions,
+        dequeue: bool,
+        on_event: &mut F,
+    ) -> Result<(), Stop> {
+        let (line, result, checked_at, attempt, took) = checked;
+        if let Some(wait) = again_after(&result, attempt) {
+            tracing::debug!(
+                target = %line.key,
+                attempt,
+                wait_s = wait.as_secs(),
+                "DNS left questions unanswered: checking again"
+            );
+            self.stats.retried += 1;
+            self.spawn(engine, options, line, attempt + 1, wait);
+            return Ok(());
+        }
+        self.in_flight_keys.remove(&line.key);
+        let record = record::record(&line, &result, checked_at);
+        match commit(destination, &record, options.shard, dequeue).await? {
+            true => {
+                tracing::info!(
+                    target = %record.target,
+                    line = record.line,
+                    verdict = %record.verdict.as_str(),
+                    outcome = %record.error.map_or_else(|| record.headline(), |e| e.as_str()),
+                    duration_ms = milliseconds(took),
+                    "target"
+                );
+                self.stats.targets_done += 1;
+                self.worst = Some(worse(self.worst, record.verdict));
+                on_event(Event::Done(Box::new(record)));
+            }
+            false => on_event(Event::Skipped {
+                line: line.line,
+                key: line.key,
+                duplicate: true,
+            }),
+        }
+        Ok(())
     }
 }
 
+/// SIGTERM (Kubernetes removing a pod) and SIGINT (Ctrl-C), listened to for the whole scan:
+/// they stop it cleanly (what is committed is kept, the checks in flight are dropped, leases
+/// are given back) instead of killing the process.
+pub(crate) struct StopSignals {
+    term: Option<tokio::signal::unix::Signal>,
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    pub(crate) fn listen() -> StopSignals {
+        use tokio::signal::unix::{SignalKind, signal};
+        StopSignals {
+            term: signal(SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+        }
+    }
+
+    /// Waits for either; returns its name. (A signal that cannot be listened to keeps its
+    /// default: it ends the process.)
+    pub(crate) async fn recv(&mut self) -> &'static str {
+        let term = async {
+            match &mut self.term {
+                Some(term) => term.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        let int = async {
+            match &mut self.int {
+                Some(int) => int.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = term => "SIGTERM",
+            _ = int => "SIGINT",
+        }
+    }
+}
+
+/// Waits until the leases of a scan shared with other workers fail (never, without them).
+pub(crate) async fn failure(
+    failed: &mut Option<watch::Receiver<Option<StoreError>>>,
+) -> StoreError {
+    if let Some(receiver) = failed {
+        loop {
+            if let Some(error) = receiver.borrow_and_update().clone() {
+                return error;
+            }
+            if receiver.changed().await.is_err() {
+                break;
+            }
+        }
+    }
+    std::future::pending().await
+}
+
 /// A deadline that never comes (about 30 years away).
-fn far_future() -> Instant {
+pub(crate) fn far_future() -> Instant {
     Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// A target, its result, when it was checked, how many times it had been checked before, and
 /// how long this check took.
-type Checked = (Line, Result<CheckReport, CheckError>, i64, usize, Duration);
+pub(crate) type Checked = (Line, Result<CheckReport, CheckError>, i64, usize, Duration);
 
 /// `duration` in milliseconds, to the microsecond (for the log).
 fn milliseconds(duration: Duration) -> f64 {
@@ -275,11 +379,11 @@ fn again_after(result: &Result<CheckReport, CheckError>, attempt: usize) -> Opti
         .flatten()
 }
 
-struct State {
-    stats: RunStats,
+pub(crate) struct State {
+    pub(crate) stats: RunStats,
     worst: Option<Verdict>,
-    in_flight: JoinSet<Checked>,
-    in_flight_keys: HashSet<String>,
+    pub(crate) in_flight: JoinSet<Checked>,
+    pub(crate) in_flight_keys: HashSet<String>,
 }
 
 impl State {
@@ -343,7 +447,7 @@ impl State {
     }
 
     /// Checks `line` after `wait`, as its `attempt`th retry (0: the first check).
-    fn spawn(
+    pub(crate) fn spawn(
         &mut self,
         engine: &Engine,
         options: &ScanOptions,
@@ -367,12 +471,21 @@ async fn commit(
     destination: &Destination,
     record: &TargetRecord,
     shard: Shard,
+    dequeue: bool,
 ) -> Result<bool, StoreError> {
-    let shard = shard.to_string();
+    let shard = if dequeue {
+        "queue".to_string()
+    } else {
+        shard.to_string()
+    };
     with_retries(|| {
-        destination
-            .store
-            .commit(&destination.scan_id, &destination.run_id, &shard, record)
+        destination.store.commit(
+            &destination.scan_id,
+            &destination.run_id,
+            &shard,
+            record,
+            dequeue,
+        )
     })
     .await
 }
@@ -396,7 +509,10 @@ where
 }
 
 /// The list's items, read on their own thread into `sender` until it ends or nobody listens.
-fn read<R: BufRead>(mut input: Input<R>, sender: &mpsc::Sender<Result<Item, InputError>>) {
+pub(crate) fn read<R: BufRead>(
+    mut input: Input<R>,
+    sender: &mpsc::Sender<Result<Item, InputError>>,
+) {
     loop {
         let item = match input.next_item() {
             Ok(Some(item)) => Ok(item),

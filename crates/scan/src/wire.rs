@@ -548,5 +548,6 @@ pub fn schemas() -> Vec<(&'static str, schemars::Schema)> {
         ("scan-target", wire::schema::<TargetLine>()),
         ("scan-report", wire::schema::<ReportOutput>()),
         ("scan-diff", wire::schema::<DiffOutput>()),
+        ("scan-status", wire::schema::<super::status::StatusOutput>()),
     ]
 }

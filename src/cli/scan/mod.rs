@@ -1,4 +1,8 @@
-//! `mailtls scan FILE|-`, `mailtls scan report DB`, `mailtls scan diff OLD NEW`.
+//! `mailtls scan FILE|-`, `mailtls scan report DB`, `mailtls scan diff OLD NEW`,
+//! `mailtls scan status DB`.
+
+mod status;
+mod workers;
 
 use std::io::{BufRead, BufReader, IsTerminal as _, Write as _};
 use std::num::NonZeroU32;
@@ -15,7 +19,8 @@ use mailtls::run::check::now;
 use mailtls::scan::input::{Input, Item};
 use mailtls::scan::run::{self, Destination, Event, ScanOptions, Stop};
 use mailtls::scan::shard::Shard;
-use mailtls::scan::store::{ProblemRecord, ScanSpec, Store, StoreError};
+use mailtls::scan::shared::SharedSettings;
+use mailtls::scan::store::{Backend, ProblemRecord, ScanSpec, Store, StoreError};
 use mailtls::scan::{summary, text, wire};
 use mailtls::target::Target;
 
@@ -41,6 +46,9 @@ enum ScanAction {
     /// got worse otherwise, 3 when a row of the database could not be read, 0 when nothing
     /// broke).
     Diff(DiffArgs),
+    /// How a scan is going, from any machine that reaches its database: its workers, their
+    /// leases, targets done and left, the rate and the time left (exit 0).
+    Status(status::StatusArgs),
 }
 
 #[derive(Args, Debug)]
@@ -66,25 +74,34 @@ struct RunArgs {
     #[arg(long = "scan", value_name = "NAME")]
     scan: Option<String>,
     /// Take only shard I of N of the list (0 <= I < N): N workers share one list and one
-    /// database.
+    /// database. Without it, workers on one PostgreSQL database share a work queue instead:
+    /// any number join and leave as they like.
     #[arg(long, value_name = "I/N")]
     shard: Option<Shard>,
+    /// How long a worker's lease on a target or a connection place lasts without renewal
+    /// (PostgreSQL): a worker that dies holds nothing longer.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20, hide = true,
+          value_parser = clap::value_parser!(u64).range(2..=3600))]
+    lease: u64,
     /// Targets checked at once.
     #[arg(long, value_name = "N", default_value_t = run::DEFAULT_PARALLEL,
           value_parser = clap::value_parser!(u16).range(1..=4096).map(usize::from))]
     parallel: usize,
-    /// Most connections at once to one server address.
+    /// Most connections at once to one server address (with PostgreSQL, for all the workers
+    /// of the scan together).
     #[arg(long = "per-ip", value_name = "N", default_value_t = 4,
           value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
     per_ip: usize,
-    /// Most new connections per second to one server address (0: no limit).
+    /// Most new connections per second to one server address (0: no limit; with PostgreSQL,
+    /// for all the workers together).
     #[arg(long = "per-ip-rate", value_name = "N", default_value_t = 10)]
     per_ip_rate: u32,
-    /// Most connections at once, in all.
+    /// Most connections at once, in all (this worker's own).
     #[arg(long = "max-connections", value_name = "N", default_value_t = 64,
           value_parser = clap::value_parser!(u16).range(1..=4096).map(usize::from))]
     max_connections: usize,
-    /// Most DNS questions per second, evenly spaced (0: no limit). A domain costs about 20.
+    /// Most DNS questions per second, evenly spaced (0: no limit; with PostgreSQL, for all the
+    /// workers together). A domain costs about 20.
     #[arg(long = "dns-rate", value_name = "N", default_value_t = 500)]
     dns_rate: u32,
     /// How many more times to try a server that turns us away as busy (SMTP 421) or does not
@@ -96,6 +113,11 @@ struct RunArgs {
     /// our address, e.g. [192.0.2.1]).
     #[arg(long, value_name = "NAME", value_parser = parse_ehlo)]
     ehlo: Option<String>,
+    /// Scan again every DURATION (e.g. 24h), for ever: each period is a scan of its own, named
+    /// --scan NAME and the period's start (NAME-20261205T0000Z), which every worker started
+    /// within it joins; for a continuous scan (a Kubernetes Deployment).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "scan")]
+    every: Option<Duration>,
     /// Stop taking new targets after this long (e.g. 90s, 30m, 2h); the same command
     /// continues later.
     #[arg(long = "max-duration", value_name = "DURATION", value_parser = parse_duration)]
@@ -151,6 +173,7 @@ pub fn run(args: ScanArgs) -> Result<u8, Failure> {
     match args.action {
         Some(ScanAction::Report(report)) => run_report(&report),
         Some(ScanAction::Diff(diff)) => run_diff(&diff),
+        Some(ScanAction::Status(status)) => status::run(&status),
         None => run_scan(args.run),
     }
 }
@@ -203,6 +226,47 @@ fn store_failure(error: StoreError) -> Failure {
 
 fn run_scan(args: RunArgs) -> Result<u8, Failure> {
     logs::install(logs::SCAN_DEFAULT, args.log_format)?;
+    let Some(every) = args.every else {
+        return scan_once(&args, args.scan.clone());
+    };
+    if args.input.as_deref().is_none_or(|i| i == "-") {
+        return Err(Failure::usage(anyhow::anyhow!(
+            "--every reads the list again each time: give it as a file, not standard input"
+        )));
+    }
+    let base = args
+        .scan
+        .clone()
+        .unwrap_or_else(|| "continuous".to_string());
+    let period = i64::try_from(every.as_secs()).unwrap_or(i64::MAX).max(1);
+    loop {
+        // Every worker names the period's scan alike: by when it started (UTC), so workers
+        // that start at any time within it join one scan.
+        let start = now() - now().rem_euclid(period);
+        let code = scan_once(&args, Some(format!("{base}-{}", period_name(start))))?;
+        if code != mailtls::exit::OK {
+            return Ok(code);
+        }
+        let wait = (start + period - now()).max(0);
+        tracing::info!(
+            next_in_s = wait,
+            "scan of this period done; waiting for the next"
+        );
+        std::thread::sleep(Duration::from_secs(u64::try_from(wait).unwrap_or(0)));
+    }
+}
+
+/// A period's start as a scan name's suffix: `20261205T1200Z`.
+fn period_name(start: i64) -> String {
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute]Z");
+    time::OffsetDateTime::from_unix_timestamp(start)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| start.to_string())
+}
+
+/// One scan: `name`, or the name derived from the list and the options.
+fn scan_once(args: &RunArgs, name: Option<String>) -> Result<u8, Failure> {
     // Everything the user typed is checked before the store is touched or a packet sent.
     let input_name = args.input.clone().unwrap_or_else(|| "-".to_string());
     let check = args.probes.options()?;
@@ -224,14 +288,16 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
         options: fingerprint(&ObserveOptions::new(&check, &engine_options), args.csv),
     };
     let spec = ScanSpec {
-        id: args.scan.clone().unwrap_or_else(|| default_id(&spec)),
+        id: name.unwrap_or_else(|| default_id(&spec)),
         ..spec
     };
-    let options = ScanOptions {
+    let mut options = ScanOptions {
         check,
         shard,
         parallel: args.parallel,
         max_duration: args.max_duration,
+        leases_failed: None,
+        lease: Duration::from_secs(args.lease),
     };
 
     let runtime = super::runtime_threaded()?;
@@ -249,10 +315,37 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
             differences(&spec.options, &theirs)
         )));
     }
-    let engine = super::build_engine(engine_options)?;
     let run_id = random_id();
+    let queue = store.backend() == Backend::Postgres && args.shard.is_none();
+    let leases = match store.backend() {
+        Backend::Postgres => {
+            let settings = SharedSettings {
+                per_ip: u32::try_from(args.per_ip).unwrap_or(u32::MAX),
+                per_ip_rate: NonZeroU32::new(args.per_ip_rate),
+                dns_rate: NonZeroU32::new(args.dns_rate),
+                lease: options.lease,
+            };
+            let leases = runtime.block_on(workers::join(&args.db, &spec.id, &run_id, settings))?;
+            engine_options.shared = Some(leases.clone());
+            options.leases_failed = Some(leases.failed());
+            Some(leases)
+        }
+        Backend::Sqlite => None,
+    };
+    let engine = super::build_engine(engine_options)?;
+    let shard_name = if queue {
+        "queue".to_string()
+    } else {
+        shard.to_string()
+    };
     runtime
-        .block_on(store.start_run(&spec.id, &run_id, &shard.to_string(), now()))
+        .block_on(workers::start_run(
+            &store,
+            &spec.id,
+            &run_id,
+            &shard_name,
+            leases.as_deref(),
+        ))
         .map_err(store_failure)?;
     let destination = Destination {
         store: store.clone(),
@@ -267,10 +360,23 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
     let progress = progress_bar(&input_name, args.csv, shard);
     logs::above(&progress);
     let mut output = Output::new(&spec.id, args.json_lines, progress.clone());
-    let outcome = runtime.block_on(run::scan(&engine, &destination, input, &options, |event| {
-        output.event(event)
-    }));
+    let outcome = if queue {
+        runtime.block_on(mailtls::scan::queue::scan(
+            &engine,
+            &destination,
+            input,
+            &options,
+            |event| output.event(event),
+        ))
+    } else {
+        runtime.block_on(run::scan(&engine, &destination, input, &options, |event| {
+            output.event(event)
+        }))
+    };
     progress.finish_and_clear();
+    if let Some(leases) = &leases {
+        runtime.block_on(leases.finish());
+    }
     let finished = runtime.block_on(store.finish_run(&spec.id, &run_id, &outcome.stats, now()));
     let summary = format!(
         "scan {}: {} targets checked by this run, {} skipped as done before, {} duplicate lines, \
@@ -314,6 +420,7 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
                 Stop::MaxDuration => "stopped after --max-duration".to_string(),
                 Stop::Store(error) => format!("{error}"),
                 Stop::Input(error) => format!("{error}"),
+                Stop::Signal(signal) => format!("stopped by {signal}"),
             };
             Err(Failure::could_not_check(anyhow::anyhow!(
                 "{why}; {summary}; what was committed is kept: run the same command to continue"
@@ -521,12 +628,12 @@ async fn read_fleet(store: &Store, scan: Option<&str>) -> Result<summary::Fleet,
     read_scan(store, scan).await.map(|(fleet, _)| fleet)
 }
 
-/// A scan summarised, with its problem rows.
-async fn read_scan(
+/// Scan `scan` of the store (the newest without a name), or the error saying there is none.
+async fn find_scan(
     store: &Store,
     scan: Option<&str>,
-) -> Result<(summary::Fleet, Vec<ProblemRecord>), StoreError> {
-    let info = store.scan(scan).await?.ok_or_else(|| {
+) -> Result<mailtls::scan::store::ScanInfo, StoreError> {
+    store.scan(scan).await?.ok_or_else(|| {
         StoreError::Other(
             store.location().to_string(),
             match scan {
@@ -534,7 +641,15 @@ async fn read_scan(
                 None => "no scan in it yet".to_string(),
             },
         )
-    })?;
+    })
+}
+
+/// A scan summarised, with its problem rows.
+async fn read_scan(
+    store: &Store,
+    scan: Option<&str>,
+) -> Result<(summary::Fleet, Vec<ProblemRecord>), StoreError> {
+    let info = find_scan(store, scan).await?;
     let targets = store.targets(&info.id).await?;
     let problems = store.problems(&info.id).await?;
     let discovery = store.discovery_issues(&info.id).await?;

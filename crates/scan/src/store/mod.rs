@@ -15,13 +15,19 @@
 mod checks;
 mod errors;
 mod inbound;
+mod places;
+mod queue;
 mod read;
+mod status;
 mod write;
 
 pub use checks::{CheckRow, CheckState};
 pub use errors::{ErrorKind, StoreErrors};
 pub use inbound::InboundRecord;
+pub use places::DNS_RATE_ROW;
+pub use queue::{Claimed, LOAD_BATCH, LoadBatch, Loaded, QueueState};
 pub use read::{DiscoveryRecord, ProblemRecord, ScanInfo, Table, TargetSummary};
+pub use status::{RunRow, StatusRows};
 pub use write::{DONE_BATCH, RunStats, ScanSpec};
 
 use std::sync::Arc;
@@ -35,7 +41,7 @@ use sqlx::{Connection as _, Row};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!();
 
 /// The tables the migrations create (and sqlx's own).
-const OUR_TABLES: [&str; 13] = [
+const OUR_TABLES: [&str; 16] = [
     "_sqlx_migrations",
     "mailtls_meta",
     "scans",
@@ -49,6 +55,9 @@ const OUR_TABLES: [&str; 13] = [
     "checks",
     "inbound",
     "inbound_mx",
+    "queue",
+    "address_slots",
+    "address_rate",
 ];
 
 /// How long a statement waits for a lock (SQLite) or a connection (PostgreSQL).

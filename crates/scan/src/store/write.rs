@@ -166,16 +166,25 @@ impl Store {
         .map(drop)
     }
 
-    /// Writes one target and everything found for it, in one transaction. `false` when the
-    /// scan already had it (nothing written).
+    /// Writes one target and everything found for it, in one transaction (taking it out of
+    /// the work queue when `dequeue`). `false` when the scan already had it (nothing written).
     pub async fn commit(
         &self,
         scan_id: &str,
         run_id: &str,
         shard: &str,
         record: &TargetRecord,
+        dequeue: bool,
     ) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(|e| self.error(&e))?;
+        if dequeue {
+            sqlx::query("DELETE FROM queue WHERE scan_id = $1 AND target = $2")
+                .bind(scan_id.to_string())
+                .bind(record.target.clone())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| self.error(&e))?;
+        }
         let target = sqlx::query(
             "INSERT INTO targets (scan_id, target, line, account, kind, verdict, exit_code, \
              summary, fix, recommendation, error, checked_at, run_id, shard) \
@@ -202,7 +211,12 @@ impl Store {
             .map_err(|e| self.error(&e))?
             .rows_affected();
         if inserted == 0 {
-            tx.rollback().await.map_err(|e| self.error(&e))?;
+            // The queue's row goes all the same: the target is recorded.
+            if dequeue {
+                tx.commit().await.map_err(|e| self.error(&e))?;
+            } else {
+                tx.rollback().await.map_err(|e| self.error(&e))?;
+            }
             return Ok(false);
         }
         for query in rows(scan_id, record) {

@@ -50,6 +50,8 @@ crate::vocabulary::vocabulary! {
         ScanReport => "scan-report",
         /// `mailtls scan diff --json`.
         ScanDiff => "scan-diff",
+        /// `mailtls scan status --json`.
+        ScanStatus => "scan-status",
         /// `mailtls tlsrpt --json`.
         Tlsrpt => "tlsrpt",
     }

@@ -1,0 +1,406 @@
+//! The limits every worker of a scan in PostgreSQL keeps together (`--per-ip`, `--per-ip-rate`,
+//! `--dns-rate`), and the leases that make them safe: the engine asks [`Leases`] (its
+//! [`SharedLimits`]) for a place before each connection and a turn before each connection and
+//! DNS question; the places are rows of `address_slots`, the turns reservations on
+//! `address_rate` (see `store/places.rs`).
+//!
+//! Every place and queued target a worker holds is a lease it renews every quarter of the
+//! lease's length. A worker that dies stops renewing, and its leases pass: nobody waits for it
+//! longer than one lease. A worker that cannot renew (the database went away) must assume that
+//! its leases passed and that other workers took its places: it *fences* itself, asking for
+//! nothing more and letting nothing through, and its scan stops (the scan loop watches
+//! [`Leases::failed`]), so that the limits hold even then.
+
+use std::collections::{HashSet, VecDeque};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::store::{DNS_RATE_ROW, Store, StoreError};
+use mailtls_core::probe::shared::{SharedLimits, SharedPlace, Wait};
+
+/// How long a lease lasts without renewal, by default.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(20);
+/// First wait for a place while every place of an address is held; it doubles up to
+/// [`PLACE_POLL_MAX`].
+const PLACE_POLL_FIRST: Duration = Duration::from_millis(5);
+/// Longest wait between two asks for a place.
+const PLACE_POLL_MAX: Duration = Duration::from_millis(50);
+/// How much DNS time one reservation covers: `--dns-rate` / 50 turns at a time, handed out
+/// here, so that a question costs a database round trip only once in so many.
+const DNS_WINDOW: Duration = Duration::from_millis(20);
+/// A DNS turn this far in the past was not used in time and is dropped (using it late would
+/// put two questions closer together than the rate allows).
+const DNS_LATE: Duration = Duration::from_millis(5);
+/// Longest a stopping worker tries to give its leases back.
+const GIVE_UP_WAIT: Duration = Duration::from_secs(3);
+/// Places given back in one statement, at most.
+const RELEASE_BATCH: usize = 64;
+/// Waits before each retry of a database operation that failed (about 15 s in all).
+const RETRIES: [Duration; 5] = [
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+];
+
+/// The limits kept together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedSettings {
+    /// Connections at once to one address, for all workers.
+    pub per_ip: u32,
+    /// New connections a second to one address, for all workers.
+    pub per_ip_rate: Option<NonZeroU32>,
+    /// DNS questions a second, for all workers.
+    pub dns_rate: Option<NonZeroU32>,
+    /// How long a lease lasts without renewal.
+    pub lease: Duration,
+}
+
+impl SharedSettings {
+    /// The limits as canonical JSON (stored with the scan: every live worker keeps the same).
+    pub fn limits_json(&self) -> String {
+        format!(
+            "{{\"per_ip\":{},\"per_ip_rate\":{},\"dns_rate\":{}}}",
+            self.per_ip,
+            self.per_ip_rate.map_or(0, NonZeroU32::get),
+            self.dns_rate.map_or(0, NonZeroU32::get)
+        )
+    }
+
+    /// Which limits differ between two [`SharedSettings::limits_json`], named as options.
+    pub fn differences(ours: &str, theirs: &str) -> Vec<String> {
+        let read = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+        let (Some(ours), Some(theirs)) = (read(ours), read(theirs)) else {
+            return vec!["the limits recorded by another mailtls version".to_string()];
+        };
+        [
+            ("per_ip", "--per-ip"),
+            ("per_ip_rate", "--per-ip-rate"),
+            ("dns_rate", "--dns-rate"),
+        ]
+        .iter()
+        .filter(|(key, _)| ours.get(key) != theirs.get(key))
+        .map(|(key, option)| {
+            let value =
+                |v: &serde_json::Value| v.get(key).map_or("?".to_string(), |n| n.to_string());
+            format!("{option} {} (the scan's: {})", value(&ours), value(&theirs))
+        })
+        .collect()
+    }
+
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.lease.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// One worker's leases on a scan, and its side of the shared limits.
+#[derive(Debug)]
+pub struct Leases {
+    store: Store,
+    scan_id: String,
+    run_id: String,
+    settings: SharedSettings,
+    /// Addresses whose places and rate rows this worker has made sure of.
+    places_known: Mutex<HashSet<IpAddr>>,
+    rates_known: Mutex<HashSet<String>>,
+    /// Places to give back, batched by a task of their own.
+    release: mpsc::UnboundedSender<(IpAddr, u32)>,
+    /// DNS turns reserved and not used yet.
+    dns_turns: tokio::sync::Mutex<VecDeque<Instant>>,
+    /// Set, once, when the leases can no longer be kept.
+    failed: watch::Sender<Option<StoreError>>,
+    tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Leases {
+    /// Starts keeping `run_id`'s leases on `scan_id` in `store` (a store of its own is best:
+    /// commits then never wait for a place's connection): renewing them, and giving back
+    /// places in the background.
+    pub fn start(
+        store: Store,
+        scan_id: &str,
+        run_id: &str,
+        settings: SharedSettings,
+    ) -> Arc<Leases> {
+        let (release, released) = mpsc::unbounded_channel();
+        let (failed, _) = watch::channel(None);
+        let leases = Arc::new(Leases {
+            store,
+            scan_id: scan_id.to_string(),
+            run_id: run_id.to_string(),
+            settings,
+            places_known: Mutex::default(),
+            rates_known: Mutex::default(),
+            release,
+            dns_turns: tokio::sync::Mutex::default(),
+            failed,
+            tasks: Mutex::default(),
+        });
+        let renewing = tokio::spawn(renew(Arc::downgrade(&leases)));
+        let releasing = tokio::spawn(give_back(Arc::downgrade(&leases), released));
+        leases.lock_tasks().extend([renewing, releasing]);
+        leases
+    }
+
+    /// The limits kept.
+    pub fn settings(&self) -> SharedSettings {
+        self.settings
+    }
+
+    /// Why the leases can no longer be kept, once they cannot (watch it to stop the scan).
+    pub fn failed(&self) -> watch::Receiver<Option<StoreError>> {
+        self.failed.subscribe()
+    }
+
+    /// Stops renewing and gives back every lease still held (targets, places, loading), so
+    /// that other workers need not wait for them to pass. Tried even after the leases failed
+    /// (the worker's connections are closed now): what is still this worker's is freed, and
+    /// what a database that stays away keeps passes with its lease.
+    pub async fn finish(&self) {
+        for task in self.lock_tasks().drain(..) {
+            task.abort();
+        }
+        let given_up = self.store.give_up_leases(&self.scan_id, &self.run_id);
+        let _ = tokio::time::timeout(GIVE_UP_WAIT, given_up).await;
+    }
+
+    fn lock_tasks(&self) -> std::sync::MutexGuard<'_, Vec<JoinHandle<()>>> {
+        self.tasks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Gives up for good: nothing more is let through.
+    fn fence(&self, error: StoreError) {
+        tracing::info!(scan = %self.scan_id, run = %self.run_id, error = %error,
+                       "the shared limits can no longer be kept: stopping");
+        self.failed.send_if_modified(|failed| {
+            if failed.is_none() {
+                *failed = Some(error);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    fn fenced(&self) -> bool {
+        self.failed.borrow().is_some()
+    }
+
+    /// Runs `operation`, retrying a database that went away; when it stays away (or fails
+    /// otherwise), fences this worker and never returns.
+    async fn keep<T, F, Fut>(&self, mut operation: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, StoreError>>,
+    {
+        let mut waits = RETRIES.iter();
+        loop {
+            if self.fenced() {
+                return std::future::pending().await;
+            }
+            match operation().await {
+                Ok(value) => return value,
+                Err(error) if error.is_transient() => match waits.next() {
+                    Some(wait) => tokio::time::sleep(*wait).await,
+                    None => self.fence(error),
+                },
+                Err(error) => self.fence(error),
+            }
+        }
+    }
+
+    async fn wait_for_place(&self, address: IpAddr) -> SharedPlace {
+        let known = lock(&self.places_known).contains(&address);
+        if !known {
+            let per_ip = self.settings.per_ip;
+            self.keep(|| self.store.add_places(&self.scan_id, address, per_ip))
+                .await;
+            lock(&self.places_known).insert(address);
+        }
+        let mut wait = PLACE_POLL_FIRST;
+        loop {
+            let taken = self
+                .keep(|| {
+                    self.store.take_place(
+                        &self.scan_id,
+                        &self.run_id,
+                        address,
+                        self.settings.per_ip,
+                        self.settings.lease_ms(),
+                    )
+                })
+                .await;
+            if let Some(slot) = taken {
+                return SharedPlace { address, slot };
+            }
+            tokio::time::sleep(wait + jitter(wait / 2)).await;
+            wait = (wait * 2).min(PLACE_POLL_MAX);
+        }
+    }
+
+    /// Waits for the next turn of the rate `row` at `per_second`.
+    async fn wait_for_turn(&self, row: &str, per_second: NonZeroU32) {
+        self.add_rate(row).await;
+        let interval = i64::from(1000u32.div_ceil(per_second.get()));
+        let wait_ms = self
+            .keep(|| self.store.reserve_turns(&self.scan_id, row, interval, 1))
+            .await;
+        tokio::time::sleep(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0))).await;
+    }
+
+    async fn add_rate(&self, row: &str) {
+        let known = lock(&self.rates_known).contains(row);
+        if !known {
+            self.keep(|| self.store.add_rate(&self.scan_id, row)).await;
+            lock(&self.rates_known).insert(row.to_string());
+        }
+    }
+
+    async fn wait_for_dns_turn(&self, per_second: NonZeroU32) {
+        let mut turns = self.dns_turns.lock().await;
+        loop {
+            let now = Instant::now();
+            while turns.front().is_some_and(|t| *t + DNS_LATE < now) {
+                turns.pop_front();
+            }
+            if let Some(turn) = turns.pop_front() {
+                drop(turns);
+                tokio::time::sleep_until(turn).await;
+                return;
+            }
+            // A window's worth of turns at once.
+            let rate = u64::from(per_second.get());
+            let window_ms = u64::try_from(DNS_WINDOW.as_millis()).unwrap_or(20);
+            let count = (rate * window_ms).div_ceil(1000).max(1);
+            let span_ms = (count * 1000).div_ceil(rate);
+            self.add_rate(DNS_RATE_ROW).await;
+            let span = i64::try_from(span_ms).unwrap_or(i64::MAX);
+            let first_ms = self
+                .keep(|| {
+                    self.store
+                        .reserve_turns(&self.scan_id, DNS_RATE_ROW, span, 1)
+                })
+                .await;
+            // From the answer's arrival: a slow round trip then delays the turns rather than
+            // making them all late (and dropped).
+            let start =
+                Instant::now() + Duration::from_millis(u64::try_from(first_ms).unwrap_or(0));
+            let step = Duration::from_micros(span_ms * 1000 / count);
+            for i in 0..count {
+                turns.push_back(start + step * u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+    }
+}
+
+impl SharedLimits for Leases {
+    fn place(&self, address: IpAddr) -> Wait<'_, SharedPlace> {
+        Box::pin(self.wait_for_place(address))
+    }
+
+    fn give_back(&self, place: SharedPlace) {
+        // Without the task (the scan ended), the place's lease passes on its own.
+        let _ = self.release.send((place.address, place.slot));
+    }
+
+    fn connection_turn(&self, address: IpAddr) -> Wait<'_, ()> {
+        Box::pin(async move {
+            if let Some(rate) = self.settings.per_ip_rate {
+                self.wait_for_turn(&address.to_string(), rate).await;
+            }
+        })
+    }
+
+    fn dns_turn(&self) -> Wait<'_, ()> {
+        Box::pin(async move {
+            if let Some(rate) = self.settings.dns_rate {
+                self.wait_for_dns_turn(rate).await;
+            }
+        })
+    }
+}
+
+/// Renews the leases every quarter of a lease; fences the worker when three quarters of a
+/// lease passed without a renewal (its leases may be gone before it could know).
+async fn renew(leases: std::sync::Weak<Leases>) {
+    let Some(every) = leases.upgrade().map(|l| l.settings.lease / 4) else {
+        return;
+    };
+    let mut renewed = Instant::now();
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(leases) = leases.upgrade() else {
+            return;
+        };
+        let lease_ms = leases.settings.lease_ms();
+        let attempt = tokio::time::timeout(
+            every,
+            leases
+                .store
+                .renew(&leases.scan_id, &leases.run_id, lease_ms),
+        )
+        .await;
+        match attempt {
+            Ok(Ok(())) => renewed = Instant::now(),
+            Ok(Err(error)) if !error.is_transient() => leases.fence(error),
+            failed => {
+                if renewed.elapsed() >= leases.settings.lease * 3 / 4 {
+                    let error = match failed {
+                        Ok(Err(error)) => error,
+                        _ => StoreError::Unavailable(
+                            leases.store.location().to_string(),
+                            "no answer while renewing the scan's leases".to_string(),
+                        ),
+                    };
+                    leases.fence(error);
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Gives back the places sent on `released`, in batches.
+async fn give_back(
+    leases: std::sync::Weak<Leases>,
+    mut released: mpsc::UnboundedReceiver<(IpAddr, u32)>,
+) {
+    let mut batch = Vec::with_capacity(RELEASE_BATCH);
+    while released.recv_many(&mut batch, RELEASE_BATCH).await > 0 {
+        let Some(leases) = leases.upgrade() else {
+            return;
+        };
+        if leases.fenced() {
+            return;
+        }
+        // Not given back (the database went away): its lease passes.
+        let freed = leases
+            .store
+            .free_places(&leases.scan_id, &leases.run_id, &batch)
+            .await;
+        if let Err(error) = freed {
+            tracing::debug!(error = %error, "places not given back: their leases will pass");
+        }
+        batch.clear();
+    }
+}
+
+/// A random wait up to `most` (so that waiting workers do not ask at the same instant).
+fn jitter(most: Duration) -> Duration {
+    use ring::rand::SecureRandom as _;
+    let mut byte = [0u8; 1];
+    let _ = ring::rand::SystemRandom::new().fill(&mut byte);
+    most * u32::from(byte[0]) / 255
+}
+
+/// A set behind a lock; one a panicking holder left is still consistent (each use is one call).
+fn lock<T>(set: &Mutex<HashSet<T>>) -> std::sync::MutexGuard<'_, HashSet<T>> {
+    set.lock().unwrap_or_else(|p| p.into_inner())
+}
