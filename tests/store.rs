@@ -421,3 +421,72 @@ fn every_failed_write_is_counted() {
         );
     });
 }
+
+#[test]
+fn status_of_a_sqlite_scan_counts_what_is_done_and_cannot_know_what_is_left() {
+    // A SQLite scan has no work queue (its workers read the list themselves) and no leases:
+    // done is counted, left is not known, and an unfinished run cannot be told from a dead one.
+    let dir = scratch("status");
+    let db = database(&dir);
+    let db = db.display().to_string();
+    execute(
+        Path::new(&db),
+        &[
+            &target_row("s", "a.example", 1, "ok"),
+            &target_row("s", "b.example", 2, "fail"),
+            "INSERT INTO scan_runs (scan_id, run_id, shard, started_at) \
+             VALUES ('s', 'r', '1/1', 1767225600)",
+        ],
+    );
+    let (status, stdout, stderr) = mailtls(&["scan", "status", &db, "--json"]);
+    assert_eq!(status, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    schema::validate(&json).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(json["targets"]["done"], 2, "{json}");
+    assert_eq!(json["targets"]["left"], serde_json::Value::Null, "{json}");
+    assert_eq!(json["limits"], serde_json::Value::Null, "{json}");
+    let states: Vec<&str> = json["workers"]
+        .as_array()
+        .expect("workers")
+        .iter()
+        .filter_map(|w| w["state"].as_str())
+        .collect();
+    // Oldest first: the one inserted by hand has no end and no leases; the run of `database()`
+    // finished.
+    assert_eq!(states, ["unknown", "finished"], "{json}");
+    assert_eq!(json["state"], "running", "{json}");
+    let (status, text, _) = mailtls(&["scan", "status", &db]);
+    assert_eq!(status, 0);
+    assert!(text.starts_with("scan s: running"), "{text}");
+    assert!(text.contains("2 done (left: not known"), "{text}");
+    // No such scan, and no such database: one line each, exit 3.
+    let (status, _, stderr) = mailtls(&["scan", "status", &db, "--scan", "nope"]);
+    assert_eq!((status, stderr.lines().count()), (3, 1), "{stderr}");
+    assert!(stderr.contains("no scan called nope"), "{stderr}");
+    let missing = dir.join("missing.sqlite").display().to_string();
+    let (status, _, stderr) = mailtls(&["scan", "status", &missing]);
+    assert_eq!((status, stderr.lines().count()), (3, 1), "{stderr}");
+    assert!(stderr.contains("no such scan database"), "{stderr}");
+}
+
+#[test]
+fn every_needs_a_named_scan_and_a_list_it_can_read_again() {
+    let dir = scratch("every");
+    let db = dir.join("every.sqlite").display().to_string();
+    let (status, _, stderr) = mailtls(&["scan", "list.txt", "--db", &db, "--every", "24h"]);
+    assert_eq!(status, 64, "{stderr}");
+    assert!(stderr.contains("--scan"), "{stderr}");
+    let (status, _, stderr) = mailtls(&[
+        "scan", "-", "--db", &db, "--every", "24h", "--scan", "fleet",
+    ]);
+    assert_eq!((status, stderr.lines().count()), (64, 1), "{stderr}");
+    assert!(stderr.contains("not standard input"), "{stderr}");
+    let (status, _, stderr) = mailtls(&[
+        "scan", "list.txt", "--db", &db, "--every", "0s", "--scan", "fleet",
+    ]);
+    assert_eq!(status, 64, "{stderr}");
+    assert!(
+        !Path::new(&db).exists(),
+        "a usage error touched the database"
+    );
+}

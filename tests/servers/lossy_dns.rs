@@ -1,12 +1,13 @@
 //! A DNS relay in front of the lab's dnsmasq that loses answers the way a resolver under load
 //! does, but deterministically: the first `drops` copies of each question whose name matches
-//! are not answered; every other question (and later copies) goes to dnsmasq and back.
+//! are not answered; every other question (and later copies) goes to dnsmasq and back. It notes
+//! when each question came (with no drops, it is a counting relay: what a resolver sees).
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A running relay; stops when dropped.
 pub struct LossyDns {
@@ -14,7 +15,16 @@ pub struct LossyDns {
     pub address: SocketAddr,
     /// Questions not answered so far.
     pub dropped: Arc<AtomicUsize>,
+    /// When each question came.
+    pub questions: Arc<Mutex<Vec<Instant>>>,
     stop: Arc<AtomicBool>,
+}
+
+impl LossyDns {
+    /// The most questions that came within any one second.
+    pub fn peak_per_second(&self) -> usize {
+        super::proxy::peak_per_second(&self.questions.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 impl Drop for LossyDns {
@@ -34,11 +44,13 @@ pub fn start(
     socket.set_read_timeout(Some(Duration::from_millis(200)))?;
     let address = socket.local_addr()?;
     let dropped = Arc::new(AtomicUsize::new(0));
+    let questions: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let seen: Arc<Mutex<HashMap<(String, u16), usize>>> = Arc::default();
     let socket = Arc::new(socket);
     {
         let (dropped, stop) = (Arc::clone(&dropped), Arc::clone(&stop));
+        let questions = Arc::clone(&questions);
         std::thread::spawn(move || {
             let mut buffer = [0u8; 1500];
             while !stop.load(Ordering::SeqCst) {
@@ -49,6 +61,10 @@ pub fn start(
                 let Some(question) = question(&packet) else {
                     continue;
                 };
+                questions
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(Instant::now());
                 if lossy(&question.0) {
                     let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
                     let copies = seen.entry(question).or_insert(0);
@@ -68,6 +84,7 @@ pub fn start(
     Ok(LossyDns {
         address,
         dropped,
+        questions,
         stop,
     })
 }

@@ -84,22 +84,23 @@ impl Counter {
 
     /// The most connections started within any one second.
     pub fn peak_per_second(&self) -> usize {
-        let mut starts = self
-            .starts
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        starts.sort();
-        let mut most = 0;
-        let mut first = 0;
-        for (last, at) in starts.iter().enumerate() {
-            while *at - starts[first] >= Duration::from_secs(1) {
-                first += 1;
-            }
-            most = most.max(last - first + 1);
-        }
-        most
+        peak_per_second(&self.starts.lock().unwrap_or_else(|p| p.into_inner()))
     }
+}
+
+/// The most of `times` within any one second.
+pub fn peak_per_second(times: &[Instant]) -> usize {
+    let mut times = times.to_vec();
+    times.sort();
+    let mut most = 0;
+    let mut first = 0;
+    for (last, at) in times.iter().enumerate() {
+        while *at - times[first] >= Duration::from_secs(1) {
+            first += 1;
+        }
+        most = most.max(last - first + 1);
+    }
+    most
 }
 
 /// Proxies every connection to `listen` on to `backend`. A connection counts as a server sees

@@ -61,6 +61,10 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
         ),
         ("scan_queue_stale_leases_taken_over", queue::stale_leases),
         ("scan_queue_refuses_other_options", queue::other_options),
+        (
+            "scan_queue_workers_keep_the_dns_rate_together",
+            queue::dns_rate_kept_together,
+        ),
         ("busy_server_is_rate_limited_not_a_tls_problem", busy_server),
         ("tarpit_is_rate_limited", tarpit),
     ]

@@ -34,9 +34,16 @@ const PLACE_POLL_MAX: Duration = Duration::from_millis(50);
 /// How much DNS time one reservation covers: `--dns-rate` / 50 turns at a time, handed out
 /// here, so that a question costs a database round trip only once in so many.
 const DNS_WINDOW: Duration = Duration::from_millis(20);
-/// A DNS turn this far in the past was not used in time and is dropped (using it late would
-/// put two questions closer together than the rate allows).
-const DNS_LATE: Duration = Duration::from_millis(5);
+/// How much wider DNS turns are spaced than `--dns-rate` says: a question leaves a moment after
+/// its turn (the resolver's task must run first), later on a loaded machine, and the resolver
+/// counts when they arrive; questions are many, so the margin keeps a late one from making a
+/// second count one more than the rate.
+const DNS_MARGIN_PERCENT: u64 = 5;
+/// How long the clock offset of the shortest round trip is trusted.
+const CLOCK_SAMPLE_AGE: Duration = Duration::from_secs(30);
+/// Most reservations in a row whose turns all came too late before a turn is taken anyway (one
+/// interval later, to be safe): a bound for a machine too loaded to keep time.
+const MAX_RESERVATIONS: usize = 100;
 /// Longest a stopping worker tries to give its leases back.
 const GIVE_UP_WAIT: Duration = Duration::from_secs(3);
 /// Places given back in one statement, at most.
@@ -114,6 +121,8 @@ pub struct Leases {
     release: mpsc::UnboundedSender<(IpAddr, u32)>,
     /// DNS turns reserved and not used yet.
     dns_turns: tokio::sync::Mutex<VecDeque<Instant>>,
+    /// The database's clock here.
+    clock: Clock,
     /// Set, once, when the leases can no longer be kept.
     failed: watch::Sender<Option<StoreError>>,
     tasks: Mutex<Vec<JoinHandle<()>>>,
@@ -140,6 +149,7 @@ impl Leases {
             rates_known: Mutex::default(),
             release,
             dns_turns: tokio::sync::Mutex::default(),
+            clock: Clock::new(),
             failed,
             tasks: Mutex::default(),
         });
@@ -248,11 +258,29 @@ impl Leases {
     /// Waits for the next turn of the rate `row` at `per_second`.
     async fn wait_for_turn(&self, row: &str, per_second: NonZeroU32) {
         self.add_rate(row).await;
-        let interval = i64::from(1000u32.div_ceil(per_second.get()));
-        let wait_ms = self
-            .keep(|| self.store.reserve_turns(&self.scan_id, row, interval, 1))
+        let interval = 1000u32.div_ceil(per_second.get());
+        let late = Duration::from_millis(u64::from(interval / 2));
+        for _ in 0..MAX_RESERVATIONS {
+            if let Some(turn) = self.reserve(row, i64::from(interval), late).await {
+                tokio::time::sleep_until(turn).await;
+                return;
+            }
+        }
+        // Late every time (a machine too loaded to keep time): one interval more, to be safe.
+        tokio::time::sleep(Duration::from_millis(u64::from(interval))).await;
+    }
+
+    /// Reserves `span_ms` of the rate `row`; returns when (on this machine's clock) the
+    /// reservation starts, or `None` when its answer came more than `late` after that: used
+    /// late, a turn would come too close to the next, which another worker may have.
+    async fn reserve(&self, row: &str, span_ms: i64, late: Duration) -> Option<Instant> {
+        let asked = Instant::now();
+        let (turn_ms, db_now_ms) = self
+            .keep(|| self.store.reserve_turns(&self.scan_id, row, span_ms))
             .await;
-        tokio::time::sleep(Duration::from_millis(u64::try_from(wait_ms).unwrap_or(0))).await;
+        let answered = Instant::now();
+        let turn = self.clock.local(asked, answered, db_now_ms, turn_ms);
+        (answered <= turn + late).then_some(turn)
     }
 
     async fn add_rate(&self, row: &str) {
@@ -263,11 +291,37 @@ impl Leases {
         }
     }
 
+    /// Waits for `n` turns next to each other (questions sent together at the last of them):
+    /// reserved at once, not from the window of single turns, where other workers' turns may
+    /// fall between two of this worker's.
+    async fn wait_for_dns_turns(&self, per_second: NonZeroU32, n: u32) {
+        self.add_rate(DNS_RATE_ROW).await;
+        let interval_us = dns_interval_us(per_second);
+        let span_ms = (u64::from(n) * interval_us).div_ceil(1000);
+        let last = Duration::from_micros(interval_us * u64::from(n - 1));
+        let late = Duration::from_micros(interval_us / 2);
+        let span = i64::try_from(span_ms).unwrap_or(i64::MAX);
+        for _ in 0..MAX_RESERVATIONS {
+            if let Some(start) = self.reserve(DNS_RATE_ROW, span, last + late).await {
+                tokio::time::sleep_until(start + last).await;
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(span_ms)).await;
+    }
+
     async fn wait_for_dns_turn(&self, per_second: NonZeroU32) {
+        // A window's worth of turns at a time.
+        let interval_us = dns_interval_us(per_second);
+        let window_us = u64::try_from(DNS_WINDOW.as_micros()).unwrap_or(20_000);
+        let count = (window_us / interval_us).max(1);
+        let span_ms = (count * interval_us).div_ceil(1000);
+        let step = Duration::from_micros(span_ms * 1000 / count);
+        let late = step / 2;
         let mut turns = self.dns_turns.lock().await;
-        loop {
+        for _ in 0..MAX_RESERVATIONS {
             let now = Instant::now();
-            while turns.front().is_some_and(|t| *t + DNS_LATE < now) {
+            while turns.front().is_some_and(|t| *t + late < now) {
                 turns.pop_front();
             }
             if let Some(turn) = turns.pop_front() {
@@ -275,28 +329,67 @@ impl Leases {
                 tokio::time::sleep_until(turn).await;
                 return;
             }
-            // A window's worth of turns at once.
-            let rate = u64::from(per_second.get());
-            let window_ms = u64::try_from(DNS_WINDOW.as_millis()).unwrap_or(20);
-            let count = (rate * window_ms).div_ceil(1000).max(1);
-            let span_ms = (count * 1000).div_ceil(rate);
             self.add_rate(DNS_RATE_ROW).await;
             let span = i64::try_from(span_ms).unwrap_or(i64::MAX);
-            let first_ms = self
-                .keep(|| {
-                    self.store
-                        .reserve_turns(&self.scan_id, DNS_RATE_ROW, span, 1)
-                })
+            // `None` (the first turn already late) still leaves the window's later turns.
+            let start = self
+                .reserve(DNS_RATE_ROW, span, Duration::from_millis(span_ms))
                 .await;
-            // From the answer's arrival: a slow round trip then delays the turns rather than
-            // making them all late (and dropped).
-            let start =
-                Instant::now() + Duration::from_millis(u64::try_from(first_ms).unwrap_or(0));
-            let step = Duration::from_micros(span_ms * 1000 / count);
-            for i in 0..count {
-                turns.push_back(start + step * u32::try_from(i).unwrap_or(u32::MAX));
+            if let Some(start) = start {
+                for i in 0..count {
+                    turns.push_back(start + step * u32::try_from(i).unwrap_or(u32::MAX));
+                }
             }
         }
+        drop(turns);
+        tokio::time::sleep(Duration::from_millis(span_ms)).await;
+    }
+}
+
+/// The database's clock on this machine's: the offset between the two, from the reservation
+/// with the shortest round trip so far (its error is at most half that round trip), so that a
+/// turn reserved on the database's clock starts at that moment here, however long the answer
+/// took (a lock wait, a loaded machine).
+#[derive(Debug)]
+struct Clock {
+    origin: Instant,
+    /// The shortest round trip, the offset it gave (database milliseconds minus local
+    /// milliseconds since `origin`), and when (a sample older than [`CLOCK_SAMPLE_AGE`] gives
+    /// way: the two clocks drift apart).
+    best: Mutex<Option<(Duration, i64, Instant)>>,
+}
+
+impl Clock {
+    fn new() -> Clock {
+        Clock {
+            origin: Instant::now(),
+            best: Mutex::new(None),
+        }
+    }
+
+    /// Learns from an answer (`db_now_ms` happened between `asked` and `answered`) and returns
+    /// when `db_ms` is here.
+    fn local(&self, asked: Instant, answered: Instant, db_now_ms: i64, db_ms: i64) -> Instant {
+        let rtt = answered.saturating_duration_since(asked);
+        let middle = asked + rtt / 2;
+        let local_ms = i64::try_from(middle.duration_since(self.origin).as_millis()).unwrap_or(0);
+        let offset = {
+            let mut best = self.best.lock().unwrap_or_else(|p| p.into_inner());
+            match *best {
+                Some((shortest, offset, at))
+                    if shortest <= rtt && at.elapsed() < CLOCK_SAMPLE_AGE =>
+                {
+                    offset
+                }
+                _ => {
+                    let offset = db_now_ms - local_ms;
+                    *best = Some((rtt, offset, answered));
+                    offset
+                }
+            }
+        };
+        let here_ms = u64::try_from(db_ms - offset).unwrap_or(0);
+        self.origin + Duration::from_millis(here_ms)
     }
 }
 
@@ -318,10 +411,12 @@ impl SharedLimits for Leases {
         })
     }
 
-    fn dns_turn(&self) -> Wait<'_, ()> {
+    fn dns_turn(&self, questions: u32) -> Wait<'_, ()> {
         Box::pin(async move {
-            if let Some(rate) = self.settings.dns_rate {
-                self.wait_for_dns_turn(rate).await;
+            match (self.settings.dns_rate, questions) {
+                (None, _) | (_, 0) => {}
+                (Some(rate), 1) => self.wait_for_dns_turn(rate).await,
+                (Some(rate), n) => self.wait_for_dns_turns(rate, n).await,
             }
         })
     }
@@ -392,6 +487,12 @@ async fn give_back(
     }
 }
 
+/// The time between two DNS turns of all the workers at `per_second`, with
+/// [`DNS_MARGIN_PERCENT`] more (microseconds).
+fn dns_interval_us(per_second: NonZeroU32) -> u64 {
+    1_000_000 * (100 + DNS_MARGIN_PERCENT) / (100 * u64::from(per_second.get()))
+}
+
 /// A random wait up to `most` (so that waiting workers do not ask at the same instant).
 fn jitter(most: Duration) -> Duration {
     use ring::rand::SecureRandom as _;
@@ -403,4 +504,44 @@ fn jitter(most: Duration) -> Duration {
 /// A set behind a lock; one a panicking holder left is still consistent (each use is one call).
 fn lock<T>(set: &Mutex<HashSet<T>>) -> std::sync::MutexGuard<'_, HashSet<T>> {
     set.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(per_ip: u32, rate: u32, dns: u32) -> SharedSettings {
+        SharedSettings {
+            per_ip,
+            per_ip_rate: NonZeroU32::new(rate),
+            dns_rate: NonZeroU32::new(dns),
+            lease: DEFAULT_LEASE,
+        }
+    }
+
+    #[test]
+    fn differing_limits_are_named_as_options_with_the_scans_value() {
+        let ours = settings(8, 10, 500).limits_json();
+        let theirs = settings(2, 10, 0).limits_json();
+        assert_eq!(
+            SharedSettings::differences(&ours, &theirs),
+            [
+                "--per-ip 8 (the scan's: 2)",
+                "--dns-rate 500 (the scan's: 0)"
+            ]
+        );
+        assert!(SharedSettings::differences(&ours, &ours).is_empty());
+        assert_eq!(
+            SharedSettings::differences(&ours, "not json"),
+            ["the limits recorded by another mailtls version"]
+        );
+    }
+
+    #[test]
+    fn the_lease_lasts_longer_than_three_renewals() {
+        // Renewed every quarter, fenced after three quarters without one: a worker stops
+        // before its leases can pass, whatever the lease.
+        assert!(DEFAULT_LEASE / 4 * 3 < DEFAULT_LEASE);
+        assert!(GIVE_UP_WAIT < DEFAULT_LEASE);
+    }
 }

@@ -306,10 +306,112 @@ fn plural(n: u64) -> &'static str {
 }
 
 /// Seconds in words: "45 s", "12 min", "3 h 20 min".
-fn duration(seconds: u64) -> String {
+pub(crate) fn duration(seconds: u64) -> String {
     match seconds {
         0..60 => format!("{seconds} s"),
         60..3600 => format!("{} min", seconds.div_ceil(60)),
         _ => format!("{} h {} min", seconds / 3600, (seconds % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn run(id: &str, finished: Option<i64>, stopped: Option<&str>, alive: Option<i64>) -> RunRow {
+        RunRow {
+            run_id: id.to_string(),
+            shard: "queue".to_string(),
+            started_at: 1_767_225_600,
+            finished_at: finished,
+            stopped: stopped.map(str::to_string),
+            alive_until_ms: alive,
+        }
+    }
+
+    #[test]
+    fn workers_live_gone_finished_stopped_and_the_time_left() {
+        let now = 1_767_225_700_000;
+        let rows = StatusRows {
+            now_ms: now,
+            runs: vec![
+                run("live", None, None, Some(now + 5_000)),
+                run("gone", None, None, Some(now - 1)),
+                run("done", Some(1_767_225_650), None, Some(now - 9_000)),
+                run("cut", Some(1_767_225_660), Some("stopped by SIGTERM"), None),
+            ],
+            done_by_run: HashMap::from([("live".to_string(), 90), ("gone".to_string(), 30)]),
+            done_last_minute: 120,
+            queued_by_holder: HashMap::from([(None, 40), (Some("live".to_string()), 8)]),
+            loaded: true,
+            loaded_lines: 200,
+            places: vec![("192.0.2.1".to_string(), 2)],
+            limits: Some("{\"per_ip\":2,\"per_ip_rate\":10,\"dns_rate\":500}".to_string()),
+        };
+        let status = status("fleet", &rows);
+        let states: Vec<WorkerState> = status.workers.iter().map(|w| w.state).collect();
+        assert_eq!(
+            states,
+            [
+                WorkerState::Live,
+                WorkerState::Gone,
+                WorkerState::Finished,
+                WorkerState::Stopped
+            ]
+        );
+        assert_eq!(status.state, ScanState::Running);
+        assert_eq!(
+            (
+                status.targets.done,
+                status.targets.left,
+                status.targets.held
+            ),
+            (120, Some(48), 8)
+        );
+        // 120 in the last minute: 2 a second; 48 left: 24 s.
+        assert_eq!(
+            (status.rate_per_second, status.eta_seconds),
+            (2.0, Some(24))
+        );
+        let text = text(&status);
+        assert!(
+            text.starts_with("scan fleet: running, 1 worker at work\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("120 done, 48 left (8 held by workers now)"),
+            "{text}"
+        );
+        assert!(text.contains("about 24 s left"), "{text}");
+        assert!(
+            text.contains("--per-ip 2, --per-ip-rate 10, --dns-rate 500"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_queue_with_nobody_at_work_waits_and_an_empty_one_is_finished() {
+        let mut rows = StatusRows {
+            now_ms: 10_000,
+            runs: vec![run("gone", None, None, Some(9_000))],
+            queued_by_holder: HashMap::from([(None, 3)]),
+            loaded: true,
+            ..StatusRows::default()
+        };
+        assert_eq!(status("s", &rows).state, ScanState::Waiting);
+        assert!(text(&status("s", &rows)).contains("run the scan's command to continue"));
+        rows.queued_by_holder.clear();
+        assert_eq!(status("s", &rows).state, ScanState::Finished);
+        // A list still loading is not finished, even with an empty queue.
+        rows.loaded = false;
+        assert_eq!(status("s", &rows).state, ScanState::Waiting);
+    }
+
+    #[test]
+    fn durations_in_words() {
+        assert_eq!(duration(45), "45 s");
+        assert_eq!(duration(61), "2 min");
+        assert_eq!(duration(3 * 3600 + 20 * 60), "3 h 20 min");
     }
 }

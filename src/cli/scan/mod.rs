@@ -785,3 +785,15 @@ fn run_diff(args: &DiffArgs) -> Result<u8, Failure> {
     }
     Ok(diff.exit_code)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_are_named_by_their_start_in_utc() {
+        // 2026-12-05 00:00:00 UTC.
+        assert_eq!(period_name(1_796_428_800), "20261205T0000Z");
+        assert_eq!(period_name(1_796_428_800 + 90 * 60), "20261205T0130Z");
+    }
+}

@@ -160,11 +160,18 @@ impl Dns {
     /// Waits for the rate, if there is one. Answers from the cache count too: the limit is on
     /// questions, an upper bound of what reaches the server.
     pub(crate) async fn pace(&self) {
+        self.pace_questions(1).await;
+    }
+
+    /// Waits for the rate's turns of `questions` questions sent at once (A and AAAA).
+    async fn pace_questions(&self, questions: u32) {
         if let Some(rate) = &self.rate {
-            rate.until_ready().await;
+            for _ in 0..questions {
+                rate.until_ready().await;
+            }
         }
         if let Some(shared) = &self.shared {
-            shared.dns_turn().await;
+            shared.dns_turn(questions).await;
         }
     }
 
@@ -201,7 +208,8 @@ impl Dns {
         &self,
         name: &str,
     ) -> Result<(Vec<IpAddr>, Vec<String>), DnsError> {
-        self.pace().await;
+        // Two questions (A and AAAA, asked at once): two turns of the rate.
+        self.pace_questions(2).await;
         let lookup = self
             .resolver
             .lookup_ip(absolute(name)?)

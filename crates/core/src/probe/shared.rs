@@ -38,6 +38,7 @@ pub trait SharedLimits: Send + Sync + Debug {
     fn give_back(&self, place: SharedPlace);
     /// Waits for the turn of a new connection to `address` (`--per-ip-rate` for all).
     fn connection_turn(&self, address: IpAddr) -> Wait<'_, ()>;
-    /// Waits for the turn of a DNS question (`--dns-rate` for all).
-    fn dns_turn(&self) -> Wait<'_, ()>;
+    /// Waits for the turn of `questions` DNS questions sent at once (`--dns-rate` for all):
+    /// they are sent together when it returns, so their turns must be next to each other.
+    fn dns_turn(&self, questions: u32) -> Wait<'_, ()>;
 }

@@ -149,29 +149,30 @@ impl Store {
         Ok(rows.into_iter().next().flatten())
     }
 
-    /// Reserves `turns` turns of the rate `row` (an address, or [`DNS_RATE_ROW`]) spaced
-    /// `interval_ms` apart; returns how many milliseconds from now the first one is.
+    /// Reserves `span_ms` of the rate `row` (an address, or [`DNS_RATE_ROW`]): the next
+    /// free time, moved on by `span_ms`. Returns the reserved time and the database's time of
+    /// the reservation (milliseconds of its clock).
     pub async fn reserve_turns(
         &self,
         scan_id: &str,
         row: &str,
-        interval_ms: i64,
-        turns: u32,
-    ) -> Result<i64, StoreError> {
-        let span = interval_ms.saturating_mul(i64::from(turns));
+        span_ms: i64,
+    ) -> Result<(i64, i64), StoreError> {
         let sql = format!(
             "UPDATE address_rate SET next_ms = GREATEST(next_ms, {NOW_MS}) + $3 \
-             WHERE scan_id = $1 AND address = $2 RETURNING next_ms - $3 - {NOW_MS}"
+             WHERE scan_id = $1 AND address = $2 RETURNING next_ms - $3, {NOW_MS}"
         );
         let rows = self
             .rows(
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(scan_id.to_string())
                     .bind(row.to_string())
-                    .bind(span),
-                |row| row.try_get::<i64, _>(0),
+                    .bind(span_ms),
+                |row| Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?)),
             )
             .await?;
-        Ok(rows.first().copied().unwrap_or(0).max(0))
+        rows.first()
+            .copied()
+            .ok_or_else(|| StoreError::Other(self.location.clone(), format!("no rate row {row:?}")))
     }
 }
