@@ -122,6 +122,23 @@ pub(crate) fn front() -> Result<Arc<Counter>, Failed> {
     started.clone().map_err(Failed::from)
 }
 
+/// A scan test on PostgreSQL: its turn, the lab's PostgreSQL, a new database `name` (its URL)
+/// and a fresh directory, after the counting proxy is up.
+pub(crate) type OnPostgres = (
+    MutexGuard<'static, ()>,
+    &'static postgres::Postgres,
+    String,
+    PathBuf,
+);
+
+pub(crate) fn on_postgres(name: &str) -> Result<OnPostgres, Failed> {
+    let turn = serial();
+    front()?;
+    let postgres = postgres()?;
+    postgres.create_database(name)?;
+    Ok((turn, postgres, postgres::url(name), scratch(name)?))
+}
+
 /// A fresh directory for one test.
 pub(crate) fn scratch(name: &str) -> Result<PathBuf, Failed> {
     let dir = lab::Lab::default_dir().join("scan-tests").join(name);
@@ -580,12 +597,7 @@ pub(crate) fn rows_of(db: &str, scan: &str) -> Result<Vec<Vec<Vec<Option<String>
 /// Four workers, each with `--shard I/4`, against one PostgreSQL: together they write exactly
 /// the rows one unsharded run writes, each target once.
 fn shards_postgres(ca: &str) -> Result<(), Failed> {
-    let _turn = serial();
-    front()?;
-    let postgres = postgres()?;
-    postgres.create_database("shards")?;
-    let db = postgres::url("shards");
-    let dir = scratch("shards")?;
+    let (_turn, _, db, dir) = on_postgres("shards")?;
     let domains = domains_of(
         &[
             Kind::Good,
@@ -658,13 +670,8 @@ fn shards_postgres(ca: &str) -> Result<(), Failed> {
 /// a long one stops the scan (exit 3, saying how to continue), and the same command finishes
 /// it later, nothing doubled.
 fn postgres_goes_away(ca: &str) -> Result<(), Failed> {
-    let _turn = serial();
-    front()?;
-    let postgres = postgres()?;
-    postgres.create_database("outage")?;
-    let db = postgres::url("outage");
-    let dir = scratch("outage")?;
-    let domains = domains_of(&[Kind::Hosted], 120);
+    let (_turn, postgres, db, dir) = on_postgres("outage")?;
+    let domains = domains_of(&[Kind::Hosted], 60);
     let list = write_list(&dir, "outage.txt", &domains)?;
 
     // A short outage, inside the retry window.
@@ -702,7 +709,12 @@ fn postgres_goes_away(ca: &str) -> Result<(), Failed> {
                 .map_err(|e| e.to_string())
         })
         .collect::<Result<_, _>>()?;
-    let waited = wait_for(&db, 130, Duration::from_secs(60), &mut workers[0]);
+    let waited = wait_for(
+        &db,
+        domains.len() as u64 + 10,
+        Duration::from_secs(60),
+        &mut workers[0],
+    );
     let paused = waited.and_then(|_| postgres.pause().map_err(Failed::from));
     let outputs: Vec<_> = workers
         .into_iter()
@@ -1600,12 +1612,7 @@ fn kubernetes_job(ca: &str) -> Result<(), Failed> {
 /// and the continuous scan (`scan-deployment.yaml`): its replicas scan the list as the period's
 /// scan (named after the period's start), then wait for the next period instead of exiting.
 fn kubernetes_queue(ca: &str) -> Result<(), Failed> {
-    let _turn = serial();
-    front()?;
-    let postgres = postgres()?;
-    postgres.create_database("kubequeue")?;
-    let db = postgres::url("kubequeue");
-    let dir = scratch("kubernetes-queue")?;
+    let (_turn, _, db, dir) = on_postgres("kubequeue")?;
     let domains = domains_of(&[Kind::Good, Kind::Hosted, Kind::Unresolvable], 8);
     write_list(&dir, "domains.txt", &domains)?;
 

@@ -12,13 +12,25 @@ use std::time::{Duration, Instant};
 
 use libtest_mimic::Failed;
 
-use super::super::{ensure, expect_eq, postgres};
+use super::super::{ensure, expect_eq};
 use super::{
-    Kind, domains_of, front, number, query, rows_of, scan, scratch, serial, spawn, wait_for,
-    write_list,
+    Kind, domains_of, front, number, on_postgres, query, rows_of, scan, spawn, wait_for, write_list,
 };
-use crate::lab::postgres;
 use crate::run::output_of;
+
+/// Every one of `count` targets recorded in scan `scan`, each once.
+fn each_once(db: &str, scan: &str, count: usize) -> Result<(), Failed> {
+    expect_eq(
+        "targets recorded, and distinct",
+        vec![vec![Some(count.to_string()), Some(count.to_string())]],
+        query(
+            db,
+            &format!(
+                "SELECT COUNT(*), COUNT(DISTINCT target) FROM targets WHERE scan_id = '{scan}'"
+            ),
+        )?,
+    )
+}
 
 /// Runs `workers` at once and waits for each; every one must exit 0.
 fn run_all(workers: Vec<Command>) -> Result<(), Failed> {
@@ -74,12 +86,8 @@ fn four(ca: &str, list: &Path, db: &str, name: &str, limits: &[&str]) -> Vec<Com
 /// measured against the same four workers on SQLite shards, whose limits are each their own:
 /// there the server sees more, so the count can tell.
 pub fn workers_keep_the_limits_together(ca: &str) -> Result<(), Failed> {
-    let _turn = serial();
+    let (_turn, _, db, dir) = on_postgres("together")?;
     let counter = front()?;
-    let postgres = postgres()?;
-    postgres.create_database("together")?;
-    let db = postgres::url("together");
-    let dir = scratch("together")?;
     let dir_name = dir.display().to_string();
     let domains = domains_of(&[Kind::Hosted, Kind::Autoconfig], 30);
     let list = write_list(&dir, "fleet.txt", &domains)?;
@@ -195,12 +203,7 @@ pub fn workers_keep_the_limits_together(ca: &str) -> Result<(), Failed> {
 /// fourth joins late. No target is lost or recorded twice, and `scan status` calls the killed
 /// worker gone.
 pub fn takes_over_from_killed_workers(ca: &str) -> Result<(), Failed> {
-    let _turn = serial();
-    front()?;
-    let postgres = postgres()?;
-    postgres.create_database("takeover")?;
-    let db = postgres::url("takeover");
-    let dir = scratch("takeover")?;
+    let (_turn, _, db, dir) = on_postgres("takeover")?;
     let domains = domains_of(&[Kind::Hosted, Kind::Good], 60);
     let list = write_list(&dir, "list.txt", &domains)?;
     let args = [
@@ -258,17 +261,7 @@ pub fn takes_over_from_killed_workers(ca: &str) -> Result<(), Failed> {
             format!("worker {i}: {}", output.status)
         })?;
     }
-    expect_eq(
-        "targets recorded, and distinct",
-        vec![vec![
-            Some(domains.len().to_string()),
-            Some(domains.len().to_string()),
-        ]],
-        query(
-            &db,
-            "SELECT COUNT(*), COUNT(DISTINCT target) FROM targets WHERE scan_id = 'takeover'",
-        )?,
-    )?;
+    each_once(&db, "takeover", domains.len())?;
     expect_eq(
         "queue rows left",
         0,
@@ -318,12 +311,7 @@ pub fn takes_over_from_killed_workers(ca: &str) -> Result<(), Failed> {
 /// the hosting server's address, and on the list's loading (half of it in). A new worker takes
 /// them all over and finishes the scan, each target once.
 pub fn stale_leases(ca: &str) -> Result<(), Failed> {
-    let _turn = serial();
-    front()?;
-    let postgres = postgres()?;
-    postgres.create_database("stale")?;
-    let db = postgres::url("stale");
-    let dir = scratch("stale")?;
+    let (_turn, postgres, db, dir) = on_postgres("stale")?;
     let domains = domains_of(&[Kind::Hosted], 40);
     let list = write_list(&dir, "list.txt", &domains)?;
     let args = ["--scan", "stale", "--per-ip", "2", "--per-ip-rate", "20"];
@@ -379,17 +367,7 @@ pub fn stale_leases(ca: &str) -> Result<(), Failed> {
             String::from_utf8_lossy(&output.stderr)
         )
     })?;
-    expect_eq(
-        "targets recorded, and distinct",
-        vec![vec![
-            Some(domains.len().to_string()),
-            Some(domains.len().to_string()),
-        ]],
-        query(
-            &db,
-            "SELECT COUNT(*), COUNT(DISTINCT target) FROM targets WHERE scan_id = 'stale'",
-        )?,
-    )?;
+    each_once(&db, "stale", domains.len())?;
     expect_eq(
         "queue rows, and places a run still holds",
         vec![vec![Some("0".to_string()), Some("0".to_string())]],
@@ -406,12 +384,7 @@ pub fn stale_leases(ca: &str) -> Result<(), Failed> {
 /// option (exit 64, one line, before probing); once the scan's workers are gone, the limits
 /// may change.
 pub fn other_options(ca: &str) -> Result<(), Failed> {
-    let _turn = serial();
-    front()?;
-    let postgres = postgres()?;
-    postgres.create_database("options")?;
-    let db = postgres::url("options");
-    let dir = scratch("options")?;
+    let (_turn, _, db, dir) = on_postgres("options")?;
     let domains = domains_of(&[Kind::Hosted], 120);
     let list = write_list(&dir, "list.txt", &domains)?;
     let base = [
@@ -481,13 +454,8 @@ pub fn other_options(ca: &str) -> Result<(), Failed> {
 /// were spaced 5% wider, a question leaving late on this loaded machine made it 43 or 44; before
 /// A and AAAA took two turns next to each other, 58.)
 pub fn dns_rate_kept_together(ca: &str) -> Result<(), Failed> {
-    let _turn = serial();
-    front()?;
-    let postgres = postgres()?;
-    postgres.create_database("dnsrate")?;
-    let db = postgres::url("dnsrate");
-    let dir = scratch("dns-rate")?;
-    let domains = domains_of(&[Kind::Good, Kind::Hosted, Kind::Unresolvable], 6);
+    let (_turn, _, db, dir) = on_postgres("dnsrate")?;
+    let domains = domains_of(&[Kind::Good, Kind::Hosted, Kind::Unresolvable], 4);
     let list = write_list(&dir, "list.txt", &domains)?;
     let worker = |db: &str, relay: &str, name: &str| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mailtls"));

@@ -32,7 +32,7 @@ const READ_AHEAD: usize = 1024;
 /// and a target that still lost some is checked again twice, later, before it is recorded.
 const UNANSWERED_RETRIES: [Duration; 2] = [Duration::from_secs(2), Duration::from_secs(10)];
 /// Waits before each retry of a store that went away (about 15 s in all).
-const STORE_RETRIES: [Duration; 5] = [
+pub(crate) const STORE_RETRIES: [Duration; 5] = [
     Duration::from_millis(500),
     Duration::from_secs(1),
     Duration::from_secs(2),

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::run::STORE_RETRIES;
 use crate::store::{DNS_RATE_ROW, Store, StoreError};
 use mailtls_core::probe::shared::{SharedLimits, SharedPlace, Wait};
 
@@ -48,14 +49,6 @@ const MAX_RESERVATIONS: usize = 100;
 const GIVE_UP_WAIT: Duration = Duration::from_secs(3);
 /// Places given back in one statement, at most.
 const RELEASE_BATCH: usize = 64;
-/// Waits before each retry of a database operation that failed (about 15 s in all).
-const RETRIES: [Duration; 5] = [
-    Duration::from_millis(500),
-    Duration::from_secs(1),
-    Duration::from_secs(2),
-    Duration::from_secs(4),
-    Duration::from_secs(8),
-];
 
 /// The limits kept together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,7 +203,7 @@ impl Leases {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, StoreError>>,
     {
-        let mut waits = RETRIES.iter();
+        let mut waits = STORE_RETRIES.iter();
         loop {
             if self.fenced() {
                 return std::future::pending().await;
