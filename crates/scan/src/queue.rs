@@ -104,10 +104,15 @@ where
                             Ok(queue) if queue.loaded && queue.queued == 0 => break None,
                             Ok(queue) if queue.loaded => {
                                 // Rows whose targets were recorded (loaded again after their
-                                // loader died) would otherwise wait there for ever.
-                                if let Err(error) =
-                                    with_retries(|| store.drop_recorded(scan_id)).await
-                                {
+                                // loader died) would otherwise wait there for ever, and so
+                                // would a target this worker holds with nothing in flight (its
+                                // check panicked): given back, it is checked again.
+                                let tidied = with_retries(|| async {
+                                    store.drop_recorded(scan_id).await?;
+                                    store.give_back_claims(scan_id, run_id).await
+                                })
+                                .await;
+                                if let Err(error) = tidied {
                                     break Some(Stop::Store(error));
                                 }
                             }

@@ -241,6 +241,20 @@ impl Store {
         .await
     }
 
+    /// Gives back the targets `run_id` holds (a worker with none in flight: a check that
+    /// panicked left its target claimed).
+    pub async fn give_back_claims(&self, scan_id: &str, run_id: &str) -> Result<u64, StoreError> {
+        self.execute(
+            sqlx::query(
+                "UPDATE queue SET holder = NULL, lease_until_ms = 0 \
+                 WHERE scan_id = $1 AND holder = $2",
+            )
+            .bind(scan_id.to_string())
+            .bind(run_id.to_string()),
+        )
+        .await
+    }
+
     /// Whether the list is all in, and how many targets wait in the queue.
     pub async fn queue_state(&self, scan_id: &str) -> Result<QueueState, StoreError> {
         let rows = self
@@ -302,9 +316,8 @@ impl Store {
     /// Gives back every lease `run_id` holds (a worker that stops): its targets and places
     /// are free for the others at once instead of at the end of their leases.
     pub async fn give_up_leases(&self, scan_id: &str, run_id: &str) -> Result<(), StoreError> {
+        self.give_back_claims(scan_id, run_id).await?;
         let statements = [
-            "UPDATE queue SET holder = NULL, lease_until_ms = 0 \
-             WHERE scan_id = $1 AND holder = $2",
             "UPDATE address_slots SET holder = NULL, expires_ms = 0 \
              WHERE scan_id = $1 AND holder = $2",
             "UPDATE scans SET loader = NULL, loader_until_ms = 0 WHERE id = $1 AND loader = $2",
