@@ -60,6 +60,10 @@ pub fn tests() -> Vec<(&'static str, super::Test)> {
             queue::takes_over_from_killed_workers,
         ),
         ("scan_queue_stale_leases_taken_over", queue::stale_leases),
+        (
+            "scan_queue_worker_leaves_on_sigterm",
+            queue::leaves_on_sigterm,
+        ),
         ("scan_queue_refuses_other_options", queue::other_options),
         (
             "scan_queue_workers_keep_the_dns_rate_together",

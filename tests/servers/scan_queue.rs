@@ -517,3 +517,67 @@ pub fn dns_rate_kept_together(ca: &str) -> Result<(), Failed> {
         )?,
     )
 }
+
+/// A worker that leaves on SIGTERM (Kubernetes removing its pod) stops cleanly (exit 3, one
+/// line saying so) and gives back at once what it held: its claimed targets and connection
+/// places are free, though its leases (10 minutes here) have not passed, and another worker
+/// finishes the scan without waiting for them.
+pub fn leaves_on_sigterm(ca: &str) -> Result<(), Failed> {
+    let (_turn, _, db, dir) = on_postgres("leaving")?;
+    let domains = domains_of(&[Kind::Hosted], 60);
+    let list = write_list(&dir, "list.txt", &domains)?;
+    let args = [
+        "--scan",
+        "leaving",
+        "--lease",
+        "600",
+        "--parallel",
+        "4",
+        "--per-ip-rate",
+        "20",
+    ];
+    let mut leaving = scan(ca, &list, &db, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let waited = wait_for(&db, 3, Duration::from_secs(60), &mut leaving);
+    let held = number(&db, "SELECT COUNT(*) FROM queue WHERE holder IS NOT NULL");
+    let signalled = Command::new("kill")
+        .args(["-TERM", &leaving.id().to_string()])
+        .status();
+    let output = leaving.wait_with_output().map_err(|e| e.to_string())?;
+    waited?;
+    ensure(held? > 0, || {
+        "the worker held no target when signalled".to_string()
+    })?;
+    ensure(signalled.is_ok_and(|s| s.success()), || {
+        "kill -TERM failed".to_string()
+    })?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    ensure(
+        output.status.code() == Some(3)
+            && stderr.lines().count() == 1
+            && stderr.contains("stopped by SIGTERM")
+            && stderr.contains("run the same command to continue"),
+        || format!("exit {}: {stderr}", output.status),
+    )?;
+    expect_eq(
+        "targets and places still held",
+        vec![vec![Some("0".to_string()), Some("0".to_string())]],
+        query(
+            &db,
+            "SELECT (SELECT COUNT(*) FROM queue WHERE holder IS NOT NULL), \
+             (SELECT COUNT(*) FROM address_slots WHERE holder IS NOT NULL)",
+        )?,
+    )?;
+    let started = Instant::now();
+    let (status, _, stderr) = output_of(&mut scan(ca, &list, &db, &args));
+    ensure(status == 0, || {
+        format!("the next worker: exit {status}: {stderr}")
+    })?;
+    ensure(started.elapsed() < Duration::from_secs(120), || {
+        format!("the next worker took {:?}", started.elapsed())
+    })?;
+    each_once(&db, "leaving", domains.len())
+}
