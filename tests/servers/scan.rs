@@ -143,6 +143,31 @@ pub(crate) fn on_postgres(name: &str) -> Result<OnPostgres, Failed> {
     Ok((turn, postgres, postgres::url(name), scratch(name)?))
 }
 
+/// Runs `workers` at once and waits for each; every one must exit 0.
+pub(crate) fn run_all(workers: Vec<Command>) -> Result<(), Failed> {
+    let children: Vec<Child> = workers
+        .into_iter()
+        .map(|mut command| {
+            command
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    for (i, child) in children.into_iter().enumerate() {
+        let output = child.wait_with_output().map_err(|e| e.to_string())?;
+        ensure(output.status.success(), || {
+            format!(
+                "worker {i} ended with {}: {}",
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })?;
+    }
+    Ok(())
+}
+
 /// A fresh directory for one test.
 pub(crate) fn scratch(name: &str) -> Result<PathBuf, Failed> {
     let dir = lab::Lab::default_dir().join("scan-tests").join(name);
@@ -613,29 +638,17 @@ fn shards_postgres(ca: &str) -> Result<(), Failed> {
         60,
     );
     let list = write_list(&dir, "shards.txt", &domains)?;
-    let workers: Vec<Child> = (0..4)
-        .map(|i| {
-            let shard = format!("{i}/4");
-            // Four workers share dnsmasq, and on PostgreSQL its rate: 500 questions a second
-            // for all of them together, as the unsharded run asks.
-            let args = ["--scan", "sharded", "--shard", &shard, "--dns-rate", "500"];
-            scan(ca, &list, &db, &args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .map_err(|e| e.to_string())
-        })
-        .collect::<Result<_, _>>()?;
-    for (i, worker) in workers.into_iter().enumerate() {
-        let output = worker.wait_with_output().map_err(|e| e.to_string())?;
-        ensure(output.status.success(), || {
-            format!(
-                "shard {i}/4 ended with {}: {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })?;
-    }
+    run_all(
+        (0..4)
+            .map(|i| {
+                let shard = format!("{i}/4");
+                // Four workers share dnsmasq, and on PostgreSQL its rate: 500 questions a
+                // second for all of them together, as the unsharded run asks.
+                let args = ["--scan", "sharded", "--shard", &shard, "--dns-rate", "500"];
+                scan(ca, &list, &db, &args)
+            })
+            .collect(),
+    )?;
     let (status, _, stderr) = output_of(&mut scan(
         ca,
         &list,
@@ -1602,13 +1615,7 @@ fn kubernetes_job(ca: &str) -> Result<(), Failed> {
             pod(container, &vars, &dir, ca)
         })
         .collect::<Result<_, _>>()?;
-    expect_eq(
-        "JSON lines from all pods",
-        domains.len(),
-        json_lines_of(pods)?,
-    )?;
-    let job_name = job["metadata"]["name"].as_str().unwrap_or_default();
-    same_rows_as_one_run(ca, &dir, &db, job_name)
+    pods_do_what_one_run_does(ca, pods, domains.len(), &dir, &db, job)
 }
 
 /// The Job of workers on one work queue (`scan-queue-job.yaml`: a plain Job, `parallelism`
@@ -1638,13 +1645,7 @@ fn kubernetes_queue(ca: &str) -> Result<(), Failed> {
     let pods: Vec<Child> = (0..parallelism)
         .map(|_| pod(container, &env, &dir, ca))
         .collect::<Result<_, _>>()?;
-    expect_eq(
-        "JSON lines from all pods",
-        domains.len(),
-        json_lines_of(pods)?,
-    )?;
-    let job_name = job["metadata"]["name"].as_str().unwrap_or_default();
-    same_rows_as_one_run(ca, &dir, &db, job_name)?;
+    pods_do_what_one_run_does(ca, pods, domains.len(), &dir, &db, job)?;
 
     let documents = manifest("scan-deployment.yaml")?;
     let deployment = documents
@@ -1822,6 +1823,21 @@ fn json_lines_of(pods: Vec<Child>) -> Result<usize, Failed> {
         }
     }
     Ok(lines)
+}
+
+/// The pods of `job` print a valid JSON line for each of the list's `targets`, and write the
+/// rows one run of the list writes.
+fn pods_do_what_one_run_does(
+    ca: &str,
+    pods: Vec<Child>,
+    targets: usize,
+    dir: &Path,
+    db: &str,
+    job: &serde_json::Value,
+) -> Result<(), Failed> {
+    expect_eq("JSON lines from all pods", targets, json_lines_of(pods)?)?;
+    let job_name = job["metadata"]["name"].as_str().unwrap_or_default();
+    same_rows_as_one_run(ca, dir, db, job_name)
 }
 
 /// Scan `name` in `db` has the rows one run of `dir`'s list does.

@@ -14,7 +14,8 @@ use libtest_mimic::Failed;
 
 use super::super::{ensure, expect_eq};
 use super::{
-    Kind, domains_of, front, number, on_postgres, query, rows_of, scan, spawn, wait_for, write_list,
+    Kind, domains_of, front, number, on_postgres, query, rows_of, run_all, scan, spawn, wait_for,
+    write_list,
 };
 use crate::run::output_of;
 
@@ -30,31 +31,6 @@ fn each_once(db: &str, scan: &str, count: usize) -> Result<(), Failed> {
             ),
         )?,
     )
-}
-
-/// Runs `workers` at once and waits for each; every one must exit 0.
-fn run_all(workers: Vec<Command>) -> Result<(), Failed> {
-    let children: Vec<Child> = workers
-        .into_iter()
-        .map(|mut command| {
-            command
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .map_err(|e| e.to_string())
-        })
-        .collect::<Result<_, _>>()?;
-    for (i, child) in children.into_iter().enumerate() {
-        let output = child.wait_with_output().map_err(|e| e.to_string())?;
-        ensure(output.status.success(), || {
-            format!(
-                "worker {i} ended with {}: {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            )
-        })?;
-    }
-    Ok(())
 }
 
 /// Four workers: on the queue of `db` (scan `name`), or (`db` a directory) four SQLite shards,
