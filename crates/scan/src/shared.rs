@@ -40,6 +40,8 @@ const DNS_WINDOW: Duration = Duration::from_millis(20);
 /// counts when they arrive; questions are many, so the margin keeps a late one from making a
 /// second count one more than the rate.
 const DNS_MARGIN_PERCENT: u64 = 5;
+/// Most addresses (and rates) remembered as having their rows.
+const MAX_KNOWN: usize = 65_536;
 /// How long the clock offset of the shortest round trip is trusted.
 const CLOCK_SAMPLE_AGE: Duration = Duration::from_secs(30);
 /// Most reservations in a row whose turns all came too late before a turn is taken anyway (one
@@ -225,7 +227,7 @@ impl Leases {
             let per_ip = self.settings.per_ip;
             self.keep(|| self.store.add_places(&self.scan_id, address, per_ip))
                 .await;
-            lock(&self.places_known).insert(address);
+            remember(&self.places_known, address);
         }
         let mut wait = PLACE_POLL_FIRST;
         loop {
@@ -280,7 +282,7 @@ impl Leases {
         let known = lock(&self.rates_known).contains(row);
         if !known {
             self.keep(|| self.store.add_rate(&self.scan_id, row)).await;
-            lock(&self.rates_known).insert(row.to_string());
+            remember(&self.rates_known, row.to_string());
         }
     }
 
@@ -324,7 +326,7 @@ impl Leases {
             }
             self.add_rate(DNS_RATE_ROW).await;
             let span = i64::try_from(span_ms).unwrap_or(i64::MAX);
-            // `None` (the first turn already late) still leaves the window's later turns.
+            // `None`: the answer came after the whole window; none of it is used.
             let start = self
                 .reserve(DNS_RATE_ROW, span, Duration::from_millis(span_ms))
                 .await;
@@ -483,7 +485,7 @@ async fn give_back(
 /// The time between two DNS turns of all the workers at `per_second`, with
 /// [`DNS_MARGIN_PERCENT`] more (microseconds).
 fn dns_interval_us(per_second: NonZeroU32) -> u64 {
-    1_000_000 * (100 + DNS_MARGIN_PERCENT) / (100 * u64::from(per_second.get()))
+    (1_000_000 * (100 + DNS_MARGIN_PERCENT) / (100 * u64::from(per_second.get()))).max(1)
 }
 
 /// A random wait up to `most` (so that waiting workers do not ask at the same instant).
@@ -492,6 +494,16 @@ fn jitter(most: Duration) -> Duration {
     let mut byte = [0u8; 1];
     let _ = ring::rand::SystemRandom::new().fill(&mut byte);
     most * u32::from(byte[0]) / 255
+}
+
+/// Adds `value` to `set`, forgetting the set first when it is full (the rows exist in the
+/// database; making sure of one again costs a statement).
+fn remember<T: std::hash::Hash + Eq>(set: &Mutex<HashSet<T>>, value: T) {
+    let mut set = lock(set);
+    if set.len() >= MAX_KNOWN {
+        set.clear();
+    }
+    set.insert(value);
 }
 
 /// A set behind a lock; one a panicking holder left is still consistent (each use is one call).
@@ -528,6 +540,15 @@ mod tests {
             SharedSettings::differences(&ours, "not json"),
             ["the limits recorded by another mailtls version"]
         );
+    }
+
+    #[test]
+    fn dns_turns_are_spaced_a_little_wider_than_the_rate() {
+        let interval = |rate| dns_interval_us(NonZeroU32::new(rate).expect("not zero"));
+        assert_eq!(interval(40), 26_250);
+        assert_eq!(interval(500), 2_100);
+        // However high the rate, turns are at least a microsecond apart (never zero).
+        assert_eq!(interval(u32::MAX), 1);
     }
 
     #[test]
