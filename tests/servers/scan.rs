@@ -1686,9 +1686,27 @@ fn kubernetes_queue(ca: &str) -> Result<(), Failed> {
     let still_running = replicas
         .iter_mut()
         .all(|r| r.try_wait().is_ok_and(|status| status.is_none()));
+    // Removed while waiting for the next period (SIGTERM): each leaves at once, exit 0.
+    let mut left = Vec::new();
     for replica in &mut replicas {
-        let _ = replica.kill();
-        let _ = replica.wait();
+        let _ = Command::new("kill")
+            .args(["-TERM", &replica.id().to_string()])
+            .status();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for replica in &mut replicas {
+        let status = loop {
+            match replica.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                _ if Instant::now() > deadline => break None,
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        };
+        if status.is_none() {
+            let _ = replica.kill();
+            let _ = replica.wait();
+        }
+        left.push(status.and_then(|s| s.code()));
     }
     ensure(scanned.len() == 1, || {
         format!("one scan of the period: {scanned:?}")
@@ -1706,7 +1724,8 @@ fn kubernetes_queue(ca: &str) -> Result<(), Failed> {
     )?;
     ensure(still_running, || {
         "the replicas exited after the scan instead of waiting for the next".to_string()
-    })
+    })?;
+    expect_eq("exit statuses on SIGTERM", vec![Some(0), Some(0)], left)
 }
 
 /// A manifest of `deploy/kubernetes/`, validated (kubernetes-validate --strict, Kubernetes

@@ -252,7 +252,29 @@ fn run_scan(args: RunArgs) -> Result<u8, Failure> {
             next_in_s = wait,
             "scan of this period done; waiting for the next"
         );
-        std::thread::sleep(Duration::from_secs(u64::try_from(wait).unwrap_or(0)));
+        let wait = Duration::from_secs(u64::try_from(wait).unwrap_or(0));
+        if let Some(signal) = super::runtime()?.block_on(sleep_unless_stopped(wait)) {
+            // Between two scans nothing is held: leaving is clean.
+            tracing::info!(signal, "stopped between two scans");
+            return Ok(mailtls::exit::OK);
+        }
+    }
+}
+
+/// Sleeps `wait`, unless SIGTERM or SIGINT comes first (then its name).
+async fn sleep_unless_stopped(wait: Duration) -> Option<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tokio::time::sleep(wait).await;
+        return None;
+    };
+    tokio::select! {
+        () = tokio::time::sleep(wait) => None,
+        _ = term.recv() => Some("SIGTERM"),
+        _ = int.recv() => Some("SIGINT"),
     }
 }
 
