@@ -14,6 +14,20 @@
 #
 # INBOUND_ONLY=1 measures only what inbound delivery adds to the scan: the fleet scanned with
 # and without `--no-inbound`, RUNS times each (default 3), interleaved; no sslyze.
+#
+# WORKERS_ONLY=1 measures the work queue (docs/scan.md, "Many machines"): a throwaway PostgreSQL
+# (Debian's, as tests/lab/postgres.rs starts it) and 1, 2 and 4 queue workers at once (WORKERS,
+# default "1 2 4") on a database of their own each, with the same limits for all of them
+# together, in three settings (SETTINGS, default "bind more small"): `bind`, limits as a
+# provider would keep them (--per-ip 4 --per-ip-rate 20 --dns-rate 1000); `more`, limits that
+# let more workers go faster (--per-ip 16 --per-ip-rate 0 --dns-rate 4000); `small`, the same
+# with each worker checking one target at a time (--parallel 1, each worker's own), so that a
+# worker's own pace binds rather than the 2 cores. Beside them one worker on SQLite with the same
+# options, to show what the queue and the leases cost. Per run: wall time, domains a second,
+# ratio to one worker, what the hosting server saw (connections, most at once, most in a
+# second), the largest peak RSS of a worker, CPU, DNS questions lost, and the targets recorded
+# (all 2,000, or the run fails). Fails when the hosting server saw more than --per-ip at once or
+# more than --per-ip-rate + 1 new connections in a second. No sslyze.
 # The build runs on the host; the rest runs again in a network of its own (`lab netns`,
 # tests/lab/netns.rs), with the lab alone on its loopback; sslyze is installed before, on the
 # host, as nothing inside reaches PyPI.
@@ -25,7 +39,7 @@ if [ -z "${MAILTLS_NETNS:-}" ]; then
     cargo build --release --quiet --bin mailtls --example lab
     MAILTLS_BENCH_WORK="$(mktemp -d)"
     export MAILTLS_BENCH_WORK
-    if [ -z "${INBOUND_ONLY:-}" ]; then
+    if [ -z "${INBOUND_ONLY:-}" ] && [ -z "${WORKERS_ONLY:-}" ]; then
         python3 -m venv "$MAILTLS_BENCH_WORK/venv"
         "$MAILTLS_BENCH_WORK/venv/bin/pip" install -q --disable-pip-version-check sslyze==6.3.1
     fi
@@ -98,6 +112,178 @@ print(f"runs                                   {runs}")
 print(f"mailtls scan, 2,000 domains            median {w:7.1f} s  ({', '.join(f'{t:.1f}' for t in with_inbound)})")
 print(f"  ... --no-inbound                     median {o:7.1f} s  ({', '.join(f'{t:.1f}' for t in without)})")
 print(f"ratio scan / scan --no-inbound         {w/o:7.2f}x   (goal <= 1.25x)")
+PY
+exit 0
+fi
+
+if [ -n "${WORKERS_ONLY:-}" ]; then
+# A throwaway PostgreSQL, as tests/lab/postgres.rs starts one: Debian's newest under
+# /usr/lib/postgresql, initdb as `postgres` (it refuses root), trust authentication, listening
+# on this network's own 127.0.0.1 only.
+pg_bin="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+[ -x "$pg_bin/initdb" ] || { echo "bench-scan: no PostgreSQL under /usr/lib/postgresql" >&2; exit 1; }
+pg_dir="$MAILTLS_LAB_DIR/bench-scan-postgres"
+rm -rf "$pg_dir"
+mkdir -p "$pg_dir"
+chown postgres:postgres "$pg_dir"
+runuser -u postgres -- "$pg_bin/initdb" -D "$pg_dir/data" -U postgres --auth=trust -E UTF8 >/dev/null
+runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -o "-k $pg_dir -h 127.0.0.1 -p 55432" \
+    -l "$pg_dir/log" -w start >/dev/null
+trap 'runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1;
+      target/release/examples/lab stop "$lab_dir"' EXIT
+
+WORK="$work" LAB_DIR="$lab_dir" PG_BIN="$pg_bin" WORKERS="${WORKERS:-1 2 4}" \
+    SETTINGS="${SETTINGS:-bind more small}" python3 - <<'PY'
+import json, os, re, sqlite3, subprocess, sys, time
+
+work, lab, pg_bin = os.environ["WORK"], os.environ["LAB_DIR"], os.environ["PG_BIN"]
+counts = [int(n) for n in os.environ["WORKERS"].split()]
+ca = os.path.join(lab, "certs", "ca.pem")
+# The same limits for every run of a setting: (name, options, --per-ip, --per-ip-rate).
+SETTINGS = {
+    "bind": (["--per-ip", "4", "--per-ip-rate", "20", "--dns-rate", "1000"], 4, 20),
+    "more": (["--per-ip", "16", "--per-ip-rate", "0", "--dns-rate", "4000"], 16, 0),
+    # The same limits, each worker checking one target at a time (its own --parallel): a
+    # worker's own pace binds, not the shared limits or (with 1 or 2 workers) the machine.
+    "small": (["--per-ip", "16", "--per-ip-rate", "0", "--dns-rate", "4000", "--parallel", "1"],
+              16, 0),
+}
+settings = os.environ["SETTINGS"].split()
+assert all(s in SETTINGS for s in settings), f"SETTINGS: {settings}, known: {list(SETTINGS)}"
+front = subprocess.Popen(["target/release/examples/lab", "front"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+assert front.stdout.readline().strip() == "ready", "the proxy did not start"
+
+def ask(command):
+    front.stdin.write(command + "\n"); front.stdin.flush()
+    return front.stdout.readline().strip()
+
+def pg(tool, *args):
+    return subprocess.run([os.path.join(pg_bin, tool), "-h", "127.0.0.1", "-p", "55432",
+                           "-U", "postgres", *args], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+def udp_dropped():
+    """Datagrams this network dropped for want of room in a socket's receive buffer so far (the
+    lab's dnsmasq's, when it cannot keep up): a lost question costs its check a resend 5 s later
+    or, lost twice, a check again."""
+    with open("/proc/net/snmp") as snmp:
+        udp = [line.split() for line in snmp if line.startswith("Udp:")]
+    return int(udp[1][udp[0].index("RcvbufErrors")])
+
+def cpu():
+    """The machine's CPU time so far: (all, idle), in clock ticks (/proc/stat is the host's)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(t) for t in stat.readline().split()[1:8]]
+    return sum(ticks), ticks[3] + ticks[4]
+
+fleet = os.path.join(work, "fleet.txt")
+with open(fleet, "w") as out:
+    subprocess.run(["target/release/examples/lab", "fleet-list"], stdout=out, check=True)
+# The targets in it: its names, each once (it also holds a comment, a line that is no name and a
+# name twice in other letters, which the scan rejects or skips).
+size = len({line.strip().lower() for line in open(fleet)
+            if line.strip() and not line.startswith("#") and " " not in line.strip()})
+lab_args = ["--dns", "127.0.0.53", "--ca-file", ca, "--timeout", "5"]
+
+def workers(n, db, options, label):
+    """Runs n workers of one scan at once; what they took and what the hosting server saw."""
+    command = ["target/release/mailtls", "scan", fleet, "--db", db, "--scan", "bench"] \
+        + options + lab_args
+    logs = [open(os.path.join(work, f"{label}-{i}.log"), "w") for i in range(n)]
+    ask("reset")
+    all_before, idle_before = cpu()
+    dropped_before = udp_dropped()
+    start = time.perf_counter()
+    children = [subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=log) for log in logs]
+    rss, seconds, codes = 0, 0.0, []
+    for child in children:
+        _, status, usage = os.wait4(child.pid, 0)
+        codes.append(os.waitstatus_to_exitcode(status))
+        rss = max(rss, usage.ru_maxrss)
+        seconds += usage.ru_utime + usage.ru_stime
+    wall = time.perf_counter() - start
+    all_after, idle_after = cpu()
+    dropped = udp_dropped() - dropped_before
+    for log in logs:
+        log.close()
+    repeated = 0
+    for i in range(n):
+        text = open(os.path.join(work, f"{label}-{i}.log")).read()
+        found = re.search(r"(\d+) checks repeated", text)
+        repeated += int(found.group(1)) if found else 0
+    seen = json.loads(ask("stats"))
+    for i, code in enumerate(codes):
+        if code != 0:
+            sys.stderr.write(open(os.path.join(work, f"{label}-{i}.log")).read()[-2000:])
+        assert code == 0, f"{label}: worker {i} exited {code}"
+    busy = 1 - (idle_after - idle_before) / max(all_after - all_before, 1)
+    return {"wall": wall, "rss": rss, "cpu": seconds, "busy": busy, "front": seen,
+            "dns": f"{dropped}/{repeated}"}
+
+rows, over = [], []
+for setting in settings:
+    options, per_ip, rate = SETTINGS[setting]
+    # The reference: one worker on SQLite (no queue, no leases; the same limits, kept in-process).
+    label = f"{setting}-sqlite"
+    result = workers(1, os.path.join(work, f"{label}.sqlite"), options, label)
+    result["recorded"] = sqlite3.connect(os.path.join(work, f"{label}.sqlite")).execute(
+        "SELECT COUNT(*) FROM targets").fetchone()[0]
+    result["split"] = str(result["recorded"])
+    rows.append((setting, "SQLite", 1, result))
+    for n in counts:
+        label = f"{setting}-{n}"
+        name = f"bench_{setting}_{n}"
+        pg("createdb", name)
+        result = workers(n, f"postgres://postgres@127.0.0.1:55432/{name}", options, label)
+        result["recorded"] = int(pg("psql", "-d", name, "-A", "-t", "-c",
+                                    "SELECT COUNT(*) FROM targets WHERE scan_id = 'bench'"))
+        result["split"] = "+".join(pg("psql", "-d", name, "-A", "-t", "-c",
+                                      "SELECT COUNT(*) FROM targets WHERE scan_id = 'bench' "
+                                      "GROUP BY run_id ORDER BY 1 DESC").split())
+        rows.append((setting, "PostgreSQL", n, result))
+    for store, n, result in [(r[1], r[2], r[3]) for r in rows if r[0] == setting]:
+        seen = result["front"]
+        if seen["peak"] > per_ip or (rate and seen["per_second"] > rate + 1):
+            over.append(f"{setting}, {n} on {store}: {seen['peak']} at once, "
+                        f"{seen['per_second']} in a second")
+        if result["recorded"] != size:
+            over.append(f"{setting}, {n} on {store}: {result['recorded']} of {size} recorded")
+front.stdin.close()
+
+print(f"{size} domains; limits for all the workers of a run together; the hosting server "
+      "counted by the proxy in front of it")
+print(f"{'limits':34} {'store':10} {'workers':>7} {'wall':>8} {'domains/s':>9} {'vs 1':>5} "
+      f"{'vs SQLite':>9} {'conns':>6} {'at once':>7} {'in 1 s':>6} {'max RSS':>9} "
+      f"{'CPU':>7} {'busy':>5} {'DNS':>7} {'recorded (per worker)':>22}")
+for setting in settings:
+    options, per_ip, rate = SETTINGS[setting]
+    mine = [r for r in rows if r[0] == setting]
+    sqlite_wall = mine[0][3]["wall"]
+    one = next((r[3]["wall"] for r in mine if r[1] == "PostgreSQL" and r[2] == 1), None)
+    for _, store, n, result in mine:
+        seen = result["front"]
+        speedup = f"{one / result['wall']:.2f}x" if one and store == "PostgreSQL" else ""
+        at_once = f"{seen['peak']}/{per_ip}"
+        per_second = f"{seen['per_second']}/{rate}" if rate else str(seen["per_second"])
+        recorded = f"{result['recorded']} ({result['split']})"
+        print(f"{' '.join(options):34} {store:10} {n:>7} {result['wall']:>7.1f}s "
+              f"{size / result['wall']:>9.1f} {speedup:>5} {result['wall'] / sqlite_wall:>8.2f}x "
+              f"{seen['total']:>6} {at_once:>7} {per_second:>6} {result['rss'] / 1024:>6.1f}MiB "
+              f"{result['cpu']:>6.1f}s {result['busy']:>5.0%} {result['dns']:>7} {recorded:>22}")
+print("'vs 1': the one-worker PostgreSQL run's wall time over this run's (goal >= 1.8x with 2 "
+      "where the limits allow it); 'vs SQLite': this run's wall time over one SQLite worker's; "
+      "'in 1 s': most new connections in any second (limit: --per-ip-rate, +1 for the window's "
+      "edges); 'max RSS': the largest peak RSS of the run's workers (goal < 100 MiB); 'CPU': "
+      "the workers' CPU time together; 'busy': the machine's CPU busy over the run (all cores); "
+      "'DNS': questions the lab's dnsmasq dropped (its receive buffer full) / checks repeated "
+      "because DNS did not answer")
+if over:
+    print("OVER THE LIMITS OR INCOMPLETE: " + "; ".join(over))
+    sys.exit(1)
+print("never over the limits: at most --per-ip at once and --per-ip-rate (+1) a second at the "
+      f"hosting server in every run; every run recorded all {size} targets")
 PY
 exit 0
 fi
