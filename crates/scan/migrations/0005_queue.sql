@@ -1,7 +1,8 @@
 -- Many workers on one scan in PostgreSQL (issue 24): a work queue with leases, and the limits per
 -- server address kept by every worker together. Times in this migration are milliseconds of the
--- database's clock (so the workers' clocks never matter); a lease is held until its time passes
--- unless its holder renews it, so a worker that dies holds nothing for longer than a lease.
+-- database's clock, microseconds for the rates' turns (so the workers' clocks never matter); a
+-- lease is held until its time passes unless its holder renews it, so a worker that dies holds
+-- nothing for longer than a lease.
 -- SQLite stores get the tables too (one schema), and leave them empty.
 
 -- The limits every worker of a scan keeps together (--per-ip, --per-ip-rate, --dns-rate), as
@@ -41,10 +42,10 @@ CREATE TABLE address_slots (
 );
 
 -- The next free turn of a rate: a new connection to an address (--per-ip-rate), or a DNS
--- question (--dns-rate: the row whose address is empty).
+-- question (--dns-rate: the row whose address is empty); microseconds of the database's clock.
 CREATE TABLE address_rate (
     scan_id TEXT NOT NULL,
     address TEXT NOT NULL,
-    next_ms BIGINT NOT NULL DEFAULT 0,
+    next_us BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (scan_id, address)
 );

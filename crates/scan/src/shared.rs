@@ -32,13 +32,19 @@ pub const DEFAULT_LEASE: Duration = Duration::from_secs(20);
 const PLACE_POLL_FIRST: Duration = Duration::from_millis(5);
 /// Longest wait between two asks for a place.
 const PLACE_POLL_MAX: Duration = Duration::from_millis(50);
-/// How much DNS time one reservation covers: `--dns-rate` / 50 turns at a time, handed out
-/// here, so that a question costs a database round trip only once in so many.
+/// How much DNS time one reservation covers at most: up to `--dns-rate` / 50 turns at a time,
+/// handed out here, so that a question costs a database round trip only once in so many.
 const DNS_WINDOW: Duration = Duration::from_millis(20);
-/// How much wider DNS turns are spaced than `--dns-rate` says: a question leaves a moment after
-/// its turn (the resolver's task must run first), later on a loaded machine, and the resolver
-/// counts when they arrive; questions are many, so the margin keeps a late one from making a
-/// second count one more than the rate.
+/// Most recent asks remembered to size the next window.
+const MAX_ASKED: usize = 4096;
+/// How far in the past a DNS turn may still be taken: a window may start that long ago (turns
+/// nobody took), and a turn may be used that long after its time. So in any second all the
+/// workers together ask at most (1 s + 20 ms) / interval + 1 questions, which the
+/// [`DNS_MARGIN_PERCENT`] wider spacing keeps within `--dns-rate` at any rate.
+const DNS_CREDIT: Duration = Duration::from_millis(20);
+/// How much wider DNS turns are spaced than `--dns-rate` says: room for the turns taken up to
+/// [`DNS_CREDIT`] late, and for a question that leaves a moment after its turn (the resolver's
+/// task must run first; later on a loaded machine), as the resolver counts when they arrive.
 const DNS_MARGIN_PERCENT: u64 = 5;
 /// Most addresses (and rates) remembered as having their rows.
 const MAX_KNOWN: usize = 65_536;
@@ -115,7 +121,7 @@ pub struct Leases {
     /// Places to give back, batched by a task of their own.
     release: mpsc::UnboundedSender<(IpAddr, u32)>,
     /// DNS turns reserved and not used yet.
-    dns_turns: tokio::sync::Mutex<VecDeque<Instant>>,
+    dns_turns: tokio::sync::Mutex<DnsTurns>,
     /// The database's clock here.
     clock: Clock,
     /// Set, once, when the leases can no longer be kept.
@@ -253,28 +259,43 @@ impl Leases {
     /// Waits for the next turn of the rate `row` at `per_second`.
     async fn wait_for_turn(&self, row: &str, per_second: NonZeroU32) {
         self.add_rate(row).await;
-        let interval = 1000u32.div_ceil(per_second.get());
-        let late = Duration::from_millis(u64::from(interval / 2));
+        let interval_us = 1_000_000u32.div_ceil(per_second.get());
+        let late = Duration::from_micros(u64::from(interval_us / 2));
         for _ in 0..MAX_RESERVATIONS {
-            if let Some(turn) = self.reserve(row, i64::from(interval), late).await {
+            if let Some(turn) = self
+                .reserve(row, u64::from(interval_us), Duration::ZERO, late)
+                .await
+            {
                 tokio::time::sleep_until(turn).await;
                 return;
             }
         }
         // Late every time (a machine too loaded to keep time): one interval more, to be safe.
-        tokio::time::sleep(Duration::from_millis(u64::from(interval))).await;
+        tokio::time::sleep(Duration::from_micros(u64::from(interval_us))).await;
     }
 
-    /// Reserves `span_ms` of the rate `row`; returns when (on this machine's clock) the
-    /// reservation starts, or `None` when its answer came more than `late` after that: used
-    /// late, a turn would come too close to the next, which another worker may have.
-    async fn reserve(&self, row: &str, span_ms: i64, late: Duration) -> Option<Instant> {
+    /// Reserves `span_us` of the rate `row`, starting no earlier than `credit` ago; returns
+    /// when (on this machine's clock) the reservation starts, or `None` when its answer came
+    /// more than `late` after that: used later, a turn would come too close to the next, which
+    /// another worker may have.
+    async fn reserve(
+        &self,
+        row: &str,
+        span_us: u64,
+        credit: Duration,
+        late: Duration,
+    ) -> Option<Instant> {
+        let span_us = i64::try_from(span_us).unwrap_or(i64::MAX);
+        let credit_us = i64::try_from(credit.as_micros()).unwrap_or(0);
         let asked = Instant::now();
-        let (turn_ms, db_now_ms) = self
-            .keep(|| self.store.reserve_turns(&self.scan_id, row, span_ms))
+        let (turn_us, db_now_us) = self
+            .keep(|| {
+                self.store
+                    .reserve_turns(&self.scan_id, row, span_us, credit_us)
+            })
             .await;
         let answered = Instant::now();
-        let turn = self.clock.local(asked, answered, db_now_ms, turn_ms);
+        let turn = self.clock.local(asked, answered, db_now_us, turn_us);
         (answered <= turn + late).then_some(turn)
     }
 
@@ -286,58 +307,103 @@ impl Leases {
         }
     }
 
-    /// Waits for `n` turns next to each other (questions sent together at the last of them):
-    /// reserved at once, not from the window of single turns, where other workers' turns may
-    /// fall between two of this worker's.
+    /// Waits for `n` turns next to each other, for questions sent together at the last of
+    /// them. Turns come from windows this worker reserved: a window is the worker's alone, so
+    /// two of its turns have no other worker's between them. A window holds as many turns as
+    /// the worker asked for in the last [`DNS_WINDOW`] (at least `n`, at most the rate's turns
+    /// in a [`DNS_WINDOW`]): a worker asking often pays a database round trip only once in
+    /// many questions, and one asking seldom does not hold turns it will not use. A window may
+    /// start up to [`DNS_CREDIT`] in the past (turns nobody took), and a turn may be used up
+    /// to [`DNS_CREDIT`] after its time: so one worker's window does not make the others (and
+    /// its own next question) wait while the resolver has turns to spare.
     async fn wait_for_dns_turns(&self, per_second: NonZeroU32, n: u32) {
-        self.add_rate(DNS_RATE_ROW).await;
-        let interval_us = dns_interval_us(per_second);
-        let span_ms = (u64::from(n) * interval_us).div_ceil(1000);
-        let last = Duration::from_micros(interval_us * u64::from(n - 1));
-        let late = Duration::from_micros(interval_us / 2);
-        let span = i64::try_from(span_ms).unwrap_or(i64::MAX);
-        for _ in 0..MAX_RESERVATIONS {
-            if let Some(start) = self.reserve(DNS_RATE_ROW, span, last + late).await {
-                tokio::time::sleep_until(start + last).await;
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(span_ms)).await;
-    }
-
-    async fn wait_for_dns_turn(&self, per_second: NonZeroU32) {
-        // A window's worth of turns at a time.
         let interval_us = dns_interval_us(per_second);
         let window_us = u64::try_from(DNS_WINDOW.as_micros()).unwrap_or(20_000);
-        let count = (window_us / interval_us).max(1);
-        let span_ms = (count * interval_us).div_ceil(1000);
-        let step = Duration::from_micros(span_ms * 1000 / count);
-        let late = step / 2;
+        let full = (window_us / interval_us).max(1);
         let mut turns = self.dns_turns.lock().await;
+        let demand = turns.asked(Instant::now(), n);
         for _ in 0..MAX_RESERVATIONS {
-            let now = Instant::now();
-            while turns.front().is_some_and(|t| *t + late < now) {
-                turns.pop_front();
-            }
-            if let Some(turn) = turns.pop_front() {
+            if let Some(last) = turns.take(Instant::now(), n, DNS_CREDIT) {
                 drop(turns);
-                tokio::time::sleep_until(turn).await;
+                tokio::time::sleep_until(last).await;
                 return;
             }
+            let count = demand.clamp(u64::from(n), full.max(u64::from(n)));
+            let span_us = count * interval_us;
             self.add_rate(DNS_RATE_ROW).await;
-            let span = i64::try_from(span_ms).unwrap_or(i64::MAX);
-            // `None`: the answer came after the whole window; none of it is used.
-            let start = self
-                .reserve(DNS_RATE_ROW, span, Duration::from_millis(span_ms))
-                .await;
+            // `None`: the answer came after the whole window could be used; none of it is.
+            let late = Duration::from_micros(span_us) + DNS_CREDIT;
+            let start = self.reserve(DNS_RATE_ROW, span_us, DNS_CREDIT, late).await;
             if let Some(start) = start {
-                for i in 0..count {
-                    turns.push_back(start + step * u32::try_from(i).unwrap_or(u32::MAX));
-                }
+                turns.add_window(start, Duration::from_micros(interval_us), count);
             }
         }
         drop(turns);
-        tokio::time::sleep(Duration::from_millis(span_ms)).await;
+        tokio::time::sleep(Duration::from_micros(u64::from(n) * interval_us)).await;
+    }
+}
+
+/// The DNS turns a worker reserved and has not used yet, by window, and how many it asked for
+/// lately.
+#[derive(Debug, Default)]
+struct DnsTurns {
+    /// Turns not used yet, in order: (window, when).
+    turns: VecDeque<(u64, Instant)>,
+    /// The next window's number.
+    windows: u64,
+    /// When turns were asked for in the last [`DNS_WINDOW`], and how many.
+    asked: VecDeque<(Instant, u32)>,
+}
+
+impl DnsTurns {
+    /// Notes that `n` turns are asked for now; returns how many were asked for in the last
+    /// [`DNS_WINDOW`], these included.
+    fn asked(&mut self, now: Instant, n: u32) -> u64 {
+        while self
+            .asked
+            .front()
+            .is_some_and(|(at, _)| now.saturating_duration_since(*at) > DNS_WINDOW)
+        {
+            self.asked.pop_front();
+        }
+        if self.asked.len() >= MAX_ASKED {
+            self.asked.pop_front();
+        }
+        self.asked.push_back((now, n));
+        self.asked.iter().map(|(_, n)| u64::from(*n)).sum()
+    }
+
+    /// Takes `n` turns of one window, the first such, and returns the last of them; a turn
+    /// more than `late` in the past is dropped (used late, it would come too close to the
+    /// next, which another worker may have).
+    fn take(&mut self, now: Instant, n: u32, late: Duration) -> Option<Instant> {
+        self.turns.retain(|(_, turn)| *turn + late >= now);
+        let n = usize::try_from(n).ok()?;
+        let mut first = 0;
+        while first + n <= self.turns.len() {
+            let window = self.turns[first].0;
+            let same = self
+                .turns
+                .range(first..)
+                .take_while(|(w, _)| *w == window)
+                .count();
+            if same >= n {
+                let taken: Vec<_> = self.turns.drain(first..first + n).collect();
+                return taken.last().map(|(_, turn)| *turn);
+            }
+            first += same;
+        }
+        None
+    }
+
+    /// Adds a reserved window of `count` turns `step` apart from `start`.
+    fn add_window(&mut self, start: Instant, step: Duration, count: u64) {
+        let window = self.windows;
+        self.windows += 1;
+        for i in 0..count {
+            let offset = step * u32::try_from(i).unwrap_or(u32::MAX);
+            self.turns.push_back((window, start + offset));
+        }
     }
 }
 
@@ -348,8 +414,8 @@ impl Leases {
 #[derive(Debug)]
 struct Clock {
     origin: Instant,
-    /// The shortest round trip, the offset it gave (database milliseconds minus local
-    /// milliseconds since `origin`), and when (a sample older than [`CLOCK_SAMPLE_AGE`] gives
+    /// The shortest round trip, the offset it gave (database microseconds minus local
+    /// microseconds since `origin`), and when (a sample older than [`CLOCK_SAMPLE_AGE`] gives
     /// way: the two clocks drift apart).
     best: Mutex<Option<(Duration, i64, Instant)>>,
 }
@@ -362,12 +428,12 @@ impl Clock {
         }
     }
 
-    /// Learns from an answer (`db_now_ms` happened between `asked` and `answered`) and returns
-    /// when `db_ms` is here.
-    fn local(&self, asked: Instant, answered: Instant, db_now_ms: i64, db_ms: i64) -> Instant {
+    /// Learns from an answer (`db_now_us` happened between `asked` and `answered`) and returns
+    /// when `db_us` is here.
+    fn local(&self, asked: Instant, answered: Instant, db_now_us: i64, db_us: i64) -> Instant {
         let rtt = answered.saturating_duration_since(asked);
         let middle = asked + rtt / 2;
-        let local_ms = i64::try_from(middle.duration_since(self.origin).as_millis()).unwrap_or(0);
+        let local_us = i64::try_from(middle.duration_since(self.origin).as_micros()).unwrap_or(0);
         let offset = {
             let mut best = self.best.lock().unwrap_or_else(|p| p.into_inner());
             match *best {
@@ -377,14 +443,14 @@ impl Clock {
                     offset
                 }
                 _ => {
-                    let offset = db_now_ms - local_ms;
+                    let offset = db_now_us - local_us;
                     *best = Some((rtt, offset, answered));
                     offset
                 }
             }
         };
-        let here_ms = u64::try_from(db_ms - offset).unwrap_or(0);
-        self.origin + Duration::from_millis(here_ms)
+        let here_us = u64::try_from(db_us - offset).unwrap_or(0);
+        self.origin + Duration::from_micros(here_us)
     }
 }
 
@@ -410,7 +476,6 @@ impl SharedLimits for Leases {
         Box::pin(async move {
             match (self.settings.dns_rate, questions) {
                 (None, _) | (_, 0) => {}
-                (Some(rate), 1) => self.wait_for_dns_turn(rate).await,
                 (Some(rate), n) => self.wait_for_dns_turns(rate, n).await,
             }
         })
@@ -485,7 +550,10 @@ async fn give_back(
 /// The time between two DNS turns of all the workers at `per_second`, with
 /// [`DNS_MARGIN_PERCENT`] more (microseconds).
 fn dns_interval_us(per_second: NonZeroU32) -> u64 {
-    (1_000_000 * (100 + DNS_MARGIN_PERCENT) / (100 * u64::from(per_second.get()))).max(1)
+    // Rounded up: rounded down, a turn of a high rate would lose the margin.
+    (1_000_000 * (100 + DNS_MARGIN_PERCENT))
+        .div_ceil(100 * u64::from(per_second.get()))
+        .max(1)
 }
 
 /// A random wait up to `most` (so that waiting workers do not ask at the same instant).
@@ -549,6 +617,61 @@ mod tests {
         assert_eq!(interval(500), 2_100);
         // However high the rate, turns are at least a microsecond apart (never zero).
         assert_eq!(interval(u32::MAX), 1);
+    }
+
+    #[test]
+    fn turns_taken_late_keep_every_second_within_the_rate() {
+        // Each turn used within DNS_CREDIT of its time, turns one interval apart: a second holds
+        // the turns of (1 s + DNS_CREDIT) / interval, one more on its edge.
+        let credit_us = u64::try_from(DNS_CREDIT.as_micros()).expect("small");
+        for rate in (1..=2_000).chain([4_000, 10_000, 65_535, 1_000_000]) {
+            let interval = dns_interval_us(NonZeroU32::new(rate).expect("not zero"));
+            let most = (1_000_000 + credit_us) / interval + 1;
+            assert!(most <= u64::from(rate), "{rate}/s: {most} in a second");
+        }
+    }
+
+    #[test]
+    fn turns_taken_together_come_from_one_window() {
+        let now = Instant::now();
+        let ms = Duration::from_millis;
+        let mut turns = DnsTurns::default();
+        turns.add_window(now + ms(10), ms(1), 1);
+        turns.add_window(now + ms(20), ms(1), 3);
+        // Two turns together skip the lone turn of the first window (another worker's turns
+        // may lie between the two windows) and take the first two of the second.
+        assert_eq!(turns.take(now, 2, ms(1)), Some(now + ms(21)));
+        assert_eq!(turns.take(now, 1, ms(1)), Some(now + ms(10)));
+        assert_eq!(turns.take(now, 2, ms(1)), None);
+        assert_eq!(turns.take(now, 1, ms(1)), Some(now + ms(22)));
+        assert_eq!(turns.take(now, 1, ms(1)), None);
+    }
+
+    #[test]
+    fn turns_passed_are_dropped_not_used_late() {
+        let now = Instant::now();
+        let ms = Duration::from_millis;
+        let mut turns = DnsTurns::default();
+        turns.add_window(now, ms(2), 4);
+        // 5 ms later, with 1 ms allowed late: the turns at 0 and 2 ms are gone.
+        assert_eq!(turns.take(now + ms(5), 1, ms(1)), Some(now + ms(4)));
+        assert_eq!(turns.take(now + ms(5), 1, ms(1)), Some(now + ms(6)));
+        assert_eq!(turns.take(now + ms(5), 1, ms(1)), None);
+    }
+
+    #[test]
+    fn windows_are_sized_by_the_questions_of_the_last_window() {
+        let now = Instant::now();
+        let mut turns = DnsTurns::default();
+        assert_eq!(turns.asked(now, 2), 2);
+        assert_eq!(turns.asked(now + Duration::from_millis(5), 1), 3);
+        // After a window of quiet, only the new ask counts.
+        assert_eq!(turns.asked(now + DNS_WINDOW * 2, 1), 1);
+        // However many asks, the memory of them is bounded.
+        for _ in 0..2 * MAX_ASKED {
+            turns.asked(now + DNS_WINDOW * 2, 1);
+        }
+        assert_eq!(turns.asked.len(), MAX_ASKED);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 
 use sqlx::Row;
 
-use super::queue::NOW_MS;
+use super::queue::{NOW_MS, NOW_US};
 use super::{Store, StoreError};
 
 /// The `address_rate` row of the scan's DNS questions.
@@ -149,25 +149,29 @@ impl Store {
         Ok(rows.into_iter().next().flatten())
     }
 
-    /// Reserves `span_ms` of the rate `row` (an address, or [`DNS_RATE_ROW`]): the next
-    /// free time, moved on by `span_ms`. Returns the reserved time and the database's time of
-    /// the reservation (milliseconds of its clock).
+    /// Reserves `span_us` of the rate `row` (an address, or [`DNS_RATE_ROW`]): the next
+    /// free time, but no earlier than `credit_us` ago (turns nobody took in that time may still
+    /// be taken), moved on by `span_us`. Returns the reserved time and the database's time of
+    /// the reservation (microseconds of its clock: a turn at thousands of questions a second
+    /// is a fraction of a millisecond).
     pub async fn reserve_turns(
         &self,
         scan_id: &str,
         row: &str,
-        span_ms: i64,
+        span_us: i64,
+        credit_us: i64,
     ) -> Result<(i64, i64), StoreError> {
         let sql = format!(
-            "UPDATE address_rate SET next_ms = GREATEST(next_ms, {NOW_MS}) + $3 \
-             WHERE scan_id = $1 AND address = $2 RETURNING next_ms - $3, {NOW_MS}"
+            "UPDATE address_rate SET next_us = GREATEST(next_us, {NOW_US} - $4) + $3 \
+             WHERE scan_id = $1 AND address = $2 RETURNING next_us - $3, {NOW_US}"
         );
         let rows = self
             .rows(
                 sqlx::query(sqlx::AssertSqlSafe(sql))
                     .bind(scan_id.to_string())
                     .bind(row.to_string())
-                    .bind(span_ms),
+                    .bind(span_us)
+                    .bind(credit_us),
                 |row| Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?)),
             )
             .await?;

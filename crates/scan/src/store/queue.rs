@@ -12,6 +12,8 @@ use crate::input::Line;
 
 /// The database's clock, in milliseconds (one clock for every worker, whatever theirs say).
 pub(crate) const NOW_MS: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)";
+/// The same in microseconds (the rates' turns).
+pub(crate) const NOW_US: &str = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000000 AS BIGINT)";
 
 /// Rows written to the queue in one statement.
 pub const LOAD_BATCH: usize = 256;
