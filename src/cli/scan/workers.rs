@@ -12,14 +12,14 @@ use crate::cli::Failure;
 
 /// Joins the scan's shared limits: refused (a usage error naming the difference) when live
 /// workers keep other limits; else the leases, kept through a store of their own (a place's
-/// wait never waits behind a commit).
+/// wait never waits behind a commit), whose commits do not wait for the disk.
 pub(super) async fn join(
     db: &str,
     scan_id: &str,
     run_id: &str,
     settings: SharedSettings,
 ) -> Result<Arc<Leases>, Failure> {
-    let store = Store::open(db).await.map_err(store_failure)?;
+    let store = Store::open_for_leases(db).await.map_err(store_failure)?;
     let ours = settings.limits_json();
     if let Some(theirs) = store
         .agree_limits(scan_id, &ours)

@@ -141,11 +141,32 @@ pub struct Store {
     tally: Arc<errors::Tally>,
 }
 
+/// Whether a commit waits for the disk (PostgreSQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commits {
+    Durable,
+    Relaxed,
+}
+
 impl Store {
     /// Opens (creating a SQLite file when missing) and upgrades the store at `location` (a
     /// path, or a `postgres://` URL), refusing what is not, or no longer, a mailtls store.
     pub async fn open(location: &str) -> Result<Store, StoreError> {
-        let store = Store::connect(location, true).await?;
+        Store::open_with(location, Commits::Durable).await
+    }
+
+    /// Opens the store as [`Store::open`] does, for the leases of the shared limits: on
+    /// PostgreSQL its commits do not wait for the disk (`synchronous_commit = off`). A lease or
+    /// a turn lives for seconds, and a worker that loses the database stops (it fences itself);
+    /// what a database crash could lose is its last fraction of a second of places and turns.
+    /// Each connection and DNS question takes a statement, and several statements a domain
+    /// waiting each for a disk flush made workers wait for each other's flushes.
+    pub async fn open_for_leases(location: &str) -> Result<Store, StoreError> {
+        Store::open_with(location, Commits::Relaxed).await
+    }
+
+    async fn open_with(location: &str, commits: Commits) -> Result<Store, StoreError> {
+        let store = Store::connect(location, true, commits).await?;
         store.check_foreign().await?;
         if let Err(error) = MIGRATOR.run(&store.pool).await {
             return Err(store.migrate_error(&error).await);
@@ -161,7 +182,7 @@ impl Store {
 
     /// Opens an existing store to read it (reports, diffs): never creates or upgrades.
     pub async fn open_existing(location: &str) -> Result<Store, StoreError> {
-        let store = Store::connect(location, false).await?;
+        let store = Store::connect(location, false, Commits::Durable).await?;
         store.check_foreign().await?;
         let applied = store.applied().await?;
         let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
@@ -186,7 +207,7 @@ impl Store {
         &self.location
     }
 
-    async fn connect(location: &str, create: bool) -> Result<Store, StoreError> {
+    async fn connect(location: &str, create: bool, commits: Commits) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let (url, backend, shown) =
             if location.starts_with("postgres://") || location.starts_with("postgresql://") {
@@ -249,6 +270,10 @@ impl Store {
                         // With WAL, a commit then survives any crash of the process; only a
                         // power cut may cost the last few.
                         sqlx::query("PRAGMA synchronous = NORMAL")
+                            .execute(connection)
+                            .await?;
+                    } else if commits == Commits::Relaxed {
+                        sqlx::query("SET synchronous_commit = off")
                             .execute(connection)
                             .await?;
                     }
