@@ -186,7 +186,8 @@ fn pump(from: &mut impl std::io::Read, to: &mut impl std::io::Write) -> std::io:
     }
 }
 
-/// Runs the counting proxy at SCAN_FRONT until stdin ends, answering `stats` and `reset`.
+/// Runs the counting proxy at SCAN_FRONT until stdin ends, answering `stats`, `reset` and
+/// `delay MS` (from now each piece held MS milliseconds each way; `delay 0` ends it).
 fn front() -> Result<(), String> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -220,7 +221,17 @@ fn front() -> Result<(), String> {
                 counter.reset();
                 println!("reset");
             }
-            _ => println!("?"),
+            command => match command
+                .strip_prefix("delay ")
+                .and_then(|ms| ms.parse::<u64>().ok())
+            {
+                // Every piece held so long each way from now: a server that far away.
+                Some(ms) if ms <= 1000 => {
+                    counter.set_delay(Duration::from_millis(ms));
+                    println!("delay {ms}");
+                }
+                _ => println!("?"),
+            },
         }
     }
     Ok(())

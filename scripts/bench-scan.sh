@@ -18,12 +18,16 @@
 # WORKERS_ONLY=1 measures the work queue (docs/scan.md, "Many machines"): a throwaway PostgreSQL
 # (Debian's, as tests/lab/postgres.rs starts it) and 1, 2 and 4 queue workers at once (WORKERS,
 # default "1 2 4") on a database of their own each, with the same limits for all of them
-# together, in three settings (SETTINGS, default "bind more small"): `bind`, limits as a
+# together, in four settings (SETTINGS, default "bind more small far"): `bind`, limits as a
 # provider would keep them (--per-ip 4 --per-ip-rate 20 --dns-rate 1000); `more`, limits that
 # let more workers go faster (--per-ip 16 --per-ip-rate 0 --dns-rate 4000); `small`, the same
 # with each worker checking one target at a time (--parallel 1, each worker's own), so that a
-# worker's own pace binds rather than the 2 cores. Beside them one worker on SQLite with the same
-# options, to show what the queue and the leases cost. Per run: wall time, domains a second,
+# worker's own pace binds rather than the 2 cores; `far`, the hosting server 20 ms of round
+# trip away (the proxy holds each piece 10 ms each way), --per-ip 64, --parallel 2: the round
+# trips bind, as they do for a scanning machine far from the provider's servers. Beside them one worker on SQLite with the same
+# options, to show what the queue and the leases cost, and for each N above 1, N SQLite shards
+# at once, each with its own limits: what N processes get from the lab with nothing shared, the
+# most N queue workers could reach where the limits do not bind. Per run: wall time, domains a second,
 # ratio to one worker, what the hosting server saw (connections, most at once, most in a
 # second), the largest peak RSS of a worker, CPU, DNS questions lost, and the targets recorded
 # (all 2,000, or the run fails). Fails when the hosting server saw more than --per-ip at once or
@@ -133,20 +137,26 @@ trap 'runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop 
       target/release/examples/lab stop "$lab_dir"' EXIT
 
 WORK="$work" LAB_DIR="$lab_dir" PG_BIN="$pg_bin" WORKERS="${WORKERS:-1 2 4}" \
-    SETTINGS="${SETTINGS:-bind more small}" python3 - <<'PY'
+    SETTINGS="${SETTINGS:-bind more small far}" python3 - <<'PY'
 import json, os, re, sqlite3, subprocess, sys, time
 
 work, lab, pg_bin = os.environ["WORK"], os.environ["LAB_DIR"], os.environ["PG_BIN"]
 counts = [int(n) for n in os.environ["WORKERS"].split()]
 ca = os.path.join(lab, "certs", "ca.pem")
-# The same limits for every run of a setting: (name, options, --per-ip, --per-ip-rate).
+# The same limits for every run of a setting: (options, --per-ip, --per-ip-rate, how far away
+# the hosting server is: milliseconds the proxy holds each piece, each way).
 SETTINGS = {
-    "bind": (["--per-ip", "4", "--per-ip-rate", "20", "--dns-rate", "1000"], 4, 20),
-    "more": (["--per-ip", "16", "--per-ip-rate", "0", "--dns-rate", "4000"], 16, 0),
+    "bind": (["--per-ip", "4", "--per-ip-rate", "20", "--dns-rate", "1000"], 4, 20, 0),
+    "more": (["--per-ip", "16", "--per-ip-rate", "0", "--dns-rate", "4000"], 16, 0, 0),
     # The same limits, each worker checking one target at a time (its own --parallel): a
     # worker's own pace binds, not the shared limits or (with 1 or 2 workers) the machine.
     "small": (["--per-ip", "16", "--per-ip-rate", "0", "--dns-rate", "4000", "--parallel", "1"],
-              16, 0),
+              16, 0, 0),
+    # The hosting server 20 ms of round trip away, as a provider's servers are from the
+    # scanning machines (the lab's answer at once); each worker 2 targets at a time, and room
+    # for 4 workers' connections: the round trips bind, not the limits or the 2 cores.
+    "far": (["--per-ip", "64", "--per-ip-rate", "0", "--dns-rate", "4000", "--parallel", "2"],
+            64, 0, 10),
 }
 settings = os.environ["SETTINGS"].split()
 assert all(s in SETTINGS for s in settings), f"SETTINGS: {settings}, known: {list(SETTINGS)}"
@@ -187,16 +197,19 @@ size = len({line.strip().lower() for line in open(fleet)
 lab_args = ["--dns", "127.0.0.53", "--ca-file", ca, "--timeout", "5"]
 
 def workers(n, db, options, label):
-    """Runs n workers of one scan at once; what they took and what the hosting server saw."""
-    command = ["target/release/mailtls", "scan", fleet, "--db", db, "--scan", "bench"] \
-        + options + lab_args
+    """Runs n workers of one scan at once; what they took and what the hosting server saw. With
+    a list of SQLite files as db, worker i is --shard i/n into file i (no shared limits)."""
+    def command(i):
+        shard = ["--db", db[i], "--shard", f"{i}/{n}"] if isinstance(db, list) else ["--db", db]
+        return ["target/release/mailtls", "scan", fleet, "--scan", "bench"] + shard \
+            + options + lab_args
     logs = [open(os.path.join(work, f"{label}-{i}.log"), "w") for i in range(n)]
     ask("reset")
     all_before, idle_before = cpu()
     dropped_before = udp_dropped()
     start = time.perf_counter()
-    children = [subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=log) for log in logs]
+    children = [subprocess.Popen(command(i), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=log) for i, log in enumerate(logs)]
     rss, seconds, codes = 0, 0.0, []
     for child in children:
         _, status, usage = os.wait4(child.pid, 0)
@@ -224,7 +237,8 @@ def workers(n, db, options, label):
 
 rows, over = [], []
 for setting in settings:
-    options, per_ip, rate = SETTINGS[setting]
+    options, per_ip, rate, delay = SETTINGS[setting]
+    assert ask(f"delay {delay}") == f"delay {delay}", "the proxy took no delay"
     # The reference: one worker on SQLite (no queue, no leases; the same limits, kept in-process).
     label = f"{setting}-sqlite"
     result = workers(1, os.path.join(work, f"{label}.sqlite"), options, label)
@@ -232,6 +246,18 @@ for setting in settings:
         "SELECT COUNT(*) FROM targets").fetchone()[0]
     result["split"] = str(result["recorded"])
     rows.append((setting, "SQLite", 1, result))
+    for n in counts:
+        if n == 1:
+            continue
+        # What n processes get from the lab with nothing shared: n SQLite shards, each with
+        # its own limits (where the limits do not bind, the most n queue workers could reach).
+        label = f"{setting}-shards-{n}"
+        files = [os.path.join(work, f"{label}-{i}.sqlite") for i in range(n)]
+        result = workers(n, files, options, label)
+        recorded = [sqlite3.connect(f).execute("SELECT COUNT(*) FROM targets").fetchone()[0]
+                    for f in files]
+        result["recorded"], result["split"] = sum(recorded), "+".join(map(str, recorded))
+        rows.append((setting, "SQLite/N", n, result))
     for n in counts:
         label = f"{setting}-{n}"
         name = f"bench_{setting}_{n}"
@@ -245,7 +271,9 @@ for setting in settings:
         rows.append((setting, "PostgreSQL", n, result))
     for store, n, result in [(r[1], r[2], r[3]) for r in rows if r[0] == setting]:
         seen = result["front"]
-        if seen["peak"] > per_ip or (rate and seen["per_second"] > rate + 1):
+        # Shards keep each their own limits: n times them, by design.
+        shared = 1 if store != "SQLite/N" else n
+        if seen["peak"] > per_ip * shared or (rate and seen["per_second"] > rate * shared + 1):
             over.append(f"{setting}, {n} on {store}: {seen['peak']} at once, "
                         f"{seen['per_second']} in a second")
         if result["recorded"] != size:
@@ -258,7 +286,7 @@ print(f"{'limits':34} {'store':10} {'workers':>7} {'wall':>8} {'domains/s':>9} {
       f"{'vs SQLite':>9} {'conns':>6} {'at once':>7} {'in 1 s':>6} {'max RSS':>9} "
       f"{'CPU':>7} {'busy':>5} {'DNS':>7} {'recorded (per worker)':>22}")
 for setting in settings:
-    options, per_ip, rate = SETTINGS[setting]
+    options, per_ip, rate, delay = SETTINGS[setting]
     mine = [r for r in rows if r[0] == setting]
     sqlite_wall = mine[0][3]["wall"]
     one = next((r[3]["wall"] for r in mine if r[1] == "PostgreSQL" and r[2] == 1), None)
@@ -278,7 +306,8 @@ print("'vs 1': the one-worker PostgreSQL run's wall time over this run's (goal >
       "edges); 'max RSS': the largest peak RSS of the run's workers (goal < 100 MiB); 'CPU': "
       "the workers' CPU time together; 'busy': the machine's CPU busy over the run (all cores); "
       "'DNS': questions the lab's dnsmasq dropped (its receive buffer full) / checks repeated "
-      "because DNS did not answer")
+      "because DNS did not answer; 'SQLite/N': N workers as N SQLite shards, each with its own "
+      "limits (N times them): what N processes get from the lab with nothing shared")
 if over:
     print("OVER THE LIMITS OR INCOMPLETE: " + "; ".join(over))
     sys.exit(1)

@@ -1,9 +1,10 @@
 //! A counting TCP proxy in front of a lab server: what the server side sees of a client's
 //! politeness. It counts the connections open at once (and the most ever), all connections, and
 //! the most connections started within any one second, and the names clients greet SMTP with.
+//! It can also hold every piece it passes on for a while, each way: a server that far away.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,8 @@ pub struct Counter {
     starts: Mutex<Vec<Instant>>,
     /// The names clients greeted SMTP with (`EHLO NAME` in clear, before any TLS), each once.
     greetings: Mutex<Vec<String>>,
+    /// How long each piece is held before it is passed on, each way (microseconds).
+    delay_us: AtomicU64,
 }
 
 impl Counter {
@@ -52,6 +55,18 @@ impl Counter {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+    }
+
+    /// Holds every piece passed on from now for `delay`, each way: a server a round trip of
+    /// twice that away (the benchmark's, through `examples/lab.rs`).
+    #[allow(dead_code)]
+    pub fn set_delay(&self, delay: Duration) {
+        let us = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.delay_us.store(us, Ordering::SeqCst);
+    }
+
+    fn delay(&self) -> Duration {
+        Duration::from_micros(self.delay_us.load(Ordering::SeqCst))
     }
 
     /// Connections open now.
@@ -127,6 +142,7 @@ pub async fn proxy(listener: TcpListener, backend: SocketAddr, counter: Arc<Coun
                         break;
                     }
                     counter.note_greeting(&buffer[..n]);
+                    hold(counter.delay()).await;
                     if server_write.write_all(&buffer[..n]).await.is_err() {
                         break;
                     }
@@ -135,11 +151,27 @@ pub async fn proxy(listener: TcpListener, backend: SocketAddr, counter: Arc<Coun
                 let _ = server_write.shutdown().await;
             };
             let downstream = async {
-                let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                let mut buffer = vec![0u8; 16 * 1024];
+                while let Ok(n) = server_read.read(&mut buffer).await {
+                    if n == 0 {
+                        break;
+                    }
+                    hold(counter.delay()).await;
+                    if client_write.write_all(&buffer[..n]).await.is_err() {
+                        break;
+                    }
+                }
                 close();
                 let _ = client_write.shutdown().await;
             };
             tokio::join!(upstream, downstream);
         });
+    }
+}
+
+/// Waits `delay`, if any.
+async fn hold(delay: Duration) {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
 }
