@@ -423,7 +423,11 @@ struct Clock {
 impl Clock {
     fn new() -> Clock {
         Clock {
-            origin: Instant::now(),
+            // A second back: a turn up to DNS_CREDIT before the first reservation (the worker
+            // has just started) is still a time after it.
+            origin: Instant::now()
+                .checked_sub(Duration::from_secs(1))
+                .unwrap_or_else(Instant::now),
             best: Mutex::new(None),
         }
     }
