@@ -87,14 +87,13 @@ PY
 
 if [ -n "${INBOUND_ONLY:-}" ]; then
 WORK="$work" LAB_DIR="$lab_dir" RUNS="${RUNS:-3}" python3 - <<'PY'
-import os, statistics, subprocess, time
+import os, statistics, subprocess, sys, time
+sys.path.insert(0, "scripts")
+from bench_scan_lab import fleet_list, lab_options
 work, lab = os.environ["WORK"], os.environ["LAB_DIR"]
 runs = int(os.environ["RUNS"])
-ca = os.path.join(lab, "certs", "ca.pem")
-fleet = os.path.join(work, "fleet.txt")
-with open(fleet, "w") as out:
-    subprocess.run(["target/release/examples/lab", "fleet-list"], stdout=out, check=True)
-lab_args = ["--dns", "127.0.0.53", "--ca-file", ca, "--timeout", "5"]
+fleet = fleet_list(work)
+lab_args = lab_options(lab)
 
 def scan(extra, n):
     db = os.path.join(work, f"inbound-{n}.sqlite")
@@ -139,10 +138,11 @@ trap 'runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop 
 WORK="$work" LAB_DIR="$lab_dir" PG_BIN="$pg_bin" WORKERS="${WORKERS:-1 2 4}" \
     SETTINGS="${SETTINGS:-bind more small far}" python3 - <<'PY'
 import json, os, re, sqlite3, subprocess, sys, time
+sys.path.insert(0, "scripts")
+from bench_scan_lab import Front, fleet_list, lab_options
 
 work, lab, pg_bin = os.environ["WORK"], os.environ["LAB_DIR"], os.environ["PG_BIN"]
 counts = [int(n) for n in os.environ["WORKERS"].split()]
-ca = os.path.join(lab, "certs", "ca.pem")
 # The same limits for every run of a setting: (options, --per-ip, --per-ip-rate, how far away
 # the hosting server is: milliseconds the proxy holds each piece, each way).
 SETTINGS = {
@@ -160,13 +160,8 @@ SETTINGS = {
 }
 settings = os.environ["SETTINGS"].split()
 assert all(s in SETTINGS for s in settings), f"SETTINGS: {settings}, known: {list(SETTINGS)}"
-front = subprocess.Popen(["target/release/examples/lab", "front"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, text=True)
-assert front.stdout.readline().strip() == "ready", "the proxy did not start"
-
-def ask(command):
-    front.stdin.write(command + "\n"); front.stdin.flush()
-    return front.stdout.readline().strip()
+front = Front()
+ask = front.ask
 
 def pg(tool, *args):
     return subprocess.run([os.path.join(pg_bin, tool), "-h", "127.0.0.1", "-p", "55432",
@@ -187,14 +182,12 @@ def cpu():
         ticks = [int(t) for t in stat.readline().split()[1:8]]
     return sum(ticks), ticks[3] + ticks[4]
 
-fleet = os.path.join(work, "fleet.txt")
-with open(fleet, "w") as out:
-    subprocess.run(["target/release/examples/lab", "fleet-list"], stdout=out, check=True)
+fleet = fleet_list(work)
 # The targets in it: its names, each once (it also holds a comment, a line that is no name and a
 # name twice in other letters, which the scan rejects or skips).
 size = len({line.strip().lower() for line in open(fleet)
             if line.strip() and not line.startswith("#") and " " not in line.strip()})
-lab_args = ["--dns", "127.0.0.53", "--ca-file", ca, "--timeout", "5"]
+lab_args = lab_options(lab)
 
 def workers(n, db, options, label):
     """Runs n workers of one scan at once; what they took and what the hosting server saw. With
@@ -278,7 +271,7 @@ for setting in settings:
                         f"{seen['per_second']} in a second")
         if result["recorded"] != size:
             over.append(f"{setting}, {n} on {store}: {result['recorded']} of {size} recorded")
-front.stdin.close()
+front.close()
 
 print(f"{size} domains; limits for all the workers of a run together; the hosting server "
       "counted by the proxy in front of it")
@@ -318,19 +311,15 @@ exit 0
 fi
 
 WORK="$work" LAB_DIR="$lab_dir" SSLYZE_ENDPOINTS="${SSLYZE_ENDPOINTS:-0}" python3 - <<'PY'
-import json, os, sqlite3, subprocess, time
+import json, os, sqlite3, subprocess, sys, time
 from collections import defaultdict
+sys.path.insert(0, "scripts")
+from bench_scan_lab import Front, fleet_list, lab_options
 
 work, lab = os.environ["WORK"], os.environ["LAB_DIR"]
 limit = int(os.environ["SSLYZE_ENDPOINTS"])
-ca = os.path.join(lab, "certs", "ca.pem")
-front = subprocess.Popen(["target/release/examples/lab", "front"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, text=True)
-assert front.stdout.readline().strip() == "ready", "the proxy did not start"
-
-def ask(command):
-    front.stdin.write(command + "\n"); front.stdin.flush()
-    return front.stdout.readline().strip()
+front = Front()
+ask = front.ask
 
 def run(command, stdout=subprocess.DEVNULL):
     """Wall time, exit status and peak RSS (KiB) of one command."""
@@ -352,10 +341,8 @@ def run_all(commands):
         peak = max(peak, usage.ru_maxrss)
     return time.perf_counter() - start, peak, outputs
 
-fleet = os.path.join(work, "fleet.txt")
-with open(fleet, "w") as out:
-    subprocess.run(["target/release/examples/lab", "fleet-list"], stdout=out, check=True)
-lab_args = ["--dns", "127.0.0.53", "--ca-file", ca, "--timeout", "5"]
+fleet = fleet_list(work)
+lab_args = lab_options(lab)
 
 # 1. mailtls: the whole fleet, discovery included.
 db = os.path.join(work, "fleet.sqlite")
@@ -400,7 +387,7 @@ big_wall, code, big_rss = run(["target/release/mailtls", "scan", big, "--db",
                                 os.path.join(work, "big.sqlite"), "--per-ip-rate", "0",
                                 "--dns-rate", "4000"] + lab_args)
 assert code == 0, f"mailtls scan of 100,000 lines exited {code}"
-front.stdin.close()
+front.close()
 
 scale = len(rows) / max(len(endpoints), 1)
 extrapolated, cert_extrapolated = sslyze_wall * scale, cert_wall * scale
