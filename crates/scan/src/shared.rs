@@ -388,8 +388,11 @@ impl DnsTurns {
                 .take_while(|(w, _)| *w == window)
                 .count();
             if same >= n {
-                let taken: Vec<_> = self.turns.drain(first..first + n).collect();
-                return taken.last().map(|(_, turn)| *turn);
+                return self
+                    .turns
+                    .drain(first..first + n)
+                    .next_back()
+                    .map(|(_, turn)| turn);
             }
             first += same;
         }
