@@ -14,6 +14,7 @@
 use std::collections::{HashSet, VecDeque};
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,14 +39,17 @@ const DNS_WINDOW: Duration = Duration::from_millis(20);
 /// Most recent asks remembered to size the next window.
 const MAX_ASKED: usize = 4096;
 /// How far in the past a DNS turn may still be taken: a window may start that long ago (turns
-/// nobody took), and a turn may be used that long after its time. So in any second all the
-/// workers together ask at most (1 s + 20 ms) / interval + 1 questions, which the
-/// [`DNS_MARGIN_PERCENT`] wider spacing keeps within `--dns-rate` at any rate.
+/// nobody took), and a turn may be used that long after its time or, when its time had come
+/// before it was reserved, after its reservation (so a window from the past lasts as long as
+/// one from the future). A question thus leaves at most twice this after its turn's time: in
+/// any second all the workers together ask at most (1 s + 40 ms) / interval + 1 questions,
+/// which the [`DNS_MARGIN_PERCENT`] wider spacing keeps within `--dns-rate` at any rate.
 const DNS_CREDIT: Duration = Duration::from_millis(20);
 /// How much wider DNS turns are spaced than `--dns-rate` says: room for the turns taken up to
-/// [`DNS_CREDIT`] late, and for a question that leaves a moment after its turn (the resolver's
-/// task must run first; later on a loaded machine), as the resolver counts when they arrive.
-const DNS_MARGIN_PERCENT: u64 = 5;
+/// twice [`DNS_CREDIT`] late (4% of a second), and for a question that leaves a moment after
+/// its turn (the resolver's task must run first; later on a loaded machine), as the resolver
+/// counts when they arrive.
+const DNS_MARGIN_PERCENT: u64 = 6;
 /// Most addresses (and rates) remembered as having their rows.
 const MAX_KNOWN: usize = 65_536;
 /// How long the clock offset of the shortest round trip is trusted.
@@ -122,6 +126,8 @@ pub struct Leases {
     release: mpsc::UnboundedSender<(IpAddr, u32)>,
     /// DNS turns reserved and not used yet.
     dns_turns: tokio::sync::Mutex<DnsTurns>,
+    /// Turns asked for by questions waiting for `dns_turns`.
+    dns_waiting: AtomicU64,
     /// The database's clock here.
     clock: Clock,
     /// Set, once, when the leases can no longer be kept.
@@ -150,6 +156,7 @@ impl Leases {
             rates_known: Mutex::default(),
             release,
             dns_turns: tokio::sync::Mutex::default(),
+            dns_waiting: AtomicU64::new(0),
             clock: Clock::new(),
             failed,
             tasks: Mutex::default(),
@@ -262,11 +269,13 @@ impl Leases {
         let interval_us = 1_000_000u32.div_ceil(per_second.get());
         let late = Duration::from_micros(u64::from(interval_us / 2));
         for _ in 0..MAX_RESERVATIONS {
-            if let Some(turn) = self
-                .reserve(row, u64::from(interval_us), Duration::ZERO, late)
-                .await
-            {
-                tokio::time::sleep_until(turn).await;
+            let (turn, answered) = self
+                .reserve(row, u64::from(interval_us), Duration::ZERO)
+                .await;
+            // Used later, a turn would come too close to the next, which another worker may
+            // have: reserved again.
+            if answered <= turn + late {
+                wait_until(turn).await;
                 return;
             }
         }
@@ -275,16 +284,8 @@ impl Leases {
     }
 
     /// Reserves `span_us` of the rate `row`, starting no earlier than `credit` ago; returns
-    /// when (on this machine's clock) the reservation starts, or `None` when its answer came
-    /// more than `late` after that: used later, a turn would come too close to the next, which
-    /// another worker may have.
-    async fn reserve(
-        &self,
-        row: &str,
-        span_us: u64,
-        credit: Duration,
-        late: Duration,
-    ) -> Option<Instant> {
+    /// when (on this machine's clock) the reservation starts, and when its answer came.
+    async fn reserve(&self, row: &str, span_us: u64, credit: Duration) -> (Instant, Instant) {
         let span_us = i64::try_from(span_us).unwrap_or(i64::MAX);
         let credit_us = i64::try_from(credit.as_micros()).unwrap_or(0);
         let asked = Instant::now();
@@ -295,8 +296,10 @@ impl Leases {
             })
             .await;
         let answered = Instant::now();
-        let turn = self.clock.local(asked, answered, db_now_us, turn_us);
-        (answered <= turn + late).then_some(turn)
+        (
+            self.clock.local(asked, answered, db_now_us, turn_us),
+            answered,
+        )
     }
 
     async fn add_rate(&self, row: &str) {
@@ -310,45 +313,62 @@ impl Leases {
     /// Waits for `n` turns next to each other, for questions sent together at the last of
     /// them. Turns come from windows this worker reserved: a window is the worker's alone, so
     /// two of its turns have no other worker's between them. A window holds as many turns as
-    /// the worker asked for in the last [`DNS_WINDOW`] (at least `n`, at most the rate's turns
-    /// in a [`DNS_WINDOW`]): a worker asking often pays a database round trip only once in
-    /// many questions, and one asking seldom does not hold turns it will not use. A window may
-    /// start up to [`DNS_CREDIT`] in the past (turns nobody took), and a turn may be used up
-    /// to [`DNS_CREDIT`] after its time: so one worker's window does not make the others (and
-    /// its own next question) wait while the resolver has turns to spare.
+    /// the worker asked for in the last [`DNS_WINDOW`] and is waiting to ask for now (at least
+    /// `n`, at most the rate's turns in a [`DNS_WINDOW`]): a worker asking often pays a
+    /// database round trip only once in many questions, and one asking seldom does not hold
+    /// turns it will not use. A window may start up to [`DNS_CREDIT`] in the past (turns
+    /// nobody took), and a turn may be used up to [`DNS_CREDIT`] after its time or, when its
+    /// time had come before it was reserved, after it was reserved: so one worker's window
+    /// does not make the others (and its own next question) wait while the resolver has turns
+    /// to spare, and a window from the past lasts as long as one from the future.
     async fn wait_for_dns_turns(&self, per_second: NonZeroU32, n: u32) {
         let interval_us = dns_interval_us(per_second);
         let window_us = u64::try_from(DNS_WINDOW.as_micros()).unwrap_or(20_000);
         let full = (window_us / interval_us).max(1);
+        self.dns_waiting.fetch_add(u64::from(n), Ordering::Relaxed);
         let mut turns = self.dns_turns.lock().await;
-        let demand = turns.asked(Instant::now(), n);
+        self.dns_waiting.fetch_sub(u64::from(n), Ordering::Relaxed);
+        // Asks still waiting for the lock will want turns too: one window for a burst.
+        let demand = turns.asked(Instant::now(), n) + self.dns_waiting.load(Ordering::Relaxed);
         for _ in 0..MAX_RESERVATIONS {
-            if let Some(last) = turns.take(Instant::now(), n, DNS_CREDIT) {
+            if let Some(last) = turns.take(Instant::now(), n) {
                 drop(turns);
-                tokio::time::sleep_until(last).await;
+                wait_until(last).await;
                 return;
             }
             let count = demand.clamp(u64::from(n), full.max(u64::from(n)));
             let span_us = count * interval_us;
             self.add_rate(DNS_RATE_ROW).await;
-            // `None`: the answer came after the whole window could be used; none of it is.
-            let late = Duration::from_micros(span_us) + DNS_CREDIT;
-            let start = self.reserve(DNS_RATE_ROW, span_us, DNS_CREDIT, late).await;
-            if let Some(start) = start {
-                turns.add_window(start, Duration::from_micros(interval_us), count);
-            }
+            // Before the reservation: a turn whose time had come is used within DNS_CREDIT of
+            // this, which is no later than the database's time of the reservation.
+            let asked = Instant::now();
+            let (start, _) = self.reserve(DNS_RATE_ROW, span_us, DNS_CREDIT).await;
+            let step = Duration::from_micros(interval_us);
+            turns.add_window(start, step, count, asked);
         }
         drop(turns);
         tokio::time::sleep(Duration::from_micros(u64::from(n) * interval_us)).await;
     }
 }
 
+/// One reserved DNS turn.
+#[derive(Debug, Clone, Copy)]
+struct Turn {
+    /// Its window (turns of one window have no other worker's between them).
+    window: u64,
+    /// Its time: no question before it.
+    at: Instant,
+    /// The last moment it may be used: [`DNS_CREDIT`] after its time or, when its time had
+    /// come before it was reserved, after the reservation.
+    until: Instant,
+}
+
 /// The DNS turns a worker reserved and has not used yet, by window, and how many it asked for
 /// lately.
 #[derive(Debug, Default)]
 struct DnsTurns {
-    /// Turns not used yet, in order: (window, when).
-    turns: VecDeque<(u64, Instant)>,
+    /// Turns not used yet, in order.
+    turns: VecDeque<Turn>,
     /// The next window's number.
     windows: u64,
     /// When turns were asked for in the last [`DNS_WINDOW`], and how many.
@@ -373,39 +393,36 @@ impl DnsTurns {
         self.asked.iter().map(|(_, n)| u64::from(*n)).sum()
     }
 
-    /// Takes `n` turns of one window, the first such, and returns the last of them; a turn
-    /// more than `late` in the past is dropped (used late, it would come too close to the
-    /// next, which another worker may have).
-    fn take(&mut self, now: Instant, n: u32, late: Duration) -> Option<Instant> {
-        self.turns.retain(|(_, turn)| *turn + late >= now);
-        let n = usize::try_from(n).ok()?;
+    /// Takes `n` turns of one window, the first such that can all be used together at the time
+    /// of the last of them (or now, when that has passed), and returns that time. Turns that
+    /// can no longer be used are dropped.
+    fn take(&mut self, now: Instant, n: u32) -> Option<Instant> {
+        self.turns.retain(|turn| turn.until >= now);
+        let n = usize::try_from(n).ok()?.max(1);
         let mut first = 0;
         while first + n <= self.turns.len() {
-            let window = self.turns[first].0;
-            let same = self
-                .turns
-                .range(first..)
-                .take_while(|(w, _)| *w == window)
-                .count();
-            if same >= n {
+            let (head, last) = (self.turns[first], self.turns[first + n - 1]);
+            if head.window == last.window && head.until >= last.at.max(now) {
                 return self
                     .turns
                     .drain(first..first + n)
                     .next_back()
-                    .map(|(_, turn)| turn);
+                    .map(|turn| turn.at.max(now));
             }
-            first += same;
+            first += 1;
         }
         None
     }
 
-    /// Adds a reserved window of `count` turns `step` apart from `start`.
-    fn add_window(&mut self, start: Instant, step: Duration, count: u64) {
+    /// Adds a window of `count` turns `step` apart from `start`, reserved at `reserved` (or
+    /// just after).
+    fn add_window(&mut self, start: Instant, step: Duration, count: u64, reserved: Instant) {
         let window = self.windows;
         self.windows += 1;
         for i in 0..count {
-            let offset = step * u32::try_from(i).unwrap_or(u32::MAX);
-            self.turns.push_back((window, start + offset));
+            let at = start + step * u32::try_from(i).unwrap_or(u32::MAX);
+            let until = at.max(reserved) + DNS_CREDIT;
+            self.turns.push_back(Turn { window, at, until });
         }
     }
 }
@@ -563,6 +580,14 @@ fn dns_interval_us(per_second: NonZeroU32) -> u64 {
         .max(1)
 }
 
+/// Waits until `at`, not at all when it has passed (tokio's timer rounds a deadline up to its
+/// next millisecond, even one that has just passed).
+async fn wait_until(at: Instant) {
+    if at > Instant::now() {
+        tokio::time::sleep_until(at).await;
+    }
+}
+
 /// A random wait up to `most` (so that waiting workers do not ask at the same instant).
 fn jitter(most: Duration) -> Duration {
     use ring::rand::SecureRandom as _;
@@ -620,20 +645,21 @@ mod tests {
     #[test]
     fn dns_turns_are_spaced_a_little_wider_than_the_rate() {
         let interval = |rate| dns_interval_us(NonZeroU32::new(rate).expect("not zero"));
-        assert_eq!(interval(40), 26_250);
-        assert_eq!(interval(500), 2_100);
+        assert_eq!(interval(40), 26_500);
+        assert_eq!(interval(500), 2_120);
         // However high the rate, turns are at least a microsecond apart (never zero).
         assert_eq!(interval(u32::MAX), 1);
     }
 
     #[test]
     fn turns_taken_late_keep_every_second_within_the_rate() {
-        // Each turn used within DNS_CREDIT of its time, turns one interval apart: a second holds
-        // the turns of (1 s + DNS_CREDIT) / interval, one more on its edge.
-        let credit_us = u64::try_from(DNS_CREDIT.as_micros()).expect("small");
+        // Each turn used within twice DNS_CREDIT of its time, turns one interval apart: a second
+        // holds the turns of (1 s + 2 DNS_CREDIT) / interval, one more on its edge, and 1% of
+        // a second is left for a question that leaves late.
+        let late_us = u64::try_from(DNS_CREDIT.as_micros()).expect("small") * 2 + 10_000;
         for rate in (1..=2_000).chain([4_000, 10_000, 65_535, 1_000_000]) {
             let interval = dns_interval_us(NonZeroU32::new(rate).expect("not zero"));
-            let most = (1_000_000 + credit_us) / interval + 1;
+            let most = (1_000_000 + late_us) / interval + 1;
             assert!(most <= u64::from(rate), "{rate}/s: {most} in a second");
         }
     }
@@ -643,27 +669,49 @@ mod tests {
         let now = Instant::now();
         let ms = Duration::from_millis;
         let mut turns = DnsTurns::default();
-        turns.add_window(now + ms(10), ms(1), 1);
-        turns.add_window(now + ms(20), ms(1), 3);
+        turns.add_window(now + ms(10), ms(1), 1, now);
+        turns.add_window(now + ms(20), ms(1), 3, now);
         // Two turns together skip the lone turn of the first window (another worker's turns
         // may lie between the two windows) and take the first two of the second.
-        assert_eq!(turns.take(now, 2, ms(1)), Some(now + ms(21)));
-        assert_eq!(turns.take(now, 1, ms(1)), Some(now + ms(10)));
-        assert_eq!(turns.take(now, 2, ms(1)), None);
-        assert_eq!(turns.take(now, 1, ms(1)), Some(now + ms(22)));
-        assert_eq!(turns.take(now, 1, ms(1)), None);
+        assert_eq!(turns.take(now, 2), Some(now + ms(21)));
+        assert_eq!(turns.take(now, 1), Some(now + ms(10)));
+        assert_eq!(turns.take(now, 2), None);
+        assert_eq!(turns.take(now, 1), Some(now + ms(22)));
+        assert_eq!(turns.take(now, 1), None);
     }
 
     #[test]
-    fn turns_passed_are_dropped_not_used_late() {
+    fn turns_taken_together_can_all_be_used_at_the_last_ones_time() {
         let now = Instant::now();
         let ms = Duration::from_millis;
         let mut turns = DnsTurns::default();
-        turns.add_window(now, ms(2), 4);
-        // 5 ms later, with 1 ms allowed late: the turns at 0 and 2 ms are gone.
-        assert_eq!(turns.take(now + ms(5), 1, ms(1)), Some(now + ms(4)));
-        assert_eq!(turns.take(now + ms(5), 1, ms(1)), Some(now + ms(6)));
-        assert_eq!(turns.take(now + ms(5), 1, ms(1)), None);
+        // Turns 15 ms apart, each usable for DNS_CREDIT (20 ms) after its time: the first and
+        // the third are too far apart to go together, the first two are not.
+        turns.add_window(now, ms(15), 3, now);
+        assert_eq!(turns.take(now, 3), None);
+        assert_eq!(turns.take(now, 2), Some(now + ms(15)));
+    }
+
+    #[test]
+    fn turns_from_the_past_last_a_credit_after_their_reservation() {
+        let reserved = Instant::now() + Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        let mut turns = DnsTurns::default();
+        // A window reserved with turns 10 and 5 ms in the past, one now and one 5 ms ahead.
+        turns.add_window(reserved - ms(10), ms(5), 4, reserved);
+        // 15 ms later the three whose time had come can still go together, at once.
+        assert_eq!(turns.take(reserved + ms(15), 3), Some(reserved + ms(15)));
+        let mut turns = DnsTurns::default();
+        turns.add_window(reserved - ms(10), ms(5), 4, reserved);
+        // More than DNS_CREDIT after the reservation only the one ahead is left (usable until
+        // DNS_CREDIT after its own time), and taken at once.
+        let later = reserved + DNS_CREDIT + ms(1);
+        assert_eq!(turns.take(later, 1), Some(later));
+        assert_eq!(turns.take(later, 1), None);
+        // Past that, none.
+        let mut turns = DnsTurns::default();
+        turns.add_window(reserved - ms(10), ms(5), 4, reserved);
+        assert_eq!(turns.take(reserved + ms(5) + DNS_CREDIT + ms(1), 1), None);
     }
 
     #[test]
