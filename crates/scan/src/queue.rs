@@ -8,6 +8,7 @@
 //! A worker ends when the list is all in and the queue is empty; while other workers still
 //! hold targets it waits, ready to take over those whose lease passes.
 
+use std::collections::VecDeque;
 use std::io::BufRead;
 use std::time::Duration;
 
@@ -17,16 +18,19 @@ use tokio::time::Instant;
 
 use super::input::{Input, InputError, Item, Line};
 use super::run::{
-    Destination, Event, Outcome, ScanOptions, State, Stop, StopSignals, failure, far_future, read,
-    with_retries,
+    Destination, Event, Outcome, ScanOptions, State, Stop, StopSignals, checked_again, failure,
+    far_future, read, with_retries,
 };
-use super::store::{LOAD_BATCH, LoadBatch, Store};
+use super::store::{Claimed, LOAD_BATCH, LoadBatch, Store};
 use mailtls_core::engine::Engine;
 
 /// How often a worker with room asks the queue again after finding nothing to claim.
 const POLL: Duration = Duration::from_millis(300);
 /// Items read ahead of the loading.
 const READ_AHEAD: usize = 1024;
+/// Targets claimed ahead of the checks, so that a check that ends makes room for the next at
+/// once, not after its commit and a claim (two database round trips on the worker's path).
+const CLAIM_AHEAD: usize = 1;
 
 /// What loading the list did.
 #[derive(Debug, Default, Clone, Copy)]
@@ -71,6 +75,7 @@ where
     let mut failed = options.leases_failed.clone();
     let mut signals = StopSignals::listen();
     let mut state = State::new();
+    let mut ready: VecDeque<Claimed> = VecDeque::new();
     let stopped = loop {
         // Load the list when nobody does (at the start, or after its loader died).
         if loader.is_none() && input.is_some() && Instant::now() >= next_loader_try {
@@ -92,7 +97,13 @@ where
                 Err(error) => break Some(Stop::Store(error)),
             }
         }
-        let room = parallel.saturating_sub(state.in_flight.len());
+        while state.in_flight.len() < parallel {
+            let Some(each) = ready.pop_front() else {
+                break;
+            };
+            start(&mut state, engine, options, each);
+        }
+        let room = (parallel + CLAIM_AHEAD).saturating_sub(state.in_flight.len() + ready.len());
         if room > 0 && Instant::now() >= next_claim {
             let claimed =
                 with_retries(|| store.claim(scan_id, run_id, lease_ms, room.min(LOAD_BATCH))).await;
@@ -123,21 +134,17 @@ where
                 }
                 Ok(claimed) => {
                     for each in claimed {
-                        if each.attempts > 0 {
-                            tracing::info!(
-                                target = %each.line.key,
-                                attempts = each.attempts,
-                                "taking over a target whose lease passed"
-                            );
+                        if state.in_flight.len() < parallel {
+                            start(&mut state, engine, options, each);
+                        } else {
+                            ready.push_back(each);
                         }
-                        state.in_flight_keys.insert(each.line.key.clone());
-                        state.spawn(engine, options, each.line, 0, Duration::ZERO);
                     }
                 }
                 Err(error) => break Some(Stop::Store(error)),
             }
         }
-        let can_claim = parallel > state.in_flight.len();
+        let can_claim = parallel + CLAIM_AHEAD > state.in_flight.len() + ready.len();
         tokio::select! {
             Some(event) = loader_events.recv() => on_event(event),
             loaded = async { loader.as_mut()?.await.ok() }, if loader.is_some() => {
@@ -157,6 +164,12 @@ where
                 let Some(Ok(checked)) = joined else {
                     continue;
                 };
+                // The next target takes the room at once; the commit and the claim follow.
+                if !checked_again(&checked)
+                    && let Some(each) = ready.pop_front()
+                {
+                    start(&mut state, engine, options, each);
+                }
                 if let Err(stop) = state
                     .settle(checked, engine, destination, options, true, &mut on_event)
                     .await
@@ -178,6 +191,19 @@ where
         on_event(event);
     }
     state.end(destination, started, stopped)
+}
+
+/// Starts checking a claimed target.
+fn start(state: &mut State, engine: &Engine, options: &ScanOptions, each: Claimed) {
+    if each.attempts > 0 {
+        tracing::info!(
+            target = %each.line.key,
+            attempts = each.attempts,
+            "taking over a target whose lease passed"
+        );
+    }
+    state.in_flight_keys.insert(each.line.key.clone());
+    state.spawn(engine, options, each.line, 0, Duration::ZERO);
 }
 
 /// Loads `input` into the queue from the line after `from`, while this worker holds the

@@ -367,6 +367,12 @@ fn milliseconds(duration: Duration) -> f64 {
     micros as f64 / 1000.0
 }
 
+/// Whether a check that ended is to be checked again ([`State::settle`] does it), keeping its
+/// room.
+pub(crate) fn checked_again(checked: &Checked) -> bool {
+    again_after(&checked.1, checked.3).is_some()
+}
+
 /// How long to wait before checking a target again, when its result says mailtls's resolver
 /// gave no answer and retries are left.
 fn again_after(result: &Result<CheckReport, CheckError>, attempt: usize) -> Option<Duration> {
