@@ -50,6 +50,13 @@ const DNS_CREDIT: Duration = Duration::from_millis(20);
 /// its turn (the resolver's task must run first; later on a loaded machine), as the resolver
 /// counts when they arrive.
 const DNS_MARGIN_PERCENT: u64 = 6;
+/// How late, at most, a question may leave after its turn was taken (the resolver's task must
+/// run first): part of the [`DNS_MARGIN_PERCENT`].
+const DNS_LEAVING: Duration = Duration::from_millis(10);
+/// Most questions asked together (A and AAAA): they leave at the time of the last of their
+/// turns, so the first is used up to an interval later than its time. Below about 200
+/// questions a second, turns are spaced wider still for it (see [`dns_interval_us`]).
+const MOST_TOGETHER: u64 = 2;
 /// Most addresses (and rates) remembered as having their rows.
 const MAX_KNOWN: usize = 65_536;
 /// How long the clock offset of the shortest round trip is trusted.
@@ -393,16 +400,16 @@ impl DnsTurns {
         self.asked.iter().map(|(_, n)| u64::from(*n)).sum()
     }
 
-    /// Takes `n` turns of one window, the first such that can all be used together at the time
-    /// of the last of them (or now, when that has passed), and returns that time. Turns that
-    /// can no longer be used are dropped.
+    /// Takes `n` turns of one window, the first such, and returns when the questions leave: at
+    /// the time of the last of them (or now, when that has passed). Turns that can no longer
+    /// be used are dropped.
     fn take(&mut self, now: Instant, n: u32) -> Option<Instant> {
         self.turns.retain(|turn| turn.until >= now);
         let n = usize::try_from(n).ok()?.max(1);
         let mut first = 0;
         while first + n <= self.turns.len() {
             let (head, last) = (self.turns[first], self.turns[first + n - 1]);
-            if head.window == last.window && head.until >= last.at.max(now) {
+            if head.window == last.window {
                 return self
                     .turns
                     .drain(first..first + n)
@@ -572,12 +579,26 @@ async fn give_back(
 }
 
 /// The time between two DNS turns of all the workers at `per_second`, with
-/// [`DNS_MARGIN_PERCENT`] more (microseconds).
+/// [`DNS_MARGIN_PERCENT`] more (microseconds); at low rates, where an interval is long, wider
+/// still, so that a second also holds the first of [`MOST_TOGETHER`] questions used an
+/// interval or more late: (1 s + the lateness) / interval + [`MOST_TOGETHER`] turns at most.
+/// At 1 or 2 a second, questions asked together are that many at once, whatever the spacing.
 fn dns_interval_us(per_second: NonZeroU32) -> u64 {
+    let rate = u64::from(per_second.get());
     // Rounded up: rounded down, a turn of a high rate would lose the margin.
-    (1_000_000 * (100 + DNS_MARGIN_PERCENT))
-        .div_ceil(100 * u64::from(per_second.get()))
-        .max(1)
+    let wider = (1_000_000 * (100 + DNS_MARGIN_PERCENT)).div_ceil(100 * rate);
+    let together = match rate.checked_sub(MOST_TOGETHER) {
+        Some(room) if room > 0 => (1_000_000 + dns_lateness_us()).div_ceil(room),
+        _ => 0,
+    };
+    wider.max(together).max(1)
+}
+
+/// How late a question may leave after its turn's time, besides the spread of questions asked
+/// together: twice [`DNS_CREDIT`] (a window from the past, used up to a credit after its
+/// reservation) and [`DNS_LEAVING`].
+fn dns_lateness_us() -> u64 {
+    u64::try_from((DNS_CREDIT * 2 + DNS_LEAVING).as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Waits until `at`, not at all when it has passed (tokio's timer rounds a deadline up to its
@@ -645,23 +666,27 @@ mod tests {
     #[test]
     fn dns_turns_are_spaced_a_little_wider_than_the_rate() {
         let interval = |rate| dns_interval_us(NonZeroU32::new(rate).expect("not zero"));
-        assert_eq!(interval(40), 26_500);
         assert_eq!(interval(500), 2_120);
+        // At 40 a second, wider still, for the first of A and AAAA used an interval late.
+        assert_eq!(interval(40), 27_632);
         // However high the rate, turns are at least a microsecond apart (never zero).
         assert_eq!(interval(u32::MAX), 1);
     }
 
     #[test]
     fn turns_taken_late_keep_every_second_within_the_rate() {
-        // Each turn used within twice DNS_CREDIT of its time, turns one interval apart: a second
-        // holds the turns of (1 s + 2 DNS_CREDIT) / interval, one more on its edge, and 1% of
-        // a second is left for a question that leaves late.
+        // Each turn used within twice DNS_CREDIT of its time (and DNS_LEAVING more), the first
+        // of two questions asked together an interval more, turns one interval apart: a second
+        // holds the turns of (1 s + that lateness) / interval, and MOST_TOGETHER more.
         let late_us = u64::try_from(DNS_CREDIT.as_micros()).expect("small") * 2 + 10_000;
-        for rate in (1..=2_000).chain([4_000, 10_000, 65_535, 1_000_000]) {
+        assert_eq!(dns_lateness_us(), late_us);
+        for rate in (3..=2_000).chain([4_000, 10_000, 65_535, 1_000_000]) {
             let interval = dns_interval_us(NonZeroU32::new(rate).expect("not zero"));
-            let most = (1_000_000 + late_us) / interval + 1;
+            let most = (1_000_000 + late_us) / interval + MOST_TOGETHER;
             assert!(most <= u64::from(rate), "{rate}/s: {most} in a second");
         }
+        // At 1 and 2 a second, only the margin (two questions asked together are two).
+        assert_eq!(dns_interval_us(NonZeroU32::MIN), 1_060_000);
     }
 
     #[test]
@@ -681,15 +706,16 @@ mod tests {
     }
 
     #[test]
-    fn turns_taken_together_can_all_be_used_at_the_last_ones_time() {
+    fn turns_taken_together_leave_at_the_last_ones_time() {
         let now = Instant::now();
         let ms = Duration::from_millis;
         let mut turns = DnsTurns::default();
-        // Turns 15 ms apart, each usable for DNS_CREDIT (20 ms) after its time: the first and
-        // the third are too far apart to go together, the first two are not.
-        turns.add_window(now, ms(15), 3, now);
-        assert_eq!(turns.take(now, 3), None);
-        assert_eq!(turns.take(now, 2), Some(now + ms(15)));
+        // Turns 30 ms apart (a low rate): two together leave at the second's time, even though
+        // the first is then used more than DNS_CREDIT after its own (the spacing allows it).
+        turns.add_window(now, ms(30), 3, now);
+        assert_eq!(turns.take(now, 2), Some(now + ms(30)));
+        assert_eq!(turns.take(now, 1), Some(now + ms(60)));
+        assert_eq!(turns.take(now, 1), None);
     }
 
     #[test]
