@@ -41,9 +41,10 @@ const MAX_ASKED: usize = 4096;
 /// How far in the past a DNS turn may still be taken: a window may start that long ago (turns
 /// nobody took), and a turn may be used that long after its time or, when its time had come
 /// before it was reserved, after its reservation (so a window from the past lasts as long as
-/// one from the future). A question thus leaves at most twice this after its turn's time: in
-/// any second all the workers together ask at most (1 s + 40 ms) / interval + 1 questions,
-/// which the [`DNS_MARGIN_PERCENT`] wider spacing keeps within `--dns-rate` at any rate.
+/// one from the future). A question thus leaves at most twice this after its turn's time
+/// (and [`DNS_LEAVING`], and an interval more for the first of a pair): in any second all the
+/// workers together ask at most (1 s + 50 ms) / interval + [`MOST_TOGETHER`] questions, which
+/// the spacing of [`dns_interval_us`] keeps within `--dns-rate` from 3 a second up.
 const DNS_CREDIT: Duration = Duration::from_millis(20);
 /// How much wider DNS turns are spaced than `--dns-rate` says: room for the turns taken up to
 /// twice [`DNS_CREDIT`] late (4% of a second), and for a question that leaves a moment after
