@@ -97,12 +97,7 @@ where
                 Err(error) => break Some(Stop::Store(error)),
             }
         }
-        while state.in_flight.len() < parallel {
-            let Some(each) = ready.pop_front() else {
-                break;
-            };
-            start(&mut state, engine, options, each);
-        }
+        start_ready(&mut state, &mut ready, parallel, engine, options);
         let room = (parallel + CLAIM_AHEAD).saturating_sub(state.in_flight.len() + ready.len());
         if room > 0 && Instant::now() >= next_claim {
             let claimed =
@@ -133,13 +128,8 @@ where
                     }
                 }
                 Ok(claimed) => {
-                    for each in claimed {
-                        if state.in_flight.len() < parallel {
-                            start(&mut state, engine, options, each);
-                        } else {
-                            ready.push_back(each);
-                        }
-                    }
+                    ready.extend(claimed);
+                    start_ready(&mut state, &mut ready, parallel, engine, options);
                 }
                 Err(error) => break Some(Stop::Store(error)),
             }
@@ -191,6 +181,22 @@ where
         on_event(event);
     }
     state.end(destination, started, stopped)
+}
+
+/// Starts checking claimed targets, in order, while fewer than `parallel` are in flight.
+fn start_ready(
+    state: &mut State,
+    ready: &mut VecDeque<Claimed>,
+    parallel: usize,
+    engine: &Engine,
+    options: &ScanOptions,
+) {
+    while state.in_flight.len() < parallel {
+        let Some(each) = ready.pop_front() else {
+            break;
+        };
+        start(state, engine, options, each);
+    }
 }
 
 /// Starts checking a claimed target.
