@@ -1397,6 +1397,8 @@ fn bad_input(ca: &str) -> Result<(), Failed> {
         "is not a duration",
     )?;
     usage(&["scan", &list_arg, "--parallel", "0"], "invalid value")?;
+    usage(&["scan", &list_arg, "--memo", "0"], "invalid value")?;
+    usage(&["scan", &list_arg, "--memo", "65537"], "invalid value")?;
     // A database to report on that does not exist: "could not check" (3), one line.
     let (status, _, stderr) = output_of(Command::new(env!("CARGO_BIN_EXE_mailtls")).args([
         "scan",

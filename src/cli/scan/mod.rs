@@ -118,6 +118,11 @@ struct RunArgs {
     /// within it joins; for a continuous scan (a Kubernetes Deployment).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "scan")]
     every: Option<Duration>,
+    /// Most memory, in MiB, for the answers shared between targets (each server's
+    /// certificates and TLS versions, fetches, whole host checks; estimated): more keeps more
+    /// of a large fleet's answers. Default: 24, and 3/8 a target for --parallel above 64.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    memo: Option<u64>,
     /// Stop taking new targets after this long (e.g. 90s, 30m, 2h); the same command
     /// continues later.
     #[arg(long = "max-duration", value_name = "DURATION", value_parser = parse_duration)]
@@ -303,7 +308,12 @@ fn scan_once(args: &RunArgs, name: Option<String>) -> Result<u8, Failure> {
     engine_options.dns_rate = NonZeroU32::new(args.dns_rate);
     engine_options.retries = args.retries;
     engine_options.ehlo_name = args.ehlo.clone();
-    engine_options.memo = Some(MemoOptions::default());
+    engine_options.memo = Some(match args.memo {
+        Some(mib) => MemoOptions {
+            max_bytes: mib * 1024 * 1024,
+        },
+        None => MemoOptions::for_jobs(args.parallel),
+    });
     let spec = ScanSpec {
         id: String::new(),
         input: input_identity(&input_name),

@@ -27,11 +27,29 @@ pub struct MemoOptions {
     pub max_bytes: u64,
 }
 
-impl Default for MemoOptions {
-    fn default() -> MemoOptions {
+/// The least a memo holds by default: room for the answers every target leads to (a hosting
+/// provider's own servers) beside those of the targets in flight.
+const LEAST_BYTES: u64 = 24 * 1024 * 1024;
+
+/// What a target in flight keeps in the memo while it runs, about (a whole check's endpoints,
+/// fetches and hosts, asked again by its later steps). In the lab's fleet, 64 targets at once
+/// with 24 MiB asked the hosting server no more than with 64 MiB, and with 16 MiB 2% more.
+const BYTES_PER_JOB: u64 = 384 * 1024;
+
+impl MemoOptions {
+    /// The default for `jobs` checks at once: 24 MiB, and 384 KiB a job beyond 64.
+    pub fn for_jobs(jobs: usize) -> MemoOptions {
+        let jobs = u64::try_from(jobs).unwrap_or(u64::MAX);
         MemoOptions {
-            max_bytes: 64 * 1024 * 1024,
+            max_bytes: LEAST_BYTES.max(jobs.saturating_mul(BYTES_PER_JOB)),
         }
+    }
+}
+
+impl Default for MemoOptions {
+    /// 24 MiB: the default for up to 64 checks at once.
+    fn default() -> MemoOptions {
+        MemoOptions::for_jobs(1)
     }
 }
 
@@ -169,6 +187,17 @@ pub fn weight(observation: &EndpointObservation) -> u32 {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn the_default_grows_with_the_jobs_beyond_64() {
+        let mib = |jobs| MemoOptions::for_jobs(jobs).max_bytes / (1024 * 1024);
+        assert_eq!(mib(1), 24);
+        assert_eq!(mib(64), 24);
+        assert_eq!(mib(128), 48);
+        assert_eq!(mib(4096), 1536);
+        assert_eq!(MemoOptions::default(), MemoOptions::for_jobs(64));
+        assert_eq!(MemoOptions::for_jobs(usize::MAX).max_bytes, u64::MAX);
+    }
 
     #[tokio::test]
     async fn an_unanswered_ptr_question_is_asked_again() {
