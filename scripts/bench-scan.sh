@@ -24,14 +24,16 @@
 # with each worker checking one target at a time (--parallel 1, each worker's own), so that a
 # worker's own pace binds rather than the 2 cores; `far`, the hosting server 20 ms of round
 # trip away (the proxy holds each piece 10 ms each way), --per-ip 64, --parallel 2: the round
-# trips bind, as they do for a scanning machine far from the provider's servers. Beside them one worker on SQLite with the same
-# options, to show what the queue and the leases cost, and for each N above 1, N SQLite shards
-# at once, each with its own limits: what N processes get from the lab with nothing shared, the
-# most N queue workers could reach where the limits do not bind. Per run: wall time, domains a second,
-# ratio to one worker, what the hosting server saw (connections, most at once, most in a
-# second), the largest peak RSS of a worker, CPU, DNS questions lost, and the targets recorded
-# (all 2,000, or the run fails). Fails when the hosting server saw more than --per-ip at once or
-# more than --per-ip-rate + 1 new connections in a second. No sslyze.
+# trips bind, as they do for a scanning machine far from the provider's servers. Beside them
+# one worker on SQLite with the same options, to show what the queue and the leases cost, and
+# for each N above 1, N SQLite shards at once, each with its own limits: what N processes get
+# from the lab with nothing shared, the most N queue workers could reach where the limits do
+# not bind. Per run: wall time, domains a second, ratio to one worker, what the hosting server
+# saw (connections, most at once, most in a second), the largest peak RSS of a worker, CPU, DNS
+# questions lost, and the targets recorded (all 2,000, or the run fails). Fails when the
+# hosting server saw more than --per-ip at once or more than --per-ip-rate + 1 new connections
+# in a second. No sslyze. SCAN_OPTIONS adds options to every worker of every run, to compare
+# (e.g. SCAN_OPTIONS="--memo 64").
 # The build runs on the host; the rest runs again in a network of its own (`lab netns`,
 # tests/lab/netns.rs), with the lab alone on its loopback; sslyze is installed before, on the
 # host, as nothing inside reaches PyPI.
@@ -136,6 +138,7 @@ trap 'runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w stop 
       target/release/examples/lab stop "$lab_dir"' EXIT
 
 WORK="$work" LAB_DIR="$lab_dir" PG_BIN="$pg_bin" WORKERS="${WORKERS:-1 2 4}" \
+    SCAN_OPTIONS="${SCAN_OPTIONS:-}" \
     SETTINGS="${SETTINGS:-bind more small far}" python3 - <<'PY'
 import json, os, re, sqlite3, subprocess, sys, time
 sys.path.insert(0, "scripts")
@@ -188,6 +191,8 @@ fleet = fleet_list(work)
 size = len({line.strip().lower() for line in open(fleet)
             if line.strip() and not line.startswith("#") and " " not in line.strip()})
 lab_args = lab_options(lab)
+# SCAN_OPTIONS: more options for every worker of every run (e.g. --memo 64), to compare.
+extra = os.environ.get("SCAN_OPTIONS", "").split()
 
 def workers(n, db, options, label):
     """Runs n workers of one scan at once; what they took and what the hosting server saw. With
@@ -195,7 +200,7 @@ def workers(n, db, options, label):
     def command(i):
         shard = ["--db", db[i], "--shard", f"{i}/{n}"] if isinstance(db, list) else ["--db", db]
         return ["target/release/mailtls", "scan", fleet, "--scan", "bench"] + shard \
-            + options + lab_args
+            + options + extra + lab_args
     logs = [open(os.path.join(work, f"{label}-{i}.log"), "w") for i in range(n)]
     ask("reset")
     all_before, idle_before = cpu()
