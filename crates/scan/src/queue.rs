@@ -28,6 +28,10 @@ use mailtls_core::engine::Engine;
 const POLL: Duration = Duration::from_millis(300);
 /// Items read ahead of the loading.
 const READ_AHEAD: usize = 1024;
+/// How often a worker claims from the queue's start rather than after its last claim: how
+/// late, at most, it sees a target given back or whose lease passed behind it, as a fraction
+/// of the lease.
+const FROM_START_EVERY_LEASE: u32 = 4;
 /// Targets claimed ahead of the checks, so that a check that ends makes room for the next at
 /// once, not after its commit and a claim (two database round trips on the worker's path).
 const CLAIM_AHEAD: usize = 1;
@@ -76,6 +80,11 @@ where
     let mut signals = StopSignals::listen();
     let mut state = State::new();
     let mut ready: VecDeque<Claimed> = VecDeque::new();
+    // Claims start after the last line this worker claimed (the rows before it were recorded
+    // or are held), and from the queue's start when that finds nothing and every so often,
+    // for targets given back or whose lease passed.
+    let mut after: Option<u64> = None;
+    let mut from_start_at = Instant::now();
     let stopped = loop {
         // Load the list when nobody does (at the start, or after its loader died).
         if loader.is_none() && input.is_some() && Instant::now() >= next_loader_try {
@@ -100,9 +109,21 @@ where
         start_ready(&mut state, &mut ready, parallel, engine, options);
         let room = (parallel + CLAIM_AHEAD).saturating_sub(state.in_flight.len() + ready.len());
         if room > 0 && Instant::now() >= next_claim {
-            let claimed =
-                with_retries(|| store.claim(scan_id, run_id, lease_ms, room.min(LOAD_BATCH))).await;
+            if Instant::now() >= from_start_at {
+                after = None;
+                from_start_at = Instant::now() + options.lease / FROM_START_EVERY_LEASE;
+            }
+            let claimed = with_retries(|| {
+                store.claim(scan_id, run_id, lease_ms, room.min(LOAD_BATCH), after)
+            })
+            .await;
             match claimed {
+                Ok(claimed) if claimed.is_empty() && after.is_some() => {
+                    // Nothing after the last claim: from the start, at once.
+                    after = None;
+                    from_start_at = Instant::now() + options.lease / FROM_START_EVERY_LEASE;
+                    continue;
+                }
                 Ok(claimed) if claimed.is_empty() => {
                     next_claim = Instant::now() + POLL;
                     if state.in_flight.is_empty() && loader.is_none() {
@@ -128,6 +149,7 @@ where
                     }
                 }
                 Ok(claimed) => {
+                    after = claimed.iter().map(|c| c.line.line).max();
                     ready.extend(claimed);
                     start_ready(&mut state, &mut ready, parallel, engine, options);
                 }
