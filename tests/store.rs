@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use mailtls::scan::store::{ErrorKind, ScanSpec, Store};
 use run::mailtls;
 
-/// A directory of its own under the system's temporary directory, for one test's files.
+/// A directory of its own under the system's temporary directory, for one test's files (each
+/// test removes it when it passes; a failed one leaves it to look at).
 fn scratch(test: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("mailtls-store-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -227,6 +228,7 @@ fn rows_this_mailtls_cannot_read_are_counted_as_store_errors_not_dropped() {
             .is_some_and(|l| l.starts_with("  6 store errors")),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn inbound_row(scan: &str, target: &str, mta_sts: &str, dane: &str, costs: &str) -> String {
@@ -369,6 +371,7 @@ fn inbound_rows_are_reported_and_diffed_and_unknown_states_counted() {
         ),
         "{text}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -385,6 +388,7 @@ fn a_report_of_rows_that_all_read_has_no_store_errors() {
     );
     let (_, text, _) = mailtls(&["scan", "report", &db.display().to_string()]);
     assert!(!text.contains("store error"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -420,6 +424,7 @@ fn every_failed_write_is_counted() {
             "{errors:?}"
         );
     });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -467,6 +472,7 @@ fn status_of_a_sqlite_scan_counts_what_is_done_and_cannot_know_what_is_left() {
     let (status, _, stderr) = mailtls(&["scan", "status", &missing]);
     assert_eq!((status, stderr.lines().count()), (3, 1), "{stderr}");
     assert!(stderr.contains("no such scan database"), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -489,4 +495,5 @@ fn every_needs_a_named_scan_and_a_list_it_can_read_again() {
         !Path::new(&db).exists(),
         "a usage error touched the database"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
