@@ -285,7 +285,8 @@ pub fn takes_over_from_killed_workers(ca: &str) -> Result<(), Failed> {
 
 /// A crashed run left leases that have passed: on queued targets, on every connection place of
 /// the hosting server's address, and on the list's loading (half of it in). A new worker takes
-/// them all over and finishes the scan, each target once.
+/// them all over and finishes the scan, each target once. A recorded target found queued again
+/// leaves the queue unchecked.
 pub fn stale_leases(ca: &str) -> Result<(), Failed> {
     let (_turn, postgres, db, dir) = on_postgres("stale")?;
     let domains = domains_of(&[Kind::Hosted], 40);
@@ -344,15 +345,39 @@ pub fn stale_leases(ca: &str) -> Result<(), Failed> {
         )
     })?;
     each_once(&db, "stale", domains.len())?;
-    expect_eq(
-        "queue rows, and places a run still holds",
-        vec![vec![Some("0".to_string()), Some("0".to_string())]],
+    let left = || {
         query(
             &db,
             "SELECT (SELECT COUNT(*) FROM queue), (SELECT COUNT(*) FROM address_slots \
              WHERE holder IN (SELECT run_id FROM scan_runs))",
-        )?,
-    )
+        )
+    };
+    let none = vec![vec![Some("0".to_string()), Some("0".to_string())]];
+    expect_eq(
+        "queue rows, and places a run still holds",
+        none.clone(),
+        left()?,
+    )?;
+    // A recorded target queued again (a line loaded while its target was being recorded):
+    // the next worker drops it from the queue, without checking it again.
+    postgres.sql(
+        "stale",
+        "INSERT INTO queue (scan_id, target, line, text) SELECT scan_id, target, line, target \
+         FROM targets WHERE scan_id = 'stale' ORDER BY line LIMIT 1",
+    )?;
+    let counter = front()?;
+    counter.reset();
+    let (status, _, stderr) = output_of(&mut scan(ca, &list, &db, &args));
+    ensure(status == 0, || {
+        format!("the third worker: exit {status}: {stderr}")
+    })?;
+    expect_eq(
+        "connections to the hosting server for a target recorded before",
+        0,
+        counter.total.load(Ordering::SeqCst),
+    )?;
+    each_once(&db, "stale", domains.len())?;
+    expect_eq("queue rows, and places a run still holds", none, left()?)
 }
 
 /// While a scan's worker runs, a worker with another `--per-ip` is refused naming it and the

@@ -181,17 +181,16 @@ impl Store {
     /// recorded (a line loaded again while its target was being recorded) leaves the queue
     /// instead.
     ///
-    /// A claim walks the queue in list order from `after` and stops at the `room`th target it
-    /// can take: it costs the same at the millionth line as at the first. Its plan must fit
-    /// the tables as they are now, not as they were when a prepared statement's plan was made
-    /// (empty, early in a scan, and a generic plan is kept): the statement is planned at each
-    /// claim (not prepared), `room` is written into it (a `LIMIT $n` plan reads the whole
-    /// queue and sorts it), and whether a target is recorded is asked of the rows claimed
-    /// only, in `RETURNING` (as a condition of the walk, planned on empty tables, it read every
-    /// recorded target for each queued one: 34 ms a claim in a 2,000-target scan). `after`
-    /// spares the walk the queue's head, rows recorded (deleted) or held, which a claim from
-    /// the start walks past until the next vacuum (50,000 such rows: 1.8 ms a claim against
-    /// 0.06 ms).
+    /// A claim walks the queue in list order from `after` and stops at the `room`th target it can
+    /// take, however long the list: its plan must fit the tables as they are now, not as they were
+    /// when a prepared statement's plan was made (empty, early in a scan, and a generic plan is
+    /// kept): the statement is planned at each claim (not prepared), `room` is written into it (a
+    /// `LIMIT $n` plan reads the whole queue and sorts it), and whether a target is recorded is
+    /// asked of the rows claimed only, in `RETURNING` (as a condition of the walk, planned on empty
+    /// tables, it read every recorded target for each queued one: 34 ms a claim in a 2,000-target
+    /// scan). `after` spares the walk the queue's head, rows recorded (deleted) or held, which a
+    /// claim from the start walks past until the next vacuum (50,000 such rows: 1.8 ms a claim
+    /// against 0.06 ms).
     pub async fn claim(
         &self,
         scan_id: &str,
