@@ -120,8 +120,7 @@ where
             match claimed {
                 Ok(claimed) if claimed.is_empty() && after.is_some() => {
                     // Nothing after the last claim: from the start, at once.
-                    after = None;
-                    from_start_at = Instant::now() + options.lease / FROM_START_EVERY_LEASE;
+                    from_start_at = Instant::now();
                     continue;
                 }
                 Ok(claimed) if claimed.is_empty() => {
@@ -130,15 +129,12 @@ where
                         match with_retries(|| store.queue_state(scan_id)).await {
                             Ok(queue) if queue.loaded && queue.queued == 0 => break None,
                             Ok(queue) if queue.loaded => {
-                                // Rows whose targets were recorded (loaded again after their
-                                // loader died) would otherwise wait there for ever, and so
-                                // would a target this worker holds with nothing in flight (its
-                                // check panicked): given back, it is checked again.
-                                let tidied = with_retries(|| async {
-                                    store.drop_recorded(scan_id).await?;
-                                    store.give_back_claims(scan_id, run_id).await
-                                })
-                                .await;
+                                // A target this worker holds with nothing in flight (its
+                                // check panicked) would otherwise wait there for ever: given
+                                // back, it is checked again. (A queued target already recorded
+                                // leaves the queue when claimed.)
+                                let tidied =
+                                    with_retries(|| store.give_back_claims(scan_id, run_id)).await;
                                 if let Err(error) = tidied {
                                     break Some(Stop::Store(error));
                                 }

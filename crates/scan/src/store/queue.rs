@@ -258,19 +258,6 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Removes from the queue the targets the scan already recorded (a line loaded again
-    /// after its target was done): they would otherwise wait there for ever.
-    pub async fn drop_recorded(&self, scan_id: &str) -> Result<u64, StoreError> {
-        self.execute(
-            sqlx::query(
-                "DELETE FROM queue WHERE scan_id = $1 AND EXISTS (SELECT 1 FROM targets t \
-                 WHERE t.scan_id = queue.scan_id AND t.target = queue.target)",
-            )
-            .bind(scan_id.to_string()),
-        )
-        .await
-    }
-
     /// Gives back the targets `run_id` holds (a worker with none in flight: a check that
     /// panicked left its target claimed).
     pub async fn give_back_claims(&self, scan_id: &str, run_id: &str) -> Result<u64, StoreError> {
